@@ -39,6 +39,9 @@ type Delivery struct {
 	EndUserID  string   `json:"end_user_id,omitempty"`
 	// Problem says why a body is invalid.
 	Problem string `json:"problem,omitempty"`
+	// Note is a short human line about the payload: a decision's reason, a
+	// risk level, a user status… Stored beside the summary columns.
+	Note string `json:"note,omitempty"`
 
 	Event      *Event          `json:"event,omitempty"`
 	Decision   *Decision       `json:"decision,omitempty"`
@@ -159,6 +162,12 @@ type obj map[string]json.RawMessage
 // panics and never fails: bodies it cannot read come back as KindInvalid with
 // the Problem set.
 func Decode(body []byte) Delivery {
+	d := classify(body)
+	d.Note = note(d)
+	return d
+}
+
+func classify(body []byte) Delivery {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return Delivery{Kind: KindInvalid, Problem: "empty body"}
@@ -545,4 +554,59 @@ func syntaxWhere(b []byte) string {
 		return " (unexpected end of input)"
 	}
 	return ""
+}
+
+// note writes the one line a timeline shows beside a delivery's state.
+func note(d Delivery) string {
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	switch {
+	case d.Kind == KindInvalid:
+		add(d.Problem)
+	case d.Event != nil:
+		add(d.Event.ContextReason)
+		add(d.Event.ContextState)
+	case d.Decision != nil:
+		dec := d.Decision
+		if dec.ReasonCode != 0 {
+			add(fmt.Sprintf("%d %s", dec.ReasonCode, firstNonEmpty(dec.Reason, ReasonText(dec.ReasonCode))))
+		} else {
+			add(dec.Reason)
+		}
+		add(strings.TrimSpace(firstNonEmpty(dec.Person.FullName, dec.Person.FirstName+" "+dec.Person.LastName)))
+		if dec.FullAuto {
+			add("Full Auto")
+		}
+	case d.UserStatus != nil:
+		add(d.UserStatus.Status)
+		add(d.UserStatus.Reason)
+	case d.Watchlist != nil:
+		add(d.Watchlist.CheckType)
+		add(fmt.Sprintf("%d hits", d.Watchlist.TotalHits))
+	case d.Risk != nil:
+		if d.Risk.RiskLevel != "" {
+			add("risk " + d.Risk.RiskLevel)
+		}
+		add(d.Risk.CustomerName)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// ReasonText names Veriff's documented reason codes; unknown codes give "".
+func ReasonText(code int) string { return reasonCodes[code] }
+
+var reasonCodes = map[int]string{
+	101: "Physical document not used", 102: "Suspected document tampering",
+	103: "Person showing the document does not appear to match document photo",
+	104: "Name entered does not match name on document", 105: "Suspicious behaviour",
+	106: "Known fraud", 108: "Velocity/abuse: duplicated end-user", 109: "Velocity/abuse: duplicated device",
+	110: "Velocity/abuse: duplicated ID", 111: "Session fraudulently accessed", 112: "Restricted IP location",
+	113: "Identity farming", 201: "Video and/or photos missing", 202: "Face not clearly visible",
+	203: "Full document not visible", 204: "Poor image quality", 205: "Document damaged",
+	206: "Document type not supported", 207: "Document expired", 208: "Selfie missing",
+	209: "Document photo missing", 539: "Resubmission limit exceeded",
 }

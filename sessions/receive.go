@@ -1,0 +1,129 @@
+// Package sessions stores deliveries, folds them into verification sessions
+// and their timelines, and publishes each one as it is stored.
+package sessions
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+)
+
+// Record is one delivery as kycwatch received, judged and answered it.
+// Summaries (from Store.Recent) have no Header and no Body.
+type Record struct {
+	Seq         int64
+	ReceivedAt  time.Time
+	Method      string
+	Path        string
+	RemoteAddr  string
+	Header      map[string][]string
+	Body        []byte
+	BodySize    int64
+	Truncated   bool
+	Status      int
+	Delivery    decode.Delivery
+	Verdict     decode.Verdict
+	DuplicateOf int64
+}
+
+// Accepted reports whether kycwatch answered 200: only accepted deliveries
+// move a session's state, so a forged one cannot approve anybody.
+func (r Record) Accepted() bool { return r.Status == http.StatusOK }
+
+// Failed reports whether the delivery failed a check it was held to.
+func (r Record) Failed() bool {
+	return r.Verdict.Signature == decode.SigInvalid || r.Verdict.Signature == decode.SigMissing ||
+		r.Verdict.APIKey == decode.KeyMismatch || r.Verdict.APIKey == decode.KeyMissing
+}
+
+// Incoming is a request as the listener read it.
+type Incoming struct {
+	ReceivedAt time.Time
+	Method     string
+	Path       string
+	RemoteAddr string
+	Header     map[string][]string
+	Body       []byte
+	BodySize   int64
+	Truncated  bool // body over the size limit: Body holds its first bytes
+}
+
+// Receiver judges, stores and publishes deliveries. It is the one place the
+// listener hands requests to; the same path serves real providers and the
+// simulator.
+type Receiver struct {
+	store *Store
+	keys  decode.Keys
+
+	mu   sync.Mutex // orders store+publish, so seq order is publish order
+	subs []func(Record)
+}
+
+// NewReceiver returns a receiver that checks deliveries against keys.
+func NewReceiver(store *Store, keys decode.Keys) *Receiver {
+	return &Receiver{store: store, keys: keys}
+}
+
+// Keys returns the keys deliveries are checked against.
+func (rc *Receiver) Keys() decode.Keys { return rc.keys }
+
+// Subscribe registers fn to be called with every stored delivery, in seq
+// order. fn must not block for long: the provider is waiting for its answer.
+func (rc *Receiver) Subscribe(fn func(Record)) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.subs = append(rc.subs, fn)
+}
+
+// Judge decides the answer for a request without storing it: decode,
+// verify, and the status Veriff's retry rules call for.
+func Judge(in Incoming, keys decode.Keys) Record {
+	r := Record{
+		ReceivedAt: in.ReceivedAt, Method: in.Method, Path: in.Path, RemoteAddr: in.RemoteAddr,
+		Header: in.Header, Body: in.Body, BodySize: in.BodySize, Truncated: in.Truncated,
+	}
+	if in.Truncated {
+		r.Delivery = decode.Delivery{Kind: decode.KindInvalid, Problem: "body over the size limit", Note: "body over the size limit"}
+		r.Delivery.Provider = decode.ProviderOf(in.Header, r.Delivery.Kind)
+		r.Verdict = decode.Verify(in.Header, in.Body, r.Delivery.Provider, keys)
+		if r.Verdict.Signature == decode.SigInvalid {
+			r.Verdict.Reason = "body over the size limit: only its first bytes were kept, so it cannot be verified"
+		}
+		r.Status = http.StatusRequestEntityTooLarge
+		return r
+	}
+	r.Delivery = decode.Decode(in.Body)
+	if p := decode.ProviderOf(in.Header, r.Delivery.Kind); p != decode.Unknown || r.Delivery.Provider == decode.Unknown {
+		r.Delivery.Provider = p
+	}
+	r.Verdict = decode.Verify(in.Header, in.Body, r.Delivery.Provider, keys)
+	switch {
+	case r.Verdict.Signature == decode.SigInvalid || r.Verdict.Signature == decode.SigMissing,
+		r.Verdict.APIKey == decode.KeyMismatch || r.Verdict.APIKey == decode.KeyMissing:
+		r.Status = http.StatusUnauthorized
+	case r.Delivery.Kind == decode.KindInvalid:
+		r.Status = http.StatusBadRequest
+	default:
+		r.Status = http.StatusOK
+	}
+	return r
+}
+
+// Receive judges, stores and publishes one request, and returns the record
+// with the status to answer. When storing fails the error is returned and
+// nothing is published: the listener answers 500 so the provider retries.
+func (rc *Receiver) Receive(ctx context.Context, in Incoming) (Record, error) {
+	r := Judge(in, rc.keys)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if err := rc.store.insert(ctx, &r); err != nil {
+		return r, err
+	}
+	for _, fn := range rc.subs {
+		fn(r)
+	}
+	return r, nil
+}

@@ -1,0 +1,231 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../testdata/payloads", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func signed(body []byte, secret, apiKey string) map[string][]string {
+	h := map[string][]string{"Content-Type": {"application/json"}}
+	if secret != "" {
+		h["X-Hmac-Signature"] = []string{decode.Sign(secret, body)}
+	}
+	if apiKey != "" {
+		h["X-Auth-Client"] = []string{apiKey}
+	}
+	return h
+}
+
+func TestStoreReopenKeepsHistoryAndFindsDuplicates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "k.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := NewReceiver(st, decode.Keys{VeriffSecrets: []string{"s"}})
+	var published []int64
+	rc.Subscribe(func(r Record) { published = append(published, r.Seq) })
+	body := fixture(t, "veriff-event-7002-submitted.json")
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		r, err := rc.Receive(ctx, Incoming{ReceivedAt: t0.Add(time.Duration(i) * time.Second), Method: "POST", Path: "/veriff/events",
+			Header: signed(body, "s", ""), Body: body, BodySize: int64(len(body))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(0)
+		if i > 0 {
+			want = 1
+		}
+		if r.Seq != int64(i+1) || r.DuplicateOf != want || r.Status != 200 {
+			t.Fatalf("delivery %d: seq %d dup %d status %d", i, r.Seq, r.DuplicateOf, r.Status)
+		}
+	}
+	if len(published) != 3 {
+		t.Fatalf("published %v", published)
+	}
+	st.Close()
+
+	st, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, total, err := st.Recent(ctx, 10)
+	if err != nil || total != 3 || len(recs) != 3 {
+		t.Fatalf("%v %d %d", err, total, len(recs))
+	}
+	if recs[0].Seq != 1 || recs[2].DuplicateOf != 1 || recs[0].Delivery.State != "submitted" || recs[0].Body != nil {
+		t.Fatalf("%+v", recs[0])
+	}
+	full, err := st.Get(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(full.Body) != string(body) || full.Header["X-Hmac-Signature"][0] != decode.Sign("s", body) {
+		t.Fatalf("stored bytes differ: %q", full.Body)
+	}
+	if full.Delivery.Event == nil || full.Delivery.Event.Feature != "selfid" || !full.ReceivedAt.Equal(t0.Add(time.Second)) {
+		t.Fatalf("%+v", full)
+	}
+	// seq goes on over the life of the database.
+	rc = NewReceiver(st, decode.Keys{})
+	r, _ := rc.Receive(ctx, Incoming{ReceivedAt: t0, Method: "POST", Path: "/", Header: map[string][]string{}, Body: []byte(`{"x":1}`)})
+	if r.Seq != 4 {
+		t.Fatalf("seq %d", r.Seq)
+	}
+	if recs, _, _ := st.Recent(ctx, 2); len(recs) != 2 || recs[0].Seq != 3 || recs[1].Seq != 4 {
+		t.Fatalf("recent %+v", recs)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	body := fixture(t, "veriff-decision-approved.json")
+	keys := decode.Keys{VeriffSecrets: []string{"s"}, VeriffAPIKey: "k"}
+	in := func(h map[string][]string, b []byte) Incoming {
+		return Incoming{Method: "POST", Path: "/veriff/decisions", Header: h, Body: b, BodySize: int64(len(b))}
+	}
+	cases := []struct {
+		name   string
+		in     Incoming
+		keys   decode.Keys
+		status int
+	}{
+		{"good", in(signed(body, "s", "k"), body), keys, 200},
+		{"bad signature", in(signed(body, "x", "k"), body), keys, 401},
+		{"missing signature", in(signed(body, "", "k"), body), keys, 401},
+		{"wrong api key", in(signed(body, "s", "other"), body), keys, 401},
+		{"missing api key", in(signed(body, "s", ""), body), keys, 401},
+		{"nothing configured", in(map[string][]string{}, body), decode.Keys{}, 200},
+		{"empty body, signed", in(signed(nil, "s", "k"), nil), keys, 400},
+		{"not JSON, signed", in(signed([]byte("a=b"), "s", "k"), []byte("a=b")), keys, 400},
+		{"not JSON, unsigned", in(map[string][]string{}, []byte("a=b")), keys, 401},
+		{"unknown JSON", in(signed([]byte(`{"a":1}`), "s", "k"), []byte(`{"a":1}`)), keys, 200},
+		{"too large", Incoming{Method: "POST", Header: signed(body, "s", "k"), Body: body[:10], BodySize: 1 << 30, Truncated: true}, keys, 413},
+	}
+	for _, c := range cases {
+		r := Judge(c.in, c.keys)
+		if r.Status != c.status {
+			t.Errorf("%s: status %d, want %d (%+v)", c.name, r.Status, c.status, r.Verdict)
+		}
+	}
+	// VerifiMe: its own secret, and no API-key check.
+	vm := fixture(t, "verifime-risk-assessed.json")
+	h := map[string][]string{"X-Verifime-Signature": {decode.Sign("vm", vm)}, "X-Verifime-Version": {"1"}}
+	r := Judge(in(h, vm), decode.Keys{VeriffSecrets: []string{"s"}, VeriffAPIKey: "k", VerifiMeSecrets: []string{"vm"}})
+	if r.Status != 200 || r.Delivery.Provider != decode.VerifiMe || r.Verdict.APIKey != decode.KeyUnchecked {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestLineHasTheContractFields(t *testing.T) {
+	body := fixture(t, "veriff-event-7001-started.json")
+	r := Judge(Incoming{ReceivedAt: t0, Method: "POST", Path: "/veriff/events", Header: signed(body, "s", ""), Body: body}, decode.Keys{VeriffSecrets: []string{"s"}})
+	r.Seq = 7
+	var m map[string]any
+	line := r.MarshalLine()
+	if !strings.HasSuffix(string(line), "}\n") || strings.Count(string(line), "\n") != 1 {
+		t.Fatalf("%q", line)
+	}
+	if err := json.Unmarshal(line, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"seq", "received_at", "method", "path", "status", "kind", "provider", "session_id",
+		"attempt_id", "code", "state", "signature", "api_key", "duplicate_of", "reason"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("missing %s", k)
+		}
+	}
+	if m["received_at"] != "2026-11-23T09:00:00Z" || m["kind"] != "event" || m["code"] != float64(7001) || m["signature"] != "valid" {
+		t.Errorf("%v", m)
+	}
+}
+
+func rec(seq int64, at time.Duration, status int, body string) Record {
+	d := decode.Decode([]byte(body))
+	return Record{Seq: seq, ReceivedAt: t0.Add(at), Status: status, Delivery: d,
+		Verdict: decode.Verdict{Signature: decode.SigValid, APIKey: decode.KeyUnchecked}}
+}
+
+func TestBookFoldsALifecycle(t *testing.T) {
+	b := NewBook()
+	b.Add(rec(1, 0, 200, `{"id":"S","attemptId":"A1","code":7001,"action":"started","vendorData":"v"}`))
+	b.Add(rec(2, 5*time.Second, 200, `{"id":"S","attemptId":"A1","code":7002,"action":"submitted"}`))
+	b.Add(rec(3, 6*time.Second, 200, `{"status":"success","verification":{"id":"S","attemptId":"A1","status":"resubmission_requested","code":9103,"reasonCode":204}}`))
+	s := b.Get("S")
+	if s.State != StateResubmit || len(s.Attempts) != 1 || s.Steps[1].Delta != 5*time.Second || s.VendorData != "v" {
+		t.Fatalf("%+v", s)
+	}
+	b.Add(rec(4, 10*time.Second, 200, `{"id":"S","attemptId":"A2","code":7001,"action":"started"}`))
+	if s.State != StateStarted || len(s.Attempts) != 2 {
+		t.Fatalf("new attempt: %+v", s)
+	}
+	// A forged approval (answered 401) does not move the state.
+	forged := rec(5, 11*time.Second, 401, `{"verification":{"id":"S","status":"approved","code":9001}}`)
+	forged.Verdict.Signature = decode.SigInvalid
+	b.Add(forged)
+	if s.State != StateStarted || s.Failed != 1 {
+		t.Fatalf("forged: %+v", s)
+	}
+	b.Add(rec(6, 12*time.Second, 200, `{"verification":{"id":"S","attemptId":"A2","status":"approved","code":9001}}`))
+	// Late events never undo a decision.
+	b.Add(rec(7, 13*time.Second, 200, `{"id":"S","attemptId":"A2","code":7001,"action":"started"}`))
+	b.Add(rec(8, 14*time.Second, 200, `{"id":"S","attemptId":"A2","code":7007,"action":"waiting_complete"}`))
+	if s.State != StateApproved || len(s.Steps) != 8 {
+		t.Fatalf("%+v", s)
+	}
+	// No session id: the unsorted group, newest first in the list.
+	b.Add(rec(9, 20*time.Second, 400, `nope`))
+	b.Add(rec(10, 15*time.Second, 200, `{"id":"T","code":7001}`))
+	ss := b.Sessions()
+	if len(ss) != 3 || !ss[0].Unsorted() || ss[1].ID != "T" || ss[2].ID != "S" || b.Total != 10 {
+		t.Fatalf("order: %v %v %v", ss[0].ID, ss[1].ID, ss[2].ID)
+	}
+	if ss[0].State != "" {
+		t.Fatalf("unsorted group has a state: %q", ss[0].State)
+	}
+}
+
+func TestNextState(t *testing.T) {
+	dec := func(s string, code int) decode.Delivery {
+		return decode.Delivery{Kind: decode.KindDecision, State: s, Code: code, Decision: &decode.Decision{Status: s}}
+	}
+	for _, c := range []struct {
+		cur  string
+		d    decode.Delivery
+		want string
+	}{
+		{"", decode.Delivery{Kind: decode.KindEvent, Code: 7001}, StateStarted},
+		{StateCreated, decode.Delivery{Kind: decode.KindEvent, Code: 7002}, StateSubmitted},
+		{StateSubmitted, decode.Delivery{Kind: decode.KindEvent, Code: 7001}, StateSubmitted},
+		{StateSubmitted, dec("approved", 9001), StateApproved},
+		{StateReview, dec("declined", 9102), StateDeclined},
+		{StateSubmitted, dec("", 9104), StateExpired},
+		{StateSubmitted, dec("abandoned", 9104), StateAbandoned},
+		{StateSubmitted, decode.Delivery{Kind: decode.KindDecision, Decision: &decode.Decision{Null: true}}, StateSubmitted},
+		{StateApproved, decode.Delivery{Kind: decode.KindUserStatus, State: "x"}, StateApproved},
+		{"", decode.Delivery{Kind: decode.KindRiskAssessment, State: "preliminary"}, "preliminary"},
+	} {
+		if got := NextState(c.cur, c.d); got != c.want {
+			t.Errorf("NextState(%q, %s %d) = %q, want %q", c.cur, c.d.Kind, c.d.Code, got, c.want)
+		}
+	}
+}

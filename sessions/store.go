@@ -1,0 +1,232 @@
+package sessions
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Store keeps every delivery kycwatch answered, raw, in SQLite.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS deliveries (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+	received_at  INTEGER NOT NULL,           -- unix nanoseconds, UTC
+	method       TEXT    NOT NULL,
+	path         TEXT    NOT NULL,
+	remote_addr  TEXT    NOT NULL DEFAULT '',
+	headers      TEXT    NOT NULL,           -- JSON: name -> values, as received
+	body         BLOB,                       -- exact bytes (first 64 KiB when truncated)
+	body_size    INTEGER NOT NULL,           -- bytes received, or declared when refused
+	truncated    INTEGER NOT NULL DEFAULT 0,
+	body_sha256  BLOB,
+	status       INTEGER NOT NULL,           -- HTTP status answered
+	kind         TEXT    NOT NULL,
+	provider     TEXT    NOT NULL DEFAULT '',
+	session_id   TEXT    NOT NULL DEFAULT '',
+	attempt_id   TEXT    NOT NULL DEFAULT '',
+	code         INTEGER NOT NULL DEFAULT 0,
+	state        TEXT    NOT NULL DEFAULT '',
+	vendor_data  TEXT    NOT NULL DEFAULT '',
+	end_user_id  TEXT    NOT NULL DEFAULT '',
+	signature    TEXT    NOT NULL,
+	api_key      TEXT    NOT NULL,
+	note         TEXT    NOT NULL DEFAULT '',    -- decode's one-line summary
+	risk_level   TEXT    NOT NULL DEFAULT '',
+	reason       TEXT    NOT NULL DEFAULT '',
+	sig_header   TEXT    NOT NULL DEFAULT '',
+	duplicate_of INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha256);
+CREATE INDEX IF NOT EXISTS deliveries_session ON deliveries(session_id, seq);
+`
+
+// DefaultPath is where the database lives unless --db says otherwise: the
+// per-user data directory of the OS (XDG_DATA_HOME or ~/.local/share on
+// Linux, Application Support on macOS, LocalAppData on Windows).
+func DefaultPath() (string, error) {
+	var dir string
+	switch runtime.GOOS {
+	case "windows":
+		dir = os.Getenv("LocalAppData")
+	case "darwin", "ios":
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, "Library", "Application Support")
+	default:
+		dir = os.Getenv("XDG_DATA_HOME")
+		if dir == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", err
+			}
+			dir = filepath.Join(home, ".local", "share")
+		}
+	}
+	if dir == "" {
+		c, err := os.UserConfigDir()
+		if err != nil {
+			return "", err
+		}
+		dir = c
+	}
+	return filepath.Join(dir, "kycwatch", "kycwatch.db"), nil
+}
+
+// Open opens (creating if needed) the database at path.
+func Open(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is SQLite's rule; readers share the pool.
+	db.SetMaxOpenConns(4)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// insert stores r and fills in its Seq and DuplicateOf. One short
+// transaction: the duplicate lookup and the insert see the same data.
+func (s *Store) insert(ctx context.Context, r *Record) error {
+	hdr, err := json.Marshal(r.Header)
+	if err != nil {
+		return err
+	}
+	var sum []byte
+	if len(r.Body) > 0 && !r.Truncated {
+		h := sha256.Sum256(r.Body)
+		sum = h[:]
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	r.DuplicateOf = 0
+	if sum != nil {
+		err := tx.QueryRowContext(ctx,
+			`SELECT seq FROM deliveries WHERE body_sha256 = ? AND duplicate_of = 0 ORDER BY seq LIMIT 1`, sum).Scan(&r.DuplicateOf)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	d := r.Delivery
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
+		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
+		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(hdr), r.Body, r.BodySize, r.Truncated, sum,
+		r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
+		d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header, r.DuplicateOf)
+	if err != nil {
+		return err
+	}
+	if r.Seq, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,
+	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of`
+
+func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) error {
+	var at int64
+	var kind, provider, sig, key, risk string
+	d := &r.Delivery
+	err := sc.Scan(append([]any{&r.Seq, &at, &r.Method, &r.Path, &r.RemoteAddr, &r.BodySize, &r.Truncated, &r.Status,
+		&kind, &provider, &d.SessionID, &d.AttemptID, &d.Code, &d.State, &d.VendorData, &d.EndUserID,
+		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf}, extra...)...)
+	r.ReceivedAt = time.Unix(0, at).UTC()
+	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
+	if risk != "" {
+		d.Risk = &decode.RiskAssessment{RiskLevel: risk}
+	}
+	r.Verdict.Signature, r.Verdict.APIKey = decode.Signature(sig), decode.APIKey(key)
+	return err
+}
+
+func riskLevel(d decode.Delivery) string {
+	if d.Risk != nil {
+		return d.Risk.RiskLevel
+	}
+	return ""
+}
+
+// Recent returns the summaries (no headers, no body) of the last limit
+// deliveries, oldest first, and how many deliveries the database holds.
+func (s *Store) Recent(ctx context.Context, limit int) ([]Record, int, error) {
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries`).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+` FROM
+		(SELECT * FROM deliveries ORDER BY seq DESC LIMIT ?) ORDER BY seq`, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		if err := scanSummary(rows, &r); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
+// Get returns one delivery whole: headers, body and the decoded payload.
+func (s *Store) Get(ctx context.Context, seq int64) (Record, error) {
+	var r Record
+	var hdr string
+	row := s.db.QueryRowContext(ctx, `SELECT `+summaryCols+`, headers, body FROM deliveries WHERE seq = ?`, seq)
+	if err := scanSummary(row, &r, &hdr, &r.Body); err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(hdr), &r.Header); err != nil {
+		return r, fmt.Errorf("delivery %d headers: %w", seq, err)
+	}
+	// The typed payload is re-derived from the stored bytes: the bytes are
+	// the record, the decoding a view of them. What was judged at arrival
+	// (kind, provider, session) stays as stored.
+	if !r.Truncated {
+		d := decode.Decode(r.Body)
+		d.Provider = r.Delivery.Provider
+		r.Delivery = d
+	}
+	return r, nil
+}

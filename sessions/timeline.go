@@ -1,0 +1,186 @@
+package sessions
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+)
+
+// Session states, in the words of Veriff's documentation.
+const (
+	StateCreated   = "created"
+	StateStarted   = "started"
+	StateSubmitted = "submitted"
+	StateApproved  = "approved"
+	StateDeclined  = "declined"
+	StateResubmit  = "resubmission_requested"
+	StateReview    = "review"
+	StateExpired   = "expired"
+	StateAbandoned = "abandoned"
+	UnsortedKey    = "" // the group of deliveries with no session id
+)
+
+// Step is one delivery on a session's timeline.
+type Step struct {
+	Record
+	// Delta is the time since the session's previous step (0 for the first).
+	Delta time.Duration
+}
+
+// Session is a verification session as its deliveries tell it.
+type Session struct {
+	ID         string // session id; UnsortedKey for the unsorted group
+	Provider   decode.Provider
+	VendorData string
+	EndUserID  string
+	State      string // see the State constants; "" until a delivery tells
+	RiskLevel  string // VerifiMe's risk level, when assessed
+	Attempts   []string
+	Steps      []Step
+	First      time.Time
+	Last       time.Time
+	Failed     int // deliveries that failed verification
+}
+
+// Unsorted reports whether this is the group of deliveries with no session.
+func (s *Session) Unsorted() bool { return s.ID == UnsortedKey }
+
+// Book holds every session, newest activity first. It is a plain value
+// folded by Add; the UI owns one and changes it only inside Update.
+type Book struct {
+	byID  map[string]*Session
+	order []*Session
+	Total int // deliveries folded in
+}
+
+// NewBook returns an empty book.
+func NewBook() *Book { return &Book{byID: map[string]*Session{}} }
+
+// Sessions returns the sessions, most recent activity first, the unsorted
+// group among them by its own last activity.
+func (b *Book) Sessions() []*Session { return b.order }
+
+// Get returns the session with id, or nil.
+func (b *Book) Get(id string) *Session { return b.byID[id] }
+
+// Add folds one delivery into its session and returns that session.
+func (b *Book) Add(r Record) *Session {
+	id := r.Delivery.SessionID
+	s := b.byID[id]
+	if s == nil {
+		s = &Session{ID: id, First: r.ReceivedAt}
+		b.byID[id] = s
+		b.order = append(b.order, s)
+	}
+	b.Total++
+	step := Step{Record: r}
+	if n := len(s.Steps); n > 0 {
+		step.Delta = r.ReceivedAt.Sub(s.Steps[n-1].ReceivedAt)
+	}
+	s.Steps = append(s.Steps, step)
+	if r.ReceivedAt.After(s.Last) {
+		s.Last = r.ReceivedAt
+	}
+	if r.Failed() {
+		s.Failed++
+	}
+	d := r.Delivery
+	if s.Provider == decode.Unknown {
+		s.Provider = d.Provider
+	}
+	if a := d.AttemptID; a != "" && !contains(s.Attempts, a) && r.Accepted() {
+		s.Attempts = append(s.Attempts, a)
+	}
+	if r.Accepted() && !s.Unsorted() {
+		if d.VendorData != "" {
+			s.VendorData = d.VendorData
+		}
+		if d.EndUserID != "" {
+			s.EndUserID = d.EndUserID
+		}
+		s.State = NextState(s.State, d)
+		if d.Kind == decode.KindRiskAssessment && d.Risk != nil && d.Risk.RiskLevel != "" {
+			s.RiskLevel = d.Risk.RiskLevel
+		}
+	}
+	b.reorder(s)
+	return s
+}
+
+// reorder moves s to its place by last activity (it only ever moves up).
+func (b *Book) reorder(s *Session) {
+	i := indexOf(b.order, s)
+	for i > 0 && b.order[i-1].Last.Before(s.Last) {
+		b.order[i-1], b.order[i] = b.order[i], b.order[i-1]
+		i--
+	}
+}
+
+// NextState is the session state after an accepted delivery. Events move a
+// session forward only before a decision (or after a resubmission request,
+// when the end-user goes round again); decisions always set it.
+func NextState(cur string, d decode.Delivery) string {
+	switch d.Kind {
+	case decode.KindEvent:
+		open := cur == "" || cur == StateCreated || cur == StateStarted || cur == StateResubmit
+		switch d.Code {
+		case 7001:
+			if open {
+				return StateStarted
+			}
+		case 7002:
+			if open || cur == StateSubmitted {
+				return StateSubmitted
+			}
+		}
+	case decode.KindDecision:
+		if d.Decision != nil && d.Decision.Null {
+			return cur
+		}
+		if st := strings.ToLower(d.State); st != "" {
+			return st
+		}
+		if st, ok := decode.DecisionStatuses[d.Code]; ok {
+			return st
+		}
+	case decode.KindRiskAssessment:
+		if d.State != "" {
+			return d.State
+		}
+	}
+	return cur
+}
+
+// Final reports whether a state ends the session.
+func Final(state string) bool {
+	switch state {
+	case StateApproved, StateDeclined, StateExpired, StateAbandoned, "assessed":
+		return true
+	}
+	return false
+}
+
+// Sort orders sessions the way the UI lists them (used after loading).
+func Sort(ss []*Session) {
+	sort.SliceStable(ss, func(i, j int) bool { return ss[i].Last.After(ss[j].Last) })
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func indexOf(ss []*Session, s *Session) int {
+	for i := len(ss) - 1; i >= 0; i-- {
+		if ss[i] == s {
+			return i
+		}
+	}
+	return -1
+}
