@@ -1,0 +1,258 @@
+// Package listener is kycwatch's HTTP side: it accepts webhook deliveries on
+// any net.Listener it is given (the local address, and later the tunnel),
+// enforces limits, and hands each request to sessions.Receiver before it
+// answers.
+package listener
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+// Paths are the webhook URLs kycwatch suggests for the Veriff Customer
+// Portal fields. Any POST path is a delivery; these only make the timeline
+// tell where each one was sent.
+var Paths = []struct{ Path, Field string }{
+	{"/veriff/events", "Webhook events URL"},
+	{"/veriff/decisions", "Webhook decisions URL"},
+	{"/veriff/statuses", "Webhook URL for sessions statuses set in Station"},
+	{"/veriff/watchlist", "Webhook watchlist screening URL"},
+}
+
+// Limits bound what one client can make kycwatch hold.
+type Limits struct {
+	MaxBody           int64         // larger bodies are refused with 413
+	KeepTruncated     int64         // how much of a refused body is stored
+	MaxHeaderBytes    int           // request line and headers
+	ReadHeaderTimeout time.Duration // a silent client is dropped after this
+	ReadTimeout       time.Duration // whole request, body included
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration // keep-alive connections between requests
+}
+
+// DefaultLimits suit webhooks: small bodies that arrive at once.
+var DefaultLimits = Limits{
+	MaxBody:           10 << 20,
+	KeepTruncated:     64 << 10,
+	MaxHeaderBytes:    64 << 10,
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	WriteTimeout:      30 * time.Second,
+	IdleTimeout:       60 * time.Second,
+}
+
+// Server serves kycwatch's handler on one or more listeners.
+type Server struct {
+	rc     *sessions.Receiver
+	limits Limits
+	log    *slog.Logger
+	now    func() time.Time
+	srv    *http.Server
+
+	mu      sync.Mutex
+	serving []net.Listener
+}
+
+// New returns a server that hands deliveries to rc. logger may be nil.
+func New(rc *sessions.Receiver, limits Limits, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{rc: rc, limits: limits, log: logger, now: time.Now}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		MaxHeaderBytes:    limits.MaxHeaderBytes,
+		ReadHeaderTimeout: limits.ReadHeaderTimeout,
+		ReadTimeout:       limits.ReadTimeout,
+		WriteTimeout:      limits.WriteTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	return s
+}
+
+// Serve serves on l until Shutdown; call it once per listener (local and
+// tunnel), each in its own goroutine.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	s.serving = append(s.serving, l)
+	s.mu.Unlock()
+	err := s.srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+// Handler is kycwatch's HTTP handler: POST is a delivery, GET and HEAD the
+// info page, anything else 405.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			s.deliver(w, r)
+		case http.MethodGet, http.MethodHead:
+			info(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD, POST")
+			http.Error(w, "kycwatch accepts POST (webhook deliveries) and GET (this page)", http.StatusMethodNotAllowed)
+		}
+	})
+}
+
+func info(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	var b strings.Builder
+	b.WriteString("kycwatch is listening.\n\nPOST webhook deliveries to any path here. Suggested paths, one per Veriff Customer Portal field:\n\n")
+	for _, p := range Paths {
+		fmt.Fprintf(&b, "  %-20s %s\n", p.Path, p.Field)
+	}
+	b.WriteString("\nEvery delivery is stored and shown live in kycwatch.\n")
+	if r.Method == http.MethodGet {
+		io.WriteString(w, b.String())
+	}
+}
+
+type answer struct {
+	Status string `json:"status"`
+	Seq    int64  `json:"seq,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request) {
+	in := sessions.Incoming{
+		ReceivedAt: s.now(),
+		Method:     r.Method,
+		Path:       r.URL.RequestURI(),
+		RemoteAddr: r.RemoteAddr,
+		Header:     receivedHeader(r),
+	}
+	in.Body, in.BodySize, in.Truncated = s.readBody(r)
+	if in.Truncated {
+		// The rest of the body stays unread: close rather than drain it.
+		w.Header().Set("Connection", "close")
+	}
+	rec, err := s.rc.Receive(r.Context(), in)
+	if err != nil {
+		s.log.Error("store delivery", "err", err, "path", in.Path)
+		writeJSON(w, http.StatusInternalServerError, answer{Status: "error", Error: "kycwatch could not store the delivery; retry"})
+		return
+	}
+	a := answer{Status: "accepted", Seq: rec.Seq}
+	if rec.Status != http.StatusOK {
+		a.Status = "rejected"
+		a.Error = rejection(rec)
+	}
+	s.log.Info("delivery", "seq", rec.Seq, "status", rec.Status, "kind", rec.Delivery.Kind, "signature", rec.Verdict.Signature)
+	writeJSON(w, rec.Status, a)
+}
+
+// rejection says why, in kycwatch's own words (never echoing the payload).
+func rejection(rec sessions.Record) string {
+	switch rec.Status {
+	case http.StatusRequestEntityTooLarge:
+		return "body too large"
+	case http.StatusBadRequest:
+		return "body is empty or not JSON"
+	case http.StatusUnauthorized:
+		switch {
+		case rec.Verdict.Signature == "missing":
+			return "signature missing"
+		case rec.Verdict.Signature == "invalid":
+			return "signature invalid"
+		default:
+			return "API key (X-AUTH-CLIENT) missing or wrong"
+		}
+	}
+	return ""
+}
+
+// readBody reads at most MaxBody bytes. A larger body (declared or sent)
+// is cut to its first KeepTruncated bytes; it is never held whole.
+func (s *Server) readBody(r *http.Request) (body []byte, size int64, truncated bool) {
+	max, keep := s.limits.MaxBody, s.limits.KeepTruncated
+	if r.ContentLength > max {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, keep))
+		return b, r.ContentLength, true
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if int64(len(b)) > max {
+		// No length was declared: the size is known only to be over the
+		// limit (MaxBody+1), and the rest is never read.
+		n := int64(len(b))
+		return append([]byte(nil), b[:min(keep, n)]...), n, true
+	}
+	if err != nil {
+		// A client that stopped sending (timeout, reset): keep what came.
+		s.log.Warn("body read", "err", err, "got", len(b))
+	}
+	return b, int64(len(b)), false
+}
+
+// receivedHeader is the request's header as received: net/http moves Host
+// and Transfer-Encoding out of the map, so they are put back.
+func receivedHeader(r *http.Request) map[string][]string {
+	h := r.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if r.Host != "" {
+		h["Host"] = []string{r.Host}
+	}
+	if len(r.TransferEncoding) > 0 {
+		h["Transfer-Encoding"] = append([]string(nil), r.TransferEncoding...)
+	}
+	return h
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Listen listens on addr. When the port is taken it listens on a free port
+// of the same host instead and says so in note.
+func Listen(addr string) (l net.Listener, note string, err error) {
+	l, err = net.Listen("tcp", addr)
+	if err == nil {
+		return l, "", nil
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return nil, "", err
+	}
+	host, port, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		return nil, "", err
+	}
+	l, err2 := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err2 != nil {
+		return nil, "", err
+	}
+	return l, fmt.Sprintf("port %s is taken; listening on %s instead", port, l.Addr()), nil
+}
+
+// URL is the http:// URL of a local listener.
+func URL(l net.Listener) string {
+	addr := l.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0" || host == "") {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return "http://" + addr
+}
