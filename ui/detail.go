@@ -1,0 +1,332 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/alecthomas/chroma/v2"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+// maxShownBody bounds how much of a body the detail pane formats; the rest
+// is counted, not drawn (the database has it all).
+const maxShownBody = 256 << 10
+
+// detailPane is the scroll state of the detail pane. Rendered lines are
+// memoised per (delivery, width, theme): formatting a large body on every
+// frame would make scrolling crawl.
+type detailPane struct {
+	top  int
+	memo *detailMemo
+}
+
+type detailMemo struct {
+	seq   int64
+	width int
+	dark  bool
+	lines []string
+}
+
+func (d *detailPane) reset()       { d.top = 0 }
+func (d *detailPane) scroll(n int) { d.top = max(0, d.top+n) }
+
+func (m Model) detailView(w, h int) string {
+	st := m.styles
+	inner := w - 2
+	focused := m.focus == focusDetail
+	if m.selSeq == 0 {
+		return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
+	}
+	rec, ok := m.cache[m.selSeq]
+	if !ok {
+		return m.box(fmt.Sprintf("Delivery #%d", m.selSeq), []string{st.Faint.Render(" Loading…")}, w, h, focused)
+	}
+	lines := m.detailLines(rec, inner)
+	rows := h - 2
+	top := min(m.detail.top, max(0, len(lines)-rows))
+	title := fmt.Sprintf("Delivery #%d", rec.Seq)
+	if len(lines) > rows {
+		title += fmt.Sprintf(" · %d%%", 100*min(len(lines), top+rows)/len(lines))
+	}
+	end := min(len(lines), top+rows)
+	return m.box(title, lines[top:end], w, h, focused)
+}
+
+func (m Model) detailLines(r sessions.Record, w int) []string {
+	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.dark {
+		return mm.lines
+	}
+	lines := m.buildDetail(r, w)
+	if m.detail.memo != nil {
+		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.dark, lines: lines}
+	}
+	return lines
+}
+
+// buildDetail writes the delivery as a person reads it: what it is, whether
+// to trust it, the decoded fields, then the headers and the body.
+func (m Model) buildDetail(r sessions.Record, w int) []string {
+	st := m.styles
+	d := r.Delivery
+	var out []string
+	field := func(label, value string) {
+		if value == "" {
+			return
+		}
+		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
+	}
+	status := st.Success.Render("200")
+	if r.Status != 200 {
+		status = st.Danger.Render(fmt.Sprint(r.Status))
+	}
+	field("Received", r.ReceivedAt.In(m.loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
+		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
+
+	// The verdict: the one thing to read first.
+	v := r.Verdict
+	verdict := m.badge(r) + " signature " + string(v.Signature)
+	if v.Header != "" {
+		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
+	}
+	verdict += st.Faint.Render(" · ") + "API key " + string(v.APIKey)
+	field("Verdict", verdict)
+	if v.Reason != "" {
+		field("", st.Danger.Render(Safe(v.Reason)))
+	}
+	if r.DuplicateOf != 0 {
+		field("Retry", st.Info.Render(fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)))
+	}
+	kind := kindLabel(d.Kind)
+	if d.Provider != "" {
+		kind = string(d.Provider) + " " + kind
+	}
+	if d.Code != 0 {
+		kind += fmt.Sprintf(" %d", d.Code)
+	}
+	if d.State != "" {
+		kind += " " + m.stateStyle(d.State).Render(Safe(d.State))
+	}
+	field("Kind", kind)
+	if d.Problem != "" {
+		field("Problem", st.Warning.Render(Safe(d.Problem)))
+	}
+	field("Session", Safe(d.SessionID))
+	field("Attempt", Safe(d.AttemptID))
+	field("vendorData", Safe(d.VendorData))
+	field("endUserId", Safe(d.EndUserID))
+
+	switch {
+	case d.Event != nil:
+		e := d.Event
+		field("Feature", Safe(e.Feature))
+		field("Context", Safe(strings.Trim(e.ContextReason+" · "+e.ContextState, " ·")))
+		field("Address", Safe(e.AddressID))
+	case d.Decision != nil:
+		dec := d.Decision
+		if dec.Null {
+			field("Decision", st.Faint.Render("none yet (verification: null)"))
+		}
+		if dec.ReasonCode != 0 || dec.Reason != "" {
+			reason := Safe(dec.Reason)
+			if dec.ReasonCode != 0 {
+				if reason == "" {
+					reason = decode.ReasonText(dec.ReasonCode)
+				}
+				reason = fmt.Sprintf("%d %s", dec.ReasonCode, reason)
+			}
+			field("Reason", st.Warning.Render(reason))
+		}
+		p := dec.Person
+		name := strings.TrimSpace(p.FirstName + " " + p.LastName)
+		if p.FullName != "" {
+			name = p.FullName
+		}
+		field("Person", joinNonEmpty(Safe(name), prefixed("born ", Safe(p.DateOfBirth)), Safe(p.Gender), Safe(p.Nationality), prefixed("id ", Safe(p.IDNumber))))
+		field("Address", Safe(p.Address))
+		doc := dec.Document
+		field("Document", joinNonEmpty(Safe(doc.Type), Safe(doc.Number), Safe(doc.Country), prefixed("valid until ", Safe(doc.ValidUntil))))
+		var risk []string
+		if dec.RiskScore != nil {
+			risk = append(risk, fmt.Sprintf("score %.2f", *dec.RiskScore))
+		}
+		if dec.HighRisk != nil && *dec.HighRisk {
+			risk = append(risk, st.Danger.Render("high risk"))
+		}
+		for _, l := range dec.RiskLabels {
+			risk = append(risk, Safe(l.Label))
+		}
+		field("Risk", strings.Join(risk, " · "))
+		field("Decided", Safe(dec.DecisionTime))
+		field("IP", Safe(dec.IP))
+	case d.UserStatus != nil:
+		u := d.UserStatus
+		field("Status", Safe(u.Status)+st.Faint.Render(" ("+Safe(u.StatusCode)+")"))
+		field("Reason", Safe(u.Reason))
+	case d.Watchlist != nil:
+		wl := d.Watchlist
+		field("Check", Safe(wl.CheckType))
+		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hits", wl.TotalHits))
+	case d.Risk != nil:
+		rk := d.Risk
+		field("Risk", Safe(rk.RiskLevel)+st.Faint.Render(" · assessment "+Safe(rk.AssessmentStatus)))
+		field("Customer", Safe(rk.CustomerName))
+		field("Portal", Safe(rk.PortalURL))
+		field("Event", Safe(rk.EventID))
+	}
+	if len(d.Unknown) > 0 {
+		field("New fields", st.Faint.Render(Safe(strings.Join(d.Unknown, ", "))))
+	}
+
+	out = append(out, "", st.Bold.Render(" Headers"))
+	names := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, val := range r.Header[k] {
+			out = append(out, wrap(" "+st.Label.Render(Safe(k)+":")+" "+maskHeader(k, Safe(val)), w, 3)...)
+		}
+	}
+
+	size := fmt.Sprintf("%d bytes", r.BodySize)
+	if r.Truncated {
+		size += st.Warning.Render(fmt.Sprintf(", only the first %d kept", len(r.Body)))
+	}
+	out = append(out, "", st.Bold.Render(" Body")+st.Faint.Render(" ("+size+")"))
+	out = append(out, m.bodyLines(r.Body, w)...)
+	return out
+}
+
+// maskHeader hides most of a credential header's value: screens get shared
+// and recorded. Signatures are not secrets and stay whole.
+func maskHeader(name, v string) string {
+	switch strings.ToLower(name) {
+	case "authorization", "x-auth-client", "vrf-auth-client", "cookie":
+		return Mask(v)
+	}
+	return v
+}
+
+// Mask shows a secret's first and last four characters only.
+func Mask(s string) string {
+	if len(s) <= 10 {
+		return strings.Repeat("•", len(s))
+	}
+	return s[:4] + "…" + s[len(s)-4:]
+}
+
+func (m Model) bodyLines(body []byte, w int) []string {
+	st := m.styles
+	if len(body) == 0 {
+		return []string{st.Faint.Render(" (empty)")}
+	}
+	shown := body
+	more := 0
+	if len(shown) > maxShownBody {
+		shown, more = shown[:maxShownBody], len(body)-maxShownBody
+	}
+	var text string
+	var pretty bytes.Buffer
+	if json.Valid(shown) && json.Indent(&pretty, shown, "", "  ") == nil {
+		text = m.highlight(pretty.String())
+	} else {
+		text = Safe(string(shown))
+		text = strings.ReplaceAll(text, "␍␊", "\n") // keep the raw body's own lines
+		text = strings.ReplaceAll(text, "␊", "\n")
+	}
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		out = append(out, wrap(" "+l, w, 1)...)
+	}
+	if more > 0 {
+		out = append(out, st.Faint.Render(fmt.Sprintf(" … %d more bytes not shown", more)))
+	}
+	return out
+}
+
+// highlight colours pretty-printed JSON with chroma's lexer and the theme's
+// styles. Every token is made Safe before it is styled: JSON escapes
+// control characters, but a string may still hold bidi overrides.
+func (m Model) highlight(src string) string {
+	st := m.styles
+	lx := lexers.Get("json")
+	if lx == nil {
+		return Safe(src)
+	}
+	it, err := chroma.Coalesce(lx).Tokenise(nil, src)
+	if err != nil {
+		return Safe(src)
+	}
+	var b strings.Builder
+	for tok := it(); tok != chroma.EOF; tok = it() {
+		for i, part := range strings.Split(tok.Value, "\n") {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			if part == "" {
+				continue
+			}
+			s := Safe(part)
+			switch {
+			case tok.Type == chroma.NameTag:
+				s = st.JSONKey.Render(s)
+			case tok.Type.InCategory(chroma.LiteralString) || tok.Type.InSubCategory(chroma.LiteralString):
+				s = st.JSONString.Render(s)
+			case tok.Type.InSubCategory(chroma.LiteralNumber):
+				s = st.JSONNumber.Render(s)
+			case tok.Type.InCategory(chroma.Keyword):
+				s = st.JSONLiteral.Render(s)
+			case tok.Type == chroma.Punctuation:
+				s = st.JSONPunct.Render(s)
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// wrap breaks a styled line to width w, indenting continuation lines.
+func wrap(s string, w, indent int) []string {
+	if w <= 0 {
+		return nil
+	}
+	if ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	// Word wrap, breaking words only when one is longer than the line.
+	parts := strings.Split(ansi.Wrap(s, w, ""), "\n")
+	out := []string{parts[0]}
+	if len(parts) > 1 {
+		rest := strings.TrimLeft(strings.Join(parts[1:], " "), " ")
+		pad := strings.Repeat(" ", min(indent, w/2))
+		for _, p := range strings.Split(ansi.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
+			out = append(out, pad+p)
+		}
+	}
+	return out
+}
+
+func joinNonEmpty(ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " · ")
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}

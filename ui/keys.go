@@ -1,0 +1,62 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every binding, in one place; each pane shows the ones it uses.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	NextPane, PrevPane, Open, Back          key.Binding
+	Filter, Follow, Help, Quit              key.Binding
+}
+
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d", "space"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		NextPane: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow new")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+// paneKeys is the help for one pane: the short line and the full sheet.
+type paneKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (p paneKeys) ShortHelp() []key.Binding  { return p.short }
+func (p paneKeys) FullHelp() [][]key.Binding { return p.full }
+
+func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
+	if filtering {
+		accept := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"))
+		clear := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))
+		return paneKeys{short: []key.Binding{accept, clear}, full: [][]key.Binding{{accept, clear}}}
+	}
+	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	panes := []key.Binding{k.NextPane, k.PrevPane, k.Open, k.Back}
+	global := []key.Binding{k.Filter, k.Follow, k.Help, k.Quit}
+	full := [][]key.Binding{nav, panes, global}
+	switch f {
+	case focusSessions:
+		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "timeline"))
+		return paneKeys{short: []key.Binding{k.Up, k.Down, open, k.NextPane, k.Filter, k.Follow, k.Help, k.Quit}, full: full}
+	case focusTimeline:
+		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open delivery"))
+		return paneKeys{short: []key.Binding{k.Up, k.Down, open, k.NextPane, k.Back, k.Follow, k.Help, k.Quit}, full: full}
+	default:
+		scroll := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓/pgup/pgdn", "scroll"))
+		zoom := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "zoom"))
+		return paneKeys{short: []key.Binding{scroll, zoom, k.NextPane, k.Back, k.Help, k.Quit}, full: full}
+	}
+}

@@ -1,0 +1,552 @@
+// Package ui is kycwatch's Bubble Tea program: a header with the URLs to
+// paste, and three panes (sessions, the selected session's timeline, the
+// selected delivery's detail) that update live as deliveries arrive.
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/sahilm/fuzzy"
+
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+type focus int
+
+const (
+	focusSessions focus = iota
+	focusTimeline
+	focusDetail
+	paneCount
+)
+
+// DeliveryMsg carries a stored delivery to the program (via Program.Send).
+type DeliveryMsg struct{ Record sessions.Record }
+
+// loadedMsg answers a request for a delivery's body and headers.
+type loadedMsg struct {
+	seq int64
+	rec sessions.Record
+	err error
+}
+
+type tickMsg time.Time
+
+// Loader fetches one delivery whole (headers and body) from the store.
+type Loader func(ctx context.Context, seq int64) (sessions.Record, error)
+
+// Info is what the header tells about this run.
+type Info struct {
+	LocalURL string   // where the listener answers
+	Paths    []string // suggested webhook paths
+	Notes    []string // e.g. "port 8080 is taken; …"
+	DBPath   string
+	Secrets  int    // Veriff shared secrets configured
+	APIKey   string // masked
+	VerifiMe int    // VerifiMe secrets configured
+	History  int    // deliveries in the database at start
+}
+
+// Model is the root model. Only it returns a tea.View; panes render strings.
+type Model struct {
+	info   Info
+	book   *sessions.Book
+	load   Loader
+	keys   KeyMap
+	styles Styles
+	dark   bool
+	help   help.Model
+	filter textinput.Model
+
+	width, height int
+	clock         time.Time
+	loc           *time.Location
+	tick          bool // whether to run the clock (off in golden tests)
+
+	focus     focus
+	zoom      bool // detail fills the body
+	showHelp  bool
+	filtering bool
+	follow    bool // select new activity as it arrives
+
+	selSession string // session id ("" is the unsorted group)
+	hasSel     bool
+	selSeq     int64 // selected delivery on the timeline
+	sessTop    int   // first visible row of each list
+	stepTop    int
+
+	detail detailPane
+	cache  map[int64]sessions.Record // whole deliveries, bounded
+	order  []int64
+	status string // last error worth showing, e.g. a failed load
+}
+
+const cacheSize = 256
+
+// New builds the model from the history already stored (summaries, oldest
+// first). load fetches bodies on demand.
+func New(info Info, history []sessions.Record, load Loader) Model {
+	m := Model{
+		info: info, book: sessions.NewBook(), load: load, keys: DefaultKeyMap(),
+		dark: true, help: help.New(), follow: true, tick: true,
+		loc: time.Local, clock: time.Now(), cache: map[int64]sessions.Record{},
+		detail: detailPane{memo: &detailMemo{}},
+	}
+	m.filter = textinput.New()
+	m.filter.Prompt = "/"
+	m.filter.Placeholder = "filter sessions"
+	m.setStyles(true)
+	for _, r := range history {
+		m.book.Add(summary(r))
+	}
+	m.selectNewest()
+	return m
+}
+
+// WithClock fixes the clock and time zone (golden tests).
+func (m Model) WithClock(now time.Time, loc *time.Location) Model {
+	m.clock, m.loc, m.tick = now, loc, false
+	return m
+}
+
+func (m *Model) setStyles(dark bool) {
+	m.dark = dark
+	m.styles = NewStyles(dark)
+	m.help.Styles = help.DefaultStyles(dark)
+	m.filter.SetStyles(textinput.DefaultStyles(dark))
+}
+
+// summary drops the bytes from a record: the book keeps summaries, the
+// cache keeps a bounded number of whole deliveries.
+func summary(r sessions.Record) sessions.Record {
+	r.Body, r.Header = nil, nil
+	return r
+}
+
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.loadSelected()}
+	if m.tick {
+		cmds = append(cmds, tickCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+func tickCmd() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.clampScroll()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setStyles(msg.IsDark())
+		return m, nil
+	case tickMsg:
+		m.clock = time.Time(msg)
+		return m, tickCmd()
+	case DeliveryMsg:
+		return m, m.receive(msg.Record)
+	case loadedMsg:
+		if msg.err != nil {
+			m.status = "could not load delivery #" + itoa(msg.seq) + ": " + msg.err.Error()
+			return m, nil
+		}
+		m.remember(msg.rec)
+		m.detail.reset()
+		return m, nil
+	case tea.PasteMsg:
+		if m.filtering {
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(msg)
+			m.afterFilterChange()
+			return m, cmd
+		}
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.MouseWheelMsg:
+		if msg.Mouse().Button == tea.MouseWheelUp {
+			m.move(-1)
+		} else {
+			m.move(1)
+		}
+		return m, m.loadSelected()
+	}
+	return m, nil
+}
+
+// receive folds a new delivery in and, when following, selects it.
+func (m *Model) receive(r sessions.Record) tea.Cmd {
+	m.remember(r)
+	m.book.Add(summary(r))
+	if m.follow && !m.filtering && m.filter.Value() == "" {
+		m.selSession, m.hasSel = r.Delivery.SessionID, true
+		m.selSeq = r.Seq
+		m.sessTop = 0
+		m.detail.reset()
+	}
+	m.clampScroll()
+	return nil
+}
+
+func (m *Model) remember(r sessions.Record) {
+	if r.Body == nil && r.Header == nil {
+		return
+	}
+	if _, ok := m.cache[r.Seq]; !ok {
+		m.order = append(m.order, r.Seq)
+		if len(m.order) > cacheSize {
+			delete(m.cache, m.order[0])
+			m.order = m.order[1:]
+		}
+	}
+	m.cache[r.Seq] = r
+}
+
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	if m.filtering {
+		switch msg.String() {
+		case "enter":
+			m.filtering = false
+			m.filter.Blur()
+			return m, m.loadSelected()
+		case "esc":
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.afterFilterChange()
+			return m, m.loadSelected()
+		case "ctrl+c":
+			return m, tea.Quit
+		}
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		m.afterFilterChange()
+		return m, tea.Batch(cmd, m.loadSelected())
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+		m.help.ShowAll = m.showHelp
+		return m, nil
+	case key.Matches(msg, k.NextPane):
+		m.focus = (m.focus + 1) % paneCount
+		m.zoom = false
+		return m, nil
+	case key.Matches(msg, k.PrevPane):
+		m.focus = (m.focus + paneCount - 1) % paneCount
+		m.zoom = false
+		return m, nil
+	case key.Matches(msg, k.Filter):
+		m.filtering = true
+		m.focus = focusSessions
+		m.zoom = false
+		return m, m.filter.Focus()
+	case key.Matches(msg, k.Follow):
+		m.follow = true
+		m.filter.SetValue("")
+		m.selectNewest()
+		m.clampScroll()
+		return m, m.loadSelected()
+	case key.Matches(msg, k.Open):
+		switch m.focus {
+		case focusSessions:
+			m.focus = focusTimeline
+		case focusTimeline:
+			m.focus, m.zoom = focusDetail, true
+		case focusDetail:
+			m.zoom = !m.zoom
+		}
+		return m, m.loadSelected()
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.zoom:
+			m.zoom = false
+			m.focus = focusTimeline
+		case m.focus > focusSessions:
+			m.focus--
+		case m.filter.Value() != "":
+			m.filter.SetValue("")
+			m.afterFilterChange()
+		}
+		return m, nil
+	case key.Matches(msg, k.Up):
+		m.move(-1)
+	case key.Matches(msg, k.Down):
+		m.move(1)
+	case key.Matches(msg, k.PageUp):
+		m.move(-m.pageSize())
+	case key.Matches(msg, k.PageDown):
+		m.move(m.pageSize())
+	case key.Matches(msg, k.Top):
+		m.move(-1 << 30)
+	case key.Matches(msg, k.Bottom):
+		m.move(1 << 30)
+	default:
+		return m, nil
+	}
+	return m, m.loadSelected()
+}
+
+// move moves the selection (or scrolls the detail) by n rows. Moving by
+// hand stops following new activity.
+func (m *Model) move(n int) {
+	switch m.focus {
+	case focusSessions:
+		list := m.visibleSessions()
+		if len(list) == 0 {
+			return
+		}
+		i := clamp(m.sessionIndex(list)+n, 0, len(list)-1)
+		m.follow = false
+		m.selectSession(list[i])
+	case focusTimeline:
+		s := m.selected()
+		if s == nil || len(s.Steps) == 0 {
+			return
+		}
+		i := clamp(stepIndex(s, m.selSeq)+n, 0, len(s.Steps)-1)
+		m.follow = false
+		m.selSeq = s.Steps[i].Seq
+		m.detail.reset()
+	case focusDetail:
+		m.detail.scroll(n)
+	}
+	m.clampScroll()
+}
+
+func (m *Model) selectSession(s *sessions.Session) {
+	if m.hasSel && s.ID == m.selSession {
+		return
+	}
+	m.selSession, m.hasSel = s.ID, true
+	m.selSeq = 0
+	if n := len(s.Steps); n > 0 {
+		m.selSeq = s.Steps[n-1].Seq
+	}
+	m.stepTop = 0
+	m.detail.reset()
+}
+
+func (m *Model) selectNewest() {
+	list := m.visibleSessions()
+	if len(list) == 0 {
+		m.hasSel = false
+		return
+	}
+	m.hasSel = false
+	m.selectSession(list[0])
+	m.sessTop = 0
+}
+
+// afterFilterChange keeps the selection inside the filtered list.
+func (m *Model) afterFilterChange() {
+	list := m.visibleSessions()
+	if len(list) == 0 {
+		return
+	}
+	if m.sessionIndex(list) < 0 || !m.hasSel {
+		m.hasSel = false
+		m.selectSession(list[0])
+	}
+	m.sessTop = 0
+	m.clampScroll()
+}
+
+// visibleSessions is the session list after the filter, fuzzy-matched on
+// id, vendorData, state and provider.
+func (m Model) visibleSessions() []*sessions.Session {
+	all := m.book.Sessions()
+	q := strings.TrimSpace(m.filter.Value())
+	if q == "" {
+		return all
+	}
+	hay := make([]string, len(all))
+	for i, s := range all {
+		id := s.ID
+		if s.Unsorted() {
+			id = "unsorted"
+		}
+		hay[i] = strings.Join([]string{id, s.VendorData, s.State, string(s.Provider), s.EndUserID}, " ")
+	}
+	matches := fuzzy.Find(q, hay)
+	out := make([]*sessions.Session, 0, len(matches))
+	for _, mt := range matches {
+		out = append(out, all[mt.Index])
+	}
+	return out
+}
+
+func (m Model) sessionIndex(list []*sessions.Session) int {
+	if !m.hasSel {
+		return -1
+	}
+	for i, s := range list {
+		if s.ID == m.selSession {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m Model) selected() *sessions.Session {
+	if !m.hasSel {
+		return nil
+	}
+	return m.book.Get(m.selSession)
+}
+
+func stepIndex(s *sessions.Session, seq int64) int {
+	for i := len(s.Steps) - 1; i >= 0; i-- {
+		if s.Steps[i].Seq == seq {
+			return i
+		}
+	}
+	return len(s.Steps) - 1
+}
+
+// loadSelected fetches the selected delivery's body when it is not cached.
+// The fetch runs in a Cmd: no I/O in Update.
+func (m Model) loadSelected() tea.Cmd {
+	if m.selSeq == 0 || m.load == nil {
+		return nil
+	}
+	if _, ok := m.cache[m.selSeq]; ok {
+		return nil
+	}
+	seq, load := m.selSeq, m.load
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r, err := load(ctx, seq)
+		return loadedMsg{seq: seq, rec: r, err: err}
+	}
+}
+
+// View renders the whole screen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "kycwatch"
+	v.MouseMode = tea.MouseModeCellMotion
+	return v
+}
+
+func (m Model) render() string {
+	if m.width < 20 || m.height < 8 {
+		return "kycwatch: window too small"
+	}
+	header := m.header()
+	footer := m.footer()
+	bodyH := m.height - lipgloss.Height(header) - lipgloss.Height(footer)
+	if bodyH < 3 {
+		return lipgloss.JoinVertical(lipgloss.Left, header, footer)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, header, m.body(bodyH), footer)
+}
+
+// layout is where each pane goes: outer sizes, borders included.
+type layout struct {
+	sessW, sessH, tlW, tlH, detW, detH int
+	wide                               bool
+}
+
+func (m Model) layout(bodyH int) layout {
+	w := m.width
+	if m.zoom {
+		return layout{detW: w, detH: bodyH}
+	}
+	if w >= 150 {
+		sw := w * 30 / 100
+		tw := w * 33 / 100
+		return layout{wide: true, sessW: sw, sessH: bodyH, tlW: tw, tlH: bodyH, detW: w - sw - tw, detH: bodyH}
+	}
+	top := max(6, bodyH*9/20)
+	sw := w / 2
+	return layout{sessW: sw, sessH: top, tlW: w - sw, tlH: top, detW: w, detH: bodyH - top}
+}
+
+func (m Model) body(h int) string {
+	l := m.layout(h)
+	det := m.detailView(l.detW, l.detH)
+	if m.zoom {
+		return det
+	}
+	sess := m.sessionsView(l.sessW, l.sessH)
+	tl := m.timelineView(l.tlW, l.tlH)
+	if l.wide {
+		return lipgloss.JoinHorizontal(lipgloss.Top, sess, tl, det)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.JoinHorizontal(lipgloss.Top, sess, tl), det)
+}
+
+// pageSize is how far pgup/pgdn move in the focused pane.
+func (m Model) pageSize() int {
+	l := m.layout(m.bodyHeight())
+	switch m.focus {
+	case focusSessions:
+		return max(1, l.sessH-4)
+	case focusTimeline:
+		return max(1, l.tlH-4)
+	}
+	return max(1, l.detH-3)
+}
+
+func (m Model) bodyHeight() int {
+	return m.height - lipgloss.Height(m.header()) - lipgloss.Height(m.footer())
+}
+
+// clampScroll keeps the selected rows inside their panes.
+func (m *Model) clampScroll() {
+	if m.width == 0 {
+		return
+	}
+	l := m.layout(m.bodyHeight())
+	list := m.visibleSessions()
+	rows := l.sessH - 3 // border and column header
+	if m.filtering || m.filter.Value() != "" {
+		rows--
+	}
+	m.sessTop = scrollTo(m.sessTop, m.sessionIndex(list), rows, len(list))
+	if s := m.selected(); s != nil {
+		m.stepTop = scrollTo(m.stepTop, stepIndex(s, m.selSeq), l.tlH-4, len(s.Steps))
+	}
+}
+
+func scrollTo(top, sel, rows, n int) int {
+	if rows < 1 {
+		return 0
+	}
+	if sel >= 0 {
+		if sel < top {
+			top = sel
+		}
+		if sel >= top+rows {
+			top = sel - rows + 1
+		}
+	}
+	return clamp(top, 0, max(0, n-rows))
+}
+
+func clamp(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}

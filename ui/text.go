@@ -1,0 +1,92 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Safe makes text that came from a request fit to print: every control
+// character, escape sequence introducer, bidi override and invalid byte is
+// shown as a visible placeholder instead of reaching the terminal. Anything
+// from a payload, a header or a path goes through Safe before it is styled.
+func Safe(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\t':
+			b.WriteString("    ")
+		case r < 0x20:
+			b.WriteRune(0x2400 + r) // ␀…␟, ␛ for ESC
+		case r == 0x7f:
+			b.WriteRune('␡')
+		case r >= 0x80 && r < 0xa0: // C1 controls, CSI included
+			fmt.Fprintf(&b, "\\u%04x", r)
+		case isBidiOrInvisible(r):
+			fmt.Fprintf(&b, "<U+%04X>", r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// isBidiOrInvisible reports format characters that can reorder or hide what
+// is printed around them (Trojan Source style).
+func isBidiOrInvisible(r rune) bool {
+	switch {
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	case r == 0x2028 || r == 0x2029 || r == 0xfeff:
+		return true
+	}
+	return unicode.Is(unicode.Cf, r) && r != 0x200d // keep ZWJ for emoji
+}
+
+// Line is Safe for one line of a cell: newlines become visible too.
+func Line(s string) string { return Safe(s) }
+
+// Fit cuts s (already safe, maybe styled) to w cells, with an ellipsis.
+func Fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// Pad fits s to exactly w cells.
+func Pad(s string, w int) string {
+	s = Fit(s, w)
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// Short is the first 8 characters of an id, as people quote UUIDs.
+func Short(id string) string {
+	if utf8.RuneCountInString(id) <= 8 {
+		return id
+	}
+	return string([]rune(id)[:8])
+}

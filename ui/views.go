@@ -1,0 +1,362 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+// --- header and footer ---
+
+func (m Model) header() string {
+	st := m.styles
+	w := m.width
+	failed := 0
+	for _, s := range m.book.Sessions() {
+		failed += s.Failed
+	}
+	left := st.Title.Render("kycwatch") + "  " + st.Success.Render("●") + " listening " + st.Bold.Render(m.info.LocalURL)
+	nd, ns := m.book.Total, len(m.book.Sessions())
+	long := fmt.Sprintf("%d deliveries · %d sessions", nd, ns)
+	short := fmt.Sprintf("%d dlv · %d sess", nd, ns)
+	if failed > 0 {
+		long += " · " + st.Danger.Render(fmt.Sprintf("⚠ %d failed checks", failed))
+		short += " " + st.Danger.Render(fmt.Sprintf("⚠%d", failed))
+	}
+	line1 := spread(left, long, w)
+	if line1 == left {
+		line1 = spread(left, short, w)
+	}
+
+	paths := m.info.Paths
+	line2 := st.Faint.Render("POST ") + strings.Join(paths, " ")
+	if w >= 150 {
+		line2 = st.Faint.Render("Paste into the Veriff Customer Portal: ") + strings.Join(paths, st.Faint.Render(" · ")) +
+			st.Faint.Render("  (any path works)")
+	}
+
+	legend := st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
+		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
+	var cfg []string
+	if m.info.Secrets == 0 {
+		cfg = append(cfg, st.Warning.Render("no secret: signatures unchecked (--secret)"))
+	} else {
+		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets)))
+	}
+	if m.info.APIKey != "" {
+		cfg = append(cfg, "API key "+m.info.APIKey)
+	}
+	if m.info.VerifiMe > 0 {
+		cfg = append(cfg, "VerifiMe secret")
+	}
+	line3 := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
+	lines := []string{line1, line2, line3}
+	for _, n := range m.info.Notes {
+		lines = append(lines, st.Warning.Render("⚠ "+n))
+	}
+	for i := range lines {
+		lines[i] = Pad(" "+lines[i], w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) footer() string {
+	if m.status != "" && !m.showHelp {
+		return Pad(" "+m.styles.Danger.Render(Safe(m.status)), m.width)
+	}
+	keys := m.keys.forPane(m.focus, m.filtering)
+	if m.showHelp {
+		return lipgloss.NewStyle().Padding(0, 1).Render(m.help.FullHelpView(keys.FullHelp()))
+	}
+	follow := ""
+	if !m.follow {
+		follow = m.styles.Warning.Render("paused ") + m.styles.Faint.Render("(f follows) ")
+	}
+	h := m.help
+	h.SetWidth(m.width - 1 - ansi.StringWidth(follow))
+	return Pad(" "+follow+h.ShortHelpView(keys.ShortHelp()), m.width)
+}
+
+// spread puts left and right on one line of width w, right-aligned.
+func spread(left, right string, w int) string {
+	gap := w - 2 - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 2 {
+		return left
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// box draws a pane: a rounded border with the title in its top edge, and
+// content cut or padded to fit exactly w×h cells (border included).
+func (m Model) box(title string, lines []string, w, h int, focused bool) string {
+	st := m.styles
+	border := st.Faint
+	titleStyle := st.PaneTitle
+	if focused {
+		border = st.Accent
+		titleStyle = st.PaneTitleFocused
+	}
+	if w < 4 || h < 2 {
+		return ""
+	}
+	inner := w - 2
+	t := Fit(" "+title+" ", inner-1)
+	top := border.Render("╭─") + titleStyle.Render(t) + border.Render(strings.Repeat("─", max(0, inner-1-ansi.StringWidth(t)))+"╮")
+	out := []string{top}
+	side := border.Render("│")
+	for i := 0; i < h-2; i++ {
+		line := ""
+		if i < len(lines) {
+			line = lines[i]
+		}
+		out = append(out, side+Pad(line, inner)+side)
+	}
+	out = append(out, border.Render("╰"+strings.Repeat("─", inner)+"╯"))
+	return strings.Join(out, "\n")
+}
+
+// --- badges ---
+
+// badge is a delivery's one-cell validity mark.
+func (m Model) badge(r sessions.Record) string {
+	st := m.styles
+	v := r.Verdict
+	switch {
+	case v.Signature == decode.SigInvalid || v.APIKey == decode.KeyMismatch:
+		return st.Danger.Render("✗")
+	case v.Signature == decode.SigMissing || v.APIKey == decode.KeyMissing:
+		return st.Danger.Render("!")
+	case v.Signature == decode.SigValid:
+		return st.Success.Render("✓")
+	}
+	return st.Faint.Render("·")
+}
+
+func (m Model) stateStyle(state string) lipgloss.Style {
+	st := m.styles
+	switch state {
+	case sessions.StateApproved, "assessed":
+		return st.Success
+	case sessions.StateDeclined:
+		return st.Danger
+	case sessions.StateResubmit, sessions.StateReview, "preliminary", "pending":
+		return st.Warning
+	case sessions.StateExpired, sessions.StateAbandoned, sessions.StateCreated, "":
+		return st.Faint
+	}
+	return st.Info
+}
+
+func stateLabel(s string) string {
+	switch s {
+	case sessions.StateResubmit:
+		return "resubmission"
+	case "":
+		return "—"
+	}
+	return s
+}
+
+// --- sessions pane ---
+
+func (m Model) sessionsView(w, h int) string {
+	st := m.styles
+	list := m.visibleSessions()
+	inner := w - 2
+	var lines []string
+	if m.filtering || m.filter.Value() != "" {
+		f := m.filter
+		f.SetWidth(max(1, inner-3))
+		lines = append(lines, f.View())
+	}
+	title := fmt.Sprintf("Sessions %d", len(list))
+	if len(list) == 0 {
+		if m.filter.Value() != "" {
+			lines = append(lines, st.Faint.Render(" no session matches"))
+		} else {
+			lines = append(lines, st.Faint.Render(" Waiting for deliveries…"), "",
+				st.Faint.Render(" POST a webhook to"), " "+Safe(m.info.LocalURL)+"/veriff/events")
+		}
+		return m.box(title, lines, w, h, m.focus == focusSessions)
+	}
+	// Columns: mark, id, state, vendorData (flex), deliveries, last activity.
+	const idW, nW, agoW = 8, 3, 4
+	stW := 12
+	vendW := inner - (2 + idW + 1 + stW + 1 + nW + 1 + agoW)
+	if vendW < 8 { // narrow: a shorter state column buys room for vendorData
+		stW = 10
+		vendW = inner - (2 + idW + 1 + stW + 1 + nW + 1 + agoW)
+	}
+	vendCol := ""
+	if vendW >= 6 {
+		vendW-- // its separating space
+		vendCol = Pad("vendorData", vendW) + " "
+	} else {
+		vendW = 0
+	}
+	lines = append(lines, st.Faint.Render(Pad("  session  "+Pad("state", stW)+" "+vendCol+Pad("  #", nW)+" last", inner)))
+	rows := h - 2 - len(lines)
+	sel := m.sessionIndex(list)
+	for i := m.sessTop; i < len(list) && i < m.sessTop+rows; i++ {
+		s := list[i]
+		mark := " "
+		if s.Failed > 0 {
+			mark = st.Danger.Render("⚠")
+		}
+		id := Safe(Short(s.ID))
+		if s.Unsorted() {
+			id = "unsorted"
+		}
+		state := s.State
+		stateCell := m.stateStyle(state).Render(Pad(stateLabel(state), stW))
+		if s.RiskLevel != "" {
+			stateCell = m.stateStyle(state).Render(Pad(stateLabel(state)+" "+s.RiskLevel, stW))
+		}
+		vend := ""
+		if vendW > 0 {
+			vend = Pad(Safe(s.VendorData), vendW) + " "
+		}
+		row := mark + " " + Pad(id, idW) + " " + stateCell + " " + vend +
+			fmt.Sprintf("%*d", nW, len(s.Steps)) + " " + Pad(ago(m.clock, s.Last), agoW)
+		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusSessions))
+	}
+	return m.box(title, lines, w, h, m.focus == focusSessions)
+}
+
+// selectRow highlights the selected row: reversed when its pane has focus,
+// bold otherwise. Styles inside the row are stripped so the bar is even.
+func (m Model) selectRow(row string, w int, selected, focused bool) string {
+	if !selected {
+		return Pad(row, w)
+	}
+	plain := Pad(ansi.Strip(row), w)
+	if focused {
+		return m.styles.Selected.Render(plain)
+	}
+	return m.styles.SelectedBlur.Render("▸" + ansi.TruncateLeft(plain, 1, ""))
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return "now"
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + "h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+// --- timeline pane ---
+
+func (m Model) timelineView(w, h int) string {
+	st := m.styles
+	s := m.selected()
+	inner := w - 2
+	if s == nil {
+		return m.box("Timeline", []string{st.Faint.Render(" Select a session")}, w, h, m.focus == focusTimeline)
+	}
+	title := "Timeline " + Safe(Short(s.ID))
+	if s.Unsorted() {
+		title = "Timeline: no session id"
+	}
+	if n := len(s.Attempts); n > 1 {
+		title += fmt.Sprintf(" · %d attempts", n)
+	}
+	var lines []string
+	info := m.stateStyle(s.State).Render(stateLabel(s.State))
+	if s.VendorData != "" {
+		info += st.Faint.Render(" · vendorData ") + Safe(s.VendorData)
+	}
+	if s.Unsorted() {
+		info = st.Faint.Render("deliveries that named no session")
+	}
+	lines = append(lines, " "+info)
+	rows := h - 3
+	sel := stepIndex(s, m.selSeq)
+	attempt := ""
+	for i := m.stepTop; i < len(s.Steps) && i < m.stepTop+rows; i++ {
+		step := s.Steps[i]
+		d := step.Delivery
+		delta := ""
+		if i > 0 {
+			delta = "+" + shortDur(step.Delta)
+		}
+		code := ""
+		if d.Code != 0 {
+			code = strconv.Itoa(d.Code)
+		}
+		what := m.stateStyle(d.State).Render(Safe(stateLabel(d.State)))
+		if d.Kind == decode.KindInvalid || d.Kind == decode.KindUnknown {
+			what = st.Faint.Render(string(d.Kind))
+		}
+		tail := ""
+		if step.Status != 200 {
+			tail += " " + st.Danger.Render(strconv.Itoa(step.Status))
+		}
+		if step.DuplicateOf != 0 {
+			tail += " " + st.Info.Render("↻")
+		}
+		if a := d.AttemptID; a != "" && a != attempt && len(s.Attempts) > 1 {
+			tail += st.Faint.Render(" attempt " + Safe(Short(a)))
+		}
+		if d.AttemptID != "" {
+			attempt = d.AttemptID
+		}
+		kind := ""
+		if inner >= 48 { // the code says the kind well enough when narrow
+			kind = Pad(kindLabel(d.Kind), 8) + " "
+		}
+		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 5) + " " + m.badge(step.Record) + " " +
+			kind + Pad(code, 4) + " " + what + tail
+		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
+	}
+	return m.box(title, lines, w, h, m.focus == focusTimeline)
+}
+
+func kindLabel(k decode.Kind) string {
+	switch k {
+	case decode.KindUserStatus:
+		return "status"
+	case decode.KindRiskAssessment:
+		return "risk"
+	}
+	return string(k)
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.Itoa(int(d.Milliseconds())) + "ms"
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + "h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
