@@ -321,7 +321,7 @@ func (m Model) timelineView(w, h int) string {
 		if inner >= 48 { // the code says the kind well enough when narrow
 			kind = Pad(kindLabel(d.Kind), 8) + " "
 		}
-		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 5) + " " + m.badge(step.Record) + " " +
+		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + m.badge(step.Record) + " " +
 			kind + Pad(code, 4) + " " + what + tail
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 	}

@@ -1,0 +1,276 @@
+package main
+
+// End-to-end tests: they build the kycwatch binary and drive it as a user
+// would, headless through its NDJSON contract and the TUI through tmux.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: builds the binary")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kycwatch-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kycwatch")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func post(t *testing.T, url string, body []byte, h map[string]string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata/payloads", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// headlessRun starts the binary headless and returns its base URL and a
+// channel of the NDJSON lines it prints.
+func headlessRun(t *testing.T, db string, extra ...string) (string, <-chan map[string]any, *exec.Cmd) {
+	t.Helper()
+	args := append([]string{"--headless", "--no-tunnel", "--addr", freeAddr(t), "--db", db}, extra...)
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), "VERIFF_SHARED_SECRET=", "VERIFF_API_KEY=", "VERIFIME_WEBHOOK_SECRET=")
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	lines := make(chan map[string]any, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				m = map[string]any{"_bad_line": sc.Text()}
+			}
+			lines <- m
+		}
+		close(lines)
+	}()
+	select {
+	case u := <-urlc:
+		return u, lines, cmd
+	case <-time.After(15 * time.Second):
+		t.Fatal("kycwatch did not say where it listens")
+	}
+	return "", nil, nil
+}
+
+func next(t *testing.T, lines <-chan map[string]any) map[string]any {
+	t.Helper()
+	select {
+	case m, ok := <-lines:
+		if !ok {
+			t.Fatal("stdout closed")
+		}
+		if bad, ok := m["_bad_line"]; ok {
+			t.Fatalf("stdout line is not JSON: %q", bad)
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		t.Fatal("no NDJSON line")
+	}
+	return nil
+}
+
+func TestHeadlessNDJSON(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	secret, apiKey := "e2e-secret", "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"
+	url, lines, cmd := headlessRun(t, db, "--secret", "old-secret", "--secret", secret, "--api-key", apiKey)
+
+	started := fixture(t, "veriff-event-7001-started.json")
+	decision := fixture(t, "veriff-decision-approved.json")
+	vm := fixture(t, "verifime-risk-assessed.json")
+	sign := func(b []byte, s string) map[string]string {
+		return map[string]string{"X-HMAC-SIGNATURE": decode.Sign(s, b), "X-AUTH-CLIENT": apiKey}
+	}
+	type want struct {
+		status               int
+		kind, state, sig, ak string
+		code                 float64
+		dup                  float64
+	}
+	steps := []struct {
+		path string
+		body []byte
+		h    map[string]string
+		want want
+	}{
+		{"/veriff/events", started, sign(started, secret), want{200, "event", "started", "valid", "match", 7001, 0}},
+		{"/veriff/decisions", decision, sign(decision, "old-secret"), want{200, "decision", "approved", "valid", "match", 9001, 0}},
+		{"/veriff/events", started, sign(started, secret), want{200, "event", "started", "valid", "match", 7001, 1}},
+		{"/veriff/decisions", decision, sign(decision, "nope"), want{401, "decision", "approved", "invalid", "match", 9001, 2}},
+		{"/veriff/events", started, map[string]string{"X-HMAC-SIGNATURE": decode.Sign(secret, started), "X-AUTH-CLIENT": "wrong"}, want{401, "event", "started", "valid", "mismatch", 7001, 1}},
+		{"/veriff/events", []byte("{bad"), sign([]byte("{bad"), secret), want{400, "invalid", "", "valid", "match", 0, 0}},
+		{"/verifime", vm, map[string]string{"X-VerifiMe-Signature": decode.Sign("vm-secret", vm)}, want{200, "risk_assessment", "assessed", "unchecked", "unchecked", 0, 0}},
+	}
+	for i, s := range steps {
+		code := post(t, url+s.path, s.body, s.h)
+		m := next(t, lines)
+		w := s.want
+		if code != w.status || m["status"] != float64(w.status) || m["seq"] != float64(i+1) || m["kind"] != w.kind ||
+			m["state"] != w.state || m["signature"] != w.sig || m["api_key"] != w.ak || m["code"] != w.code ||
+			m["duplicate_of"] != w.dup || m["path"] != s.path || m["method"] != "POST" {
+			t.Fatalf("step %d: answered %d, line %v", i+1, code, m)
+		}
+		if _, err := time.Parse(time.RFC3339, m["received_at"].(string)); err != nil {
+			t.Fatalf("received_at: %v", err)
+		}
+	}
+
+	// Restart on the same database: seq goes on, duplicates still found.
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	url, lines, _ = headlessRun(t, db, "--secret", secret)
+	post(t, url+"/veriff/events", started, sign(started, secret))
+	if m := next(t, lines); m["seq"] != float64(len(steps)+1) || m["duplicate_of"] != float64(1) || m["provider"] != "veriff" {
+		t.Fatalf("after restart: %v", m)
+	}
+	// GET is not a delivery and prints nothing.
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case m := <-lines:
+		t.Fatalf("GET printed %v", m)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestTUIInTmux runs the real binary in a tmux pane, sends a signed
+// delivery with curl-like HTTP, reads the screen, and quits with q.
+func TestTUIInTmux(t *testing.T) {
+	bin := binary(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is required in CI (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	sock := filepath.Join(dir, "tmux.sock")
+	session := "kycwatch-e2e"
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil && args[0] != "kill-server" {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	cmdline := fmt.Sprintf("env TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
+		bin, addr, filepath.Join(dir, "k.db"))
+	tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmdline)
+	t.Cleanup(func() { tmux("kill-server") })
+
+	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
+	waitFor := func(what string) string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			s := capture()
+			if strings.Contains(s, what) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("screen never showed %q:\n%s", what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("Waiting for deliveries")
+
+	body := fixture(t, "veriff-event-7002-submitted.json")
+	if code := post(t, "http://"+addr+"/veriff/events", body, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("tmux-secret", body)}); code != 200 {
+		t.Fatalf("answered %d", code)
+	}
+	s := waitFor("f04bdb47")
+	if !strings.Contains(s, "submitted") || !strings.Contains(s, "✓") {
+		t.Fatalf("delivery not shown as verified:\n%s", s)
+	}
+	// A forged delivery shows ✗ and its reason.
+	forged := fixture(t, "veriff-decision-declined.json")
+	post(t, "http://"+addr+"/veriff/decisions", forged, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("wrong", forged)})
+	s = waitFor("no configured secret matches")
+	if !strings.Contains(s, "✗") || !strings.Contains(s, "401") {
+		t.Fatalf("forged delivery not flagged:\n%s", s)
+	}
+	tmux("send-keys", "-t", session, "q")
+	waitFor("EXITED 0")
+}
