@@ -14,15 +14,8 @@ import (
 // Record is one delivery as kycwatch received, judged and answered it.
 // Summaries (from Store.Recent) have no Header and no Body.
 type Record struct {
+	Incoming
 	Seq         int64
-	ReceivedAt  time.Time
-	Method      string
-	Path        string
-	RemoteAddr  string
-	Header      map[string][]string
-	Body        []byte
-	BodySize    int64
-	Truncated   bool
 	Status      int
 	Delivery    decode.Delivery
 	Verdict     decode.Verdict
@@ -81,10 +74,7 @@ func (rc *Receiver) Subscribe(fn func(Record)) {
 // Judge decides the answer for a request without storing it: decode,
 // verify, and the status Veriff's retry rules call for.
 func Judge(in Incoming, keys decode.Keys) Record {
-	r := Record{
-		ReceivedAt: in.ReceivedAt, Method: in.Method, Path: in.Path, RemoteAddr: in.RemoteAddr,
-		Header: in.Header, Body: in.Body, BodySize: in.BodySize, Truncated: in.Truncated,
-	}
+	r := Record{Incoming: in}
 	if in.Truncated {
 		r.Delivery = decode.Delivery{Kind: decode.KindInvalid, Problem: "body over the size limit", Note: "body over the size limit"}
 		r.Delivery.Provider = decode.ProviderOf(in.Header, r.Delivery.Kind)

@@ -161,7 +161,7 @@ func TestLineHasTheContractFields(t *testing.T) {
 
 func rec(seq int64, at time.Duration, status int, body string) Record {
 	d := decode.Decode([]byte(body))
-	return Record{Seq: seq, ReceivedAt: t0.Add(at), Status: status, Delivery: d,
+	return Record{Incoming: Incoming{ReceivedAt: t0.Add(at)}, Seq: seq, Status: status, Delivery: d,
 		Verdict: decode.Verdict{Signature: decode.SigValid, APIKey: decode.KeyUnchecked}}
 }
 

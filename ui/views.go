@@ -46,7 +46,7 @@ func (m Model) header() string {
 		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
 	var cfg []string
 	if m.info.Secrets == 0 {
-		cfg = append(cfg, st.Warning.Render("no secret: signatures unchecked (--secret)"))
+		cfg = append(cfg, st.Warning.Render("no secret set (--secret)"))
 	} else {
 		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets)))
 	}
@@ -247,18 +247,10 @@ func ago(now, t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "now"
-	case d < time.Minute:
-		return strconv.Itoa(int(d.Seconds())) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d.Minutes())) + "m"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d.Hours())) + "h"
+	if d := now.Sub(t); d >= time.Second {
+		return shortDur(d)
 	}
-	return strconv.Itoa(int(d.Hours()/24)) + "d"
+	return "now"
 }
 
 // --- timeline pane ---
