@@ -60,9 +60,6 @@ func NewReceiver(store *Store, keys decode.Keys) *Receiver {
 	return &Receiver{store: store, keys: keys}
 }
 
-// Keys returns the keys deliveries are checked against.
-func (rc *Receiver) Keys() decode.Keys { return rc.keys }
-
 // Subscribe registers fn to be called with every stored delivery, in seq
 // order. fn must not block for long: the provider is waiting for its answer.
 func (rc *Receiver) Subscribe(fn func(Record)) {

@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"sort"
 	"strings"
 	"time"
 
@@ -151,20 +150,6 @@ func NextState(cur string, d decode.Delivery) string {
 		}
 	}
 	return cur
-}
-
-// Final reports whether a state ends the session.
-func Final(state string) bool {
-	switch state {
-	case StateApproved, StateDeclined, StateExpired, StateAbandoned, "assessed":
-		return true
-	}
-	return false
-}
-
-// Sort orders sessions the way the UI lists them (used after loading).
-func Sort(ss []*Session) {
-	sort.SliceStable(ss, func(i, j int) bool { return ss[i].Last.After(ss[j].Last) })
 }
 
 func contains(ss []string, s string) bool {

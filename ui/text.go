@@ -60,9 +60,6 @@ func isBidiOrInvisible(r rune) bool {
 	return unicode.Is(unicode.Cf, r) && r != 0x200d // keep ZWJ for emoji
 }
 
-// Line is Safe for one line of a cell: newlines become visible too.
-func Line(s string) string { return Safe(s) }
-
 // Fit cuts s (already safe, maybe styled) to w cells, with an ellipsis.
 func Fit(s string, w int) string {
 	if w <= 0 {
