@@ -281,7 +281,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	}
 	info := ui.Info{
 		LocalURL: listener.URL(ln), DBPath: store.Path(),
-		Secrets: len(c.keys.VeriffSecrets), VerifiMe: len(c.keys.VerifiMeSecrets), History: total,
+		Secrets: len(c.keys.VeriffSecrets), VerifiMe: len(c.keys.VerifiMeSecrets),
 	}
 	for _, p := range listener.Paths {
 		info.Paths = append(info.Paths, p.Path)

@@ -197,9 +197,9 @@ func classify(body []byte) Delivery {
 		if d, ok := decodeEvent(top); ok {
 			return d
 		}
-	case top.str("eventName") == "RISK_ASSESSMENT_UPDATED":
-		return decodeRisk(top)
 	}
+	// After the Veriff shapes, as protocol.md orders them (and reached also
+	// when a body with a verification or code key turned out to be neither).
 	if top.str("eventName") == "RISK_ASSESSMENT_UPDATED" {
 		return decodeRisk(top)
 	}

@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -60,9 +59,6 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	srv    *http.Server
-
-	mu      sync.Mutex
-	serving []net.Listener
 }
 
 // New returns a server that hands deliveries to rc. logger may be nil.
@@ -86,9 +82,6 @@ func New(rc *sessions.Receiver, limits Limits, logger *slog.Logger) *Server {
 // Serve serves on l until Shutdown; call it once per listener (local and
 // tunnel), each in its own goroutine.
 func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	s.serving = append(s.serving, l)
-	s.mu.Unlock()
 	err := s.srv.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

@@ -83,9 +83,7 @@ func Judge(in Incoming, keys decode.Keys) Record {
 		return r
 	}
 	r.Delivery = decode.Decode(in.Body)
-	if p := decode.ProviderOf(in.Header, r.Delivery.Kind); p != decode.Unknown || r.Delivery.Provider == decode.Unknown {
-		r.Delivery.Provider = p
-	}
+	r.Delivery.Provider = decode.ProviderOf(in.Header, r.Delivery.Kind)
 	r.Verdict = decode.Verify(in.Header, in.Body, r.Delivery.Provider, keys)
 	switch {
 	case r.Verdict.Signature == decode.SigInvalid || r.Verdict.Signature == decode.SigMissing,

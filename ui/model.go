@@ -47,11 +47,10 @@ type Info struct {
 	LocalURL string   // where the listener answers
 	Paths    []string // suggested webhook paths
 	Notes    []string // e.g. "port 8080 is taken; …"
-	DBPath   string
-	Secrets  int    // Veriff shared secrets configured
-	APIKey   string // masked
-	VerifiMe int    // VerifiMe secrets configured
-	History  int    // deliveries in the database at start
+	DBPath   string   // shown with the full help (?)
+	Secrets  int      // Veriff shared secrets configured
+	APIKey   string   // masked
+	VerifiMe int      // VerifiMe secrets configured
 }
 
 // Model is the root model. Only it returns a tea.View; panes render strings.
@@ -156,7 +155,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clock = time.Time(msg)
 		return m, tickCmd()
 	case DeliveryMsg:
-		return m, m.receive(msg.Record)
+		m.receive(msg.Record)
+		return m, nil
 	case loadedMsg:
 		if msg.err != nil {
 			m.status = "could not load delivery #" + itoa(msg.seq) + ": " + msg.err.Error()
@@ -186,7 +186,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // receive folds a new delivery in and, when following, selects it.
-func (m *Model) receive(r sessions.Record) tea.Cmd {
+func (m *Model) receive(r sessions.Record) {
 	m.remember(r)
 	m.book.Add(summary(r))
 	if m.follow && !m.filtering && m.filter.Value() == "" {
@@ -196,7 +196,6 @@ func (m *Model) receive(r sessions.Record) tea.Cmd {
 		m.detail.reset()
 	}
 	m.clampScroll()
-	return nil
 }
 
 func (m *Model) remember(r sessions.Record) {

@@ -9,13 +9,12 @@ import (
 // Theme is the semantic palette; Styles turns it into lipgloss styles in one
 // place. Light and dark variants follow the terminal's background.
 type Theme struct {
-	Text, Faint, Accent, Success, Warning, Danger, Info, Border color.Color
+	Faint, Accent, Success, Warning, Danger, Info, Border color.Color
 }
 
 func NewTheme(dark bool) Theme {
 	ld := lipgloss.LightDark(dark)
 	return Theme{
-		Text:    ld(lipgloss.Color("#1f2328"), lipgloss.Color("#e6edf3")),
 		Faint:   ld(lipgloss.Color("#6e7781"), lipgloss.Color("#8b949e")),
 		Accent:  ld(lipgloss.Color("#8250df"), lipgloss.Color("#bc8cff")),
 		Success: ld(lipgloss.Color("#1a7f37"), lipgloss.Color("#3fb950")),
@@ -30,7 +29,7 @@ func NewTheme(dark bool) Theme {
 type Styles struct {
 	Theme
 	Title, Bold, Faint, Accent, Success, Warning, Danger, Info lipgloss.Style
-	Pane, PaneFocused                                          lipgloss.Style
+	Edge                                                       lipgloss.Style // unfocused pane border
 	PaneTitle, PaneTitleFocused                                lipgloss.Style
 	Selected, SelectedBlur                                     lipgloss.Style
 	Label                                                      lipgloss.Style
@@ -40,7 +39,6 @@ type Styles struct {
 func NewStyles(dark bool) Styles {
 	t := NewTheme(dark)
 	s := lipgloss.NewStyle()
-	pane := s.Border(lipgloss.RoundedBorder()).BorderForeground(t.Border)
 	return Styles{
 		Theme:            t,
 		Title:            s.Bold(true).Foreground(t.Accent),
@@ -51,8 +49,7 @@ func NewStyles(dark bool) Styles {
 		Warning:          s.Foreground(t.Warning),
 		Danger:           s.Foreground(t.Danger),
 		Info:             s.Foreground(t.Info),
-		Pane:             pane,
-		PaneFocused:      pane.BorderForeground(t.Accent),
+		Edge:             s.Foreground(t.Border),
 		PaneTitle:        s.Foreground(t.Faint),
 		PaneTitleFocused: s.Bold(true).Foreground(t.Accent),
 		Selected:         s.Reverse(true),

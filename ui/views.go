@@ -73,7 +73,11 @@ func (m Model) footer() string {
 	}
 	keys := m.keys.forPane(m.focus, m.filtering)
 	if m.showHelp {
-		return lipgloss.NewStyle().Padding(0, 1).Render(m.help.FullHelpView(keys.FullHelp()))
+		full := m.help.FullHelpView(keys.FullHelp())
+		if m.info.DBPath != "" {
+			full += "\n" + m.styles.Faint.Render(Fit("database "+m.info.DBPath, m.width-2))
+		}
+		return lipgloss.NewStyle().Padding(0, 1).Render(full)
 	}
 	follow := ""
 	if !m.follow {
@@ -97,7 +101,7 @@ func spread(left, right string, w int) string {
 // content cut or padded to fit exactly w×h cells (border included).
 func (m Model) box(title string, lines []string, w, h int, focused bool) string {
 	st := m.styles
-	border := st.Faint
+	border := st.Edge
 	titleStyle := st.PaneTitle
 	if focused {
 		border = st.Accent
