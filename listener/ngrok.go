@@ -1,0 +1,366 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	"golang.ngrok.com/ngrok/v2"
+)
+
+// Ngrok is the real tunnel: an ngrok agent and one HTTPS endpoint.
+type Ngrok struct {
+	Authtoken string
+	Domain    string       // reserved or static domain; "" asks for a random one
+	Logger    *slog.Logger // ngrok's own logs; never the terminal
+	Version   string       // reported to ngrok as the client version
+}
+
+// Open diagnoses the way to ngrok (so that no network fails at once rather
+// than after the timeout), connects the agent and opens the endpoint.
+func (n Ngrok) Open(ctx context.Context, changes func(TunnelStatus)) (Endpoint, error) {
+	logger := slog.New(redact(n.Logger.Handler(), n.Authtoken))
+
+	// The agent's session lives on its own context: the ctx given here only
+	// bounds the opening, and cancelling the session's context closes it.
+	sessCtx, cancelSess := context.WithCancel(context.WithoutCancel(ctx))
+	stopBound := context.AfterFunc(ctx, cancelSess)
+
+	var (
+		mu        sync.Mutex
+		connected bool
+		lastErr   error  // the latest failure while connecting
+		publicURL string // set once the endpoint is open
+	)
+	events := func(e ngrok.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := e.(type) {
+		case *ngrok.EventAgentDisconnected:
+			if e.Error == nil {
+				return
+			}
+			if !connected {
+				lastErr = e.Error
+				// ngrok retries even a refused authtoken: an answer with an
+				// ngrok error code will not change, so stop now.
+				if code, _ := ngrokCode(e.Error); code != "" {
+					cancelSess()
+				}
+				return
+			}
+			if publicURL != "" {
+				changes(TunnelStatus{State: TunnelReconnecting, URL: publicURL,
+					Reason: "ngrok connection lost: " + scrub(firstLine(e.Error.Error()), n.Authtoken),
+					Hint:   "reconnecting; the local listener still answers"})
+			}
+		case *ngrok.EventAgentConnectSucceeded:
+			if connected && publicURL != "" {
+				changes(TunnelStatus{State: TunnelOnline, URL: publicURL})
+			}
+		}
+	}
+
+	agent, err := ngrok.NewAgent(
+		ngrok.WithAuthtoken(n.Authtoken),
+		ngrok.WithLogger(logger),
+		ngrok.WithEventHandler(events),
+		ngrok.WithClientInfo("kycwatch", n.Version),
+		ngrok.WithAgentDescription("kycwatch webhook inspector"),
+	)
+	fail := func(stage string, err error) (Endpoint, error) {
+		stopBound()
+		cancelSess()
+		if agent != nil {
+			agent.Disconnect()
+		}
+		mu.Lock()
+		seen := lastErr
+		mu.Unlock()
+		if seen != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || stage == "connect") {
+			err = seen // the cause, not "context canceled"
+		}
+		if ctx.Err() != nil && seen == nil {
+			err = ctx.Err()
+		}
+		te := explainNgrok(stage, err, n.Domain, n.Authtoken)
+		if seen != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			te.Reason = "no public URL: ngrok did not connect in time: " + strings.TrimPrefix(te.Reason, "no public URL: ")
+		}
+		return nil, te
+	}
+	if err != nil {
+		return fail("connect", err)
+	}
+
+	if d, ok := agent.(ngrok.Diagnoser); ok {
+		if _, err := d.Diagnose(ctx, ""); err != nil {
+			switch {
+			case ngrok.IsTCPDiagnoseFailure(err):
+				return fail("tcp", err)
+			case ngrok.IsTLSDiagnoseFailure(err):
+				return fail("tls", err)
+			case ngrok.IsMuxadoDiagnoseFailure(err):
+				return fail("muxado", err)
+			}
+			// A failure after the handshake (e.g. the server-info call) is
+			// not worth refusing to try: connecting will tell.
+			logger.Debug("ngrok diagnose", "err", err)
+		}
+	}
+
+	if err := agent.Connect(sessCtx); err != nil {
+		return fail("connect", err)
+	}
+	mu.Lock()
+	connected = true
+	mu.Unlock()
+
+	opts := []ngrok.EndpointOption{ngrok.WithDescription("kycwatch")}
+	if n.Domain != "" {
+		opts = append(opts, ngrok.WithURL(domainURL(n.Domain)))
+	}
+	// Listening is one request on the open session, but it does not watch
+	// ctx: wait for it here, bounded.
+	type result struct {
+		ep  ngrok.EndpointListener
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ep, err := agent.Listen(ctx, opts...)
+		done <- result{ep, err}
+	}()
+	var ep ngrok.EndpointListener
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return fail("listen", r.err)
+		}
+		ep = r.ep
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.ep != nil {
+				r.ep.Close()
+			}
+		}()
+		return fail("listen", ctx.Err())
+	}
+	if !stopBound() { // the opening ran out of time just as it succeeded
+		ep.Close()
+		return fail("listen", ctx.Err())
+	}
+	mu.Lock()
+	publicURL = ep.URL().String()
+	mu.Unlock()
+	return &ngrokEndpoint{EndpointListener: ep, agent: agent, cancel: cancelSess}, nil
+}
+
+// domainURL accepts "name.ngrok.app" or a full "https://name.ngrok.app".
+func domainURL(d string) string {
+	if strings.Contains(d, "://") {
+		return d
+	}
+	return "https://" + d
+}
+
+type ngrokEndpoint struct {
+	ngrok.EndpointListener
+	agent  ngrok.Agent
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (e *ngrokEndpoint) URL() *url.URL { return e.EndpointListener.URL() }
+
+// Close closes the endpoint and disconnects the agent.
+func (e *ngrokEndpoint) Close() error {
+	var err error
+	e.once.Do(func() {
+		err = e.EndpointListener.Close()
+		e.agent.Disconnect()
+		e.cancel()
+	})
+	return err
+}
+
+// ngrokCode finds ngrok's error code and message inside err, if any.
+func ngrokCode(err error) (code, msg string) {
+	var coded interface {
+		ErrorCode() string
+		Msg() string
+	}
+	if errors.As(err, &coded) {
+		return coded.ErrorCode(), coded.Msg()
+	}
+	var v2 ngrok.Error
+	if errors.As(err, &v2) {
+		return v2.Code(), v2.Error()
+	}
+	return "", ""
+}
+
+const tokenPage = "dashboard.ngrok.com/get-started/your-authtoken"
+
+// explainNgrok says, in a line, why ngrok gave no public URL and what to do.
+// stage is where it failed: tcp, tls, muxado (the diagnosis), connect or
+// listen. The authtoken is scrubbed from anything shown.
+func explainNgrok(stage string, err error, domain, token string) *TunnelError {
+	te := &TunnelError{Err: err}
+	detail := ""
+	if err != nil {
+		detail = scrub(firstLine(err.Error()), token)
+	}
+	code, msg := ngrokCode(err)
+	if msg != "" {
+		detail = scrub(firstUseful(msg), token)
+	}
+	withCode := func(s string) string {
+		if code != "" {
+			return s + " (" + code + ")"
+		}
+		return s
+	}
+	switch {
+	case stage == "tcp":
+		te.Reason = "no public URL: cannot reach ngrok (" + shorten(detail) + ")"
+		te.Hint = "check the network, DNS or proxy; the local listener works meanwhile"
+	case stage == "tls":
+		te.Reason = "no public URL: TLS to ngrok failed (" + shorten(detail) + ")"
+		te.Hint = "a proxy or firewall may be inspecting TLS; the local listener works meanwhile"
+	case stage == "muxado":
+		te.Reason = "no public URL: ngrok's server did not speak the tunnel protocol"
+		te.Hint = "a proxy may be in the way; the local listener works meanwhile"
+	case code == "ERR_NGROK_105" || code == "ERR_NGROK_106" || code == "ERR_NGROK_107":
+		te.Reason = withCode("no public URL: ngrok rejected the authtoken")
+		te.Hint = "copy it again from " + tokenPage + " into NGROK_AUTHTOKEN"
+	case code == "ERR_NGROK_4018":
+		te.Reason = withCode("no public URL: ngrok needs an authtoken")
+		te.Hint = "set NGROK_AUTHTOKEN (free at " + tokenPage + ")"
+	case code == "ERR_NGROK_108":
+		te.Reason = withCode("no public URL: your ngrok account has another agent session running")
+		te.Hint = "stop the other ngrok agent, or use --no-tunnel"
+	case code == "ERR_NGROK_334":
+		te.Reason = withCode("no public URL: " + domainOr(domain, "that endpoint") + " is already online from another agent")
+		te.Hint = "stop the other agent, or pick another --domain"
+	case stage == "listen" && domain != "":
+		te.Reason = withCode("no public URL: ngrok refused the domain " + domain + ": " + shorten(detail))
+		te.Hint = "reserve it at dashboard.ngrok.com/domains, or drop --domain for a random URL"
+	case code != "":
+		te.Reason = withCode("no public URL: ngrok said: " + shorten(detail))
+		te.Hint = "see ngrok.com/docs/errors; the local listener works meanwhile"
+	case errors.Is(err, context.DeadlineExceeded):
+		te.Reason = "no public URL: ngrok did not answer in time"
+		te.Hint = "check the network, or wait longer with --tunnel-timeout"
+	default:
+		te.Reason = "no public URL: " + shorten(detail)
+		te.Hint = "the local listener works meanwhile"
+	}
+	return te
+}
+
+func domainOr(d, or string) string {
+	if d != "" {
+		return d
+	}
+	return or
+}
+
+// firstUseful is the first line of an ngrok message that is not the token
+// echoed back or a bare URL.
+func firstUseful(msg string) string {
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(strings.ToLower(l), "your authtoken") || strings.HasPrefix(l, "http") {
+			continue
+		}
+		return l
+	}
+	return firstLine(msg)
+}
+
+// shorten keeps the end of a long wrapped error: Go's net errors nest
+// ("failed to dial …: dial tcp: lookup host: no such host").
+func shorten(s string) string {
+	if i := strings.Index(s, "dial tcp: "); i >= 0 {
+		s = s[i+len("dial tcp: "):]
+	}
+	if on := strings.Index(s, " on "); on >= 0 && strings.HasPrefix(s, "lookup ") {
+		if colon := strings.Index(s[on:], ": "); colon >= 0 {
+			s = s[:on] + s[on+colon:] // drop the resolver address
+		}
+	}
+	const max = 120
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+// scrub removes the authtoken from text: ngrok echoes it back in errors.
+func scrub(s, token string) string {
+	if len(token) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, token, maskToken(token))
+}
+
+func maskToken(t string) string {
+	if len(t) <= 8 {
+		return "****"
+	}
+	return t[:4] + "…" + t[len(t)-2:]
+}
+
+// redact wraps a log handler so that the token never reaches the log file.
+func redact(h slog.Handler, token string) slog.Handler {
+	return redactHandler{h, token}
+}
+
+type redactHandler struct {
+	slog.Handler
+	token string
+}
+
+func (r redactHandler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, scrub(rec.Message, r.token), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(r.attr(a))
+		return true
+	})
+	return r.Handler.Handle(ctx, out)
+}
+
+func (r redactHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, scrub(v.String(), r.token))
+	case slog.KindGroup:
+		attrs := v.Group()
+		out := make([]any, len(attrs))
+		for i, g := range attrs {
+			out[i] = r.attr(g)
+		}
+		return slog.Group(a.Key, out...)
+	case slog.KindAny:
+		return slog.String(a.Key, scrub(fmt.Sprint(v.Any()), r.token))
+	}
+	return a
+}
+
+func (r redactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	clean := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		clean[i] = r.attr(a)
+	}
+	return redactHandler{r.Handler.WithAttrs(clean), r.token}
+}
+
+func (r redactHandler) WithGroup(name string) slog.Handler {
+	return redactHandler{r.Handler.WithGroup(name), r.token}
+}
