@@ -86,13 +86,35 @@ func fixture(t *testing.T, name string) []byte {
 	return b
 }
 
-// headlessRun starts the binary headless and returns its base URL and a
-// channel of the NDJSON lines it prints.
+// cleanEnv is the environment for a run: no credentials from the
+// developer's shell, and no ngrok.yml from their home.
+func cleanEnv(t *testing.T, extra ...string) []string {
+	home := t.TempDir()
+	env := append(os.Environ(), "VERIFF_SHARED_SECRET=", "VERIFF_API_KEY=", "VERIFIME_WEBHOOK_SECRET=",
+		"NGROK_AUTHTOKEN=", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	return append(env, extra...)
+}
+
+// headlessRun starts the binary headless without a tunnel and returns its
+// base URL and a channel of the NDJSON lines it prints.
 func headlessRun(t *testing.T, db string, extra ...string) (string, <-chan map[string]any, *exec.Cmd) {
 	t.Helper()
-	args := append([]string{"--headless", "--no-tunnel", "--addr", freeAddr(t), "--db", db}, extra...)
+	r := startHeadless(t, cleanEnv(t), append([]string{"--no-tunnel", "--db", db}, extra...)...)
+	return r.url, r.lines, r.cmd
+}
+
+type headlessProc struct {
+	url    string
+	lines  <-chan map[string]any // stdout, parsed
+	stderr <-chan string         // every stderr line
+	cmd    *exec.Cmd
+}
+
+func startHeadless(t *testing.T, env []string, args ...string) headlessProc {
+	t.Helper()
+	args = append([]string{"--headless", "--addr", freeAddr(t)}, args...)
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), "VERIFF_SHARED_SECRET=", "VERIFF_API_KEY=", "VERIFIME_WEBHOOK_SECRET=")
+	cmd.Env = env
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -100,6 +122,7 @@ func headlessRun(t *testing.T, db string, extra ...string) (string, <-chan map[s
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	urlc := make(chan string, 1)
+	errLines := make(chan string, 100)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		re := regexp.MustCompile(`listening on (http://\S+)`)
@@ -107,7 +130,9 @@ func headlessRun(t *testing.T, db string, extra ...string) (string, <-chan map[s
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
+			errLines <- sc.Text()
 		}
+		close(errLines)
 	}()
 	lines := make(chan map[string]any, 100)
 	go func() {
@@ -123,11 +148,11 @@ func headlessRun(t *testing.T, db string, extra ...string) (string, <-chan map[s
 	}()
 	select {
 	case u := <-urlc:
-		return u, lines, cmd
+		return headlessProc{u, lines, errLines, cmd}
 	case <-time.After(15 * time.Second):
 		t.Fatal("kycwatch did not say where it listens")
 	}
-	return "", nil, nil
+	return headlessProc{}
 }
 
 func next(t *testing.T, lines <-chan map[string]any) map[string]any {
@@ -234,8 +259,8 @@ func TestTUIInTmux(t *testing.T) {
 		}
 		return string(out)
 	}
-	cmdline := fmt.Sprintf("env TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
-		bin, addr, filepath.Join(dir, "k.db"))
+	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
+		dir, bin, addr, filepath.Join(dir, "k.db"))
 	tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmdline)
 	t.Cleanup(func() { tmux("kill-server") })
 
@@ -274,3 +299,137 @@ func TestTUIInTmux(t *testing.T) {
 	tmux("send-keys", "-t", session, "q")
 	waitFor("EXITED 0")
 }
+
+// TestHeadlessBogusToken runs the real ngrok agent with a made-up token:
+// here there is no network, elsewhere ngrok refuses the token. Either way
+// stderr says why within the timeout, never shows the token or an https://
+// URL, and the local listener answers.
+func TestHeadlessBogusToken(t *testing.T) {
+	const token = "bogus-e2e-token-42"
+	start := time.Now()
+	p := startHeadless(t, cleanEnv(t, "NGROK_AUTHTOKEN="+token), "--db", filepath.Join(t.TempDir(), "k.db"), "--tunnel-timeout", "5s")
+	var seen []string
+	deadline := time.After(10 * time.Second)
+	for reason := ""; reason == ""; {
+		select {
+		case l := <-p.stderr:
+			seen = append(seen, l)
+			if strings.HasPrefix(l, "kycwatch: no public URL") {
+				reason = l
+			}
+		case <-deadline:
+			t.Fatalf("no reason on stderr after 10s:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	t.Logf("after %s:\n%s", time.Since(start).Round(time.Millisecond), strings.Join(seen, "\n"))
+	for _, l := range seen {
+		if strings.Contains(l, token) || strings.Contains(l, "https://") {
+			t.Errorf("stderr line shows the token or a public URL: %q", l)
+		}
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), "tunnel: connecting to ngrok (token from NGROK_AUTHTOKEN") {
+		t.Errorf("no connecting line:\n%s", strings.Join(seen, "\n"))
+	}
+	body := fixture(t, "veriff-event-7001-started.json")
+	if code := post(t, p.url+"/veriff/events", body, nil); code != 200 {
+		t.Fatalf("local listener answered %d", code)
+	}
+	if m := next(t, p.lines); m["state"] != "started" {
+		t.Fatalf("line %v", m)
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("kycwatch did not stop on interrupt")
+	}
+}
+
+// TestTUIBogusTokenInTmux: the header says why there is no public URL, the
+// local listener answers, c copies through OSC 52 (tmux keeps it as a
+// buffer), p explains the missing QR code, and nothing is written to the
+// terminal outside the UI.
+func TestTUIBogusTokenInTmux(t *testing.T) {
+	bin := binary(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is required in CI (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	sock := filepath.Join(dir, "tmux.sock")
+	session := "kycwatch-bogus"
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil && args[0] != "kill-server" {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN=bogus-tmux-token HOME=%s TERM=xterm-256color %s --addr %s --db %s --tunnel-timeout 5s; echo EXITED $?; sleep 30",
+		dir, bin, addr, filepath.Join(dir, "k.db"))
+	tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmdline)
+	t.Cleanup(func() { tmux("kill-server") })
+	tmux("set-option", "-g", "set-clipboard", "on")
+
+	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
+	waitFor := func(what string) string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			s := capture()
+			if strings.Contains(s, what) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("screen never showed %q:\n%s", what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	s := waitFor("no public URL:")
+	if strings.Contains(s, "bogus-tmux-token") {
+		t.Fatalf("the token is on screen:\n%s", s)
+	}
+	t.Logf("screen:\n%s", s)
+
+	body := fixture(t, "veriff-event-7001-started.json")
+	if code := post(t, "http://"+addr+"/veriff/events", body, nil); code != 200 {
+		t.Fatalf("local listener answered %d", code)
+	}
+	waitFor("started")
+
+	tmux("send-keys", "-t", session, "u")
+	tmux("send-keys", "-t", session, "c")
+	waitFor("copied decisions URL")
+	want := "http://" + addr + "/veriff/decisions"
+	deadline := time.Now().Add(5 * time.Second)
+	for got := ""; got != want; {
+		got = strings.TrimSpace(string(must(exec.Command("tmux", "-S", sock, "show-buffer").CombinedOutput())))
+		if time.Now().After(deadline) {
+			t.Fatalf("clipboard (tmux buffer) = %q, want %q", got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	tmux("send-keys", "-t", session, "p")
+	waitFor("No public URL to show")
+	tmux("send-keys", "-t", session, "Escape")
+	waitFor("Sessions 1") // apart, or ESC q reads as alt+q
+	tmux("send-keys", "-t", session, "q")
+	s = waitFor("EXITED 0")
+	// After the alternate screen is gone, only our echo is left: any stray
+	// write (a log line, a library warning) would show here.
+	if rest := strings.TrimSpace(strings.Replace(s, "EXITED 0", "", 1)); rest != "" {
+		t.Fatalf("written to the terminal outside the UI:\n%s", rest)
+	}
+}
+
+func must(b []byte, _ error) []byte { return b }

@@ -13,9 +13,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -34,6 +36,10 @@ type config struct {
 	logPath    string
 	headless   bool
 	noTunnel   bool
+	authtoken  string // ngrok's; never printed
+	tokenFrom  string // where the token came from, for the header
+	domain     string
+	tunnelWait time.Duration
 	maxBody    int64
 	keys       decode.Keys
 	history    int
@@ -82,12 +88,25 @@ Usage:
   kycwatch [flags]              the terminal UI
   kycwatch --headless [flags]   no UI: one JSON line per delivery on stdout
 
-kycwatch listens on a local address, stores every webhook delivery (raw
-bytes and headers) in a SQLite database, verifies its HMAC signature and
-shows it in a timeline per verification session. Point Veriff's webhook
-URLs at it (through a tunnel, or with curl while developing):
+kycwatch listens on a local address and, with an ngrok authtoken, on a
+public HTTPS URL too. It stores every webhook delivery (raw bytes and
+headers) in a SQLite database, verifies its HMAC signature and shows it in
+a timeline per verification session. Paste its URLs into the Veriff
+Customer Portal (one per webhook field):
 
   /veriff/events  /veriff/decisions  /veriff/statuses  /veriff/watchlist
+
+The public URL (ngrok):
+  Veriff sends webhooks only to public HTTPS URLs. kycwatch opens one with
+  ngrok when it has an authtoken: sign up free at ngrok.com, copy the token
+  from dashboard.ngrok.com/get-started/your-authtoken, then
+    NGROK_AUTHTOKEN=... kycwatch
+  (or --authtoken, or the token the ngrok CLI saved in its ngrok.yml).
+  A free account gets a random URL that changes on each run, so the portal
+  fields need pasting again; a reserved or free static domain (dashboard,
+  Domains) keeps it: kycwatch --domain your-name.ngrok-free.app
+  Without a token everything else works on the local address: curl,
+  the simulator, replay; only Veriff itself cannot reach you.
 
 Flags:
 `
@@ -98,12 +117,15 @@ Environment:
   VERIFF_API_KEY           API key (X-AUTH-CLIENT), like --api-key
   VERIFIME_WEBHOOK_SECRET  VerifiMe webhook secret, like --verifime-secret
   KYCWATCH_DB              database path, like --db
+  NGROK_AUTHTOKEN          ngrok authtoken, like --authtoken
   NO_COLOR                 no colours in the UI
 
 Without a secret, signatures are shown as unchecked (·) and every JSON
 delivery is accepted. With one, only deliveries signed with it get 200.
 
-Headless output (stdout, one object per line, after the delivery is stored):
+Headless output (stderr: the addresses; once the tunnel is up, the first
+stderr line with https:// is the public URL. stdout: one object per
+delivery, after it is stored):
   seq received_at method path status kind provider session_id attempt_id
   code state signature api_key duplicate_of reason (and more)
 `
@@ -119,6 +141,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless logs to stderr)")
 	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
 	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
+	fs.StringVar(&c.authtoken, "authtoken", "", "ngrok `token` for the public URL (default: $NGROK_AUTHTOKEN, then the ngrok CLI's ngrok.yml)")
+	fs.StringVar(&c.domain, "domain", "", "reserved or static ngrok `domain` for a URL that stays the same (e.g. name.ngrok-free.app)")
+	fs.DurationVar(&c.tunnelWait, "tunnel-timeout", 15*time.Second, "how long the tunnel may take to open before kycwatch says why not")
 	fs.Var(&secrets, "secret", "Veriff shared secret `key` to verify X-HMAC-SIGNATURE with (repeat for several)")
 	fs.StringVar(&c.keys.VeriffAPIKey, "api-key", "", "Veriff API `key` that X-AUTH-CLIENT must carry")
 	fs.Var(&vmSecrets, "verifime-secret", "VerifiMe webhook `secret` for X-VerifiMe-Signature (repeat for several)")
@@ -140,6 +165,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
 	if c.keys.VeriffAPIKey == "" {
 		c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
+	}
+	if c.tunnelWait <= 0 {
+		return c, fmt.Errorf("--tunnel-timeout must be positive")
+	}
+	c.authtoken = strings.TrimSpace(c.authtoken)
+	c.tokenFrom = "--authtoken"
+	if c.authtoken == "" {
+		c.authtoken, c.tokenFrom = strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN")), "NGROK_AUTHTOKEN"
+	}
+	if c.authtoken == "" {
+		c.authtoken, c.tokenFrom = ngrokConfigToken()
 	}
 	if c.db == "" {
 		c.db = os.Getenv("KYCWATCH_DB")
@@ -176,30 +212,45 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kycwatch:", err)
 		os.Exit(2)
 	}
-	if err := run(c); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); err != nil {
 		fmt.Fprintln(os.Stderr, "kycwatch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(c config) error {
+// deps is where run writes and how it opens the tunnel (tests swap both).
+type deps struct {
+	stdout, stderr io.Writer
+	tunnel         func(c config, log *slog.Logger) listener.Tunnel
+}
+
+func ngrokTunnel(c config, log *slog.Logger) listener.Tunnel {
+	return listener.Ngrok{Authtoken: c.authtoken, Domain: c.domain, Logger: log, Version: version}
+}
+
+// version is what kycwatch tells ngrok it is.
+const version = "0.3.0"
+
+func run(ctx context.Context, c config, o deps) error {
 	store, err := sessions.Open(c.db)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
-	var logger *slog.Logger
+	// The log file takes the library logs (ngrok's) in both modes, and
+	// everything in the TUI: nothing may write to the terminal it owns.
+	f, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer f.Close()
+	fileLog := slog.New(slog.NewTextHandler(f, nil))
+	logger := fileLog
 	if c.headless {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	} else {
-		// The TUI owns the terminal: nothing may write to stderr while it runs.
-		f, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			return fmt.Errorf("open log: %w", err)
-		}
-		defer f.Close()
-		logger = slog.New(slog.NewTextHandler(f, nil))
+		logger = slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	slog.SetDefault(logger)
 
@@ -212,49 +263,121 @@ func run(c config) error {
 	rc := sessions.NewReceiver(store, c.keys)
 	srv := listener.New(rc, limits, logger)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	published := make(chan struct{})
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+		<-published
+	}()
+
+	// The tunnel starts in the background: the UI is up at once. Changes
+	// come from ngrok's goroutines, which must not block: a buffered
+	// channel, read by the UI or by the headless printer.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	first := initialTunnel(c)
+	changes := make(chan listener.TunnelStatus, 64)
+	go func() {
+		defer close(published)
+		defer close(changes)
+		if first.State != listener.TunnelConnecting {
+			return
+		}
+		srv.Publish(ctx, o.tunnel(c, fileLog.With("component", "ngrok")), c.tunnelWait, func(st listener.TunnelStatus) {
+			select {
+			case changes <- st:
+			default:
+				slog.Warn("tunnel status dropped", "state", st.State)
+			}
+		})
 	}()
 
 	if c.headless {
-		return headless(ctx, c, ln, note, rc, serveErr)
+		return headless(ctx, c, ln, note, rc, serveErr, first, changes, o)
 	}
-	return tui(ctx, c, ln, note, rc, store)
+	return tui(ctx, c, ln, note, rc, store, first, changes)
 }
 
-func headless(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, serveErr chan error) error {
-	out := bufio.NewWriter(os.Stdout)
+// initialTunnel is the tunnel's state before anything is tried.
+func initialTunnel(c config) listener.TunnelStatus {
+	switch {
+	case c.noTunnel:
+		return listener.TunnelStatus{State: listener.TunnelOff}
+	case c.authtoken == "":
+		return listener.NoTokenStatus
+	}
+	return listener.TunnelStatus{State: listener.TunnelConnecting}
+}
+
+// lockedWriter serialises lines from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func headless(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, serveErr chan error,
+	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, o deps) error {
+	out := bufio.NewWriter(o.stdout)
 	rc.Subscribe(func(r sessions.Record) {
 		out.Write(r.MarshalLine())
 		out.Flush() // one line per delivery, as it is stored
 	})
+	errw := &lockedWriter{w: o.stderr}
+	say := func(format string, args ...any) { fmt.Fprintf(errw, "kycwatch: "+format+"\n", args...) }
 	if note != "" {
-		fmt.Fprintln(os.Stderr, "kycwatch:", note)
+		say("%s", note)
 	}
-	url := listener.URL(ln)
-	fmt.Fprintf(os.Stderr, "kycwatch: listening on %s\n", url)
+	local := listener.URL(ln)
+	say("listening on %s", local)
 	for _, p := range listener.Paths {
-		fmt.Fprintf(os.Stderr, "kycwatch:   %-48s %s\n", url+p.Path, p.Field)
+		say("  %-48s %s", local+p.Path, p.Field)
 	}
-	if c.noTunnel {
-		fmt.Fprintln(os.Stderr, "kycwatch: no tunnel (--no-tunnel): reachable from this machine only")
+	say("%s; database %s", secretsLine(c.keys), c.db)
+
+	// Only the public URL line and what follows it may carry https://.
+	report := func(st listener.TunnelStatus) {
+		switch st.State {
+		case listener.TunnelConnecting:
+			say("tunnel: connecting to ngrok (token from %s; up to %s)…", c.tokenFrom, c.tunnelWait)
+		case listener.TunnelOnline:
+			say("public URL %s", st.URL)
+			for i, u := range listener.PublicURLs(st.URL) {
+				say("  %-48s %s", u, listener.Paths[i].Field)
+			}
+		case listener.TunnelReconnecting:
+			say("tunnel: %s (%s)", st.Reason, st.Hint)
+		case listener.TunnelFailed:
+			say("%s (%s)", st.Reason, st.Hint)
+		}
 	}
-	fmt.Fprintf(os.Stderr, "kycwatch: %s; database %s\n", secretsLine(c.keys), c.db)
+	switch first.State {
+	case listener.TunnelOff:
+		say("no tunnel (--no-tunnel): reachable from this machine only")
+	case listener.TunnelFailed:
+		report(first)
+	}
+	go func() {
+		for st := range changes {
+			report(st)
+		}
+	}()
 	select {
 	case <-ctx.Done():
-		fmt.Fprintln(os.Stderr, "kycwatch: stopping")
+		say("stopping")
 		return nil
 	case err := <-serveErr:
 		return err
 	}
 }
-
 func secretsLine(k decode.Keys) string {
 	var parts []string
 	switch n := len(k.VeriffSecrets); n {
@@ -274,17 +397,18 @@ func secretsLine(k decode.Keys) string {
 	return strings.Join(parts, ", ")
 }
 
-func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, store *sessions.Store) error {
+func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, store *sessions.Store,
+	first listener.TunnelStatus, changes <-chan listener.TunnelStatus) error {
 	history, total, err := store.Recent(ctx, c.history)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
 	info := ui.Info{
-		LocalURL: listener.URL(ln), DBPath: store.Path(),
+		LocalURL: listener.URL(ln), DBPath: store.Path(), Tunnel: tunnelMsg(first),
 		Secrets: len(c.keys.VeriffSecrets), VerifiMe: len(c.keys.VerifiMeSecrets),
 	}
 	for _, p := range listener.Paths {
-		info.Paths = append(info.Paths, p.Path)
+		info.Fields = append(info.Fields, ui.Field{Name: p.Field, Short: path.Base(p.Path), Path: p.Path})
 	}
 	if c.keys.VeriffAPIKey != "" {
 		info.APIKey = ui.Mask(c.keys.VeriffAPIKey)
@@ -313,9 +437,57 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 			p.Send(ui.DeliveryMsg{Record: r})
 		}
 	}()
+	go func() {
+		for st := range changes {
+			p.Send(tunnelMsg(st))
+		}
+	}()
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+func tunnelMsg(st listener.TunnelStatus) ui.TunnelMsg {
+	return ui.TunnelMsg{State: string(st.State), URL: st.URL, Reason: st.Reason, Hint: st.Hint}
+}
+
+// ngrokConfigToken reads the authtoken the ngrok CLI saved (ngrok config
+// add-authtoken), so that a machine set up for ngrok needs nothing more.
+func ngrokConfigToken() (token, from string) {
+	var paths []string
+	if dir, err := os.UserConfigDir(); err == nil {
+		paths = append(paths, filepath.Join(dir, "ngrok", "ngrok.yml"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		paths = append(paths, filepath.Join(home, ".ngrok2", "ngrok.yml"))
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if t := yamlToken(string(b)); t != "" {
+			return t, p
+		}
+	}
+	return "", ""
+}
+
+// yamlToken finds "authtoken: X" in an ngrok.yml (version 2 has it at the
+// top, version 3 under "agent:"); quotes are dropped.
+func yamlToken(doc string) string {
+	for _, line := range strings.Split(doc, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || strings.TrimSpace(k) != "authtoken" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		return strings.Trim(v, `"'`)
+	}
+	return ""
 }

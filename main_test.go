@@ -1,8 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/listener"
 )
 
 func TestParseSize(t *testing.T) {
@@ -43,5 +56,137 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"stray"}, io.Discard); err == nil {
 		t.Fatal("stray argument accepted")
+	}
+}
+
+// fakeTunnel stands in for ngrok: a real listener on 127.0.0.1 that claims
+// a public https URL.
+type fakeTunnel struct{ ln net.Listener }
+
+type fakeEndpoint struct{ net.Listener }
+
+func (fakeEndpoint) URL() *url.URL { u, _ := url.Parse("https://kyc-e2e.ngrok.test"); return u }
+
+func (f fakeTunnel) Open(context.Context, func(listener.TunnelStatus)) (listener.Endpoint, error) {
+	return fakeEndpoint{f.ln}, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the writers run starts.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestHeadlessServesTheTunnel runs kycwatch in-process with a fake tunnel:
+// the first stderr line with https:// is the public URL, and deliveries
+// through the tunnel and to the local address both reach stdout.
+func TestHeadlessServesTheTunnel(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
+		authtoken: "fake", tokenFrom: "--authtoken", tunnelWait: time.Second, maxBody: 1 << 20}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, c, deps{stdout: &stdout, stderr: &stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return fakeTunnel{ln} }})
+	}()
+	var local string
+	waitUntil(t, func() bool {
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
+				local = rest
+			}
+		}
+		return local != "" && strings.Contains(stderr.String(), "public URL")
+	})
+	var firstHTTPS string
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "https://") {
+			firstHTTPS = l
+			break
+		}
+	}
+	if firstHTTPS != "kycwatch: public URL https://kyc-e2e.ngrok.test" {
+		t.Fatalf("first https:// line %q in:\n%s", firstHTTPS, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "https://kyc-e2e.ngrok.test/veriff/decisions") {
+		t.Errorf("no public decisions URL:\n%s", stderr.String())
+	}
+	for _, base := range []string{"http://" + ln.Addr().String(), local} {
+		resp, err := http.Post(base+"/veriff/events", "application/json", strings.NewReader(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s answered %d", base, resp.StatusCode)
+		}
+	}
+	waitUntil(t, func() bool { return strings.Count(stdout.String(), "\n") == 2 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return")
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Error("the tunnel is still served after shutdown")
+	}
+}
+
+func waitUntil(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestNgrokConfigToken(t *testing.T) {
+	for doc, want := range map[string]string{
+		"version: \"3\"\nagent:\n    authtoken: 2abc_DEF\n":      "2abc_DEF",
+		"authtoken: 'xyz'  # from ngrok authtoken\nregion: eu\n": "xyz",
+		"version: 2\nregion: us\n":                               "",
+	} {
+		if got := yamlToken(doc); got != want {
+			t.Errorf("yamlToken(%q) = %q, want %q", doc, got, want)
+		}
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("NGROK_AUTHTOKEN", "")
+	os.MkdirAll(filepath.Join(home, ".config", "ngrok"), 0o700)
+	os.WriteFile(filepath.Join(home, ".config", "ngrok", "ngrok.yml"), []byte("version: \"3\"\nagent:\n  authtoken: from-file\n"), 0o600)
+	c, err := parseFlags([]string{"--db", filepath.Join(home, "k.db")}, io.Discard)
+	if err != nil || c.authtoken != "from-file" || !strings.HasSuffix(c.tokenFrom, "ngrok.yml") {
+		t.Fatalf("token %q from %q (%v)", c.authtoken, c.tokenFrom, err)
+	}
+	t.Setenv("NGROK_AUTHTOKEN", "from-env")
+	if c, _ = parseFlags([]string{"--db", "x.db"}, io.Discard); c.authtoken != "from-env" {
+		t.Errorf("env does not win over the file: %q", c.authtoken)
+	}
+	if c, _ = parseFlags([]string{"--db", "x.db", "--authtoken", "from-flag"}, io.Discard); c.authtoken != "from-flag" || c.tokenFrom != "--authtoken" {
+		t.Errorf("flag does not win: %q", c.authtoken)
+	}
+	if _, err := parseFlags([]string{"--db", "x.db", "--tunnel-timeout", "0s"}, io.Discard); err == nil {
+		t.Error("a zero tunnel timeout was accepted")
 	}
 }

@@ -7,6 +7,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	NextPane, PrevPane, Open, Back          key.Binding
 	Filter, Follow, Help, Quit              key.Binding
+	NextURL, Copy, QR                       key.Binding
 }
 
 func DefaultKeyMap() KeyMap {
@@ -25,6 +26,9 @@ func DefaultKeyMap() KeyMap {
 		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow new")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		NextURL:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "next webhook URL")),
+		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy URL")),
+		QR:       key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "QR of public URL")),
 	}
 }
 
@@ -46,17 +50,28 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 	panes := []key.Binding{k.NextPane, k.PrevPane, k.Open, k.Back}
 	global := []key.Binding{k.Filter, k.Follow, k.Help, k.Quit}
-	full := [][]key.Binding{nav, panes, global}
+	urls := []key.Binding{k.NextURL, k.Copy, k.QR}
+	full := [][]key.Binding{nav, panes, urls, global}
+	// The short line leads with what this pane does, then help: at 80
+	// columns the tail is cut, and ? shows everything.
+	move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move"))
+	pane := key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "pane"))
 	switch f {
 	case focusSessions:
 		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "timeline"))
-		return paneKeys{short: []key.Binding{k.Up, k.Down, open, k.NextPane, k.Filter, k.Follow, k.Help, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.Copy, k.Filter, k.Follow, k.QR, k.Quit}, full: full}
 	case focusTimeline:
 		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open delivery"))
-		return paneKeys{short: []key.Binding{k.Up, k.Down, open, k.NextPane, k.Back, k.Follow, k.Help, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.Back, k.Copy, k.Follow, k.QR, k.Quit}, full: full}
 	default:
 		scroll := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓/pgup/pgdn", "scroll"))
 		zoom := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "zoom"))
-		return paneKeys{short: []key.Binding{scroll, zoom, k.NextPane, k.Back, k.Help, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{scroll, zoom, pane, k.Help, k.Back, k.Copy, k.Quit}, full: full}
 	}
+}
+
+// forQR is the help while the QR code fills the screen.
+func (k KeyMap) forQR() paneKeys {
+	close := key.NewBinding(key.WithKeys("esc", "p"), key.WithHelp("esc", "close"))
+	return paneKeys{short: []key.Binding{k.Copy, close, k.Quit}, full: [][]key.Binding{{k.Copy, close, k.Quit}}}
 }

@@ -44,13 +44,14 @@ type Loader func(ctx context.Context, seq int64) (sessions.Record, error)
 
 // Info is what the header tells about this run.
 type Info struct {
-	LocalURL string   // where the listener answers
-	Paths    []string // suggested webhook paths
-	Notes    []string // e.g. "port 8080 is taken; …"
-	DBPath   string   // shown with the full help (?)
-	Secrets  int      // Veriff shared secrets configured
-	APIKey   string   // masked
-	VerifiMe int      // VerifiMe secrets configured
+	LocalURL string    // where the listener answers
+	Fields   []Field   // the webhook URL fields to paste, with our paths
+	Tunnel   TunnelMsg // the tunnel's state at start
+	Notes    []string  // e.g. "port 8080 is taken; …"
+	DBPath   string    // shown with the full help (?)
+	Secrets  int       // Veriff shared secrets configured
+	APIKey   string    // masked
+	VerifiMe int       // VerifiMe secrets configured
 }
 
 // Model is the root model. Only it returns a tea.View; panes render strings.
@@ -85,6 +86,11 @@ type Model struct {
 	cache  map[int64]sessions.Record // whole deliveries, bounded
 	order  []int64
 	status string // last error worth showing, e.g. a failed load
+	notice string // a confirmation (e.g. copied), until the next key
+
+	tunnel TunnelMsg
+	urlSel int  // the webhook URL c copies
+	showQR bool // the public URL as a QR code fills the screen
 }
 
 const cacheSize = 256
@@ -96,7 +102,7 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 		info: info, book: sessions.NewBook(), load: load, keys: DefaultKeyMap(),
 		dark: true, help: help.New(), follow: true, tick: true,
 		loc: time.Local, clock: time.Now(), cache: map[int64]sessions.Record{},
-		detail: detailPane{memo: &detailMemo{}},
+		detail: detailPane{memo: &detailMemo{}}, tunnel: info.Tunnel,
 	}
 	m.filter = textinput.New()
 	m.filter.Prompt = "/"
@@ -157,6 +163,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case DeliveryMsg:
 		m.receive(msg.Record)
 		return m, nil
+	case TunnelMsg:
+		m.tunnel = msg
+		m.clampScroll() // the header may have grown or shrunk
+		return m, nil
 	case loadedMsg:
 		if msg.err != nil {
 			m.status = "could not load delivery #" + itoa(msg.seq) + ": " + msg.err.Error()
@@ -214,6 +224,18 @@ func (m *Model) remember(r sessions.Record) {
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
+	m.notice = ""
+	if m.showQR {
+		switch {
+		case key.Matches(msg, k.Quit):
+			return m, tea.Quit
+		case key.Matches(msg, k.Copy):
+			return m, m.copySelected()
+		case key.Matches(msg, k.Back), key.Matches(msg, k.QR), key.Matches(msg, k.Open):
+			m.showQR = false
+		}
+		return m, nil
+	}
 	if m.filtering {
 		switch msg.String() {
 		case "enter":
@@ -254,6 +276,16 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.focus = focusSessions
 		m.zoom = false
 		return m, m.filter.Focus()
+	case key.Matches(msg, k.NextURL):
+		if n := len(m.info.Fields); n > 0 {
+			m.urlSel = (m.urlSel + 1) % n
+		}
+		return m, nil
+	case key.Matches(msg, k.Copy):
+		return m, m.copySelected()
+	case key.Matches(msg, k.QR):
+		m.showQR = true
+		return m, nil
 	case key.Matches(msg, k.Follow):
 		m.follow = true
 		m.filter.SetValue("")
@@ -448,8 +480,11 @@ func (m Model) render() string {
 	if m.width < 20 || m.height < 8 {
 		return "kycwatch: window too small"
 	}
-	header := m.header()
 	footer := m.footer()
+	if m.showQR { // the whole screen: a QR code needs the rows
+		return lipgloss.JoinVertical(lipgloss.Left, m.qrView(m.width, m.height-lipgloss.Height(footer)), footer)
+	}
+	header := m.header()
 	bodyH := m.height - lipgloss.Height(header) - lipgloss.Height(footer)
 	if bodyH < 3 {
 		return lipgloss.JoinVertical(lipgloss.Left, header, footer)

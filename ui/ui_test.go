@@ -61,7 +61,7 @@ func demo(t testing.TB) []sessions.Record {
 }
 
 func newModel(t testing.TB, w, h int, recs []sessions.Record) Model {
-	info := Info{LocalURL: "http://127.0.0.1:8080", Paths: []string{"/veriff/events", "/veriff/decisions", "/veriff/statuses", "/veriff/watchlist"},
+	info := Info{LocalURL: "http://127.0.0.1:8080", Fields: fields, Tunnel: TunnelMsg{State: TunnelOff},
 		Secrets: 1, APIKey: Mask(keys.VeriffAPIKey), DBPath: "/tmp/k.db"}
 	m := New(info, nil, nil).WithClock(t0.Add(2*time.Minute), time.UTC)
 	m = update(m, tea.WindowSizeMsg{Width: w, Height: h})
@@ -69,6 +69,15 @@ func newModel(t testing.TB, w, h int, recs []sessions.Record) Model {
 		m = update(m, DeliveryMsg{Record: r})
 	}
 	return m
+}
+
+var online = TunnelMsg{State: TunnelOnline, URL: "https://a1b2-203-0-113-5.ngrok-free.app"}
+
+var fields = []Field{
+	{"Webhook events URL", "events", "/veriff/events"},
+	{"Webhook decisions URL", "decisions", "/veriff/decisions"},
+	{"Webhook URL for sessions statuses set in Station", "statuses", "/veriff/statuses"},
+	{"Webhook watchlist screening URL", "watchlist", "/veriff/watchlist"},
 }
 
 func update(m Model, msg tea.Msg) Model {
@@ -102,7 +111,7 @@ func press(m Model, keys ...string) Model {
 
 func screen(m Model) string { return ansi.Strip(m.View().Content) }
 
-func checkSize(t *testing.T, out string, w, h int) {
+func checkSize(t *testing.T, out string, w, h int) string {
 	t.Helper()
 	lines := strings.Split(out, "\n")
 	if len(lines) != h {
@@ -113,12 +122,13 @@ func checkSize(t *testing.T, out string, w, h int) {
 			t.Errorf("line %d is %d cells wide (max %d): %q", i, n, w, l)
 		}
 	}
+	return out
 }
 
 func TestGolden(t *testing.T) {
 	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}, {200, 50}} {
 		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			m := newModel(t, sz.w, sz.h, demo(t))
+			m := update(newModel(t, sz.w, sz.h, demo(t)), online)
 			out := screen(m)
 			checkSize(t, out, sz.w, sz.h)
 			golden.RequireEqual(t, out)
@@ -128,6 +138,25 @@ func TestGolden(t *testing.T) {
 		out := screen(newModel(t, 80, 24, nil))
 		checkSize(t, out, 80, 24)
 		golden.RequireEqual(t, out)
+	})
+	t.Run("connecting_80x24", func(t *testing.T) {
+		m := update(newModel(t, 80, 24, demo(t)), TunnelMsg{State: TunnelConnecting})
+		golden.RequireEqual(t, checkSize(t, screen(m), 80, 24))
+	})
+	t.Run("bad_token_80x24", func(t *testing.T) {
+		m := update(newModel(t, 80, 24, demo(t)), TunnelMsg{State: TunnelFailed,
+			Reason: "no public URL: ngrok rejected the authtoken (ERR_NGROK_107)",
+			Hint:   "copy it again from dashboard.ngrok.com/get-started/your-authtoken into NGROK_AUTHTOKEN"})
+		golden.RequireEqual(t, checkSize(t, screen(m), 80, 24))
+	})
+	t.Run("reconnecting_120x40", func(t *testing.T) {
+		m := update(newModel(t, 120, 40, demo(t)), TunnelMsg{State: TunnelReconnecting, URL: online.URL,
+			Reason: "ngrok connection lost: EOF", Hint: "reconnecting; the local listener still answers"})
+		golden.RequireEqual(t, checkSize(t, screen(m), 120, 40))
+	})
+	t.Run("qr_80x24", func(t *testing.T) {
+		m := press(update(newModel(t, 80, 24, demo(t)), online), "p")
+		golden.RequireEqual(t, checkSize(t, screen(m), 80, 24))
 	})
 	t.Run("forged_zoomed_80x24", func(t *testing.T) {
 		m := newModel(t, 80, 24, demo(t))

@@ -22,7 +22,6 @@ func (m Model) header() string {
 	for _, s := range m.book.Sessions() {
 		failed += s.Failed
 	}
-	left := st.Title.Render("kycwatch") + "  " + st.Success.Render("●") + " listening " + st.Bold.Render(m.info.LocalURL)
 	nd, ns := m.book.Total, len(m.book.Sessions())
 	long := fmt.Sprintf("%d deliveries · %d sessions", nd, ns)
 	short := fmt.Sprintf("%d dlv · %d sess", nd, ns)
@@ -30,17 +29,14 @@ func (m Model) header() string {
 		long += " · " + st.Danger.Render(fmt.Sprintf("⚠ %d failed checks", failed))
 		short += " " + st.Danger.Render(fmt.Sprintf("⚠%d", failed))
 	}
-	line1 := spread(left, long, w)
-	if line1 == left {
-		line1 = spread(left, short, w)
+	title := st.Title.Render("kycwatch") + "  "
+	count := long
+	room := w - 3 - ansi.StringWidth(title)
+	if ansi.StringWidth(m.tunnelSummary(1000))+ansi.StringWidth(long) > room {
+		count = short
 	}
-
-	paths := m.info.Paths
-	line2 := st.Faint.Render("POST ") + strings.Join(paths, " ")
-	if w >= 150 {
-		line2 = st.Faint.Render("Paste into the Veriff Customer Portal: ") + strings.Join(paths, st.Faint.Render(" · ")) +
-			st.Faint.Render("  (any path works)")
-	}
+	left := title + m.tunnelSummary(room-ansi.StringWidth(count))
+	line1 := spread(left, count, w)
 
 	legend := st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
 		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
@@ -56,8 +52,17 @@ func (m Model) header() string {
 	if m.info.VerifiMe > 0 {
 		cfg = append(cfg, "VerifiMe secret")
 	}
-	line3 := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
-	lines := []string{line1, line2, line3}
+	legendLine := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
+
+	lines := []string{line1}
+	urls := m.urlLines(w)
+	lines = append(lines, urls...)
+	_, public := m.base()
+	if hint := m.urlHint(public); len(urls) > 0 && !strings.Contains(ansi.Strip(urls[0]), hint) {
+		legendLine = spread(legendLine, st.Faint.Render(hint), w)
+	}
+	lines = append(lines, legendLine)
+	lines = append(lines, m.tunnelNote(w)...)
 	for _, n := range m.info.Notes {
 		lines = append(lines, st.Warning.Render("⚠ "+n))
 	}
@@ -71,7 +76,13 @@ func (m Model) footer() string {
 	if m.status != "" && !m.showHelp {
 		return Pad(" "+m.styles.Danger.Render(Safe(m.status)), m.width)
 	}
+	if m.notice != "" && !m.showHelp {
+		return Pad(" "+m.styles.Success.Render("✓ ")+Fit(Safe(m.notice), m.width-4), m.width)
+	}
 	keys := m.keys.forPane(m.focus, m.filtering)
+	if m.showQR {
+		keys = m.keys.forQR()
+	}
 	if m.showHelp {
 		full := m.help.FullHelpView(keys.FullHelp())
 		if m.info.DBPath != "" {

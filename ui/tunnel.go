@@ -1,0 +1,237 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Tunnel states, as the listener reports them.
+const (
+	TunnelOff          = "off"
+	TunnelConnecting   = "connecting"
+	TunnelOnline       = "online"
+	TunnelReconnecting = "reconnecting"
+	TunnelFailed       = "failed"
+)
+
+// TunnelMsg is the public tunnel's state (via Program.Send).
+type TunnelMsg struct {
+	State  string
+	URL    string // public base URL when online or reconnecting
+	Reason string // why there is no public URL, plainly
+	Hint   string // what to do about it
+}
+
+// Field is a webhook URL field of the Veriff Customer Portal and the path
+// kycwatch suggests for it.
+type Field struct {
+	Name  string // as the portal labels it
+	Short string // for narrow screens
+	Path  string
+}
+
+// base is the URL the webhook URLs hang off: the public one when there is
+// one, else the local listener.
+func (m Model) base() (url string, public bool) {
+	if t := m.tunnel; t.URL != "" && (t.State == TunnelOnline || t.State == TunnelReconnecting) {
+		return strings.TrimRight(t.URL, "/"), true
+	}
+	return m.info.LocalURL, false
+}
+
+// selectedURL is the webhook URL `c` copies and its field.
+func (m Model) selectedURL() (Field, string) {
+	if len(m.info.Fields) == 0 {
+		b, _ := m.base()
+		return Field{Name: "URL", Short: "URL"}, b
+	}
+	f := m.info.Fields[m.urlSel%len(m.info.Fields)]
+	b, _ := m.base()
+	return f, b + f.Path
+}
+
+// tunnelSummary is the first header line's left part: where kycwatch can be
+// reached.
+func (m Model) tunnelSummary(w int) string {
+	st := m.styles
+	t := m.tunnel
+	local := m.info.LocalURL
+	var s string
+	switch t.State {
+	case TunnelOnline:
+		s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL)) + st.Faint.Render("  local "+local)
+	case TunnelReconnecting:
+		s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL) + st.Faint.Render("  local "+local)
+	case TunnelConnecting:
+		s = st.Warning.Render("◌ ngrok connecting…") + st.Faint.Render("  local ") + st.Bold.Render(local)
+	case TunnelOff:
+		s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only (--no-tunnel)")
+	default:
+		s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Warning.Render("  no public URL")
+	}
+	if ansi.StringWidth(s) > w { // drop the local address first
+		switch t.State {
+		case TunnelOnline:
+			s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL))
+		case TunnelReconnecting:
+			s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL)
+		}
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// tunnelNote is the warning under the header when there is no public URL,
+// wrapped to at most two lines.
+func (m Model) tunnelNote(w int) []string {
+	t := m.tunnel
+	if t.Reason == "" || (t.State != TunnelFailed && t.State != TunnelReconnecting) {
+		return nil
+	}
+	text := Safe(t.Reason)
+	if t.Hint != "" {
+		text += " · " + Safe(t.Hint)
+	}
+	lines := wrap("⚠ "+text, max(10, w-2), 2)
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = Fit(lines[1], max(10, w-2)-1) + "…"
+	}
+	for i := range lines {
+		lines[i] = m.styles.Warning.Render(lines[i])
+	}
+	return lines
+}
+
+// urlLines are the webhook URLs to paste: all four when the screen has the
+// rows, else the selected one (u cycles).
+func (m Model) urlLines(w int) []string {
+	st := m.styles
+	fields := m.info.Fields
+	if len(fields) == 0 {
+		return nil
+	}
+	base, public := m.base()
+	longest := 0
+	for _, f := range fields {
+		longest = max(longest, ansi.StringWidth(f.Name))
+	}
+	urlW := ansi.StringWidth(base) + len("/veriff/decisions")
+	name := func(f Field) string { return f.Name }
+	labelW := longest
+	if 2+labelW+2+urlW > w-2 {
+		name = func(f Field) string { return f.Short }
+		labelW = 0
+		for _, f := range fields {
+			labelW = max(labelW, ansi.StringWidth(f.Short))
+		}
+	}
+	hint := m.urlHint(public)
+	if m.height < 30 {
+		labelW = 0 // one line: no column to align
+	}
+	row := func(i int) string {
+		f := fields[i]
+		mark := "  "
+		label := st.Label.Render(name(f))
+		if labelW > 0 {
+			label = st.Label.Render(Pad(name(f), labelW))
+		}
+		u := Safe(base + f.Path)
+		if i == m.urlSel%len(fields) {
+			mark = st.Accent.Render("▸ ")
+			u = st.Accent.Render(u)
+		}
+		return mark + label + "  " + u
+	}
+	var lines []string
+	if m.height >= 30 {
+		for i := range fields {
+			lines = append(lines, row(i))
+		}
+	} else {
+		i := m.urlSel % len(fields)
+		lines = append(lines, row(i)+st.Faint.Render(fmt.Sprintf("  %d/%d", i+1, len(fields))))
+		if public {
+			hint = "u next · c copy"
+		}
+	}
+	// The hint goes at the end of the first line, when it fits (the header
+	// puts it beside the legend otherwise).
+	if gap := w - 2 - ansi.StringWidth(lines[0]) - ansi.StringWidth(hint); gap >= 2 {
+		lines[0] += strings.Repeat(" ", gap) + st.Faint.Render(hint)
+	}
+	for i := range lines {
+		lines[i] = ansi.Truncate(lines[i], w-1, "…")
+	}
+	return lines
+}
+
+// urlHint says what the URL keys do, or that Veriff cannot reach a local URL.
+func (m Model) urlHint(public bool) string {
+	if !public {
+		return "local only: Veriff cannot reach these"
+	}
+	return "u next · c copy · p QR"
+}
+
+// copySelected puts the selected URL on the clipboard through the terminal
+// (OSC 52), which works over SSH too.
+func (m *Model) copySelected() tea.Cmd {
+	f, u := m.selectedURL()
+	m.notice = "copied " + f.Short + " URL " + u + " (OSC 52)"
+	return tea.SetClipboard(u)
+}
+
+// qrView fills the body with the public URL as a QR code, to open on a
+// phone, or says why there is none.
+func (m Model) qrView(w, h int) string {
+	st := m.styles
+	t := m.tunnel
+	var lines []string
+	title := "Public URL"
+	if t.URL == "" || (t.State != TunnelOnline && t.State != TunnelReconnecting) {
+		lines = append(lines, "", st.Warning.Render(" No public URL to show."))
+		switch t.State {
+		case TunnelConnecting:
+			lines = append(lines, " ngrok is connecting; try again in a moment.")
+		case TunnelOff:
+			lines = append(lines, " The tunnel is off (--no-tunnel).")
+		default:
+			for _, l := range wrap(Safe(t.Reason+" · "+t.Hint), max(10, w-4), 0) {
+				lines = append(lines, " "+l)
+			}
+		}
+		lines = append(lines, "", st.Faint.Render(" esc closes"))
+		return m.box(title, lines, w, h, true)
+	}
+	code, err := QR(t.URL, m.dark)
+	if err != nil {
+		lines = append(lines, " "+st.Danger.Render("cannot draw a QR code: "+err.Error()))
+		return m.box(title, lines, w, h, true)
+	}
+	codeW := ansi.StringWidth(code[0])
+	if codeW+2 > w || len(code)+3 > h {
+		lines = append(lines, "")
+		for _, l := range wrap(fmt.Sprintf("The QR code needs %d×%d cells: enlarge the window.", codeW+2, len(code)+4), max(10, w-4), 0) {
+			lines = append(lines, " "+st.Warning.Render(l))
+		}
+		lines = append(lines, " "+Safe(t.URL), "", st.Faint.Render(" esc closes"))
+		return m.box(title, lines, w, h, true)
+	}
+	pad := strings.Repeat(" ", max(0, (w-2-codeW)/2))
+	for range max(0, (h-2-len(code)-3)/2) { // centre it when there is room
+		lines = append(lines, "")
+	}
+	lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Bold.Render(Safe(t.URL))))
+	for _, l := range code {
+		lines = append(lines, pad+l)
+	}
+	if len(lines)+1 <= h-2 {
+		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Faint.Render("scan to open kycwatch's page through the tunnel · esc closes")))
+	}
+	return m.box(title+" · scan with a phone", lines, w, h, true)
+}
