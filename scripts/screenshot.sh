@@ -12,7 +12,7 @@ go build -o "$tmp/kycwatch" .
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 secret=demo-secret key=0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f
 tmux -S "$tmp/sock" new-session -d -s shot -x "$W" -y "$H" \
-  "env COLORTERM=truecolor TERM=xterm-256color $tmp/kycwatch --addr 127.0.0.1:$port --db $tmp/k.db --secret $secret --api-key $key"
+  "env HOME=$tmp NGROK_AUTHTOKEN= COLORTERM=truecolor TERM=xterm-256color $tmp/kycwatch --addr 127.0.0.1:$port --db $tmp/k.db --secret $secret --api-key $key"
 sleep 1
 send() { # file path [secret]
   local sig; sig=$(openssl dgst -sha256 -hmac "${3:-$secret}" -r < "$1" | cut -d' ' -f1)
@@ -33,4 +33,4 @@ go run ./internal/ansisvg -title "kycwatch — $W×$H" < "$tmp/screen.ans" > doc
 if command -v rsvg-convert >/dev/null; then
   rsvg-convert -o docs/screen.png docs/screen.svg
 fi
-echo "wrote docs/screen.svg${W:+ and docs/screen.png}"
+echo "wrote docs/screen.svg$(command -v rsvg-convert >/dev/null && echo " and docs/screen.png")"

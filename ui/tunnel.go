@@ -201,7 +201,7 @@ func (m Model) qrView(w, h int) string {
 		case TunnelOff:
 			lines = append(lines, " The tunnel is off (--no-tunnel).")
 		default:
-			for _, l := range wrap(Safe(t.Reason+" · "+t.Hint), max(10, w-4), 0) {
+			for _, l := range wrap(Safe(strings.TrimPrefix(t.Reason, "no public URL: ")+" · "+t.Hint), max(10, w-4), 0) {
 				lines = append(lines, " "+l)
 			}
 		}

@@ -196,8 +196,13 @@ func (m Model) sessionsView(w, h int) string {
 		if m.filter.Value() != "" {
 			lines = append(lines, st.Faint.Render(" no session matches"))
 		} else {
-			lines = append(lines, st.Faint.Render(" Waiting for deliveries…"), "",
-				st.Faint.Render(" POST a webhook to"), " "+Safe(m.info.LocalURL)+"/veriff/events")
+			lines = append(lines, st.Faint.Render(" Waiting for deliveries…"), "")
+			if _, public := m.base(); public {
+				lines = append(lines, st.Faint.Render(" Paste the URLs above into the"), st.Faint.Render(" Veriff Customer Portal, or POST to"))
+			} else {
+				lines = append(lines, st.Faint.Render(" POST a webhook to"))
+			}
+			lines = append(lines, " "+Safe(m.info.LocalURL)+"/veriff/events")
 		}
 		return m.box(title, lines, w, h, m.focus == focusSessions)
 	}
