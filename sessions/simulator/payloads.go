@@ -1,0 +1,182 @@
+package simulator
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Event is Veriff's event webhook, fields in Veriff's order.
+type Event struct {
+	ID         string  `json:"id"`
+	AttemptID  string  `json:"attemptId"`
+	Feature    string  `json:"feature"`
+	Code       int     `json:"code"`
+	Action     string  `json:"action"`
+	VendorData *string `json:"vendorData"`
+	EndUserID  *string `json:"endUserId"`
+}
+
+// Decision is Veriff's decision webhook with every always-sent field.
+type Decision struct {
+	Status        string        `json:"status"`
+	Verification  Verification  `json:"verification"`
+	TechnicalData TechnicalData `json:"technicalData"`
+}
+
+type Verification struct {
+	ID                     string         `json:"id"`
+	AttemptID              string         `json:"attemptId"`
+	VendorData             *string        `json:"vendorData"`
+	EndUserID              *string        `json:"endUserId"`
+	Status                 string         `json:"status"`
+	Code                   int            `json:"code"`
+	Reason                 *string        `json:"reason"`
+	ReasonCode             *int           `json:"reasonCode"`
+	DecisionTime           *string        `json:"decisionTime"`
+	AcceptanceTime         string         `json:"acceptanceTime"`
+	SubmissionTime         *string        `json:"submissionTime"`
+	Person                 Person         `json:"person"`
+	Document               Document       `json:"document"`
+	AdditionalVerifiedData map[string]any `json:"additionalVerifiedData"`
+	Comments               []any          `json:"comments"`
+	HighRisk               bool           `json:"highRisk"`
+}
+
+type Person struct {
+	FirstName    *string `json:"firstName"`
+	LastName     *string `json:"lastName"`
+	DateOfBirth  *string `json:"dateOfBirth"`
+	Gender       *string `json:"gender"`
+	Nationality  *string `json:"nationality"`
+	IDNumber     *string `json:"idNumber"`
+	YearOfBirth  *string `json:"yearOfBirth"`
+	PlaceOfBirth *string `json:"placeOfBirth"`
+}
+
+type Document struct {
+	Number     *string `json:"number"`
+	Type       *string `json:"type"`
+	Country    *string `json:"country"`
+	State      *string `json:"state"`
+	ValidFrom  *string `json:"validFrom"`
+	ValidUntil *string `json:"validUntil"`
+}
+
+type TechnicalData struct {
+	IP *string `json:"ip"`
+}
+
+// Decision statuses the simulator can send: Veriff's test checklist.
+const (
+	Approved     = "approved"
+	Declined     = "declined"
+	Resubmission = "resubmission_requested"
+	Review       = "review"
+	Expired      = "expired"
+	Abandoned    = "abandoned"
+)
+
+// Statuses lists them in the checklist's order.
+var Statuses = []string{Approved, Declined, Resubmission, Review, Expired, Abandoned}
+
+var statusCodes = map[string]int{Approved: 9001, Declined: 9102, Resubmission: 9103, Review: 9121, Expired: 9104, Abandoned: 9104}
+
+// reasons come with declined and resubmission_requested, as Veriff sends.
+var reasons = map[string][]struct {
+	code int
+	text string
+}{
+	Declined: {{102, "Suspected document tampering."}, {103, "Person showing the document does not appear to match document photo."},
+		{105, "Suspicious behaviour."}, {108, "Velocity/abuse duplicated user."}},
+	Resubmission: {{204, "Poor image quality."}, {203, "Full document not visible."}, {202, "Face not clearly visible."},
+		{201, "Video and/or photos missing."}},
+}
+
+// identity is a plausible person with a document, the same for a session
+// every time (seeded by its id), never a real one.
+type identity struct {
+	first, last, dob, gender, nationality, idNumber, birthplace string
+	docType, docNumber, docCountry, validFrom, validUntil       string
+	ip                                                          string
+}
+
+var people = []struct{ first, last, gender, country, birthplace string }{
+	{"JOHN", "SMITH", "M", "GB", "LONDON"},
+	{"MARI", "TAMM", "F", "EE", "TALLINN"},
+	{"SARAH", "MORGAN", "F", "US", "INDIANAPOLIS"},
+	{"CARLOS", "GARCIA LOPEZ", "M", "ES", "MADRID"},
+	{"AIKO", "TANAKA", "F", "JP", "OSAKA"},
+	{"LUKAS", "MULLER", "M", "DE", "HAMBURG"},
+	{"AMARA", "OKAFOR", "F", "NG", "LAGOS"},
+	{"OLIVIA", "BROWN", "F", "AU", "MELBOURNE"},
+}
+
+var docTypes = []string{"PASSPORT", "ID_CARD", "DRIVERS_LICENSE", "RESIDENCE_PERMIT"}
+
+func seeded(sessionID string) *rand.Rand {
+	h := sha256.Sum256([]byte(sessionID))
+	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:16])))
+}
+
+func identityFor(sessionID, first, last string, now time.Time) identity {
+	r := seeded(sessionID)
+	p := people[r.IntN(len(people))]
+	if first != "" {
+		p.first = first
+	}
+	if last != "" {
+		p.last = last
+	}
+	born := time.Date(1950+r.IntN(55), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
+	issued := now.AddDate(-1-r.IntN(8), -r.IntN(12), -r.IntN(28))
+	letters := "ABCDEFGHJKLMNPRSTUVWXYZ"
+	number := string(letters[r.IntN(len(letters))]) + fmt.Sprintf("%08d", r.IntN(100000000))
+	return identity{
+		first: p.first, last: p.last, dob: born.Format("2006-01-02"), gender: p.gender, nationality: p.country,
+		idNumber: fmt.Sprintf("%d%02d%02d%04d", born.Year()%100, born.Month(), born.Day(), r.IntN(10000)), birthplace: p.birthplace,
+		docType: docTypes[r.IntN(len(docTypes))], docNumber: number, docCountry: p.country,
+		validFrom: issued.Format("2006-01-02"), validUntil: issued.AddDate(10, 0, 0).Format("2006-01-02"),
+		ip: fmt.Sprintf("203.0.113.%d", 1+r.IntN(254)), // documentation range: never a real user
+	}
+}
+
+// Veriff's timestamp forms: milliseconds, and microseconds for submissionTime.
+func millis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+func micros(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+func str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// decision builds the decision webhook for a session's attempt.
+func decision(s *session, status string, now time.Time) Decision {
+	id := identityFor(s.id, s.firstName, s.lastName, s.created)
+	v := Verification{
+		ID: s.id, AttemptID: s.attempt, VendorData: str(s.vendorData), EndUserID: str(s.endUserID),
+		Status: status, Code: statusCodes[status], DecisionTime: str(millis(now)), AcceptanceTime: millis(s.created),
+		AdditionalVerifiedData: map[string]any{}, Comments: []any{},
+	}
+	if !s.submitted.IsZero() {
+		v.SubmissionTime = str(micros(s.submitted))
+	}
+	if rs := reasons[status]; len(rs) > 0 {
+		pick := rs[seeded(s.attempt).IntN(len(rs))]
+		v.Reason, v.ReasonCode = &pick.text, &pick.code
+	}
+	// Data read from the document comes with sessions the end-user
+	// submitted; an expired or abandoned one has none.
+	if status != Expired && status != Abandoned {
+		v.Person = Person{FirstName: str(id.first), LastName: str(id.last), DateOfBirth: str(id.dob), Gender: str(id.gender),
+			Nationality: str(id.nationality), IDNumber: str(id.idNumber), YearOfBirth: str(id.dob[:4]), PlaceOfBirth: str(id.birthplace)}
+		v.Document = Document{Number: str(id.docNumber), Type: str(id.docType), Country: str(id.docCountry),
+			ValidFrom: str(id.validFrom), ValidUntil: str(id.validUntil)}
+	}
+	v.HighRisk = status == Declined
+	return Decision{Status: "success", Verification: v, TechnicalData: TechnicalData{IP: str(id.ip)}}
+}

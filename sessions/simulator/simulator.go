@@ -1,0 +1,337 @@
+// Package simulator is kycwatch's embedded Veriff: it creates test sessions
+// in the shapes of Veriff's API (veriffapi) and plays their lifecycle as
+// real, signed webhook deliveries over HTTP to kycwatch's own URL (the
+// public one when the tunnel is up), so a demo exercises what a real
+// delivery does. It is the source of test sessions when there are no
+// Veriff credentials, and keeps Veriff's request and response shapes so
+// that it can be served as an HTTP API later.
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+// Config is how the simulator signs and where it delivers.
+type Config struct {
+	Secret string // signs every delivery (X-HMAC-SIGNATURE)
+	APIKey string // sent as X-AUTH-CLIENT
+	// Target is the base URL deliveries go to, asked at each delivery:
+	// the tunnel may come up or go down while a lifecycle plays.
+	Target func() string
+	// StartAfter and SubmitAfter are the end-user's pace: from creation to
+	// "started", and from "started" to "submitted".
+	StartAfter, SubmitAfter time.Duration
+	HTTP                    *http.Client
+	Now                     func() time.Time
+	Log                     *slog.Logger
+	// Failed hears about deliveries that did not get a 200 when they
+	// should have (kycwatch down, or a secret that does not match).
+	Failed func(error)
+}
+
+// Defaults make a good demo: a session starts shortly after creation and is
+// submitted a few seconds later.
+const (
+	DefaultStartAfter  = 2 * time.Second
+	DefaultSubmitAfter = 4 * time.Second
+)
+
+// Simulator creates sessions and sends their webhooks.
+type Simulator struct {
+	cfg      Config
+	ctx      context.Context // ends the lifecycles in flight
+	mu       sync.Mutex
+	sessions map[string]*session
+	wg       sync.WaitGroup
+}
+
+// session is what the simulator remembers of one it created.
+type session struct {
+	id, attempt, vendorData, endUserID, firstName, lastName string
+	created, submitted                                      time.Time
+	generation                                              int // bumped when a new attempt starts
+}
+
+// New returns a simulator whose scheduled deliveries stop when ctx ends.
+func New(ctx context.Context, cfg Config) *Simulator {
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Failed == nil {
+		cfg.Failed = func(error) {}
+	}
+	if cfg.StartAfter <= 0 {
+		cfg.StartAfter = DefaultStartAfter
+	}
+	if cfg.SubmitAfter <= 0 {
+		cfg.SubmitAfter = DefaultSubmitAfter
+	}
+	return &Simulator{cfg: cfg, ctx: ctx, sessions: map[string]*session{}}
+}
+
+// Wait waits for the lifecycles in flight (after ctx ends, they stop).
+func (s *Simulator) Wait() { s.wg.Wait() }
+
+// CreateSession answers as Veriff's POST /v1/sessions does, then plays the
+// end-user: 7001 started, then 7002 submitted. The decision waits for
+// Decide, as a test integration waits for someone in the Customer Portal.
+func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequest) (veriffapi.Created, error) {
+	v := req.Verification
+	if len(v.VendorData) > 1000 {
+		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1500", Message: "vendorData is too long"}
+	}
+	if v.EndUserID != "" && !isUUID(v.EndUserID) {
+		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "endUserId must be a UUID"}
+	}
+	ss := &session{id: newUUID(), attempt: newUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: s.cfg.Now()}
+	if v.Person != nil {
+		ss.firstName, ss.lastName = strings.ToUpper(v.Person.FirstName), strings.ToUpper(v.Person.LastName)
+	}
+	s.mu.Lock()
+	s.sessions[ss.id] = ss
+	s.mu.Unlock()
+	host := strings.TrimRight(s.cfg.Target(), "/")
+	token := s.token(ss.id)
+	s.play(ss, ss.generation)
+	return veriffapi.Created{ID: ss.id, URL: host + "/simulator/v/" + token, VendorData: v.VendorData, Host: host,
+		Status: "created", SessionToken: token}, nil
+}
+
+// play schedules the end-user's steps for the session's current attempt.
+func (s *Simulator) play(ss *session, gen int) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, step := range []struct {
+			after  time.Duration
+			code   int
+			action string
+		}{{s.cfg.StartAfter, 7001, "started"}, {s.cfg.SubmitAfter, 7002, "submitted"}} {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(step.after):
+			}
+			s.mu.Lock()
+			if ss.generation != gen { // a newer attempt took over
+				s.mu.Unlock()
+				return
+			}
+			if step.code == 7002 {
+				ss.submitted = s.cfg.Now()
+			}
+			ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: step.code, Action: step.action,
+				VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+			s.mu.Unlock()
+			if err := s.deliver(s.ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey); err != nil {
+				s.cfg.Failed(fmt.Errorf("simulated %d %s for %s: %w", step.code, step.action, short(ss.id), err))
+			}
+		}
+	}()
+}
+
+// Known is what kycwatch knows of a session the simulator has forgotten
+// (it was created before a restart): enough to decide it.
+type Known struct {
+	AttemptID, VendorData, EndUserID string
+	Created, Submitted               time.Time
+}
+
+// Decide sends the decision webhook for a session: one of Statuses. After
+// resubmission_requested the end-user goes round again on a new attempt.
+func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known Known) error {
+	if _, ok := statusCodes[status]; !ok {
+		return fmt.Errorf("unknown decision %q", status)
+	}
+	ss := s.session(sessionID, known)
+	s.mu.Lock()
+	d := decision(ss, status, s.cfg.Now())
+	s.mu.Unlock()
+	if err := s.deliver(ctx, "/veriff/decisions", d, s.cfg.Secret, s.cfg.APIKey); err != nil {
+		return err
+	}
+	if status == Resubmission {
+		s.mu.Lock()
+		ss.attempt, ss.submitted = newUUID(), time.Time{}
+		ss.generation++
+		gen := ss.generation
+		s.mu.Unlock()
+		s.play(ss, gen)
+	}
+	return nil
+}
+
+func (s *Simulator) session(id string, known Known) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss := s.sessions[id]; ss != nil {
+		return ss
+	}
+	ss := &session{id: id, attempt: known.AttemptID, vendorData: known.VendorData, endUserID: known.EndUserID,
+		created: known.Created, submitted: known.Submitted}
+	if ss.attempt == "" {
+		ss.attempt = newUUID()
+	}
+	if ss.created.IsZero() {
+		ss.created = s.cfg.Now()
+	}
+	s.sessions[id] = ss
+	return ss
+}
+
+// Forgery is a delivery that must fail kycwatch's checks.
+type Forgery string
+
+const (
+	BadSignature Forgery = "bad-signature" // signed with another secret
+	WrongAPIKey  Forgery = "wrong-api-key" // X-AUTH-CLIENT of another integration
+	InvalidJSON  Forgery = "invalid-json"  // cut short, but correctly signed
+)
+
+// Forge sends a submitted event for the session that fails one check. The
+// answer is expected to be 401 or 400; a 200 is reported as an error.
+func (s *Simulator) Forge(ctx context.Context, sessionID string, kind Forgery, known Known) (status int, err error) {
+	ss := s.session(sessionID, known)
+	s.mu.Lock()
+	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
+		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+	s.mu.Unlock()
+	body, err := veriffapi.Marshal(ev)
+	if err != nil {
+		return 0, err
+	}
+	secret, apiKey := s.cfg.Secret, s.cfg.APIKey
+	switch kind {
+	case BadSignature:
+		secret = "forged-" + randomHex(8)
+	case WrongAPIKey:
+		apiKey = newUUID()
+	case InvalidJSON:
+		body = body[:len(body)/2]
+	default:
+		return 0, fmt.Errorf("unknown forgery %q", kind)
+	}
+	status, err = s.post(ctx, "/veriff/events", body, secret, apiKey)
+	if err == nil && status == http.StatusOK {
+		err = fmt.Errorf("kycwatch accepted a %s delivery: is a secret (and API key) configured?", kind)
+	}
+	return status, err
+}
+
+// deliver posts a webhook signed as Veriff signs it and expects 200.
+func (s *Simulator) deliver(ctx context.Context, path string, payload any, secret, apiKey string) error {
+	body, err := veriffapi.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	status, err := s.post(ctx, path, body, secret, apiKey)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("kycwatch answered %d", status)
+	}
+	return nil
+}
+
+func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, apiKey string) (int, error) {
+	url := strings.TrimRight(s.cfg.Target(), "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "kycwatch-simulator/1 (Veriff webhooks)")
+	req.Header.Set("X-AUTH-CLIENT", apiKey)
+	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, body))
+	resp, err := s.cfg.HTTP.Do(req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("posting to %s: %w", url, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	s.cfg.Log.Debug("simulator delivered", "url", url, "status", resp.StatusCode)
+	return resp.StatusCode, nil
+}
+
+// token is a session token shaped like Veriff's (a JWT, HS256), signed with
+// the simulator's secret.
+func (s *Simulator) token(sessionID string) string {
+	enc := base64.RawURLEncoding
+	head := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	claims := enc.EncodeToString([]byte(fmt.Sprintf(`{"session_id":%q,"iat":%d}`, sessionID, s.cfg.Now().Unix())))
+	mac := hmac.New(sha256.New, []byte(s.cfg.Secret))
+	mac.Write([]byte(head + "." + claims))
+	return head + "." + claims + "." + enc.EncodeToString(mac.Sum(nil))
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// NewUUID returns a random (version 4) UUID, as Veriff's ids are.
+func NewUUID() string { return newUUID() }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
+// NewSecret returns a shared secret for the simulator when none is set.
+func NewSecret() string { return "sim-" + randomHex(16) }
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
