@@ -20,6 +20,7 @@ const (
 	KindRiskAssessment Kind = "risk_assessment" // VerifiMe RISK_ASSESSMENT_UPDATED
 	KindUnknown        Kind = "unknown"         // valid JSON of no known shape
 	KindInvalid        Kind = "invalid"         // empty, not JSON, or too deep
+	KindCallback       Kind = "callback"        // the end-user sent back to the callback URL (a GET; never from Decode)
 )
 
 // MaxDepth bounds JSON nesting; deeper bodies are invalid (real payloads

@@ -100,6 +100,10 @@ func (s *Server) Handler() http.Handler {
 		case http.MethodPost:
 			s.deliver(w, r)
 		case http.MethodGet, http.MethodHead:
+			if r.Method == http.MethodGet && r.URL.Path == sessions.CallbackPath {
+				s.returned(w, r)
+				return
+			}
 			info(w, r)
 		default:
 			w.Header().Set("Allow", "GET, HEAD, POST")
@@ -154,6 +158,20 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("delivery", "seq", rec.Seq, "status", rec.Status, "kind", rec.Delivery.Kind, "signature", rec.Verdict.Signature)
 	writeJSON(w, rec.Status, a)
+}
+
+// returned records the end-user coming back through the callback URL of a
+// session kycwatch created, and thanks them.
+func (s *Server) returned(w http.ResponseWriter, r *http.Request) {
+	in := sessions.Incoming{ReceivedAt: s.now(), Method: r.Method, Path: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr,
+		Header: receivedHeader(r)}
+	if _, err := s.rc.Returned(r.Context(), in, r.URL.Query().Get("ref")); err != nil {
+		s.log.Error("store callback", "err", err)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	io.WriteString(w, "Thank you: the verification flow is finished on your side.\n\n"+
+		"kycwatch recorded your return. The decision arrives separately, by webhook.\n")
 }
 
 // rejection says why, in kycwatch's own words (never echoing the payload).

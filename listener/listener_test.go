@@ -269,3 +269,42 @@ func TestListenFallsBackWhenPortTaken(t *testing.T) {
 		t.Fatal(URL(l))
 	}
 }
+
+func TestCallbackIsRecorded(t *testing.T) {
+	g := newRig(t, decode.Keys{VeriffSecrets: []string{"s"}}, DefaultLimits)
+	ts := sessions.TestSession{ID: "aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7", CreatedAt: time.Now(), Source: sessions.SourceVeriff,
+		VendorData: "v-1", Ref: "r123", Callback: "https://x.ngrok.app/veriff/callback?ref=r123"}
+	if err := g.store.AddTestSession(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(g.srv.URL + "/veriff/callback?ref=r123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "finished on your side") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.got) != 1 {
+		t.Fatalf("%d records", len(g.got))
+	}
+	r := g.got[0]
+	if r.Delivery.Kind != decode.KindCallback || r.Delivery.SessionID != ts.ID || r.Method != "GET" || r.Path != "/veriff/callback?ref=r123" ||
+		r.Verdict.Signature != decode.SigUnchecked || r.Failed() {
+		t.Fatalf("%+v %+v", r.Delivery, r.Verdict)
+	}
+	// Stored whole, and read back as a callback (not re-decoded as a body).
+	got, err := g.store.Get(context.Background(), r.Seq)
+	if err != nil || got.Delivery.Kind != decode.KindCallback || got.Delivery.SessionID != ts.ID || got.Header["User-Agent"] == nil {
+		t.Fatalf("%+v %v", got.Delivery, err)
+	}
+	// Any other GET is the info page and is not recorded.
+	resp, _ = http.Get(g.srv.URL + "/veriff/events")
+	resp.Body.Close()
+	if len(g.got) != 1 {
+		t.Error("a plain GET was recorded")
+	}
+}

@@ -60,6 +60,40 @@ func NewReceiver(store *Store, keys decode.Keys) *Receiver {
 	return &Receiver{store: store, keys: keys}
 }
 
+// Keys are the secrets deliveries are checked against.
+func (rc *Receiver) Keys() decode.Keys {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.keys
+}
+
+// SetKeys changes them, e.g. when the simulator brings its own.
+func (rc *Receiver) SetKeys(k decode.Keys) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.keys = k
+}
+
+// CallbackPath is where kycwatch asks Veriff to send the end-user back
+// (with ?ref=…, kycwatch's reference for the session).
+const CallbackPath = "/veriff/callback"
+
+// Returned records the end-user arriving at the callback URL: the end of
+// the flow on their side (phase 1), before any decision. It is a browser
+// redirect, so there is nothing to verify; ref says which session.
+func (rc *Receiver) Returned(ctx context.Context, in Incoming, ref string) (Record, error) {
+	r := Record{Incoming: in, Status: http.StatusOK}
+	r.Verdict = decode.Verdict{Signature: decode.SigUnchecked, APIKey: decode.KeyUnchecked}
+	r.Delivery = decode.Delivery{Kind: decode.KindCallback, Provider: decode.Veriff, State: "returned",
+		Note: "the end-user came back from the verification flow (no decision yet)"}
+	if t, ok := rc.store.TestSessionByRef(ctx, ref); ok {
+		r.Delivery.SessionID, r.Delivery.VendorData, r.Delivery.EndUserID = t.ID, t.VendorData, t.EndUserID
+	} else {
+		r.Delivery.Note = "a callback with no known session reference"
+	}
+	return rc.keep(ctx, r)
+}
+
 // Subscribe registers fn to be called with every stored delivery, in seq
 // order. fn must not block for long: the provider is waiting for its answer.
 func (rc *Receiver) Subscribe(fn func(Record)) {
@@ -101,7 +135,12 @@ func Judge(in Incoming, keys decode.Keys) Record {
 // with the status to answer. When storing fails the error is returned and
 // nothing is published: the listener answers 500 so the provider retries.
 func (rc *Receiver) Receive(ctx context.Context, in Incoming) (Record, error) {
-	r := Judge(in, rc.keys)
+	r := Judge(in, rc.Keys())
+	return rc.keep(ctx, r)
+}
+
+// keep stores and publishes r under the lock: seq order is publish order.
+func (rc *Receiver) keep(ctx context.Context, r Record) (Record, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if err := rc.store.insert(ctx, &r); err != nil {

@@ -229,3 +229,46 @@ func TestNextState(t *testing.T) {
 		}
 	}
 }
+
+func TestTestSessionsAndTheCreatedStep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	ts := TestSession{ID: "f04bdb47-d3be-4b28-b028-a652feb060b5", CreatedAt: at, Source: SourceSimulator, VendorData: "demo-1",
+		URL: "http://127.0.0.1:8080/simulator/v/tok", Ref: "ref-1"}
+	if err := st.AddTestSession(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, _ = Open(path) // they survive a restart
+	defer st.Close()
+	list, err := st.TestSessions(context.Background(), 10)
+	if err != nil || len(list) != 1 || list[0] != ts || !list[0].Simulated() {
+		t.Fatalf("%+v %v", list, err)
+	}
+	if got, ok := st.TestSessionByRef(context.Background(), "ref-1"); !ok || got.ID != ts.ID {
+		t.Fatalf("by ref: %+v", got)
+	}
+	if _, ok := st.TestSessionByRef(context.Background(), ""); ok {
+		t.Fatal("empty ref found a session")
+	}
+
+	b := NewBook()
+	s := b.AddCreated(ts)
+	if s.State != StateCreated || len(s.Steps) != 1 || s.Steps[0].Created == nil || s.VendorData != "demo-1" || b.Total != 0 {
+		t.Fatalf("%+v", s)
+	}
+	started := Judge(Incoming{ReceivedAt: at.Add(3 * time.Second), Method: "POST", Path: "/veriff/events",
+		Body: []byte(`{"id":"f04bdb47-d3be-4b28-b028-a652feb060b5","attemptId":"a1","feature":"selfid","code":7001,"action":"started","vendorData":"demo-1","endUserId":null}`)}, decode.Keys{})
+	s = b.Add(started)
+	if s.State != StateStarted || len(s.Steps) != 2 || s.Steps[1].Delta != 3*time.Second || b.Total != 1 {
+		t.Fatalf("after started: %+v", s)
+	}
+	// Created again (a second load): nothing doubles.
+	if s = b.AddCreated(ts); len(s.Steps) != 2 {
+		t.Fatalf("created twice: %d steps", len(s.Steps))
+	}
+}

@@ -53,6 +53,19 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha256);
 CREATE INDEX IF NOT EXISTS deliveries_session ON deliveries(session_id, seq);
+CREATE TABLE IF NOT EXISTS test_sessions (  -- sessions created from kycwatch
+	id           TEXT    PRIMARY KEY,
+	created_at   INTEGER NOT NULL,           -- unix nanoseconds, UTC
+	source       TEXT    NOT NULL,           -- simulator | veriff
+	vendor_data  TEXT    NOT NULL DEFAULT '',
+	end_user_id  TEXT    NOT NULL DEFAULT '',
+	first_name   TEXT    NOT NULL DEFAULT '',
+	last_name    TEXT    NOT NULL DEFAULT '',
+	url          TEXT    NOT NULL DEFAULT '',  -- where the end-user goes
+	callback     TEXT    NOT NULL DEFAULT '',  -- where Veriff sends them back
+	ref          TEXT    NOT NULL DEFAULT ''   -- kycwatch's reference in the callback URL
+);
+CREATE INDEX IF NOT EXISTS test_sessions_ref ON test_sessions(ref);
 `
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -223,10 +236,80 @@ func (s *Store) Get(ctx context.Context, seq int64) (Record, error) {
 	// The typed payload is re-derived from the stored bytes: the bytes are
 	// the record, the decoding a view of them. What was judged at arrival
 	// (kind, provider, session) stays as stored.
-	if !r.Truncated {
+	if !r.Truncated && r.Delivery.Kind != decode.KindCallback {
 		d := decode.Decode(r.Body)
 		d.Provider = r.Delivery.Provider
 		r.Delivery = d
 	}
 	return r, nil
+}
+
+// TestSession is a session created from kycwatch, by Veriff's API or the
+// simulator.
+type TestSession struct {
+	ID                  string
+	CreatedAt           time.Time
+	Source              string // SourceSimulator or SourceVeriff
+	VendorData          string
+	EndUserID           string
+	FirstName, LastName string
+	URL                 string // the verification URL, for the end-user
+	Callback            string // where the end-user returns ("" if none)
+	Ref                 string // kycwatch's reference in the callback URL
+}
+
+// Where test sessions come from.
+const (
+	SourceSimulator = "simulator"
+	SourceVeriff    = "veriff"
+)
+
+// Simulated reports whether the simulator plays this session.
+func (t TestSession) Simulated() bool { return t.Source == SourceSimulator }
+
+// AddTestSession remembers a session created from kycwatch.
+func (s *Store) AddTestSession(ctx context.Context, t TestSession) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO test_sessions
+		(id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.CreatedAt.UnixNano(), t.Source, t.VendorData, t.EndUserID, t.FirstName, t.LastName, t.URL, t.Callback, t.Ref)
+	return err
+}
+
+// TestSessions returns the newest limit sessions created from kycwatch,
+// oldest first.
+func (s *Store) TestSessions(ctx context.Context, limit int) ([]TestSession, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref
+		FROM (SELECT * FROM test_sessions ORDER BY created_at DESC LIMIT ?) ORDER BY created_at`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TestSession
+	for rows.Next() {
+		var t TestSession
+		var at int64
+		if err := rows.Scan(&t.ID, &at, &t.Source, &t.VendorData, &t.EndUserID, &t.FirstName, &t.LastName, &t.URL, &t.Callback, &t.Ref); err != nil {
+			return nil, err
+		}
+		t.CreatedAt = time.Unix(0, at).UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TestSessionByRef finds the session whose callback carries ref.
+func (s *Store) TestSessionByRef(ctx context.Context, ref string) (TestSession, bool) {
+	if ref == "" {
+		return TestSession{}, false
+	}
+	var t TestSession
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, created_at, source, vendor_data, end_user_id, url, callback, ref
+		FROM test_sessions WHERE ref = ?`, ref).Scan(&t.ID, &at, &t.Source, &t.VendorData, &t.EndUserID, &t.URL, &t.Callback, &t.Ref)
+	if err != nil {
+		return TestSession{}, false
+	}
+	t.CreatedAt = time.Unix(0, at).UTC()
+	return t, true
 }

@@ -21,9 +21,11 @@ const (
 	UnsortedKey    = "" // the group of deliveries with no session id
 )
 
-// Step is one delivery on a session's timeline.
+// Step is one delivery on a session's timeline, or its creation from
+// kycwatch (Created set, Record empty but for ReceivedAt).
 type Step struct {
 	Record
+	Created *TestSession
 	// Delta is the time since the session's previous step (0 for the first).
 	Delta time.Duration
 }
@@ -40,7 +42,8 @@ type Session struct {
 	Steps      []Step
 	First      time.Time
 	Last       time.Time
-	Failed     int // deliveries that failed verification
+	Failed     int          // deliveries that failed verification
+	Test       *TestSession // set when kycwatch created it
 }
 
 // Unsorted reports whether this is the group of deliveries with no session.
@@ -103,6 +106,44 @@ func (b *Book) Add(r Record) *Session {
 		if d.Kind == decode.KindRiskAssessment && d.Risk != nil && d.Risk.RiskLevel != "" {
 			s.RiskLevel = d.Risk.RiskLevel
 		}
+	}
+	b.reorder(s)
+	return s
+}
+
+// AddCreated puts a session created from kycwatch in the book, with a
+// "created" step before anything it receives.
+func (b *Book) AddCreated(t TestSession) *Session {
+	s := b.byID[t.ID]
+	if s == nil {
+		s = &Session{ID: t.ID, First: t.CreatedAt, Provider: decode.Veriff}
+		b.byID[t.ID] = s
+		b.order = append(b.order, s)
+	}
+	if s.Test != nil {
+		return s
+	}
+	tc := t
+	s.Test = &tc
+	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.CreatedAt}}, Created: &tc}
+	s.Steps = append([]Step{step}, s.Steps...)
+	if len(s.Steps) > 1 {
+		s.Steps[1].Delta = s.Steps[1].ReceivedAt.Sub(t.CreatedAt)
+	}
+	if s.State == "" {
+		s.State = StateCreated
+	}
+	if s.VendorData == "" {
+		s.VendorData = t.VendorData
+	}
+	if s.EndUserID == "" {
+		s.EndUserID = t.EndUserID
+	}
+	if t.CreatedAt.Before(s.First) || s.First.IsZero() {
+		s.First = t.CreatedAt
+	}
+	if t.CreatedAt.After(s.Last) {
+		s.Last = t.CreatedAt
 	}
 	b.reorder(s)
 	return s
