@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +27,9 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/lab"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 	"github.com/kycwatch/kycwatch/ui"
 )
 
@@ -42,6 +46,9 @@ type config struct {
 	tunnelWait time.Duration
 	maxBody    int64
 	keys       decode.Keys
+	apiURL     string // Veriff's API base URL
+	simStart   time.Duration
+	simSubmit  time.Duration
 	history    int
 	secretsSet bool
 }
@@ -115,6 +122,7 @@ const envHelp = `
 Environment:
   VERIFF_SHARED_SECRET     shared secret key (comma-separated for several), like --secret
   VERIFF_API_KEY           API key (X-AUTH-CLIENT), like --api-key
+  VERIFF_API_URL           Veriff API base URL, like --api-url
   VERIFIME_WEBHOOK_SECRET  VerifiMe webhook secret, like --verifime-secret
   KYCWATCH_DB              database path, like --db
   NGROK_AUTHTOKEN          ngrok authtoken, like --authtoken
@@ -122,6 +130,15 @@ Environment:
 
 Without a secret, signatures are shown as unchecked (·) and every JSON
 delivery is accepted. With one, only deliveries signed with it get 200.
+
+Test sessions (keys in the UI): n creates one. With VERIFF_API_KEY and
+VERIFF_SHARED_SECRET set it is a real session in your Veriff integration
+(POST /v1/sessions); without them, and with N always, the embedded
+simulator plays it: started, submitted, then the decision you send with
+a (approve) d (decline) r (resubmission) v (review) e (expired)
+b (abandoned). x, w and m send a bad signature, a wrong API key and
+invalid JSON. With no secret configured, the simulator makes one up and
+kycwatch checks deliveries with it from the first simulated session on.
 
 Headless output (stderr: the addresses; once the tunnel is up, the first
 stderr line with https:// is the public URL. stdout: one object per
@@ -149,6 +166,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&vmSecrets, "verifime-secret", "VerifiMe webhook `secret` for X-VerifiMe-Signature (repeat for several)")
 	fs.Var(&maxBody, "max-body", "largest body `size` accepted (e.g. 10MiB); larger ones get 413")
 	fs.IntVar(&c.history, "history", 5000, "how many stored deliveries the UI loads at start")
+	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
+	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
+	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -165,6 +185,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
 	if c.keys.VeriffAPIKey == "" {
 		c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
+	}
+	if c.apiURL == "" {
+		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
+	}
+	if c.apiURL == "" {
+		c.apiURL = veriffapi.DefaultBaseURL
+	}
+	if c.simStart < 0 || c.simSubmit < 0 {
+		return c, fmt.Errorf("simulator delays must not be negative")
 	}
 	if c.tunnelWait <= 0 {
 		return c, fmt.Errorf("--tunnel-timeout must be positive")
@@ -280,6 +309,8 @@ func run(ctx context.Context, c config, o deps) error {
 	defer cancel()
 	first := initialTunnel(c)
 	changes := make(chan listener.TunnelStatus, 64)
+	var public atomic.Value // the public base URL while the tunnel is up
+	public.Store("")
 	go func() {
 		defer close(published)
 		defer close(changes)
@@ -287,6 +318,11 @@ func run(ctx context.Context, c config, o deps) error {
 			return
 		}
 		srv.Publish(ctx, o.tunnel(c, fileLog.With("component", "ngrok")), c.tunnelWait, func(st listener.TunnelStatus) {
+			if st.State == listener.TunnelOnline {
+				public.Store(st.URL)
+			} else if st.State == listener.TunnelFailed {
+				public.Store("")
+			}
 			select {
 			case changes <- st:
 			default:
@@ -298,7 +334,8 @@ func run(ctx context.Context, c config, o deps) error {
 	if c.headless {
 		return headless(ctx, c, ln, note, rc, serveErr, first, changes, o)
 	}
-	return tui(ctx, c, ln, note, rc, store, first, changes)
+	publicURL := func() string { return public.Load().(string) }
+	return tui(ctx, c, ln, note, rc, store, first, changes, publicURL, fileLog)
 }
 
 // initialTunnel is the tunnel's state before anything is tried.
@@ -398,7 +435,7 @@ func secretsLine(k decode.Keys) string {
 }
 
 func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, store *sessions.Store,
-	first listener.TunnelStatus, changes <-chan listener.TunnelStatus) error {
+	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, publicURL func() string, log *slog.Logger) error {
 	history, total, err := store.Recent(ctx, c.history)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
@@ -419,8 +456,39 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	if total > len(history) {
 		info.Notes = append(info.Notes, fmt.Sprintf("showing the last %d of %d stored deliveries (--history)", len(history), total))
 	}
-	model := ui.New(info, history, store.Get)
+	// Test sessions: the simulator delivers to the public URL when the
+	// tunnel is up (a demo then proves the tunnel too), else locally.
+	local := listener.URL(ln)
+	target := func() string {
+		if u := publicURL(); u != "" {
+			return u
+		}
+		return local
+	}
+	var prog atomic.Pointer[tea.Program] // set once the program exists
+	simSecret, simKey, generated := lab.Keys(c.keys)
+	simCtx, stopSim := context.WithCancel(ctx)
+	sim := simulator.New(simCtx, simulator.Config{Secret: simSecret, APIKey: simKey, Target: target,
+		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: log.With("component", "simulator"),
+		Failed: func(err error) {
+			log.Warn("simulator", "err", err)
+			if p := prog.Load(); p != nil {
+				go p.Send(ui.ProblemMsg(err.Error()))
+			}
+		}})
+	defer func() { stopSim(); sim.Wait() }()
+	l := &lab.Lab{Store: store, Receiver: rc, Sim: sim, SimSecret: simSecret, SimAPIKey: simKey, Generated: generated,
+		Public: publicURL, Now: time.Now}
+	if c.keys.VeriffAPIKey != "" && len(c.keys.VeriffSecrets) > 0 {
+		l.API = veriffapi.NewClient(c.apiURL, c.keys.VeriffAPIKey, c.keys.VeriffSecrets[0])
+	}
+	tests, err := store.TestSessions(ctx, c.history)
+	if err != nil {
+		return fmt.Errorf("read test sessions: %w", err)
+	}
+	model := ui.New(info, history, store.Get).WithLab(l, tests)
 	p := tea.NewProgram(model, tea.WithContext(ctx))
+	prog.Store(p)
 
 	// Deliveries reach the program through a queue, so a busy screen never
 	// holds up the answer a provider is waiting for.

@@ -42,6 +42,11 @@ func (m Model) detailView(w, h int) string {
 	inner := w - 2
 	focused := m.focus == focusDetail
 	if m.selSeq == 0 {
+		if s := m.selected(); s != nil && s.Test != nil {
+			lines := m.createdLines(s, inner, h)
+			top := min(m.detail.top, max(0, len(lines)-(h-2)))
+			return m.box("Session "+Safe(Short(s.ID)), lines[top:min(len(lines), top+h-2)], w, h, focused)
+		}
 		return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
 	}
 	rec, ok := m.cache[m.selSeq]

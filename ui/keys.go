@@ -1,6 +1,10 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+)
 
 // KeyMap is every binding, in one place; each pane shows the ones it uses.
 type KeyMap struct {
@@ -8,6 +12,10 @@ type KeyMap struct {
 	NextPane, PrevPane, Open, Back          key.Binding
 	Filter, Follow, Help, Quit              key.Binding
 	NextURL, Copy, QR                       key.Binding
+	// Test sessions: create, decide (simulated), forge.
+	New, NewSim                                         key.Binding
+	Approve, Decline, Resubmit, Review, Expire, Abandon key.Binding
+	ForgeSignature, ForgeAPIKey, ForgeJSON              key.Binding
 }
 
 func DefaultKeyMap() KeyMap {
@@ -28,7 +36,19 @@ func DefaultKeyMap() KeyMap {
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		NextURL:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "next webhook URL")),
 		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy URL")),
-		QR:       key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "QR of public URL")),
+		QR:       key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "QR code of URL")),
+
+		New:            key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new test session")),
+		NewSim:         key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "new simulated session")),
+		Approve:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve")),
+		Decline:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "decline")),
+		Resubmit:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resubmission")),
+		Review:         key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "review")),
+		Expire:         key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expired")),
+		Abandon:        key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "abandoned")),
+		ForgeSignature: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "send bad HMAC")),
+		ForgeAPIKey:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "send wrong API key")),
+		ForgeJSON:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "send invalid JSON")),
 	}
 }
 
@@ -51,7 +71,9 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 	panes := []key.Binding{k.NextPane, k.PrevPane, k.Open, k.Back}
 	global := []key.Binding{k.Filter, k.Follow, k.Help, k.Quit}
 	urls := []key.Binding{k.NextURL, k.Copy, k.QR}
-	full := [][]key.Binding{nav, panes, urls, global}
+	lab := []key.Binding{k.New, k.NewSim, k.ForgeSignature, k.ForgeAPIKey, k.ForgeJSON}
+	decide := []key.Binding{k.Approve, k.Decline, k.Resubmit, k.Review, k.Expire, k.Abandon}
+	full := [][]key.Binding{nav, panes, urls, global, lab, decide}
 	// The short line leads with what this pane does, then help: at 80
 	// columns the tail is cut, and ? shows everything.
 	move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move"))
@@ -59,10 +81,10 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 	switch f {
 	case focusSessions:
 		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "timeline"))
-		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.Copy, k.Filter, k.Follow, k.QR, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.New, k.Copy, k.Filter, k.Follow, k.QR, k.Quit}, full: full}
 	case focusTimeline:
 		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open delivery"))
-		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.Back, k.Copy, k.Follow, k.QR, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.New, k.Approve, k.Decline, k.Back, k.Copy, k.Follow, k.QR, k.Quit}, full: full}
 	default:
 		scroll := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓/pgup/pgdn", "scroll"))
 		zoom := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "zoom"))
@@ -74,4 +96,27 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 func (k KeyMap) forQR() paneKeys {
 	close := key.NewBinding(key.WithKeys("esc", "p"), key.WithHelp("esc", "close"))
 	return paneKeys{short: []key.Binding{k.Copy, close, k.Quit}, full: [][]key.Binding{{k.Copy, close, k.Quit}}}
+}
+
+// decisionKeys are the simulated decisions, by status.
+func (k KeyMap) decisionKeys() map[string]key.Binding {
+	return map[string]key.Binding{
+		simulator.Approved: k.Approve, simulator.Declined: k.Decline, simulator.Resubmission: k.Resubmit,
+		simulator.Review: k.Review, simulator.Expired: k.Expire, simulator.Abandoned: k.Abandon,
+	}
+}
+
+// forgeryKeys are the security cases.
+func (k KeyMap) forgeryKeys() map[simulator.Forgery]key.Binding {
+	return map[simulator.Forgery]key.Binding{
+		simulator.BadSignature: k.ForgeSignature, simulator.WrongAPIKey: k.ForgeAPIKey, simulator.InvalidJSON: k.ForgeJSON,
+	}
+}
+
+// forForm is the help while the n form is open.
+func (k KeyMap) forForm() paneKeys {
+	create := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "create"))
+	next := key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↑↓", "field"))
+	cancel := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	return paneKeys{short: []key.Binding{create, next, cancel}, full: [][]key.Binding{{create, next, cancel}}}
 }

@@ -39,6 +39,10 @@ type loadedMsg struct {
 
 type tickMsg time.Time
 
+// ProblemMsg is a problem from a background task worth showing (e.g. a
+// simulated delivery that did not get through).
+type ProblemMsg string
+
 // Loader fetches one delivery whole (headers and body) from the store.
 type Loader func(ctx context.Context, seq int64) (sessions.Record, error)
 
@@ -52,6 +56,9 @@ type Info struct {
 	Secrets  int       // Veriff shared secrets configured
 	APIKey   string    // masked
 	VerifiMe int       // VerifiMe secrets configured
+	// Generated is the simulator's own secret (masked), when it made one
+	// because none was configured.
+	Generated string
 }
 
 // Model is the root model. Only it returns a tea.View; panes render strings.
@@ -91,6 +98,10 @@ type Model struct {
 	tunnel TunnelMsg
 	urlSel int  // the webhook URL c copies
 	showQR bool // the public URL as a QR code fills the screen
+
+	lab      Lab // test sessions; nil when not offered
+	form     form
+	showForm bool // the n form fills the body
 }
 
 const cacheSize = 256
@@ -112,6 +123,19 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 		m.book.Add(summary(r))
 	}
 	m.selectNewest()
+	return m
+}
+
+// WithLab offers test sessions from lab, and shows those created in
+// earlier runs (oldest first).
+func (m Model) WithLab(lab Lab, created []sessions.TestSession) Model {
+	m.lab = lab
+	for _, t := range created {
+		m.book.AddCreated(t)
+	}
+	if len(created) > 0 {
+		m.selectNewest()
+	}
 	return m
 }
 
@@ -162,6 +186,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickCmd()
 	case DeliveryMsg:
 		m.receive(msg.Record)
+		return m, nil
+	case ProblemMsg:
+		m.status = string(msg)
+		return m, nil
+	case createdMsg:
+		m.created(msg)
+		return m, nil
+	case labDoneMsg:
+		if msg.err != nil {
+			m.status = msg.done + ": " + msg.err.Error()
+			if strings.HasPrefix(msg.done, "sent ") {
+				m.status = "could not send: " + msg.err.Error()
+			}
+		} else {
+			m.notice = msg.done
+		}
 		return m, nil
 	case TunnelMsg:
 		m.tunnel = msg
@@ -224,7 +264,10 @@ func (m *Model) remember(r sessions.Record) {
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
-	m.notice = ""
+	m.notice, m.status = "", ""
+	if m.showForm {
+		return m.formKey(msg)
+	}
 	if m.showQR {
 		switch {
 		case key.Matches(msg, k.Quit):
@@ -255,6 +298,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.filter, cmd = m.filter.Update(msg)
 		m.afterFilterChange()
 		return m, tea.Batch(cmd, m.loadSelected())
+	}
+	if nm, cmd, ok := m.labKey(msg); ok {
+		return nm, cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -514,6 +560,9 @@ func (m Model) layout(bodyH int) layout {
 }
 
 func (m Model) body(h int) string {
+	if m.showForm {
+		return m.formView(m.width, h)
+	}
 	l := m.layout(h)
 	det := m.detailView(l.detW, l.detH)
 	if m.zoom {

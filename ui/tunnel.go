@@ -7,6 +7,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // Tunnel states, as the listener reports them.
@@ -181,9 +183,25 @@ func (m Model) urlHint(public bool) string {
 // copySelected puts the selected URL on the clipboard through the terminal
 // (OSC 52), which works over SSH too.
 func (m *Model) copySelected() tea.Cmd {
+	if s, u := m.verificationURL(); u != "" {
+		m.notice = "copied the verification URL of " + Short(s.ID) + " (OSC 52)"
+		return tea.SetClipboard(u)
+	}
 	f, u := m.selectedURL()
 	m.notice = "copied " + f.Short + " URL " + u + " (OSC 52)"
 	return tea.SetClipboard(u)
+}
+
+// verificationURL is the URL of the test session whose created step is
+// selected: then c and p act on it rather than on the webhook URLs.
+func (m Model) verificationURL() (*sessions.Session, string) {
+	if m.selSeq != 0 {
+		return nil, ""
+	}
+	if s := m.selected(); s != nil && s.Test != nil && s.Test.URL != "" {
+		return s, s.Test.URL
+	}
+	return nil, ""
 }
 
 // qrView fills the body with the public URL as a QR code, to open on a
@@ -193,7 +211,10 @@ func (m Model) qrView(w, h int) string {
 	t := m.tunnel
 	var lines []string
 	title := "Public URL"
-	if t.URL == "" || (t.State != TunnelOnline && t.State != TunnelReconnecting) {
+	target := t.URL
+	if s, u := m.verificationURL(); u != "" {
+		title, target = "Verification URL of "+Safe(Short(s.ID)), u
+	} else if t.URL == "" || (t.State != TunnelOnline && t.State != TunnelReconnecting) {
 		lines = append(lines, "", st.Warning.Render(" No public URL to show."))
 		switch t.State {
 		case TunnelConnecting:
@@ -208,7 +229,7 @@ func (m Model) qrView(w, h int) string {
 		lines = append(lines, "", st.Faint.Render(" esc closes"))
 		return m.box(title, lines, w, h, true)
 	}
-	code, err := QR(t.URL, m.dark)
+	code, err := QR(target, m.dark)
 	if err != nil {
 		lines = append(lines, " "+st.Danger.Render("cannot draw a QR code: "+err.Error()))
 		return m.box(title, lines, w, h, true)
@@ -219,19 +240,23 @@ func (m Model) qrView(w, h int) string {
 		for _, l := range wrap(fmt.Sprintf("The QR code needs %d×%d cells: enlarge the window.", codeW+2, len(code)+4), max(10, w-4), 0) {
 			lines = append(lines, " "+st.Warning.Render(l))
 		}
-		lines = append(lines, " "+Safe(t.URL), "", st.Faint.Render(" esc closes"))
+		lines = append(lines, " "+Safe(target), "", st.Faint.Render(" esc closes"))
 		return m.box(title, lines, w, h, true)
 	}
 	pad := strings.Repeat(" ", max(0, (w-2-codeW)/2))
 	for range max(0, (h-2-len(code)-3)/2) { // centre it when there is room
 		lines = append(lines, "")
 	}
-	lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Bold.Render(Safe(t.URL))))
+	lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Bold.Render(Fit(Safe(target), w-4))))
 	for _, l := range code {
 		lines = append(lines, pad+l)
 	}
 	if len(lines)+1 <= h-2 {
-		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Faint.Render("scan to open kycwatch's page through the tunnel · esc closes")))
+		hint := "scan to open kycwatch's page through the tunnel · esc closes"
+		if title != "Public URL" {
+			hint = "scan to open the verification flow on a phone · esc closes"
+		}
+		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Faint.Render(hint)))
 	}
 	return m.box(title+" · scan with a phone", lines, w, h, true)
 }

@@ -41,9 +41,12 @@ func (m Model) header() string {
 	legend := st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
 		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
 	var cfg []string
-	if m.info.Secrets == 0 {
+	switch {
+	case m.info.Generated != "":
+		cfg = append(cfg, "simulator secret "+m.info.Generated+st.Faint.Render(" (generated)"))
+	case m.info.Secrets == 0:
 		cfg = append(cfg, st.Warning.Render("no secret set (--secret)"))
-	} else {
+	default:
 		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets)))
 	}
 	if m.info.APIKey != "" {
@@ -82,6 +85,9 @@ func (m Model) footer() string {
 	keys := m.keys.forPane(m.focus, m.filtering)
 	if m.showQR {
 		keys = m.keys.forQR()
+	}
+	if m.showForm {
+		keys = m.keys.forForm()
 	}
 	if m.showHelp {
 		full := m.help.FullHelpView(keys.FullHelp())
@@ -301,12 +307,40 @@ func (m Model) timelineView(w, h int) string {
 	rows := h - 3
 	sel := stepIndex(s, m.selSeq)
 	attempt := ""
+	wait := m.waitLine(s)
+	if wait != "" {
+		rows-- // the last row says what the session waits for
+	}
 	for i := m.stepTop; i < len(s.Steps) && i < m.stepTop+rows; i++ {
 		step := s.Steps[i]
 		d := step.Delivery
 		delta := ""
 		if i > 0 {
 			delta = "+" + shortDur(step.Delta)
+		}
+		if step.Created != nil {
+			src := "simulator"
+			if !step.Created.Simulated() {
+				src = "Veriff API"
+			}
+			kind := ""
+			if inner >= 48 {
+				kind = Pad("session", 8) + " "
+			}
+			row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + st.Info.Render("●") + " " +
+				kind + Pad("", 4) + " " + m.stateStyle(sessions.StateCreated).Render("created") + st.Faint.Render(" · "+src)
+			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
+			continue
+		}
+		if d.Kind == decode.KindCallback {
+			kind := ""
+			if inner >= 48 {
+				kind = Pad("callback", 8) + " "
+			}
+			row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + st.Info.Render("↩") + " " +
+				kind + Pad("", 4) + " " + st.Info.Render("end-user returned")
+			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
+			continue
 		}
 		code := ""
 		if d.Code != 0 {
@@ -336,6 +370,12 @@ func (m Model) timelineView(w, h int) string {
 		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + m.badge(step.Record) + " " +
 			kind + Pad(code, 4) + " " + what + tail
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
+	}
+	if wait != "" {
+		for len(lines) < h-3 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, " "+ansi.Truncate(wait, inner-1, "…"))
 	}
 	return m.box(title, lines, w, h, m.focus == focusTimeline)
 }

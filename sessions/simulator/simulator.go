@@ -115,7 +115,9 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	host := strings.TrimRight(s.cfg.Target(), "/")
 	token := s.token(ss.id)
 	s.play(ss, ss.generation)
-	return veriffapi.Created{ID: ss.id, URL: host + "/simulator/v/" + token, VendorData: v.VendorData, Host: host,
+	// Veriff's URL carries the token; the simulator's names the session,
+	// shorter to read and to scan.
+	return veriffapi.Created{ID: ss.id, URL: host + "/simulator/v/" + ss.id, VendorData: v.VendorData, Host: host,
 		Status: "created", SessionToken: token}, nil
 }
 

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+)
+
+// fakeLab records what the UI asks of it.
+type fakeLab struct {
+	real      bool
+	createErr error
+	forms     []NewSession
+	simulated []bool
+	decided   []string
+	targets   []Target
+	forged    []simulator.Forgery
+}
+
+func (f *fakeLab) Real() bool { return f.real }
+
+func (f *fakeLab) Create(_ context.Context, n NewSession, sim bool) (Created, error) {
+	f.forms, f.simulated = append(f.forms, n), append(f.simulated, sim)
+	if f.createErr != nil {
+		return Created{}, f.createErr
+	}
+	src := sessions.SourceSimulator
+	if f.real && !sim {
+		src = sessions.SourceVeriff
+	}
+	callback := ""
+	if src == sessions.SourceVeriff {
+		callback = "https://a1b2-203-0-113-5.ngrok-free.app/veriff/callback?ref=5f0c2a"
+	}
+	return Created{Session: sessions.TestSession{ID: "aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7", CreatedAt: t0.Add(100 * time.Second),
+		Source: src, VendorData: n.VendorData, URL: "https://alchemy.veriff.com/v/aea9ba6d", Callback: callback},
+		Keys: &KeysInfo{Secrets: 1, APIKey: "11111111-2222-3333-4444-555555555555", Generated: "sim-0123456789abcdef"}}, nil
+}
+
+func (f *fakeLab) Decide(_ context.Context, t Target, status string) error {
+	f.decided, f.targets = append(f.decided, status), append(f.targets, t)
+	return nil
+}
+
+func (f *fakeLab) Forge(_ context.Context, t Target, kind simulator.Forgery) (int, error) {
+	f.forged, f.targets = append(f.forged, kind), append(f.targets, t)
+	return 401, nil
+}
+
+// run presses a key and feeds back the message its command makes.
+func run(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		default:
+			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
+		}
+		typing := m.showForm && k != "enter" // the input's cursor blink: a timer
+		nm, cmd := m.Update(msg)
+		m = nm.(Model)
+		if cmd != nil && !typing {
+			if out := cmd(); out != nil {
+				if _, ok := out.(tea.BatchMsg); !ok {
+					m = update(m, out)
+				}
+			}
+		}
+	}
+	return m
+}
+
+func labModel(t *testing.T, w, h int, lab *fakeLab) Model {
+	m := newModel(t, w, h, nil)
+	m.lab = lab
+	return m
+}
+
+func TestNewSimulatedSession(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 100, 30, lab)
+	m = run(t, m, "n")
+	if !m.showForm || !strings.Contains(ansi.Strip(screen(m)), "New test session · simulator") {
+		t.Fatalf("no form:\n%s", ansi.Strip(screen(m)))
+	}
+	m = run(t, m, "d", "e", "m", "o", "tab", "A", "d", "a", "enter")
+	if len(lab.forms) != 1 || lab.forms[0] != (NewSession{VendorData: "demo", FirstName: "Ada"}) || !lab.simulated[0] {
+		t.Fatalf("form sent %+v %v", lab.forms, lab.simulated)
+	}
+	out := ansi.Strip(screen(m))
+	for _, want := range []string{"created simulated session aea9ba6d", "● session       created · simu",
+		"https://alchemy.veriff.com/v/aea9ba6d", "simulator secret sim-…cdef (generated)", "the simulated end-user is on their way"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen lacks %q:\n%s", want, out)
+		}
+	}
+	// c and p act on the verification URL while the created step is selected.
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) != "https://alchemy.veriff.com/v/aea9ba6d" {
+		t.Errorf("c copied %v", msg)
+	}
+	if out := ansi.Strip(screen(run(t, m, "p"))); !strings.Contains(out, "Verification URL of aea9ba6d") {
+		t.Errorf("p:\n%s", out)
+	}
+	// Deliveries arrive; then a decides it, with what kycwatch knows.
+	m = update(m, DeliveryMsg{Record: judged(1, 102*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7001,"action":"started","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")})
+	m = update(m, DeliveryMsg{Record: judged(2, 106*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7002,"action":"submitted","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")})
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "waiting for a decision") {
+		t.Errorf("no wait line:\n%s", out)
+	}
+	m = run(t, m, "a")
+	if len(lab.decided) != 1 || lab.decided[0] != simulator.Approved {
+		t.Fatalf("decided %v", lab.decided)
+	}
+	tg := lab.targets[0]
+	if tg.SessionID != "aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7" || tg.AttemptID != "a1" || tg.VendorData != "demo" || !tg.Submitted.Equal(t0.Add(106*time.Second)) {
+		t.Errorf("target %+v", tg)
+	}
+	if !strings.Contains(ansi.Strip(screen(m)), "sent approved for aea9ba6d") {
+		t.Errorf("no confirmation:\n%s", ansi.Strip(screen(m)))
+	}
+	for k, want := range map[string]string{"d": simulator.Declined, "r": simulator.Resubmission, "v": simulator.Review, "e": simulator.Expired, "b": simulator.Abandoned} {
+		m = run(t, m, k)
+		if got := lab.decided[len(lab.decided)-1]; got != want {
+			t.Errorf("%s sent %s", k, got)
+		}
+	}
+	for k, want := range map[string]simulator.Forgery{"x": simulator.BadSignature, "w": simulator.WrongAPIKey, "m": simulator.InvalidJSON} {
+		m = run(t, m, k)
+		if got := lab.forged[len(lab.forged)-1]; got != want {
+			t.Errorf("%s forged %s", k, got)
+		}
+	}
+	if !strings.Contains(ansi.Strip(screen(m)), "kycwatch answered 401") {
+		t.Errorf("forgery not confirmed")
+	}
+}
+
+func TestRealSessionsAndRefusals(t *testing.T) {
+	lab := &fakeLab{real: true}
+	m := labModel(t, 100, 30, lab)
+	m = run(t, m, "n")
+	if !strings.Contains(ansi.Strip(screen(m)), "New test session · Veriff API") {
+		t.Fatalf("form:\n%s", ansi.Strip(screen(m)))
+	}
+	m = run(t, m, "enter") // all defaults
+	if lab.forms[0].VendorData == "" || lab.simulated[0] {
+		t.Fatalf("defaults not used: %+v %v", lab.forms, lab.simulated)
+	}
+	out := ansi.Strip(screen(m))
+	if !strings.Contains(out, "decides nothing in test integrations") || !strings.Contains(out, "Customer Portal") {
+		t.Errorf("no word on forcing a decision:\n%s", out)
+	}
+	// A real session is not the simulator's to decide.
+	m = run(t, m, "a")
+	if len(lab.decided) != 0 || !strings.Contains(ansi.Strip(screen(m)), "force a decision in the Customer Portal") {
+		t.Errorf("a on a real session: %v\n%s", lab.decided, ansi.Strip(screen(m)))
+	}
+	// N makes a simulated one even with credentials.
+	m = run(t, m, "N", "enter")
+	if !lab.simulated[1] {
+		t.Error("N did not ask for a simulated session")
+	}
+	// Errors are shown plainly and the app goes on.
+	lab.createErr = errors.New("Veriff answered 401 (code 1803): Integration not found; check VERIFF_API_KEY")
+	m = run(t, m, "n", "enter")
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "could not create a session: Veriff answered 401 (code 1803)") {
+		t.Errorf("error not shown:\n%s", out)
+	}
+	// esc cancels the form without creating anything.
+	n := len(lab.forms)
+	m = run(t, m, "n", "esc")
+	if m.showForm || len(lab.forms) != n {
+		t.Error("esc did not cancel")
+	}
+	// Decision keys on a session that came from elsewhere say why not.
+	m = update(m, DeliveryMsg{Record: delivery(t, 9, 110*time.Second, "veriff-event-7001-started.json", "sec", "/veriff/events")})
+	m = run(t, m, "a")
+	if !strings.Contains(ansi.Strip(screen(m)), "did not come from kycwatch") {
+		t.Errorf("a on a foreign session:\n%s", ansi.Strip(screen(m)))
+	}
+}
+
+func TestLabGolden(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	golden.RequireEqual(t, checkSize(t, screen(run(t, m, "n")), 80, 24))
+}
+
+func TestLabGoldenCreated(t *testing.T) {
+	lab := &fakeLab{real: true}
+	m := update(labModel(t, 120, 40, lab), online)
+	m = run(t, m, "n", "enter")
+	golden.RequireEqual(t, checkSize(t, screen(m), 120, 40))
+}
