@@ -433,3 +433,75 @@ func TestTUIBogusTokenInTmux(t *testing.T) {
 }
 
 func must(b []byte, _ error) []byte { return b }
+
+// TestSimulatorInTmux is the demo a user gives: kycwatch with no
+// credentials, n, enter, and the simulated session goes started →
+// submitted over real HTTP with real signatures; a approves it (✓); x sends
+// a mismatched HMAC (✗).
+func TestSimulatorInTmux(t *testing.T) {
+	bin := binary(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is required in CI (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "tmux.sock")
+	session := "kycwatch-sim"
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil && args[0] != "kill-server" {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFF_SHARED_SECRET= VERIFF_API_KEY= HOME=%s TERM=xterm-256color %s --addr %s --db %s --sim-start-after 500ms --sim-submit-after 1s; echo EXITED $?; sleep 30",
+		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
+	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "34", cmdline)
+	t.Cleanup(func() { tmux("kill-server") })
+	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
+	waitFor := func(what string) string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			s := capture()
+			if strings.Contains(s, what) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("screen never showed %q:\n%s", what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	keys := func(k string) { tmux("send-keys", "-t", session, k) }
+
+	waitFor("Waiting for deliveries")
+	keys("n")
+	waitFor("New test session · simulator")
+	keys("Enter")
+	s := waitFor("created simulated session")
+	if !strings.Contains(s, "simulator secret sim-") || !strings.Contains(s, "(generated)") {
+		t.Errorf("the generated secret is not in the header:\n%s", s)
+	}
+	waitFor("7001 started")
+	s = waitFor("7002 submitted")
+	if strings.Count(s, "✓ event") != 2 {
+		t.Fatalf("events not verified:\n%s", s)
+	}
+	waitFor("waiting for a decision")
+	keys("a")
+	s = waitFor("9001 approved")
+	if !strings.Contains(s, "✓ decision 9001 approved") || !strings.Contains(s, "Verdict    ✓ signature valid") {
+		t.Fatalf("approval not verified:\n%s", s)
+	}
+	keys("x")
+	s = waitFor("401")
+	if !strings.Contains(s, "✗ signature invalid") || !strings.Contains(s, "kycwatch answered 401") {
+		t.Fatalf("mismatched HMAC not flagged:\n%s", s)
+	}
+	t.Logf("screen:\n%s", s)
+	keys("q")
+	waitFor("EXITED 0")
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders docs/screen.png (and .svg) from the real TUI: builds kycwatch, runs
-# it in tmux, sends a signed lifecycle with curl, captures the pane with its
+# it in tmux, sends a signed lifecycle with curl, plays a simulated session
+# from the keyboard (n, enter, a), captures the pane with its
 # colours and draws it. Needs tmux, curl, openssl, and rsvg-convert
 # (Debian: librsvg2-bin) for the PNG.
 set -euo pipefail
@@ -12,7 +13,7 @@ go build -o "$tmp/kycwatch" .
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 secret=demo-secret key=0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f
 tmux -S "$tmp/sock" new-session -d -s shot -x "$W" -y "$H" \
-  "env HOME=$tmp NGROK_AUTHTOKEN= COLORTERM=truecolor TERM=xterm-256color $tmp/kycwatch --addr 127.0.0.1:$port --db $tmp/k.db --secret $secret --api-key $key"
+  "env HOME=$tmp NGROK_AUTHTOKEN= COLORTERM=truecolor TERM=xterm-256color $tmp/kycwatch --addr 127.0.0.1:$port --db $tmp/k.db --secret $secret --api-key $key --sim-start-after 700ms --sim-submit-after 1500ms"
 sleep 1
 send() { # file path [secret]
   local sig; sig=$(openssl dgst -sha256 -hmac "${3:-$secret}" -r < "$1" | cut -d' ' -f1)
@@ -27,7 +28,11 @@ send $p/veriff-event-7002-submitted.json /veriff/events; sleep 0.4
 send $p/veriff-decision-declined.json /veriff/decisions wrong-secret; sleep 0.3
 send $p/veriff-event-7002-submitted.json /veriff/events; sleep 0.5
 send $p/veriff-decision-approved.json /veriff/decisions; sleep 0.5
-sleep 0.5
+# A simulated session from the keyboard (N: with keys set, n would call
+# Veriff's API), enter, then approve it.
+tmux -S "$tmp/sock" send-keys -t shot N; sleep 0.3
+tmux -S "$tmp/sock" send-keys -t shot Enter; sleep 2.8
+tmux -S "$tmp/sock" send-keys -t shot a; sleep 1
 tmux -S "$tmp/sock" capture-pane -e -p -t shot > "$tmp/screen.ans"
 go run ./internal/ansisvg -title "kycwatch — $W×$H" < "$tmp/screen.ans" > docs/screen.svg
 if command -v rsvg-convert >/dev/null; then

@@ -106,7 +106,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		field("", st.Danger.Render(Safe(v.Reason)))
 	}
 	if r.DuplicateOf != 0 {
-		field("Retry", st.Info.Render(fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)))
+		retry := fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)
+		if r.Failed() { // not the provider retrying: someone resent its bytes
+			retry = fmt.Sprintf("↻ same body as #%d, but this copy failed its checks", r.DuplicateOf)
+		}
+		field("Retry", st.Info.Render(retry))
 	}
 	kind := kindLabel(d.Kind)
 	if d.Provider != "" {

@@ -23,10 +23,10 @@ func (m Model) header() string {
 		failed += s.Failed
 	}
 	nd, ns := m.book.Total, len(m.book.Sessions())
-	long := fmt.Sprintf("%d deliveries · %d sessions", nd, ns)
+	long := fmt.Sprintf("%d deliver%s · %d session%s", nd, plural2(nd, "y", "ies"), ns, plural(ns))
 	short := fmt.Sprintf("%d dlv · %d sess", nd, ns)
 	if failed > 0 {
-		long += " · " + st.Danger.Render(fmt.Sprintf("⚠ %d failed checks", failed))
+		long += " · " + st.Danger.Render(fmt.Sprintf("⚠ %d failed check%s", failed, plural(failed)))
 		short += " " + st.Danger.Render(fmt.Sprintf("⚠%d", failed))
 	}
 	title := st.Title.Render("kycwatch") + "  "
@@ -409,6 +409,13 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
