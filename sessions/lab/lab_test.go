@@ -1,0 +1,134 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {
+	t.Helper()
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rc := sessions.NewReceiver(st, keys)
+	srv := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
+	t.Cleanup(srv.Close)
+	secret, apiKey, generated := Keys(keys)
+	ctx, cancel := context.WithCancel(context.Background())
+	sim := simulator.New(ctx, simulator.Config{Secret: secret, APIKey: apiKey, Target: func() string { return srv.URL },
+		StartAfter: time.Hour, SubmitAfter: time.Hour})
+	t.Cleanup(func() { cancel(); sim.Wait() })
+	return &Lab{Store: st, Receiver: rc, Sim: sim, SimSecret: secret, SimAPIKey: apiKey, Generated: generated,
+		Public: func() string { return "" }, Now: time.Now}, st
+}
+
+func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
+	l, st := newLab(t, decode.Keys{})
+	if !l.Generated || !strings.HasPrefix(l.SimSecret, "sim-") {
+		t.Fatalf("keys not generated: %+v", l)
+	}
+	if k := l.Receiver.Keys(); len(k.VeriffSecrets) != 0 {
+		t.Fatal("keys taken before the simulator was used")
+	}
+	c, err := l.Create(context.Background(), NewSession{VendorData: "demo"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Keys == nil || c.Keys.Generated != l.SimSecret || c.Keys.APIKey != l.SimAPIKey {
+		t.Fatalf("keys info %+v", c.Keys)
+	}
+	if k := l.Receiver.Keys(); len(k.VeriffSecrets) != 1 || k.VeriffSecrets[0] != l.SimSecret || k.VeriffAPIKey != l.SimAPIKey {
+		t.Fatalf("receiver keys %+v", k)
+	}
+	if c.Session.Source != sessions.SourceSimulator || c.Session.VendorData != "demo" || !strings.HasSuffix(c.Session.URL, c.Session.ID) {
+		t.Fatalf("session %+v", c.Session)
+	}
+	if saved, _ := st.TestSessions(context.Background(), 10); len(saved) != 1 || saved[0].ID != c.Session.ID {
+		t.Fatalf("not saved: %+v", saved)
+	}
+	c2, _ := l.Create(context.Background(), NewSession{}, true)
+	if c2.Keys != nil {
+		t.Error("keys reported twice")
+	}
+	// The forgeries now fail the checks, as they should.
+	for kind, want := range map[simulator.Forgery]int{simulator.BadSignature: 401, simulator.WrongAPIKey: 401, simulator.InvalidJSON: 400} {
+		if got, err := l.Forge(context.Background(), Target{SessionID: c.Session.ID}, kind); err != nil || got != want {
+			t.Errorf("%s: %d %v", kind, got, err)
+		}
+	}
+}
+
+func TestConfiguredKeysAreKept(t *testing.T) {
+	l, _ := newLab(t, decode.Keys{VeriffSecrets: []string{"mine"}})
+	if l.SimSecret != "mine" {
+		t.Fatalf("simulator secret %q", l.SimSecret)
+	}
+	c, err := l.Create(context.Background(), NewSession{}, true)
+	if err != nil || c.Keys != nil {
+		t.Fatalf("%+v %v", c, err)
+	}
+	// A made-up API key must not turn real deliveries away.
+	if k := l.Receiver.Keys(); k.VeriffAPIKey != "" || len(k.VeriffSecrets) != 1 {
+		t.Fatalf("receiver keys changed: %+v", k)
+	}
+	if _, err := l.Forge(context.Background(), Target{SessionID: c.Session.ID}, simulator.WrongAPIKey); err == nil ||
+		!strings.Contains(err.Error(), "set VERIFF_API_KEY") {
+		t.Errorf("wrong API key without one configured: %v", err)
+	}
+}
+
+func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
+	var got []map[string]map[string]any
+	veriff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req map[string]map[string]any
+		json.Unmarshal(body, &req)
+		got = append(got, req)
+		w.WriteHeader(201)
+		io.WriteString(w, `{"status":"success","verification":{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","url":"https://alchemy.veriff.com/v/tok","status":"created"}}`)
+	}))
+	defer veriff.Close()
+	l, st := newLab(t, decode.Keys{VeriffSecrets: []string{"s"}, VeriffAPIKey: "k"})
+	l.API = veriffapi.NewClient(veriff.URL, "k", "s")
+	if !l.Real() {
+		t.Fatal("not real with a client")
+	}
+	c, err := l.Create(context.Background(), NewSession{VendorData: "v", FirstName: "Ada"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Session.Callback != "" || !strings.Contains(c.Note, "no callback URL sent") || got[0]["verification"]["callback"] != nil {
+		t.Fatalf("callback without a tunnel: %+v %v", c, got[0])
+	}
+	l.Public = func() string { return "https://kyc.ngrok.app" }
+	c, err = l.Create(context.Background(), NewSession{VendorData: "v"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://kyc.ngrok.app/veriff/callback?ref=" + c.Session.Ref
+	if c.Session.Callback != want || got[1]["verification"]["callback"] != want || c.Session.Source != sessions.SourceVeriff {
+		t.Fatalf("callback %q, sent %v", c.Session.Callback, got[1])
+	}
+	if ts, ok := st.TestSessionByRef(context.Background(), c.Session.Ref); !ok || ts.ID != c.Session.ID {
+		t.Fatalf("ref not stored")
+	}
+	// N still simulates, credentials or not.
+	if c, err = l.Create(context.Background(), NewSession{}, true); err != nil || c.Session.Source != sessions.SourceSimulator || len(got) != 2 {
+		t.Fatalf("simulated with credentials: %+v %v", c.Session, err)
+	}
+}
