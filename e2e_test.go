@@ -482,7 +482,7 @@ func TestSimulatorInTmux(t *testing.T) {
 	waitFor("New test session · simulator")
 	keys("Enter")
 	s := waitFor("created simulated session")
-	if !strings.Contains(s, "simulator secret sim-") || !strings.Contains(s, "(generated)") {
+	if !strings.Contains(s, "secret sim-") || !strings.Contains(s, "(generated)") {
 		t.Errorf("the generated secret is not in the header:\n%s", s)
 	}
 	waitFor("7001 started")

@@ -105,7 +105,7 @@ func TestNewSimulatedSession(t *testing.T) {
 	}
 	out := ansi.Strip(screen(m))
 	for _, want := range []string{"created simulated session aea9ba6d", "● session       created · simu",
-		"https://alchemy.veriff.com/v/aea9ba6d", "simulator secret sim-…cdef (generated)", "the simulated end-user is on their way"} {
+		"https://alchemy.veriff.com/v/aea9ba6d", "secret sim-…cdef (generated)", "the simulated end-user is on their way"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}

@@ -43,7 +43,7 @@ func (m Model) header() string {
 	var cfg []string
 	switch {
 	case m.info.Generated != "":
-		cfg = append(cfg, "simulator secret "+m.info.Generated+st.Faint.Render(" (generated)"))
+		cfg = append(cfg, "secret "+m.info.Generated+st.Faint.Render(" (generated)"))
 	case m.info.Secrets == 0:
 		cfg = append(cfg, st.Warning.Render("no secret set (--secret)"))
 	default:
