@@ -43,6 +43,12 @@ type Config struct {
 	// Failed hears about deliveries that did not get a 200 when they
 	// should have (kycwatch down, or a secret that does not match).
 	Failed func(error)
+
+	// VerifiMe: the webhook secret (X-VerifiMe-Signature), the pace of
+	// the tracking status, and how long after the data entry the
+	// assessment comes.
+	VerifiMeSecret            string
+	TrackingStep, AssessAfter time.Duration
 }
 
 // Defaults make a good demo: a session starts shortly after creation and is
@@ -58,6 +64,7 @@ type Simulator struct {
 	ctx      context.Context // ends the lifecycles in flight
 	mu       sync.Mutex
 	sessions map[string]*session
+	invites  map[string]*invite // VerifiMe, by tracking reference and by referenceData
 	wg       sync.WaitGroup
 }
 
@@ -259,15 +266,24 @@ func (s *Simulator) deliver(ctx context.Context, path string, payload any, secre
 }
 
 func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, apiKey string) (int, error) {
+	return s.postSigned(ctx, path, body, map[string]string{
+		"User-Agent":       "kycwatch-simulator/1 (Veriff webhooks)",
+		"X-AUTH-CLIENT":    apiKey,
+		"X-HMAC-SIGNATURE": decode.Sign(secret, body),
+	})
+}
+
+// postSigned posts body as JSON with the given headers to the target.
+func (s *Simulator) postSigned(ctx context.Context, path string, body []byte, headers map[string]string) (int, error) {
 	url := strings.TrimRight(s.cfg.Target(), "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "kycwatch-simulator/1 (Veriff webhooks)")
-	req.Header.Set("X-AUTH-CLIENT", apiKey)
-	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := s.cfg.HTTP.Do(req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -280,6 +296,9 @@ func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, 
 	s.cfg.Log.Debug("simulator delivered", "url", url, "status", resp.StatusCode)
 	return resp.StatusCode, nil
 }
+
+// marshal encodes a webhook as the providers send it: compact, unescaped.
+func marshal(v any) ([]byte, error) { return veriffapi.Marshal(v) }
 
 // token is a session token shaped like Veriff's (a JWT, HS256), signed with
 // the simulator's secret.

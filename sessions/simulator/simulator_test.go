@@ -17,7 +17,8 @@ import (
 )
 
 const (
-	secret = "sim-test-secret"
+	vmSecret = "vm-test-secret"
+	secret   = "sim-test-secret"
 	apiKey = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"
 )
 
@@ -37,7 +38,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rc := sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{secret}, VeriffAPIKey: apiKey})
+	rc := sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{secret}, VeriffAPIKey: apiKey, VerifiMeSecrets: []string{vmSecret}})
 	g := &rig{cond: make(chan struct{}, 1000)}
 	rc.Subscribe(func(r sessions.Record) {
 		g.mu.Lock()
@@ -50,6 +51,7 @@ func newRig(t *testing.T) *rig {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.sim = New(ctx, Config{Secret: secret, APIKey: apiKey, Target: func() string { return srv.URL },
 		StartAfter: 10 * time.Millisecond, SubmitAfter: 10 * time.Millisecond,
+		VerifiMeSecret: vmSecret, TrackingStep: 20 * time.Millisecond, AssessAfter: 60 * time.Millisecond,
 		Failed: func(err error) { t.Errorf("delivery failed: %v", err) }})
 	t.Cleanup(func() { cancel(); g.sim.Wait() })
 	return g

@@ -1,0 +1,101 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+)
+
+func TestVerifiMeTwoPhases(t *testing.T) {
+	g := newRig(t)
+	ctx := context.Background()
+	inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", Code: "sim", ReferenceData: "kw-ref-1",
+		CustomerContext: verifimeapi.CustomerContext{FirstName: "Jane", FamilyName: "Citizen"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.TrackingReference == "" || !strings.Contains(inv.InviteURL, inv.TrackingReference) {
+		t.Fatalf("%+v", inv)
+	}
+	// Phase 1: the tracking status only moves forward, to Completed.
+	var seen []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(seen) == 0 || seen[len(seen)-1] != verifimeapi.Completed {
+		st, raw, err := g.sim.TrackingStatus(ctx, inv.TrackingReference)
+		if err != nil || verifimeapi.ParseStatus([]byte(raw)) != st {
+			t.Fatalf("%q %q %v", st, raw, err)
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("statuses %v", seen)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if seen[0] != verifimeapi.Inactive || len(seen) != 3 {
+		t.Errorf("statuses %v", seen)
+	}
+	// Phase 2: PRELIMINARY, then ASSESSED LOW, signed as VerifiMe signs.
+	rs := g.waitN(t, 2)
+	for i, want := range []string{"preliminary", "assessed"} {
+		r := rs[i]
+		if r.Delivery.Kind != decode.KindRiskAssessment || r.Delivery.SessionID != "kw-ref-1" || r.Delivery.State != want ||
+			r.Verdict.Signature != decode.SigValid || r.Status != 200 || r.Header["X-Verifime-Version"][0] != "1" {
+			t.Fatalf("assessment %d: %+v %+v", i, r.Delivery, r.Verdict)
+		}
+	}
+	if rs[1].Delivery.Risk.RiskLevel != "LOW" || rs[1].Delivery.Risk.CustomerName != "Jane Citizen" || rs[0].Delivery.Risk.RiskLevel != "" {
+		t.Errorf("risk %+v / %+v", rs[0].Delivery.Risk, rs[1].Delivery.Risk)
+	}
+	// A key re-assesses with another level.
+	if err := g.sim.Assess(ctx, "kw-ref-1", "EXTREME", ""); err != nil {
+		t.Fatal(err)
+	}
+	if r := g.waitN(t, 3)[2]; r.Delivery.Risk.RiskLevel != "EXTREME" || r.Delivery.SessionID != "kw-ref-1" {
+		t.Errorf("%+v", r.Delivery.Risk)
+	}
+	if err := g.sim.Assess(ctx, "kw-ref-1", "PURPLE", ""); err == nil {
+		t.Error("unknown level accepted")
+	}
+	if _, _, err := g.sim.TrackingStatus(ctx, "nope"); err == nil {
+		t.Error("unknown tracking reference answered")
+	}
+}
+
+func TestVerifiMeChosenLevelBeforeTheAssessment(t *testing.T) {
+	g := newRig(t)
+	ctx := context.Background()
+	if _, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "a@b.c", ReferenceData: "kw-2"}); err != nil {
+		t.Fatal(err)
+	}
+	// Chosen early: sent at once, and nothing automatic follows.
+	if err := g.sim.Assess(ctx, "kw-2", "NO RISK DETECTED", ""); err != nil {
+		t.Fatal(err)
+	}
+	rs := g.waitN(t, 1)
+	time.Sleep(150 * time.Millisecond)
+	g.mu.Lock()
+	n := len(g.got)
+	g.mu.Unlock()
+	if rs[0].Delivery.Risk.RiskLevel != "NO RISK DETECTED" || n != 1 {
+		t.Errorf("first %+v, %d deliveries", rs[0].Delivery.Risk, n)
+	}
+	if rs[0].Delivery.Risk.CustomerName == "" {
+		t.Error("no customer name made up")
+	}
+}
+
+func TestVerifiMeInviteValidation(t *testing.T) {
+	g := newRig(t)
+	_, err := g.sim.Invite(context.Background(), verifimeapi.InviteRequest{Email: "nope"})
+	var e *verifimeapi.Error
+	if !errors.As(err, &e) || len(e.Results) != 2 || !strings.Contains(err.Error(), "email: Email is not valid") {
+		t.Fatalf("%v", err)
+	}
+}
