@@ -272,3 +272,62 @@ func TestTestSessionsAndTheCreatedStep(t *testing.T) {
 		t.Fatalf("created twice: %d steps", len(s.Steps))
 	}
 }
+
+func TestVerifiMeTrackingOnTheTimeline(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ts := TestSession{ID: "kw-ref-1", CreatedAt: t0, Source: SourceVerifiMeSim, VendorData: "kw-ref-1", Ref: "track-1", Email: "jane@example.com"}
+	if err := st.AddTestSession(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.TestSessions(context.Background(), 5); len(got) != 1 || got[0].Email != "jane@example.com" || got[0].Provider() != decode.VerifiMe || !got[0].Simulated() {
+		t.Fatalf("%+v", got)
+	}
+	steps := []TrackingStep{{"kw-ref-1", t0.Add(2 * time.Second), "Inactive", `{"status":"Inactive"}`},
+		{"kw-ref-1", t0.Add(4 * time.Second), "Active", `{"status":"Active"}`},
+		{"kw-ref-1", t0.Add(9 * time.Second), "Completed", `{"status":"Completed"}`}}
+	for _, s := range steps {
+		if err := st.AddTracking(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded, err := st.Tracking(context.Background(), []string{"kw-ref-1", "other"})
+	if err != nil || len(loaded) != 3 || loaded[2] != steps[2] {
+		t.Fatalf("%+v %v", loaded, err)
+	}
+	// Loaded after the webhook that came later: still in time order.
+	b := NewBook()
+	b.AddCreated(ts)
+	risk := Judge(Incoming{ReceivedAt: t0.Add(60 * time.Second), Method: "POST", Path: "/verifime",
+		Body: fixture(t, "verifime-risk-assessed.json")}, decode.Keys{})
+	risk.Delivery.SessionID = "kw-ref-1"
+	b.Add(risk)
+	var s *Session
+	for _, tr := range loaded {
+		if s = b.AddTracking(tr); s.State != StateAssessed {
+			t.Fatalf("tracking undid phase 2: %q", s.State)
+		}
+	}
+	if len(s.Steps) != 5 || s.Steps[4].Delivery.Kind != decode.KindRiskAssessment || s.Steps[3].Tracking.Status != "Completed" ||
+		s.Steps[4].Delta != 51*time.Second || s.Steps[1].Delta != 2*time.Second {
+		for _, st := range s.Steps {
+			t.Logf("%v %+v %v", st.ReceivedAt, st.Tracking, st.Delta)
+		}
+		t.Fatal("steps out of order")
+	}
+	// In order, the states move through phase 1.
+	wantState := []string{StateInvited, StateEntering, StateEntered}
+	b = NewBook()
+	b.AddCreated(ts)
+	for i, tr := range loaded {
+		if s = b.AddTracking(tr); s.State != wantState[i] {
+			t.Errorf("after %s: %q", tr.Status, s.State)
+		}
+	}
+	if s = b.AddTracking(TrackingStep{SessionID: "kw-ref-1", At: t0.Add(10 * time.Second), Status: "Active"}); s.State != StateEntered {
+		t.Errorf("went back to %q", s.State)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -66,7 +67,20 @@ CREATE TABLE IF NOT EXISTS test_sessions (  -- sessions created from kycwatch
 	ref          TEXT    NOT NULL DEFAULT ''   -- kycwatch's reference in the callback URL
 );
 CREATE INDEX IF NOT EXISTS test_sessions_ref ON test_sessions(ref);
+CREATE TABLE IF NOT EXISTS tracking (           -- VerifiMe phase 1, as polled
+	session_id   TEXT    NOT NULL,
+	at           INTEGER NOT NULL,           -- unix nanoseconds, UTC
+	status       TEXT    NOT NULL,           -- Inactive | Active | Completed ('' when unreadable)
+	raw          TEXT    NOT NULL DEFAULT '' -- the answer as it came
+);
+CREATE INDEX IF NOT EXISTS tracking_session ON tracking(session_id, at);
 `
+
+// migrations add columns to tables created by earlier versions; "duplicate
+// column" means it is done.
+var migrations = []string{
+	`ALTER TABLE test_sessions ADD COLUMN email TEXT NOT NULL DEFAULT ''`,
+}
 
 // DefaultPath is where the database lives unless --db says otherwise: the
 // per-user data directory of the OS (XDG_DATA_HOME or ~/.local/share on
@@ -119,6 +133,12 @@ func Open(path string) (*Store, error) {
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	for _, m := range migrations {
+		if _, err := db.Exec(m); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+			db.Close()
+			return nil, fmt.Errorf("upgrade %s: %w", path, err)
+		}
 	}
 	return &Store{db: db, path: path}, nil
 }
@@ -249,37 +269,52 @@ func (s *Store) Get(ctx context.Context, seq int64) (Record, error) {
 type TestSession struct {
 	ID                  string
 	CreatedAt           time.Time
-	Source              string // SourceSimulator or SourceVeriff
-	VendorData          string
+	Source              string // one of the Source constants
+	VendorData          string // Veriff's vendorData; VerifiMe's referenceData (the session key)
 	EndUserID           string
 	FirstName, LastName string
-	URL                 string // the verification URL, for the end-user
+	URL                 string // the verification (invite) URL, for the end-user
 	Callback            string // where the end-user returns ("" if none)
-	Ref                 string // kycwatch's reference in the callback URL
+	// Ref ties later traffic to the session: the reference in the callback
+	// URL (Veriff), or the tracking reference (VerifiMe).
+	Ref   string
+	Email string // VerifiMe invites
 }
 
 // Where test sessions come from.
 const (
-	SourceSimulator = "simulator"
-	SourceVeriff    = "veriff"
+	SourceSimulator   = "simulator"          // Veriff, simulated
+	SourceVeriff      = "veriff"             // Veriff's API
+	SourceVerifiMe    = "verifime"           // VerifiMe's API
+	SourceVerifiMeSim = "verifime-simulator" // VerifiMe, simulated
 )
 
 // Simulated reports whether the simulator plays this session.
-func (t TestSession) Simulated() bool { return t.Source == SourceSimulator }
+func (t TestSession) Simulated() bool {
+	return t.Source == SourceSimulator || t.Source == SourceVerifiMeSim
+}
+
+// Provider is whose session it is.
+func (t TestSession) Provider() decode.Provider {
+	if t.Source == SourceVerifiMe || t.Source == SourceVerifiMeSim {
+		return decode.VerifiMe
+	}
+	return decode.Veriff
+}
 
 // AddTestSession remembers a session created from kycwatch.
 func (s *Store) AddTestSession(ctx context.Context, t TestSession) error {
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO test_sessions
-		(id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.CreatedAt.UnixNano(), t.Source, t.VendorData, t.EndUserID, t.FirstName, t.LastName, t.URL, t.Callback, t.Ref)
+		(id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref, email)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.CreatedAt.UnixNano(), t.Source, t.VendorData, t.EndUserID, t.FirstName, t.LastName, t.URL, t.Callback, t.Ref, t.Email)
 	return err
 }
 
 // TestSessions returns the newest limit sessions created from kycwatch,
 // oldest first.
 func (s *Store) TestSessions(ctx context.Context, limit int) ([]TestSession, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref, email
 		FROM (SELECT * FROM test_sessions ORDER BY created_at DESC LIMIT ?) ORDER BY created_at`, limit)
 	if err != nil {
 		return nil, err
@@ -289,7 +324,7 @@ func (s *Store) TestSessions(ctx context.Context, limit int) ([]TestSession, err
 	for rows.Next() {
 		var t TestSession
 		var at int64
-		if err := rows.Scan(&t.ID, &at, &t.Source, &t.VendorData, &t.EndUserID, &t.FirstName, &t.LastName, &t.URL, &t.Callback, &t.Ref); err != nil {
+		if err := rows.Scan(&t.ID, &at, &t.Source, &t.VendorData, &t.EndUserID, &t.FirstName, &t.LastName, &t.URL, &t.Callback, &t.Ref, &t.Email); err != nil {
 			return nil, err
 		}
 		t.CreatedAt = time.Unix(0, at).UTC()
@@ -312,4 +347,45 @@ func (s *Store) TestSessionByRef(ctx context.Context, ref string) (TestSession, 
 	}
 	t.CreatedAt = time.Unix(0, at).UTC()
 	return t, true
+}
+
+// TrackingStep is one change of a VerifiMe invite's tracking status.
+type TrackingStep struct {
+	SessionID string
+	At        time.Time
+	Status    string // Inactive | Active | Completed; "" when the answer had none
+	Raw       string // the answer, shown when Status is ""
+}
+
+// AddTracking remembers a tracking status change.
+func (s *Store) AddTracking(ctx context.Context, t TrackingStep) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tracking (session_id, at, status, raw) VALUES (?, ?, ?, ?)`,
+		t.SessionID, t.At.UnixNano(), t.Status, t.Raw)
+	return err
+}
+
+// Tracking returns the tracking changes of the given sessions, oldest first.
+func (s *Store) Tracking(ctx context.Context, sessionIDs []string) ([]TrackingStep, error) {
+	var out []TrackingStep
+	for _, id := range sessionIDs {
+		rows, err := s.db.QueryContext(ctx, `SELECT session_id, at, status, raw FROM tracking WHERE session_id = ? ORDER BY at`, id)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var t TrackingStep
+			var at int64
+			if err := rows.Scan(&t.SessionID, &at, &t.Status, &t.Raw); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			t.At = time.Unix(0, at).UTC()
+			out = append(out, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -18,14 +18,21 @@ const (
 	StateReview    = "review"
 	StateExpired   = "expired"
 	StateAbandoned = "abandoned"
-	UnsortedKey    = "" // the group of deliveries with no session id
+	// VerifiMe's phase 1 (its tracking status), then phase 2 (the
+	// assessment's status: pending, preliminary, assessed).
+	StateInvited  = "invited"  // Inactive: the invite is not opened yet
+	StateEntering = "entering" // Active: the customer is entering data
+	StateEntered  = "entered"  // Completed: data entry done, not verified
+	StateAssessed = "assessed"
+	UnsortedKey   = "" // the group of deliveries with no session id
 )
 
 // Step is one delivery on a session's timeline, or its creation from
 // kycwatch (Created set, Record empty but for ReceivedAt).
 type Step struct {
 	Record
-	Created *TestSession
+	Created  *TestSession
+	Tracking *TrackingStep // a VerifiMe tracking status change
 	// Delta is the time since the session's previous step (0 for the first).
 	Delta time.Duration
 }
@@ -116,7 +123,7 @@ func (b *Book) Add(r Record) *Session {
 func (b *Book) AddCreated(t TestSession) *Session {
 	s := b.byID[t.ID]
 	if s == nil {
-		s = &Session{ID: t.ID, First: t.CreatedAt, Provider: decode.Veriff}
+		s = &Session{ID: t.ID, First: t.CreatedAt, Provider: t.Provider()}
 		b.byID[t.ID] = s
 		b.order = append(b.order, s)
 	}
@@ -147,6 +154,50 @@ func (b *Book) AddCreated(t TestSession) *Session {
 	}
 	b.reorder(s)
 	return s
+}
+
+// AddTracking puts a VerifiMe tracking status change on its session's
+// timeline, in time order (it may be loaded after the deliveries).
+func (b *Book) AddTracking(t TrackingStep) *Session {
+	s := b.byID[t.SessionID]
+	if s == nil {
+		s = &Session{ID: t.SessionID, First: t.At, Provider: decode.VerifiMe}
+		b.byID[t.SessionID] = s
+		b.order = append(b.order, s)
+	}
+	tc := t
+	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.At}}, Tracking: &tc}
+	i := len(s.Steps)
+	for i > 0 && s.Steps[i-1].ReceivedAt.After(t.At) {
+		i--
+	}
+	s.Steps = append(s.Steps, Step{})
+	copy(s.Steps[i+1:], s.Steps[i:])
+	s.Steps[i] = step
+	for j := max(i, 1); j <= min(i+1, len(s.Steps)-1); j++ {
+		s.Steps[j].Delta = s.Steps[j].ReceivedAt.Sub(s.Steps[j-1].ReceivedAt)
+	}
+	if i == 0 {
+		s.Steps[0].Delta = 0
+	}
+	s.State = trackingState(s.State, t.Status)
+	if t.At.After(s.Last) {
+		s.Last = t.At
+	}
+	b.reorder(s)
+	return s
+}
+
+// trackingState moves a VerifiMe session through phase 1; it never goes
+// back, and never undoes phase 2.
+func trackingState(cur, status string) string {
+	rank := map[string]int{"": 0, StateCreated: 0, StateInvited: 1, StateEntering: 2, StateEntered: 3}
+	next := map[string]string{"Inactive": StateInvited, "Active": StateEntering, "Completed": StateEntered}[status]
+	r, inPhase1 := rank[cur]
+	if next == "" || !inPhase1 || rank[next] <= r {
+		return cur
+	}
+	return next
 }
 
 // reorder moves s to its place by last activity (it only ever moves up).

@@ -19,7 +19,7 @@ import (
 const (
 	vmSecret = "vm-test-secret"
 	secret   = "sim-test-secret"
-	apiKey = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"
+	apiKey   = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"
 )
 
 // rig is kycwatch's real receive path (listener, verifier, store) behind an
