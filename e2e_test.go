@@ -490,7 +490,7 @@ func TestSimulatorInTmux(t *testing.T) {
 	if strings.Count(s, "✓ event") != 2 {
 		t.Fatalf("events not verified:\n%s", s)
 	}
-	waitFor("waiting for a decision")
+	waitFor("decision pending")
 	keys("a")
 	s = waitFor("9001 approved")
 	if !strings.Contains(s, "✓ decision 9001 approved") || !strings.Contains(s, "Verdict    ✓ signature valid") {
@@ -503,5 +503,68 @@ func TestSimulatorInTmux(t *testing.T) {
 	}
 	t.Logf("screen:\n%s", s)
 	keys("q")
+	waitFor("EXITED 0")
+}
+
+// TestVerifiMeInTmux: with no configuration, i invites through the
+// simulator; the tracking statuses arrive (phase 1), the gap is shown, then
+// the signed risk assessment (phase 2), and a key picks another level.
+func TestVerifiMeInTmux(t *testing.T) {
+	bin := binary(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is required in CI (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "tmux.sock")
+	session := "kycwatch-vm"
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil && args[0] != "kill-server" {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFIME_ORG_CODE= VERIFIME_WEBHOOK_SECRET= HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel --sim-assess-after 3s; echo EXITED $?; sleep 30",
+		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
+	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "34", cmdline)
+	t.Cleanup(func() { tmux("kill-server") })
+	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
+	waitFor := func(what string) string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s := capture()
+			if strings.Contains(s, what) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("screen never showed %q:\n%s", what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("Waiting for deliveries")
+	tmux("send-keys", "-t", session, "i")
+	waitFor("New VerifiMe session · simulator")
+	tmux("send-keys", "-t", session, "Enter")
+	waitFor("created simulated VerifiMe session")
+	waitFor("tracking      Inactive")
+	waitFor("tracking      Active")
+	s := waitFor("phase 1 done (data entry) · risk assessment pending")
+	if !strings.Contains(s, "Completed data entry done") {
+		t.Fatalf("no Completed step:\n%s", s)
+	}
+	waitFor("preliminary not final")
+	s = waitFor("assessed LOW")
+	if !strings.Contains(s, "✓ risk") {
+		t.Fatalf("assessment not verified:\n%s", s)
+	}
+	tmux("send-keys", "-t", session, "4")
+	s = waitFor("assessed EXTREME")
+	t.Logf("screen:\n%s", s)
+	tmux("send-keys", "-t", session, "q")
 	waitFor("EXITED 0")
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 	"github.com/kycwatch/kycwatch/ui"
 )
 
@@ -47,6 +48,9 @@ type config struct {
 	maxBody    int64
 	keys       decode.Keys
 	apiURL     string // Veriff's API base URL
+	vmOrg      string // VerifiMe organisation code
+	vmAPIURL   string
+	simAssess  time.Duration
 	simStart   time.Duration
 	simSubmit  time.Duration
 	history    int
@@ -124,6 +128,8 @@ Environment:
   VERIFF_API_KEY           API key (X-AUTH-CLIENT), like --api-key
   VERIFF_API_URL           Veriff API base URL, like --api-url
   VERIFIME_WEBHOOK_SECRET  VerifiMe webhook secret, like --verifime-secret
+  VERIFIME_ORG_CODE        VerifiMe organisation code, like --verifime-org
+  VERIFIME_API_URL         VerifiMe API base URL, like --verifime-api-url
   KYCWATCH_DB              database path, like --db
   NGROK_AUTHTOKEN          ngrok authtoken, like --authtoken
   NO_COLOR                 no colours in the UI
@@ -139,6 +145,13 @@ a (approve) d (decline) r (resubmission) v (review) e (expired)
 b (abandoned). x, w and m send a bad signature, a wrong API key and
 invalid JSON. With no secret configured, the simulator makes one up and
 kycwatch checks deliveries with it from the first simulated session on.
+
+VerifiMe (keys in the UI): i invites a customer, with VerifiMe's API when
+VERIFIME_ORG_CODE is set, else with the simulator. kycwatch polls the
+invite's tracking status (phase 1: Inactive, Active, Completed = data
+entry done, not verified) and waits for the RISK_ASSESSMENT_UPDATED
+webhook (phase 2). 1 2 3 4 0 send LOW, MEDIUM, HIGH, EXTREME and
+NO RISK DETECTED for a simulated invite.
 
 Headless output (stderr: the addresses; once the tunnel is up, the first
 stderr line with https:// is the public URL. stdout: one object per
@@ -169,6 +182,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
 	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
 	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
+	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
+	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
+	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -192,7 +208,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.apiURL == "" {
 		c.apiURL = veriffapi.DefaultBaseURL
 	}
-	if c.simStart < 0 || c.simSubmit < 0 {
+	if c.vmOrg == "" {
+		c.vmOrg = strings.TrimSpace(os.Getenv("VERIFIME_ORG_CODE"))
+	}
+	if c.vmAPIURL == "" {
+		c.vmAPIURL = strings.TrimSpace(os.Getenv("VERIFIME_API_URL"))
+	}
+	if c.vmAPIURL == "" {
+		c.vmAPIURL = verifimeapi.DefaultBaseURL
+	}
+	if c.simStart < 0 || c.simSubmit < 0 || c.simAssess < 0 {
 		return c, fmt.Errorf("simulator delays must not be negative")
 	}
 	if c.tunnelWait <= 0 {
@@ -467,18 +492,38 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	}
 	var prog atomic.Pointer[tea.Program] // set once the program exists
 	simSecret, simKey, generated := lab.Keys(c.keys)
+	vmSecret := simulator.NewSecret()
+	if len(c.keys.VerifiMeSecrets) > 0 {
+		vmSecret = c.keys.VerifiMeSecrets[0]
+	}
 	simCtx, stopSim := context.WithCancel(ctx)
 	sim := simulator.New(simCtx, simulator.Config{Secret: simSecret, APIKey: simKey, Target: target,
 		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: log.With("component", "simulator"),
+		VerifiMeSecret: vmSecret, AssessAfter: c.simAssess,
 		Failed: func(err error) {
 			log.Warn("simulator", "err", err)
 			if p := prog.Load(); p != nil {
 				go p.Send(ui.ProblemMsg(err.Error()))
 			}
 		}})
-	defer func() { stopSim(); sim.Wait() }()
 	l := &lab.Lab{Store: store, Receiver: rc, Sim: sim, SimSecret: simSecret, SimAPIKey: simKey, Generated: generated,
-		Public: publicURL, Now: time.Now}
+		Public: publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: simCtx,
+		PollEvery: 700 * time.Millisecond, // the simulator's statuses move every 2 s
+		OnTracking: func(st sessions.TrackingStep) {
+			if p := prog.Load(); p != nil {
+				go p.Send(ui.TrackingMsg(st))
+			}
+		},
+		Failed: func(err error) {
+			log.Warn("lab", "err", err)
+			if p := prog.Load(); p != nil {
+				go p.Send(ui.ProblemMsg(err.Error()))
+			}
+		}}
+	defer func() { stopSim(); sim.Wait(); l.Wait() }()
+	if c.vmOrg != "" {
+		l.VerifiMe, l.PollEvery = verifimeapi.NewClient(c.vmAPIURL), 0 // the default pace for a real API
+	}
 	if c.keys.VeriffAPIKey != "" && len(c.keys.VeriffSecrets) > 0 {
 		l.API = veriffapi.NewClient(c.apiURL, c.keys.VeriffAPIKey, c.keys.VeriffSecrets[0])
 	}
@@ -486,7 +531,16 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	if err != nil {
 		return fmt.Errorf("read test sessions: %w", err)
 	}
-	model := ui.New(info, history, store.Get).WithLab(l, tests)
+	ids := make([]string, 0, len(tests))
+	for _, t := range tests {
+		ids = append(ids, t.ID)
+	}
+	tracking, err := store.Tracking(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read tracking: %w", err)
+	}
+	l.Resume(tests, tracking)
+	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking)
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
 

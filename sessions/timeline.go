@@ -27,8 +27,9 @@ const (
 	UnsortedKey   = "" // the group of deliveries with no session id
 )
 
-// Step is one delivery on a session's timeline, or its creation from
-// kycwatch (Created set, Record empty but for ReceivedAt).
+// Step is one delivery on a session's timeline, or another step: its
+// creation from kycwatch (Created) or a VerifiMe tracking change
+// (Tracking). Those have a negative Seq and no delivery.
 type Step struct {
 	Record
 	Created  *TestSession
@@ -53,15 +54,32 @@ type Session struct {
 	Test       *TestSession // set when kycwatch created it
 }
 
+// Ref is the session's reference at its provider, when kycwatch made it
+// (the tracking reference of a VerifiMe invite).
+func (s *Session) Ref() string {
+	if s.Test == nil {
+		return ""
+	}
+	return s.Test.Ref
+}
+
 // Unsorted reports whether this is the group of deliveries with no session.
 func (s *Session) Unsorted() bool { return s.ID == UnsortedKey }
 
 // Book holds every session, newest activity first. It is a plain value
 // folded by Add; the UI owns one and changes it only inside Update.
 type Book struct {
-	byID  map[string]*Session
-	order []*Session
-	Total int // deliveries folded in
+	byID      map[string]*Session
+	order     []*Session
+	Total     int   // deliveries folded in
+	synthetic int64 // the last id given to a step that is not a delivery
+}
+
+// nextSynthetic numbers steps that are not deliveries (created, tracking)
+// with negative ids, so that every step can be selected by its Seq.
+func (b *Book) nextSynthetic() int64 {
+	b.synthetic--
+	return b.synthetic
 }
 
 // NewBook returns an empty book.
@@ -132,7 +150,7 @@ func (b *Book) AddCreated(t TestSession) *Session {
 	}
 	tc := t
 	s.Test = &tc
-	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.CreatedAt}}, Created: &tc}
+	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.CreatedAt}, Seq: b.nextSynthetic()}, Created: &tc}
 	s.Steps = append([]Step{step}, s.Steps...)
 	if len(s.Steps) > 1 {
 		s.Steps[1].Delta = s.Steps[1].ReceivedAt.Sub(t.CreatedAt)
@@ -166,7 +184,7 @@ func (b *Book) AddTracking(t TrackingStep) *Session {
 		b.order = append(b.order, s)
 	}
 	tc := t
-	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.At}}, Tracking: &tc}
+	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.At}, Seq: b.nextSynthetic()}, Tracking: &tc}
 	i := len(s.Steps)
 	for i > 0 && s.Steps[i-1].ReceivedAt.After(t.At) {
 		i--

@@ -41,13 +41,19 @@ func (m Model) detailView(w, h int) string {
 	st := m.styles
 	inner := w - 2
 	focused := m.focus == focusDetail
-	if m.selSeq == 0 {
-		if s := m.selected(); s != nil && s.Test != nil {
-			lines := m.createdLines(s, inner, h)
-			top := min(m.detail.top, max(0, len(lines)-(h-2)))
-			return m.box("Session "+Safe(Short(s.ID)), lines[top:min(len(lines), top+h-2)], w, h, focused)
+	if m.selSeq <= 0 { // not a delivery: the session's creation, or a tracking change
+		s, step := m.selected(), m.selectedStep()
+		var lines []string
+		switch {
+		case step != nil && step.Created != nil:
+			lines = m.createdLines(s, inner, h)
+		case step != nil && step.Tracking != nil:
+			lines = m.trackingLines(s, step.Tracking, inner)
+		default:
+			return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
 		}
-		return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
+		top := min(m.detail.top, max(0, len(lines)-(h-2)))
+		return m.box("Session "+Safe(Short(s.ID)), lines[top:min(len(lines), top+h-2)], w, h, focused)
 	}
 	rec, ok := m.cache[m.selSeq]
 	if !ok {

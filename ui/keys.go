@@ -16,6 +16,9 @@ type KeyMap struct {
 	New, NewSim                                         key.Binding
 	Approve, Decline, Resubmit, Review, Expire, Abandon key.Binding
 	ForgeSignature, ForgeAPIKey, ForgeJSON              key.Binding
+	// VerifiMe: invite, then the simulated risk level.
+	Invite                                               key.Binding
+	RiskLow, RiskMedium, RiskHigh, RiskExtreme, RiskNone key.Binding
 }
 
 func DefaultKeyMap() KeyMap {
@@ -49,6 +52,12 @@ func DefaultKeyMap() KeyMap {
 		ForgeSignature: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "send bad HMAC")),
 		ForgeAPIKey:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "send wrong API key")),
 		ForgeJSON:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "send invalid JSON")),
+		Invite:         key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "new VerifiMe session")),
+		RiskLow:        key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "risk LOW")),
+		RiskMedium:     key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "risk MEDIUM")),
+		RiskHigh:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "risk HIGH")),
+		RiskExtreme:    key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "risk EXTREME")),
+		RiskNone:       key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "NO RISK DETECTED")),
 	}
 }
 
@@ -73,7 +82,8 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 	urls := []key.Binding{k.NextURL, k.Copy, k.QR}
 	lab := []key.Binding{k.New, k.NewSim, k.ForgeSignature, k.ForgeAPIKey, k.ForgeJSON}
 	decide := []key.Binding{k.Approve, k.Decline, k.Resubmit, k.Review, k.Expire, k.Abandon}
-	full := [][]key.Binding{nav, panes, urls, global, lab, decide}
+	verifime := []key.Binding{k.Invite, k.RiskLow, k.RiskMedium, k.RiskHigh, k.RiskExtreme, k.RiskNone}
+	full := [][]key.Binding{nav, panes, urls, global, lab, decide, verifime}
 	// The short line leads with what this pane does, then help: at 80
 	// columns the tail is cut, and ? shows everything.
 	move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move"))
@@ -119,4 +129,11 @@ func (k KeyMap) forForm() paneKeys {
 	next := key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↑↓", "field"))
 	cancel := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
 	return paneKeys{short: []key.Binding{create, next, cancel}, full: [][]key.Binding{{create, next, cancel}}}
+}
+
+// riskKeys are the simulated VerifiMe risk levels.
+func (k KeyMap) riskKeys() map[string]key.Binding {
+	return map[string]key.Binding{
+		"LOW": k.RiskLow, "MEDIUM": k.RiskMedium, "HIGH": k.RiskHigh, "EXTREME": k.RiskExtreme, "NO RISK DETECTED": k.RiskNone,
+	}
 }

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
@@ -27,10 +28,22 @@ type Lab interface {
 	Decide(ctx context.Context, t Target, status string) error
 	// Forge sends a delivery that must fail a check; it returns the answer.
 	Forge(ctx context.Context, t Target, kind simulator.Forgery) (int, error)
+
+	// RealVerifiMe reports whether i invites with VerifiMe's API.
+	RealVerifiMe() bool
+	// Invite creates a VerifiMe session; its tracking changes come later
+	// as TrackingMsg.
+	Invite(ctx context.Context, form InviteForm) (Created, error)
+	// Assess sends a simulated RISK_ASSESSMENT_UPDATED with a risk level.
+	Assess(ctx context.Context, t Target, level string) error
 }
+
+// TrackingMsg is a VerifiMe tracking status change (via Program.Send).
+type TrackingMsg sessions.TrackingStep
 
 // The lab's types, under the names the UI uses.
 type (
+	InviteForm = lab.InviteForm
 	NewSession = lab.NewSession
 	Created    = lab.Created
 	KeysInfo   = lab.KeysInfo
@@ -47,19 +60,29 @@ type labDoneMsg struct {
 	err  error
 }
 
-// form is the n dialog: vendorData, first and last name, endUserId.
+// form is the n dialog (a Veriff session: vendorData, first and last
+// name, endUserId) or the i dialog (a VerifiMe invite: email, first and
+// family name).
 type form struct {
+	verifime  bool
+	labels    []string
 	inputs    []textinput.Model
 	focus     int
 	simulated bool
 }
 
-var formLabels = []string{"vendorData", "first name", "last name", "endUserId"}
-
 func newForm(dark, simulated bool, now time.Time) form {
-	f := form{simulated: simulated}
-	placeholders := []string{"kycwatch-demo-" + now.Format("150405"), "optional", "optional", "optional UUID"}
-	for i := range formLabels {
+	return buildForm(dark, form{simulated: simulated, labels: []string{"vendorData", "first name", "last name", "endUserId"}},
+		[]string{"kycwatch-demo-" + now.Format("150405"), "optional", "optional", "optional UUID"})
+}
+
+func newInviteForm(dark, simulated bool, now time.Time) form {
+	return buildForm(dark, form{verifime: true, simulated: simulated, labels: []string{"email", "first name", "family name"}},
+		[]string{"demo+" + now.Format("150405") + "@example.com", "Jane", "Citizen"})
+}
+
+func buildForm(dark bool, f form, placeholders []string) form {
+	for i := range f.labels {
 		in := textinput.New()
 		in.Prompt = ""
 		in.Placeholder = placeholders[i]
@@ -77,14 +100,22 @@ func (f *form) move(n int) {
 	f.inputs[f.focus].Focus()
 }
 
-// value is what was typed, or the default where there is one.
-func (f form) value() NewSession {
-	v := func(i int) string { return strings.TrimSpace(f.inputs[i].Value()) }
-	ns := NewSession{VendorData: v(0), FirstName: v(1), LastName: v(2), EndUserID: v(3)}
-	if ns.VendorData == "" {
-		ns.VendorData = f.inputs[0].Placeholder
+// field is what was typed in field i, or its default. Optional fields
+// have no default: their placeholder only says so.
+func (f form) field(i int) string {
+	v := strings.TrimSpace(f.inputs[i].Value())
+	if v == "" && !strings.HasPrefix(f.inputs[i].Placeholder, "optional") {
+		v = f.inputs[i].Placeholder
 	}
-	return ns
+	return v
+}
+
+func (f form) session() NewSession {
+	return NewSession{VendorData: f.field(0), FirstName: f.field(1), LastName: f.field(2), EndUserID: f.field(3)}
+}
+
+func (f form) invite() InviteForm {
+	return InviteForm{Email: f.field(0), FirstName: f.field(1), FamilyName: f.field(2)}
 }
 
 // labKey handles the keys that create sessions, decide them and forge
@@ -101,6 +132,30 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		m.form = newForm(m.dark, sim, m.clock)
 		m.showForm = true
 		return m, nil, true
+	case key.Matches(msg, k.Invite):
+		if m.lab == nil {
+			m.status = "test sessions are not available in this run"
+			return m, nil, true
+		}
+		m.form = newInviteForm(m.dark, !m.lab.RealVerifiMe(), m.clock)
+		m.showForm = true
+		return m, nil, true
+	}
+	for level, b := range m.keys.riskKeys() {
+		if key.Matches(msg, b) {
+			t, err := m.verifimeTarget()
+			if err != "" {
+				m.status = err
+				return m, nil, true
+			}
+			l := m.lab
+			return m, func() tea.Msg {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				err := l.Assess(ctx, t, level)
+				return labDoneMsg{done: "sent risk level " + level + " for " + Short(t.SessionID), err: err}
+			}, true
+		}
 	}
 	for status, b := range m.keys.decisionKeys() {
 		if key.Matches(msg, b) {
@@ -140,7 +195,7 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	return m, nil, false
 }
 
-// formKey handles keys while the n form is open.
+// formKey handles keys while the n or i form is open.
 func (m Model) formKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	switch msg.String() {
 	case "esc":
@@ -156,7 +211,18 @@ func (m Model) formKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, nil
 	case "enter":
 		m.showForm = false
-		ns, sim, l := m.form.value(), m.form.simulated, m.lab
+		l := m.lab
+		if m.form.verifime {
+			inv := m.form.invite()
+			m.notice = "inviting…"
+			return m, func() tea.Msg {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				c, err := l.Invite(ctx, inv)
+				return createdMsg{c: c, err: err}
+			}
+		}
+		ns, sim := m.form.session(), m.form.simulated
 		m.notice = "creating a session…"
 		return m, func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -178,19 +244,35 @@ func (m *Model) created(msg createdMsg) {
 		return
 	}
 	ts := msg.c.Session
-	m.book.AddCreated(ts)
+	s := m.book.AddCreated(ts)
 	if k := msg.c.Keys; k != nil {
-		m.info.Secrets, m.info.APIKey, m.info.Generated = k.Secrets, Mask(k.APIKey), Mask(k.Generated)
+		if k.Secrets > 0 {
+			m.info.Secrets, m.info.APIKey, m.info.Generated = k.Secrets, Mask(k.APIKey), Mask(k.Generated)
+		}
+		if k.VerifiMe > 0 {
+			m.info.VerifiMe = k.VerifiMe
+		}
 	}
 	m.follow = true
 	m.filter.SetValue("")
 	m.selSession, m.hasSel, m.selSeq = ts.ID, true, 0
+	for _, st := range s.Steps {
+		if st.Created != nil {
+			m.selSeq = st.Seq
+		}
+	}
 	m.sessTop = 0
 	m.focus = focusTimeline
 	m.detail.reset()
 	src := "simulated"
 	if !ts.Simulated() {
 		src = "Veriff"
+	}
+	if ts.Provider() == "verifime" {
+		src += " VerifiMe"
+		if !ts.Simulated() {
+			src = "VerifiMe"
+		}
 	}
 	m.notice = "created " + src + " session " + Short(ts.ID)
 	if msg.c.Note != "" {
@@ -210,6 +292,8 @@ func (m Model) simTarget() (Target, string) {
 		return Target{}, "select a simulated session first (n creates one)"
 	case s.Test == nil:
 		return Target{}, "this session did not come from kycwatch: decisions keys act on simulated sessions (n creates one)"
+	case s.Test.Provider() == "verifime":
+		return Target{}, "a VerifiMe session: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose its risk level"
 	case !s.Test.Simulated():
 		return Target{}, "a Veriff test integration decides nothing by itself: force a decision in the Customer Portal (Verifications)"
 	}
@@ -223,6 +307,21 @@ func (m Model) simTarget() (Target, string) {
 		}
 	}
 	return t, ""
+}
+
+// verifimeTarget is the selected session when the simulator may assess it.
+func (m Model) verifimeTarget() (Target, string) {
+	if m.lab == nil {
+		return Target{}, "test sessions are not available in this run"
+	}
+	s := m.selected()
+	switch {
+	case s == nil || s.Unsorted() || s.Test == nil || s.Test.Provider() != "verifime":
+		return Target{}, "risk levels act on simulated VerifiMe sessions (i creates one)"
+	case !s.Test.Simulated():
+		return Target{}, "VerifiMe assesses real invites itself: the webhook arrives when its back office is done"
+	}
+	return Target{SessionID: s.ID, VendorData: s.Test.FirstName + " " + s.Test.LastName, Created: s.First}, ""
 }
 
 func forgeryLabel(k simulator.Forgery) string {
@@ -245,9 +344,15 @@ func (m Model) formView(w, h int) string {
 	if f.simulated {
 		title = "New test session · simulator"
 	}
+	if f.verifime {
+		title = "New VerifiMe session · VerifiMe API"
+		if f.simulated {
+			title = "New VerifiMe session · simulator"
+		}
+	}
 	var lines []string
 	lines = append(lines, "")
-	for i, label := range formLabels {
+	for i, label := range f.labels {
 		in := f.inputs[i]
 		in.SetWidth(max(10, w-2-18))
 		mark := "  "
@@ -258,10 +363,17 @@ func (m Model) formView(w, h int) string {
 	}
 	lines = append(lines, "")
 	var about string
-	if f.simulated {
+	switch {
+	case f.verifime && f.simulated:
+		about = "The simulator plays the customer: the tracking status goes Inactive, Active, Completed (phase 1, data entry); " +
+			"a little later the signed RISK_ASSESSMENT_UPDATED webhook arrives (phase 2). 1 2 3 4 0 choose the risk level."
+	case f.verifime:
+		about = "Invites the customer with VerifiMe's API (no e-mail sent: open the invite URL yourself). " +
+			"kycwatch polls the tracking status (phase 1) and waits for the risk assessment webhook (phase 2)."
+	case f.simulated:
 		about = "The simulator plays the end-user: started, then submitted, as signed webhooks to " +
 			"kycwatch's own URL. Then a d r v e b send the decision."
-	} else {
+	default:
 		about = "Creates a session in your Veriff integration (POST /v1/sessions). " +
 			"Its URL opens the real flow; a test integration then waits for you to force a decision in the Customer Portal."
 	}
@@ -283,6 +395,9 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 		if value != "" {
 			out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
 		}
+	}
+	if t.Provider() == "verifime" {
+		return m.inviteLines(s, w, h)
 	}
 	src := "simulator"
 	if !t.Simulated() {
@@ -320,41 +435,154 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	for _, l := range wrap(next, max(10, w-2), 0) {
 		out = append(out, " "+l)
 	}
-	if t.URL != "" {
-		if code, err := QR(t.URL, m.dark); err == nil && len(out)+1+len(code) <= h-2 && ansi.StringWidth(code[0])+2 <= w {
-			out = append(out, "")
-			for _, l := range code {
-				out = append(out, " "+l)
-			}
-		} else {
-			out = append(out, "", st.Faint.Render(" p shows the URL as a QR code"))
+	return m.withQR(out, t.URL, w, h)
+}
+
+// withQR adds url's QR code under lines when it fits the pane.
+func (m Model) withQR(out []string, url string, w, h int) []string {
+	if url == "" {
+		return out
+	}
+	if code, err := QR(url, m.dark); err == nil && len(out)+1+len(code) <= h-2 && ansi.StringWidth(code[0])+2 <= w {
+		out = append(out, "")
+		for _, l := range code {
+			out = append(out, " "+l)
 		}
+		return out
+	}
+	return append(out, "", m.styles.Faint.Render(" p shows the URL as a QR code"))
+}
+
+// inviteLines describe a VerifiMe invite and its two phases.
+func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
+	st := m.styles
+	t := s.Test
+	var out []string
+	field := func(label, value string) {
+		if value != "" {
+			out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
+		}
+	}
+	src := "simulator"
+	if !t.Simulated() {
+		src = "VerifiMe API"
+	}
+	field("Invited", t.CreatedAt.In(m.loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · VerifiMe "+src))
+	field("Reference", Safe(t.ID)+st.Faint.Render(" (referenceData: the webhook's metadata)"))
+	field("Customer", Safe(strings.TrimSpace(t.FirstName+" "+t.LastName)))
+	field("Email", Safe(t.Email))
+	field("Tracking", Safe(t.Ref))
+	if t.URL != "" {
+		for i, l := range strings.Split(ansi.Hardwrap(Safe(t.URL), max(10, w-12), false), "\n") {
+			label := ""
+			if i == 0 {
+				label = "Invite URL"
+			}
+			out = append(out, st.Label.Render(Pad(" "+label, 12))+st.Accent.Render(l))
+		}
+	}
+	out = append(out, "")
+	next := "Phase 1: the customer enters their details (tracking Inactive → Active → Completed). " +
+		"Completed is not verified: phase 2, VerifiMe's checks, ends with the RISK_ASSESSMENT_UPDATED webhook 1–3 minutes later."
+	if t.Simulated() {
+		next += " Simulated: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose the risk level."
+	}
+	for _, l := range wrap(next, max(10, w-2), 0) {
+		out = append(out, " "+l)
+	}
+	return m.withQR(out, t.URL, w, h)
+}
+
+// trackingLines describe one tracking status change.
+func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w int) []string {
+	st := m.styles
+	var out []string
+	field := func(label, value string) {
+		if value != "" {
+			out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
+		}
+	}
+	field("Polled", t.At.In(m.loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · GET …/tracking/"+Safe(Short(s.Ref()))+"…/status"))
+	if t.Status != "" {
+		field("Status", st.Info.Render(Safe(t.Status)))
+	} else {
+		field("Status", st.Warning.Render("no status field in the answer: shown as it came"))
+	}
+	field("Answer", Safe(t.Raw))
+	field("Reference", Safe(s.ID))
+	out = append(out, "")
+	var meaning string
+	switch t.Status {
+	case "Inactive":
+		meaning = "The invite is not opened yet."
+	case "Active":
+		meaning = "The customer is entering their details (phase 1)."
+	case "Completed":
+		meaning = "Data entry is done: phase 1 is over. This is not a verification: the result is the RISK_ASSESSMENT_UPDATED webhook, " +
+			"after VerifiMe's checks (phase 2, typically 1–3 minutes)."
+	}
+	for _, l := range wrap(meaning, max(10, w-2), 0) {
+		out = append(out, " "+l)
 	}
 	return out
 }
 
-// waitLine says what a test session waits for, under its timeline.
+// waitLine says where a test session stands in the two phases both
+// providers share: the end-user's part (phase 1), then the provider's
+// verdict (phase 2). It is what the timeline's last row shows while the
+// session waits.
 func (m Model) waitLine(s *sessions.Session) string {
 	if s.Test == nil {
 		return ""
 	}
 	st := m.styles
-	since := s.Last
 	wait := ""
-	if !since.IsZero() && m.clock.Sub(since) >= time.Second {
-		wait = " " + shortDur(m.clock.Sub(since))
+	if !s.Last.IsZero() && m.clock.Sub(s.Last) >= time.Second {
+		wait = " " + shortDur(m.clock.Sub(s.Last))
+	}
+	sim := s.Test.Simulated()
+	if s.Test.Provider() == "verifime" {
+		switch s.State {
+		case sessions.StateCreated, sessions.StateInvited:
+			return st.Faint.Render("phase 1 · waiting for the customer to open the invite" + wait)
+		case sessions.StateEntering:
+			return st.Faint.Render("phase 1 · the customer is entering data" + wait)
+		case sessions.StateEntered:
+			line := st.Warning.Render("phase 1 done (data entry) · risk assessment pending" + wait)
+			if sim {
+				line += st.Faint.Render(" · 1 2 3 4 0")
+			}
+			return line
+		case "pending", "preliminary":
+			return st.Warning.Render("phase 2 · assessment " + s.State + ", not final" + wait)
+		}
+		return ""
 	}
 	switch s.State {
 	case sessions.StateCreated, sessions.StateStarted, sessions.StateResubmit:
-		if s.Test.Simulated() {
-			return st.Faint.Render("⋯ the simulated end-user is on their way" + wait)
+		if returned(s) {
+			break
 		}
-		return st.Faint.Render("⋯ waiting for the end-user to open the URL" + wait)
+		if sim {
+			return st.Faint.Render("phase 1 · the simulated end-user is on their way" + wait)
+		}
+		return st.Faint.Render("phase 1 · waiting for the end-user to open the URL" + wait)
 	case sessions.StateSubmitted:
-		if s.Test.Simulated() {
-			return st.Warning.Render("⋯ waiting for a decision"+wait) + st.Faint.Render(" · a d r v e b")
-		}
-		return st.Warning.Render("⋯ waiting for a decision"+wait) + st.Faint.Render(" · force it in the Customer Portal")
+	default:
+		return ""
 	}
-	return ""
+	if sim {
+		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · a d r v e b")
+	}
+	return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · force it in the Customer Portal")
+}
+
+// returned reports whether the end-user came back through the callback.
+func returned(s *sessions.Session) bool {
+	for _, st := range s.Steps {
+		if st.Delivery.Kind == decode.KindCallback {
+			return true
+		}
+	}
+	return false
 }

@@ -25,9 +25,25 @@ type fakeLab struct {
 	decided   []string
 	targets   []Target
 	forged    []simulator.Forgery
+	invites   []InviteForm
+	levels    []string
 }
 
 func (f *fakeLab) Real() bool { return f.real }
+
+func (f *fakeLab) RealVerifiMe() bool { return false }
+
+func (f *fakeLab) Invite(_ context.Context, in InviteForm) (Created, error) {
+	f.invites = append(f.invites, in)
+	return Created{Session: sessions.TestSession{ID: "kw-5f0c2a9b1d3e", CreatedAt: t0.Add(100 * time.Second), Source: sessions.SourceVerifiMeSim,
+		VendorData: "kw-5f0c2a9b1d3e", FirstName: in.FirstName, LastName: in.FamilyName, Email: in.Email, Ref: "6f1c2a7e-0d4b-4c55-9d0e-2b3f4a5c6d7e",
+		URL: "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"}, Keys: &KeysInfo{VerifiMe: 1}}, nil
+}
+
+func (f *fakeLab) Assess(_ context.Context, t Target, level string) error {
+	f.levels, f.targets = append(f.levels, level), append(f.targets, t)
+	return nil
+}
 
 func (f *fakeLab) Create(_ context.Context, n NewSession, sim bool) (Created, error) {
 	f.forms, f.simulated = append(f.forms, n), append(f.simulated, sim)
@@ -105,7 +121,7 @@ func TestNewSimulatedSession(t *testing.T) {
 	}
 	out := ansi.Strip(screen(m))
 	for _, want := range []string{"created simulated session aea9ba6d", "● session       created · simu",
-		"https://alchemy.veriff.com/v/aea9ba6d", "secret sim-…cdef (generated)", "the simulated end-user is on their way"} {
+		"https://alchemy.veriff.com/v/aea9ba6d", "secret sim-…cdef (generated)", "phase 1 · the simulated end-user is on"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
@@ -120,7 +136,7 @@ func TestNewSimulatedSession(t *testing.T) {
 	// Deliveries arrive; then a decides it, with what kycwatch knows.
 	m = update(m, DeliveryMsg{Record: judged(1, 102*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7001,"action":"started","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")})
 	m = update(m, DeliveryMsg{Record: judged(2, 106*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7002,"action":"submitted","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")})
-	if out := ansi.Strip(screen(m)); !strings.Contains(out, "waiting for a decision") {
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "phase 1 done · decision pending") {
 		t.Errorf("no wait line:\n%s", out)
 	}
 	m = run(t, m, "a")
@@ -207,4 +223,70 @@ func TestLabGoldenCreated(t *testing.T) {
 	m := update(labModel(t, 120, 40, lab), online)
 	m = run(t, m, "n", "enter")
 	golden.RequireEqual(t, checkSize(t, screen(m), 120, 40))
+}
+
+func TestVerifiMeInviteAndPhases(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 120, 40, lab)
+	m = run(t, m, "i")
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "New VerifiMe session · simulator") || !strings.Contains(out, "family name") {
+		t.Fatalf("no invite form:\n%s", out)
+	}
+	m = run(t, m, "enter") // defaults
+	if len(lab.invites) != 1 || !strings.HasSuffix(lab.invites[0].Email, "@example.com") || lab.invites[0].FirstName != "Jane" || lab.invites[0].FamilyName != "Citizen" {
+		t.Fatalf("invite %+v", lab.invites)
+	}
+	out := ansi.Strip(screen(m))
+	for _, want := range []string{"created simulated VerifiMe session kw-5f0c2", "reference kw-5f0c2a9b1d3e", "Invite URL",
+		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe secret"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen lacks %q:\n%s", want, out)
+		}
+	}
+	id := "kw-5f0c2a9b1d3e"
+	at := t0.Add(100 * time.Second)
+	for i, st := range []string{"Inactive", "Active", "Completed"} {
+		m = update(m, TrackingMsg{SessionID: id, At: at.Add(time.Duration(i+1) * time.Second), Status: st, Raw: `{"status":"` + st + `"}`})
+	}
+	out = ansi.Strip(screen(m))
+	for _, want := range []string{"tracking Inactive", "tracking Active", "tracking Completed data entry done",
+		"phase 1 done (data entry) · risk assessment pending", "data entered"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Errorf("screen lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "This is not a verification") {
+		t.Errorf("the Completed step does not say what it means:\n%s", out)
+	}
+	// An answer with no status field is shown raw, not guessed.
+	m = update(m, TrackingMsg{SessionID: id, At: at.Add(5 * time.Second), Raw: `{"state":"Done"}`})
+	if out = ansi.Strip(screen(m)); !strings.Contains(out, `? {"state":"Done"}`) {
+		t.Errorf("raw answer:\n%s", out)
+	}
+	// Phase 2: PRELIMINARY is not final; the keys choose the level.
+	pre := judged(1, 110*time.Second, []byte(`{"eventId":"e1","eventName":"RISK_ASSESSMENT_UPDATED","customerName":"Jane Citizen","assessmentStatus":"PRELIMINARY","riskLevel":null,"assessmentPortalUrl":"https://x","eventTimestamp":"2026-11-23T09:01:50Z","metadata":"kw-5f0c2a9b1d3e"}`), "", "/verifime")
+	m = update(m, DeliveryMsg{Record: pre})
+	if out = ansi.Strip(screen(m)); !strings.Contains(out, "preliminary not final") || !strings.Contains(out, "phase 2 · assessment preliminary, not final") {
+		t.Errorf("preliminary:\n%s", out)
+	}
+	for k, want := range map[string]string{"1": "LOW", "2": "MEDIUM", "3": "HIGH", "4": "EXTREME", "0": "NO RISK DETECTED"} {
+		m = run(t, m, k)
+		if got := lab.levels[len(lab.levels)-1]; got != want || lab.targets[len(lab.targets)-1].SessionID != id {
+			t.Errorf("%s sent %s", k, got)
+		}
+	}
+	// Veriff keys say what to use instead.
+	m = run(t, m, "a")
+	if !strings.Contains(ansi.Strip(screen(m)), "1 LOW · 2 MEDIUM") {
+		t.Errorf("a on a VerifiMe session:\n%s", ansi.Strip(screen(m)))
+	}
+}
+
+func TestVerifiMeGolden(t *testing.T) {
+	m := labModel(t, 80, 24, &fakeLab{})
+	m = run(t, m, "i", "enter")
+	for i, st := range []string{"Inactive", "Active", "Completed"} {
+		m = update(m, TrackingMsg{SessionID: "kw-5f0c2a9b1d3e", At: t0.Add(time.Duration(101+i) * time.Second), Status: st, Raw: `{"status":"` + st + `"}`})
+	}
+	golden.RequireEqual(t, checkSize(t, screen(m), 80, 24))
 }

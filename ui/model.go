@@ -128,10 +128,13 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 
 // WithLab offers test sessions from lab, and shows those created in
 // earlier runs (oldest first).
-func (m Model) WithLab(lab Lab, created []sessions.TestSession) Model {
+func (m Model) WithLab(lab Lab, created []sessions.TestSession, tracking []sessions.TrackingStep) Model {
 	m.lab = lab
 	for _, t := range created {
 		m.book.AddCreated(t)
+	}
+	for _, t := range tracking {
+		m.book.AddTracking(t)
 	}
 	if len(created) > 0 {
 		m.selectNewest()
@@ -192,6 +195,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case createdMsg:
 		m.created(msg)
+		return m, nil
+	case TrackingMsg:
+		s := m.book.AddTracking(sessions.TrackingStep(msg))
+		if m.follow && !m.filtering && m.filter.Value() == "" {
+			m.selSession, m.hasSel = s.ID, true
+			m.selSeq = s.Steps[len(s.Steps)-1].Seq
+			m.sessTop = 0
+			m.detail.reset()
+		}
+		m.clampScroll()
 		return m, nil
 	case labDoneMsg:
 		if msg.err != nil {
@@ -486,6 +499,20 @@ func (m Model) selected() *sessions.Session {
 	return m.book.Get(m.selSession)
 }
 
+// selectedStep is the selected step of the selected session, if any.
+func (m Model) selectedStep() *sessions.Step {
+	s := m.selected()
+	if s == nil {
+		return nil
+	}
+	for i := len(s.Steps) - 1; i >= 0; i-- {
+		if s.Steps[i].Seq == m.selSeq {
+			return &s.Steps[i]
+		}
+	}
+	return nil
+}
+
 func stepIndex(s *sessions.Session, seq int64) int {
 	for i := len(s.Steps) - 1; i >= 0; i-- {
 		if s.Steps[i].Seq == seq {
@@ -498,7 +525,7 @@ func stepIndex(s *sessions.Session, seq int64) int {
 // loadSelected fetches the selected delivery's body when it is not cached.
 // The fetch runs in a Cmd: no I/O in Update.
 func (m Model) loadSelected() tea.Cmd {
-	if m.selSeq == 0 || m.load == nil {
+	if m.selSeq <= 0 || m.load == nil { // not a delivery: nothing to load
 		return nil
 	}
 	if _, ok := m.cache[m.selSeq]; ok {

@@ -195,11 +195,8 @@ func (m *Model) copySelected() tea.Cmd {
 // verificationURL is the URL of the test session whose created step is
 // selected: then c and p act on it rather than on the webhook URLs.
 func (m Model) verificationURL() (*sessions.Session, string) {
-	if m.selSeq != 0 {
-		return nil, ""
-	}
-	if s := m.selected(); s != nil && s.Test != nil && s.Test.URL != "" {
-		return s, s.Test.URL
+	if st := m.selectedStep(); st != nil && st.Created != nil && st.Created.URL != "" {
+		return m.selected(), st.Created.URL
 	}
 	return nil, ""
 }

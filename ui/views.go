@@ -167,18 +167,33 @@ func (m Model) stateStyle(state string) lipgloss.Style {
 		return st.Success
 	case sessions.StateDeclined:
 		return st.Danger
-	case sessions.StateResubmit, sessions.StateReview, "preliminary", "pending":
+	case sessions.StateResubmit, sessions.StateReview, "preliminary", "pending", sessions.StateEntered:
 		return st.Warning
-	case sessions.StateExpired, sessions.StateAbandoned, sessions.StateCreated, "":
+	case sessions.StateExpired, sessions.StateAbandoned, sessions.StateCreated, sessions.StateInvited, "":
 		return st.Faint
 	}
 	return st.Info
+}
+
+// riskStyle colours a VerifiMe risk level.
+func (m Model) riskStyle(level string) lipgloss.Style {
+	switch strings.ToUpper(level) {
+	case "LOW", "NO RISK DETECTED":
+		return m.styles.Success
+	case "MEDIUM":
+		return m.styles.Warning
+	case "HIGH", "EXTREME":
+		return m.styles.Danger
+	}
+	return m.styles.Faint
 }
 
 func stateLabel(s string) string {
 	switch s {
 	case sessions.StateResubmit:
 		return "resubmission"
+	case sessions.StateEntered:
+		return "data entered"
 	case "":
 		return "—"
 	}
@@ -298,7 +313,11 @@ func (m Model) timelineView(w, h int) string {
 	var lines []string
 	info := m.stateStyle(s.State).Render(stateLabel(s.State))
 	if s.VendorData != "" {
-		info += st.Faint.Render(" · vendorData ") + Safe(s.VendorData)
+		label := " · vendorData "
+		if s.Provider == decode.VerifiMe {
+			label = " · reference " // referenceData, the webhook's metadata
+		}
+		info += st.Faint.Render(label) + Safe(s.VendorData)
 	}
 	if s.Unsorted() {
 		info = st.Faint.Render("deliveries that named no session")
@@ -332,6 +351,23 @@ func (m Model) timelineView(w, h int) string {
 			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 			continue
 		}
+		if tr := step.Tracking; tr != nil {
+			kind := ""
+			if inner >= 48 {
+				kind = Pad("tracking", 8) + " "
+			}
+			what := st.Info.Render(Safe(tr.Status))
+			if tr.Status == "" {
+				what = st.Warning.Render("? ") + st.Faint.Render(Safe(tr.Raw))
+			}
+			if tr.Status == "Completed" {
+				what += st.Faint.Render(" data entry done")
+			}
+			row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + st.Info.Render("●") + " " +
+				kind + Pad("", 4) + " " + what
+			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
+			continue
+		}
 		if d.Kind == decode.KindCallback {
 			kind := ""
 			if inner >= 48 {
@@ -347,6 +383,14 @@ func (m Model) timelineView(w, h int) string {
 			code = strconv.Itoa(d.Code)
 		}
 		what := m.stateStyle(d.State).Render(Safe(stateLabel(d.State)))
+		if d.Kind == decode.KindRiskAssessment && d.Risk != nil {
+			if d.Risk.RiskLevel != "" {
+				what += " " + m.riskStyle(d.Risk.RiskLevel).Render(Safe(d.Risk.RiskLevel))
+			}
+			if d.State == "pending" || d.State == "preliminary" {
+				what += st.Faint.Render(" not final")
+			}
+		}
 		if d.Kind == decode.KindInvalid || d.Kind == decode.KindUnknown {
 			what = st.Faint.Render(string(d.Kind))
 		}

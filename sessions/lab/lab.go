@@ -19,11 +19,17 @@ import (
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 // NewSession is what the UI's form asks for.
 type NewSession struct {
 	VendorData, FirstName, LastName, EndUserID string
+}
+
+// InviteForm is what the UI's VerifiMe form asks for.
+type InviteForm struct {
+	Email, FirstName, FamilyName string
 }
 
 // Created is a new test session and what the header should now say.
@@ -39,6 +45,7 @@ type KeysInfo struct {
 	Secrets   int
 	APIKey    string // the UI masks it
 	Generated string // the simulator's own secret, when it made one (the UI masks it)
+	VerifiMe  int    // VerifiMe secrets, when the simulator's started checking
 }
 
 // Target is the session a decision or a forgery is for, as kycwatch knows
@@ -61,7 +68,20 @@ type Lab struct {
 	Public               func() string     // the public base URL, "" without a tunnel
 	Now                  func() time.Time
 
-	once sync.Once
+	// VerifiMe: the API client (nil without VERIFIME_ORG_CODE) and the
+	// organisation code; the simulator's webhook secret.
+	VerifiMe          *verifimeapi.Client
+	OrgCode           string
+	SimVerifiMeSecret string
+	// Tracking polls run on Context, every PollEvery at first; each
+	// change goes to OnTracking, lasting failures to Failed.
+	Context    context.Context
+	PollEvery  time.Duration
+	OnTracking func(sessions.TrackingStep)
+	Failed     func(error)
+
+	once, vmOnce sync.Once
+	wg           sync.WaitGroup
 }
 
 // Real reports whether n creates sessions with Veriff's API.
@@ -168,4 +188,170 @@ func Keys(k decode.Keys) (secret, apiKey string, generated bool) {
 		apiKey, generated = simulator.NewUUID(), true
 	}
 	return secret, apiKey, generated
+}
+
+// Tracker reads a VerifiMe invite's tracking status: VerifiMe's API, or
+// the simulator.
+type Tracker interface {
+	TrackingStatus(ctx context.Context, ref string) (status, raw string, err error)
+}
+
+// RealVerifiMe reports whether i invites with VerifiMe's API.
+func (l *Lab) RealVerifiMe() bool { return l.VerifiMe != nil }
+
+// Invite creates a VerifiMe session keyed by a referenceData kycwatch
+// chooses (it comes back as the webhook's metadata), and starts polling
+// its tracking status.
+func (l *Lab) Invite(ctx context.Context, f InviteForm) (Created, error) {
+	ref := "kw-" + newRef()[:12]
+	req := verifimeapi.InviteRequest{Email: f.Email, Code: l.OrgCode, ReferenceData: ref,
+		CustomerContext: verifimeapi.CustomerContext{FirstName: f.FirstName, FamilyName: f.FamilyName}}
+	t := sessions.TestSession{ID: ref, VendorData: ref, FirstName: f.FirstName, LastName: f.FamilyName, Email: f.Email}
+	var out Created
+	var tracker Tracker
+	var inv verifimeapi.Invite
+	var err error
+	if l.VerifiMe != nil {
+		inv, err = l.VerifiMe.Invite(ctx, req)
+		t.Source, tracker = sessions.SourceVerifiMe, l.VerifiMe
+	} else {
+		out.Keys = l.verifimeKeys()
+		req.Code = "kycwatch-simulator"
+		inv, err = l.Sim.Invite(ctx, req)
+		t.Source, tracker = sessions.SourceVerifiMeSim, l.Sim
+	}
+	if err != nil {
+		return Created{}, err
+	}
+	t.URL, t.Ref, t.CreatedAt = inv.InviteURL, inv.TrackingReference, l.Now()
+	if err := l.Store.AddTestSession(ctx, t); err != nil {
+		return Created{}, fmt.Errorf("invite %s created, but not saved: %w", ref, err)
+	}
+	l.track(t, tracker)
+	out.Session = t
+	return out, nil
+}
+
+// verifimeKeys makes the receiver check VerifiMe deliveries with the
+// simulator's secret when it had none (the first time only).
+func (l *Lab) verifimeKeys() *KeysInfo {
+	var info *KeysInfo
+	l.vmOnce.Do(func() {
+		k := l.Receiver.Keys()
+		if len(k.VerifiMeSecrets) > 0 {
+			return
+		}
+		k.VerifiMeSecrets = []string{l.SimVerifiMeSecret}
+		l.Receiver.SetKeys(k)
+		info = &KeysInfo{VerifiMe: 1}
+	})
+	return info
+}
+
+// Assess sends a simulated ASSESSED webhook with the risk level.
+func (l *Lab) Assess(ctx context.Context, t Target, level string) error {
+	l.verifimeKeys()
+	return l.Sim.Assess(ctx, t.SessionID, level, strings.TrimSpace(t.VendorData))
+}
+
+// Polling pace: every few seconds, slower while nothing changes, and not
+// for ever.
+const (
+	pollEvery    = 3 * time.Second
+	pollSlowest  = 20 * time.Second
+	pollLimit    = 30 * time.Minute
+	pollFailures = 3 // consecutive failures before the UI hears of it
+)
+
+// track polls the tracking status until Completed (or the limit) and
+// records each change.
+func (l *Lab) track(t sessions.TestSession, tr Tracker) {
+	base := l.PollEvery
+	if base <= 0 {
+		base = pollEvery
+	}
+	ctx := l.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		delay, last, failures := time.Duration(0), "", 0
+		start := l.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if l.Now().Sub(start) > pollLimit {
+				l.failed(fmt.Errorf("stopped polling %s's tracking status after %s", t.ID, pollLimit))
+				return
+			}
+			cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			status, raw, err := tr.TrackingStatus(cctx, t.Ref)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				failures++
+				if failures == pollFailures {
+					l.failed(fmt.Errorf("tracking %s: %w", t.ID, err))
+				}
+				delay = min(max(delay*2, base), pollSlowest)
+				continue
+			}
+			failures = 0
+			seen := status
+			if seen == "" {
+				seen = raw // no status field: show the answer, do not guess
+			}
+			if seen != last {
+				last = seen
+				step := sessions.TrackingStep{SessionID: t.ID, At: l.Now(), Status: status, Raw: raw}
+				if err := l.Store.AddTracking(ctx, step); err != nil && ctx.Err() == nil {
+					l.failed(fmt.Errorf("saving %s's tracking status: %w", t.ID, err))
+				}
+				if l.OnTracking != nil {
+					l.OnTracking(step)
+				}
+				delay = base
+			} else if tr != Tracker(l.Sim) { // the simulator is local: no need to go easy on it
+				delay = min(delay*3/2, pollSlowest)
+			}
+			if status == verifimeapi.Completed {
+				return
+			}
+		}
+	}()
+}
+
+// Resume polls again, after a restart, the real invites whose data entry
+// was not completed yet (the simulator's own are gone with it).
+func (l *Lab) Resume(tests []sessions.TestSession, tracking []sessions.TrackingStep) {
+	if l.VerifiMe == nil {
+		return
+	}
+	done := map[string]bool{}
+	for _, s := range tracking {
+		if s.Status == verifimeapi.Completed {
+			done[s.SessionID] = true
+		}
+	}
+	for _, t := range tests {
+		if t.Source == sessions.SourceVerifiMe && !done[t.ID] && l.Now().Sub(t.CreatedAt) < pollLimit {
+			l.track(t, l.VerifiMe)
+		}
+	}
+}
+
+// Wait waits for the pollers (after Context ends, they stop).
+func (l *Lab) Wait() { l.wg.Wait() }
+
+func (l *Lab) failed(err error) {
+	if l.Failed != nil {
+		l.Failed(err)
+	}
 }

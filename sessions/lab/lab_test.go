@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {
@@ -31,10 +33,11 @@ func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {
 	secret, apiKey, generated := Keys(keys)
 	ctx, cancel := context.WithCancel(context.Background())
 	sim := simulator.New(ctx, simulator.Config{Secret: secret, APIKey: apiKey, Target: func() string { return srv.URL },
-		StartAfter: time.Hour, SubmitAfter: time.Hour})
-	t.Cleanup(func() { cancel(); sim.Wait() })
-	return &Lab{Store: st, Receiver: rc, Sim: sim, SimSecret: secret, SimAPIKey: apiKey, Generated: generated,
-		Public: func() string { return "" }, Now: time.Now}, st
+		StartAfter: time.Hour, SubmitAfter: time.Hour, VerifiMeSecret: "vm-sim", TrackingStep: 30 * time.Millisecond, AssessAfter: 60 * time.Millisecond})
+	l := &Lab{Store: st, Receiver: rc, Sim: sim, SimSecret: secret, SimAPIKey: apiKey, Generated: generated,
+		Public: func() string { return "" }, Now: time.Now, SimVerifiMeSecret: "vm-sim", Context: ctx, PollEvery: 10 * time.Millisecond}
+	t.Cleanup(func() { cancel(); sim.Wait(); l.Wait() })
+	return l, st
 }
 
 func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
@@ -130,5 +133,114 @@ func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
 	// N still simulates, credentials or not.
 	if c, err = l.Create(context.Background(), NewSession{}, true); err != nil || c.Session.Source != sessions.SourceSimulator || len(got) != 2 {
 		t.Fatalf("simulated with credentials: %+v %v", c.Session, err)
+	}
+}
+
+func TestVerifiMeInviteWithTheSimulator(t *testing.T) {
+	l, st := newLab(t, decode.Keys{})
+	var mu sync.Mutex
+	var steps []sessions.TrackingStep
+	l.OnTracking = func(s sessions.TrackingStep) { mu.Lock(); steps = append(steps, s); mu.Unlock() }
+	l.Failed = func(err error) { t.Errorf("failed: %v", err) }
+	c, err := l.Invite(context.Background(), InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Keys == nil || c.Keys.VerifiMe != 1 || len(l.Receiver.Keys().VerifiMeSecrets) != 1 {
+		t.Fatalf("VerifiMe keys not taken: %+v", c.Keys)
+	}
+	ts := c.Session
+	if !strings.HasPrefix(ts.ID, "kw-") || ts.Source != sessions.SourceVerifiMeSim || ts.Ref == "" || ts.Email != "jane@example.com" {
+		t.Fatalf("%+v", ts)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(steps)
+		done := n > 0 && steps[n-1].Status == "Completed"
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tracking %+v", steps)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	got := []string{}
+	for _, s := range steps {
+		got = append(got, s.Status)
+	}
+	mu.Unlock()
+	if strings.Join(got, ",") != "Inactive,Active,Completed" {
+		t.Errorf("statuses %v", got)
+	}
+	saved, _ := st.Tracking(context.Background(), []string{ts.ID})
+	if len(saved) != 3 {
+		t.Errorf("saved %d tracking steps", len(saved))
+	}
+	if err := l.Assess(context.Background(), Target{SessionID: ts.ID, VendorData: "Jane Citizen"}, "MEDIUM"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifiMeInviteWithTheAPI(t *testing.T) {
+	var mu sync.Mutex
+	var sent []map[string]any
+	status := "Inactive"
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method == http.MethodPost {
+			var req map[string]any
+			json.NewDecoder(r.Body).Decode(&req)
+			sent = append(sent, req)
+			if req["email"] == "bad" {
+				w.WriteHeader(400)
+				io.WriteString(w, `{"request":{},"validationResults":[{"name":"email","resultName":"InvalidEmail","message":"Email is not valid"}]}`)
+				return
+			}
+			io.WriteString(w, `{"trackingReference":"tr-1","inviteUrl":"https://app.stage.verifime.com/i/tr-1","qrCodeUrl":"https://q"}`)
+			return
+		}
+		io.WriteString(w, `{"status":"`+status+`"}`)
+		status = "Completed"
+	}))
+	defer api.Close()
+	l, _ := newLab(t, decode.Keys{VerifiMeSecrets: []string{"mine"}})
+	l.VerifiMe, l.OrgCode = verifimeapi.NewClient(api.URL), "ORG-7"
+	var tracked []string
+	done := make(chan struct{})
+	l.OnTracking = func(s sessions.TrackingStep) {
+		tracked = append(tracked, s.Status)
+		if s.Status == "Completed" {
+			close(done)
+		}
+	}
+	if !l.RealVerifiMe() {
+		t.Fatal("not real with a client")
+	}
+	c, err := l.Invite(context.Background(), InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("tracking %v", tracked)
+	}
+	mu.Lock()
+	req := sent[0]
+	mu.Unlock()
+	if req["code"] != "ORG-7" || req["referenceData"] != c.Session.ID || req["sendInvitationEmail"] != false || c.Session.Source != sessions.SourceVerifiMe ||
+		c.Session.Ref != "tr-1" || c.Keys != nil {
+		t.Fatalf("sent %v, got %+v", req, c)
+	}
+	if k := l.Receiver.Keys(); len(k.VerifiMeSecrets) != 1 || k.VerifiMeSecrets[0] != "mine" {
+		t.Errorf("configured VerifiMe secret replaced: %v", k.VerifiMeSecrets)
+	}
+	if _, err := l.Invite(context.Background(), InviteForm{Email: "bad"}); err == nil || !strings.Contains(err.Error(), "email: Email is not valid") {
+		t.Errorf("validation: %v", err)
 	}
 }
