@@ -222,11 +222,13 @@ func TestPublishShowsDropsAndReopens(t *testing.T) {
 	g := newTunnelRig(t)
 	first := newFakeEndpoint(t, "https://one.ngrok.test")
 	second := newFakeEndpoint(t, "https://two.ngrok.test")
+	drop := make(chan struct{}) // closed once the test has seen the tunnel online
 	ft := &fakeTunnel{open: func(call int, _ context.Context, changes func(TunnelStatus)) (Endpoint, error) {
 		switch call {
 		case 1:
 			// ngrok reconnecting its session while the endpoint stays
 			go func() {
+				<-drop
 				changes(TunnelStatus{State: TunnelReconnecting, URL: "https://one.ngrok.test", Reason: "ngrok connection lost: EOF"})
 				changes(TunnelStatus{State: TunnelOnline, URL: "https://one.ngrok.test"})
 			}()
@@ -243,6 +245,7 @@ func TestPublishShowsDropsAndReopens(t *testing.T) {
 	go g.srv.Publish(ctx, ft, time.Second, st.report)
 
 	st.waitFor(t, TunnelOnline)
+	close(drop)
 	r := st.waitFor(t, TunnelReconnecting)
 	if !strings.Contains(r.Reason, "connection lost") || r.URL != "https://one.ngrok.test" {
 		t.Errorf("session drop %+v", r)

@@ -104,7 +104,7 @@ func (s *Simulator) playInvite(inv *invite) {
 			return
 		}
 		if err := s.sendAssessment(s.ctx, inv, "PRELIMINARY", ""); err != nil {
-			s.cfg.Failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
+			s.failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
 		}
 		if !wait(assess - assess/2) {
 			return
@@ -116,7 +116,7 @@ func (s *Simulator) playInvite(inv *invite) {
 			return
 		}
 		if err := s.sendAssessment(s.ctx, inv, "ASSESSED", level); err != nil {
-			s.cfg.Failed(fmt.Errorf("simulated assessment for %s: %w", inv.referenceData, err))
+			s.failed(fmt.Errorf("simulated assessment for %s: %w", inv.referenceData, err))
 		}
 	}()
 }
