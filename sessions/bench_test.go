@@ -1,0 +1,57 @@
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+)
+
+// BenchmarkReceive is the listener's path after the body is read: judge,
+// store in SQLite (WAL, on disk), publish. Each delivery is a distinct
+// session's submitted event, signed.
+func BenchmarkReceive(b *testing.B) {
+	st, err := Open(filepath.Join(b.TempDir(), "k.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rc := NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}})
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		body := []byte(fmt.Sprintf(`{"id":"%08d-d3be-4b28-b028-a652feb060b5","attemptId":"e30122d1-740b-4764-853f-470374a7abf4","feature":"selfid","code":7002,"action":"submitted","vendorData":"12345678","endUserId":null}`, i))
+		in := Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/veriff/events", Body: body, BodySize: int64(len(body)),
+			Header: map[string][]string{"X-Hmac-Signature": {decode.Sign("sec", body)}, "Content-Type": {"application/json"}}}
+		if r, err := rc.Receive(ctx, in); err != nil || r.Status != 200 {
+			b.Fatal(r.Status, err)
+		}
+	}
+}
+
+// BenchmarkRecent loads the newest 5000 summaries (what the UI does at
+// start, --history) from a database of 20000 deliveries.
+func BenchmarkRecent(b *testing.B) {
+	st, err := Open(filepath.Join(b.TempDir(), "k.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rc := NewReceiver(st, decode.Keys{})
+	ctx := context.Background()
+	for i := range 20000 {
+		body := []byte(fmt.Sprintf(`{"id":"s%d","code":7001,"action":"started","feature":"selfid"}`, i%3000))
+		rc.Receive(ctx, Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/", Body: body, BodySize: int64(len(body)), Header: map[string][]string{}})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if recs, total, err := st.Recent(ctx, 5000); err != nil || len(recs) != 5000 || total != 20000 {
+			b.Fatal(len(recs), total, err)
+		}
+	}
+}
