@@ -568,3 +568,41 @@ func TestVerifiMeInTmux(t *testing.T) {
 	tmux("send-keys", "-t", session, "q")
 	waitFor("EXITED 0")
 }
+
+// TestSendAndCheck: kycwatch send fires a signed webhook at a running
+// kycwatch (headless), and kycwatch check passes kycwatch itself, case by
+// case; with the wrong secret it fails and says why.
+func TestSendAndCheck(t *testing.T) {
+	bin := binary(t)
+	const secret, key = "e2e-check-secret", "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"
+	p := startHeadless(t, cleanEnv(t), "--no-tunnel", "--db", filepath.Join(t.TempDir(), "k.db"), "--secret", secret, "--api-key", key)
+	out, err := exec.Command(bin, "send", "decision", "--status", "declined", "--secret", secret, "--api-key", key,
+		"--to", p.url+"/veriff/decisions", "--session", "f04bdb47-d3be-4b28-b028-a652feb060b5").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "← 200 OK") {
+		t.Fatalf("send: %v\n%s", err, out)
+	}
+	if m := next(t, p.lines); m["kind"] != "decision" || m["state"] != "declined" || m["signature"] != "valid" ||
+		m["session_id"] != "f04bdb47-d3be-4b28-b028-a652feb060b5" {
+		t.Fatalf("line %v", m)
+	}
+	out, err = exec.Command(bin, "check", p.url+"/veriff", "--secret", secret, "--api-key", key).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "14 of 14 cases passed") {
+		t.Fatalf("check kycwatch: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "check", p.url+"/veriff", "--secret", "not-the-secret", "--api-key", key, "--json")
+	out, err = cmd.Output()
+	var report struct {
+		Pass    bool
+		Results []struct {
+			Case string
+			Pass bool
+			Why  string
+		}
+	}
+	if json.Unmarshal(out, &report) != nil || report.Pass || cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("check with a wrong secret: %v\n%s", err, out)
+	}
+	if !strings.Contains(report.Results[0].Why, "answered 401 to a correctly signed delivery") {
+		t.Errorf("why %q", report.Results[0].Why)
+	}
+}

@@ -98,6 +98,8 @@ const usage = `kycwatch: receive, verify and watch identity-verification webhook
 Usage:
   kycwatch [flags]              the terminal UI
   kycwatch --headless [flags]   no UI: one JSON line per delivery on stdout
+  kycwatch send KIND [flags]    fire one signed webhook (kycwatch send --help)
+  kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -258,6 +260,14 @@ func splitEnv(name string) []string {
 }
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "send":
+			os.Exit(send(os.Args[2:], os.Stdout, os.Stderr))
+		case "check":
+			os.Exit(check(os.Args[2:], os.Stdout, os.Stderr))
+		}
+	}
 	c, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -179,4 +180,59 @@ func decision(s *session, status string, now time.Time) Decision {
 	}
 	v.HighRisk = status == Declined
 	return Decision{Status: "success", Verification: v, TechnicalData: TechnicalData{IP: str(id.ip)}}
+}
+
+// EventActions are the documented event codes and their actions.
+var EventActions = map[string]int{"started": 7001, "submitted": 7002, "waiting_complete": 7007, "waiting_continued": 7008,
+	"flow_finished": 7009, "flow_cancelled": 7010, "document_type_other_selected": 7011}
+
+// EventPayload is Veriff's event webhook for a session's attempt.
+func EventPayload(sessionID, attemptID, action, vendorData string) (Event, error) {
+	code, ok := EventActions[action]
+	if !ok {
+		return Event{}, fmt.Errorf("unknown event %q (started, submitted, waiting_complete, waiting_continued, flow_finished, flow_cancelled, document_type_other_selected)", action)
+	}
+	return Event{ID: sessionID, AttemptID: attemptID, Feature: "selfid", Code: code, Action: action, VendorData: str(vendorData)}, nil
+}
+
+// DecisionPayload is Veriff's decision webhook, as the simulator sends it.
+func DecisionPayload(sessionID, attemptID, vendorData, status string, created, submitted, now time.Time) (Decision, error) {
+	if _, ok := statusCodes[status]; !ok {
+		return Decision{}, fmt.Errorf("unknown decision %q (approved, declined, resubmission_requested, review, expired, abandoned)", status)
+	}
+	return decision(&session{id: sessionID, attempt: attemptID, vendorData: vendorData, created: created, submitted: submitted}, status, now), nil
+}
+
+// UserStatus is Veriff's user-defined status webhook.
+type UserStatus struct {
+	Data       UserStatusData `json:"data"`
+	Time       string         `json:"time"`
+	AttemptID  string         `json:"attemptId"`
+	EventType  string         `json:"eventType"`
+	SessionID  string         `json:"sessionId"`
+	VendorData *string        `json:"vendorData"`
+	EndUserID  *string        `json:"endUserId"`
+}
+
+type UserStatusData struct {
+	Verification struct {
+		ID              string `json:"id"`
+		UserDefinedData struct {
+			Reason     *string `json:"reason"`
+			Status     string  `json:"status"`
+			CreatedAt  string  `json:"createdAt"`
+			ReasonCode *int    `json:"reasonCode"`
+			StatusCode string  `json:"statusCode"`
+		} `json:"userDefinedData"`
+	} `json:"verification"`
+}
+
+// UserStatusPayload is a user-defined status set on an attempt in Station.
+func UserStatusPayload(sessionID, attemptID, vendorData, status string, now time.Time) UserStatus {
+	u := UserStatus{Time: millis(now), AttemptID: attemptID, EventType: "user-status.created", SessionID: sessionID, VendorData: str(vendorData)}
+	u.Data.Verification.ID = sessionID
+	d := &u.Data.Verification.UserDefinedData
+	d.Status, d.CreatedAt = status, micros(now.Add(-2*time.Second))
+	d.StatusCode = strings.ReplaceAll(strings.ToLower(status), " ", "_")
+	return u
 }

@@ -1,0 +1,270 @@
+// Package checklist runs Veriff's webhook test checklist against a user's
+// endpoint: every decision and the events accepted, the security cases
+// refused without crashing, the raw bytes verified (not a re-encoding),
+// retries accepted, answers in time. It sends real signed requests.
+package checklist
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+// Config is the endpoint and the integration's keys.
+type Config struct {
+	URL    string
+	Secret string // the shared secret the endpoint verifies with
+	APIKey string // the API key it expects in X-AUTH-CLIENT ("" skips that case)
+	// Limit is how long an answer may take. Veriff documents no timeout;
+	// answering fast (store, then work) is the rule, and 10 s is what
+	// VerifiMe allows.
+	Limit time.Duration
+	HTTP  *http.Client
+	Now   func() time.Time
+}
+
+// Result is one case.
+type Result struct {
+	Case    string        `json:"case"`
+	Pass    bool          `json:"pass"`
+	Skipped bool          `json:"skipped,omitempty"`
+	Status  int           `json:"status,omitempty"` // the last answer's status
+	Latency time.Duration `json:"latency_ns"`       // the slowest answer
+	Why     string        `json:"why,omitempty"`    // why it failed (or was skipped)
+}
+
+// answer is one request's outcome.
+type answer struct {
+	status  int
+	latency time.Duration
+	err     error // no answer at all: timeout, reset, refused
+}
+
+// Run sends every case and returns the results in order.
+func Run(ctx context.Context, c Config) []Result {
+	if c.Limit <= 0 {
+		c.Limit = 10 * time.Second
+	}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: c.Limit}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	r := runner{c: c, ctx: ctx}
+	var out []Result
+	session, attempt := simulator.NewUUID(), simulator.NewUUID()
+	now := c.Now()
+	for _, action := range []string{"started", "submitted"} {
+		ev, _ := simulator.EventPayload(session, attempt, action, "kycwatch-check")
+		body := mustMarshal(ev)
+		out = append(out, r.accepted(fmt.Sprintf("event %d %s is accepted", ev.Code, action), r.send(body, c.Secret, c.APIKey)))
+	}
+	for _, st := range simulator.Statuses {
+		d, _ := simulator.DecisionPayload(session, attempt, "kycwatch-check", st, now.Add(-time.Minute), now.Add(-30*time.Second), now)
+		out = append(out, r.accepted("decision "+st+" is accepted", r.send(mustMarshal(d), c.Secret, c.APIKey)))
+	}
+
+	ev, _ := simulator.EventPayload(session, attempt, "submitted", "kycwatch-check")
+	body := mustMarshal(ev)
+	if c.APIKey == "" {
+		out = append(out, Result{Case: "a wrong API key is refused", Pass: true, Skipped: true,
+			Why: "no API key given (--api-key): a wrong one cannot be told from the right one"})
+	} else {
+		out = append(out, r.refused("a wrong API key is refused", r.send(body, c.Secret, simulator.NewUUID())))
+	}
+	out = append(out, r.refused("a mismatched HMAC is refused", r.send(body, "not-"+c.Secret, c.APIKey)))
+	broken := body[:len(body)/2]
+	out = append(out, r.survives("invalid JSON does not crash it", r.send(broken, c.Secret, c.APIKey)))
+
+	// The same event, formatted as a sender might: indented, escaped
+	// characters, a field it has never seen. Signed over these bytes: an
+	// endpoint that verifies a re-encoding of the JSON refuses it.
+	odd := []byte("{\n  \"id\": \"" + session + "\",\n  \"attemptId\": \"" + attempt + "\",\n" +
+		"  \"feature\": \"selfid\",\n  \"code\": 7002,\n  \"action\": \"submitted\",\n" +
+		"  \"vendorData\": \"caf\\u00e9 \\/ \\\"quoted\\\" <&>\",\n  \"endUserId\": null,\n" +
+		"  \"newFieldFromVeriff\": {\"nested\": [1, 2.50, true]}\n}\n")
+	out = append(out, r.accepted("unusual but valid formatting is accepted (raw bytes verified)", r.send(odd, c.Secret, c.APIKey)))
+
+	// A session of its own: the first copy must be new to the endpoint.
+	d, _ := simulator.DecisionPayload(simulator.NewUUID(), simulator.NewUUID(), "kycwatch-check", simulator.Approved,
+		now.Add(-time.Minute), now.Add(-30*time.Second), now)
+	retry := mustMarshal(d)
+	first, second := r.send(retry, c.Secret, c.APIKey), r.send(retry, c.Secret, c.APIKey)
+	res := r.accepted("a retry (the same delivery twice) is accepted both times", first)
+	if res.Pass {
+		res = r.accepted(res.Case, second)
+		if !res.Pass {
+			res.Why = "the second copy: " + res.Why
+		}
+	}
+	res.Latency = max(first.latency, second.latency)
+	out = append(out, res)
+
+	// Time: every answer above within the limit.
+	slowest, slowCase := time.Duration(0), ""
+	for _, x := range out {
+		if x.Latency > slowest {
+			slowest, slowCase = x.Latency, x.Case
+		}
+	}
+	t := Result{Case: fmt.Sprintf("every answer comes within %s", c.Limit), Pass: slowest <= c.Limit && r.timeouts == 0, Latency: slowest}
+	if !t.Pass {
+		t.Why = fmt.Sprintf("the slowest took %s (%s)", slowest.Round(time.Millisecond), slowCase)
+		if r.timeouts > 0 {
+			t.Why = fmt.Sprintf("%d request(s) got no answer within %s", r.timeouts, c.Limit)
+		}
+	}
+	return append(out, t)
+}
+
+type runner struct {
+	c        Config
+	ctx      context.Context
+	timeouts int
+}
+
+// send posts body with Veriff's headers, signed with secret.
+func (r *runner) send(body []byte, secret, apiKey string) answer {
+	req, err := http.NewRequestWithContext(r.ctx, http.MethodPost, r.c.URL, bytes.NewReader(body))
+	if err != nil {
+		return answer{err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "kycwatch-check/1")
+	if apiKey != "" {
+		req.Header.Set("X-AUTH-CLIENT", apiKey)
+	}
+	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, body))
+	start := time.Now()
+	resp, err := r.c.HTTP.Do(req)
+	lat := time.Since(start)
+	if err != nil {
+		var t interface{ Timeout() bool }
+		if errors.As(err, &t) && t.Timeout() {
+			r.timeouts++
+			return answer{latency: lat, err: fmt.Errorf("no answer within %s", r.c.Limit)}
+		}
+		return answer{latency: lat, err: err}
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return answer{status: resp.StatusCode, latency: lat}
+}
+
+func (r *runner) accepted(name string, a answer) Result {
+	res := Result{Case: name, Status: a.status, Latency: a.latency}
+	switch {
+	case a.err != nil:
+		res.Why = plain(a.err)
+	case a.status < 200 || a.status > 299:
+		res.Why = fmt.Sprintf("answered %d: Veriff retries anything but 2xx for a week", a.status)
+		if a.status == http.StatusUnauthorized {
+			res.Why = "answered 401 to a correctly signed delivery: check the secret and API key given here, or whether the endpoint verifies a re-encoded body"
+		}
+	default:
+		res.Pass = true
+	}
+	return res
+}
+
+func (r *runner) refused(name string, a answer) Result {
+	res := Result{Case: name, Status: a.status, Latency: a.latency}
+	switch {
+	case a.err != nil:
+		res.Why = plain(a.err)
+	case a.status >= 200 && a.status <= 299:
+		res.Why = fmt.Sprintf("answered %d: a forged delivery was accepted", a.status)
+	case a.status >= 500:
+		res.Why = fmt.Sprintf("answered %d: refuse with a 4xx (401), not a server error", a.status)
+	case a.status < 400:
+		res.Why = fmt.Sprintf("answered %d: refuse with a 4xx (401)", a.status)
+	default:
+		res.Pass = true
+	}
+	return res
+}
+
+func (r *runner) survives(name string, a answer) Result {
+	res := Result{Case: name, Status: a.status, Latency: a.latency}
+	switch {
+	case a.err != nil:
+		res.Why = "no answer (" + plain(a.err) + "): the server broke on it"
+	case a.status >= 500:
+		res.Why = fmt.Sprintf("answered %d: bad input is the sender's fault (4xx), not a crash", a.status)
+	default:
+		res.Pass = true
+	}
+	return res
+}
+
+func plain(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && strings.HasPrefix(s, "Post ") {
+		s = s[i+2:]
+	}
+	return s
+}
+
+func mustMarshal(v any) []byte {
+	b, err := veriffapi.Marshal(v)
+	if err != nil {
+		panic(err) // our own payload types always encode
+	}
+	return b
+}
+
+// Table writes the results for a terminal: one line per case, then a
+// summary. It returns whether every case passed.
+func Table(w io.Writer, results []Result) bool {
+	ok, passed := true, 0
+	width := 0
+	for _, r := range results {
+		width = max(width, len([]rune(r.Case)))
+	}
+	for _, r := range results {
+		mark := "pass"
+		switch {
+		case r.Skipped:
+			mark = "skip"
+		case !r.Pass:
+			mark, ok = "FAIL", false
+		default:
+			passed++
+		}
+		status := "-"
+		if r.Status != 0 {
+			status = fmt.Sprint(r.Status)
+		}
+		lat := r.Latency.Round(time.Millisecond).String()
+		if r.Latency > 0 && r.Latency < time.Millisecond {
+			lat = "<1ms"
+		}
+		fmt.Fprintf(w, "%-4s  %-*s  %3s  %7s", mark, width, r.Case, status, lat)
+		if r.Why != "" {
+			fmt.Fprintf(w, "  %s", r.Why)
+		}
+		fmt.Fprintln(w)
+	}
+	skipped := 0
+	for _, r := range results {
+		if r.Skipped {
+			skipped++
+		}
+	}
+	fmt.Fprintf(w, "\n%d of %d cases passed", passed, len(results)-skipped)
+	if skipped > 0 {
+		fmt.Fprintf(w, " (%d skipped)", skipped)
+	}
+	fmt.Fprintln(w)
+	return ok
+}
