@@ -21,6 +21,7 @@ const (
 	KindUnknown        Kind = "unknown"         // valid JSON of no known shape
 	KindInvalid        Kind = "invalid"         // empty, not JSON, or too deep
 	KindCallback       Kind = "callback"        // the end-user sent back to the callback URL (a GET; never from Decode)
+	KindAPICall        Kind = "api"             // a call to kycwatch's sandbox API or end-user page (never from Decode)
 )
 
 // MaxDepth bounds JSON nesting; deeper bodies are invalid (real payloads

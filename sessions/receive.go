@@ -139,6 +139,10 @@ func (rc *Receiver) Receive(ctx context.Context, in Incoming) (Record, error) {
 	return rc.keep(ctx, r)
 }
 
+// Keep stores and publishes a record made elsewhere (the sandbox's API
+// calls): every request kycwatch answers is stored, and shown.
+func (rc *Receiver) Keep(ctx context.Context, r Record) (Record, error) { return rc.keep(ctx, r) }
+
 // keep stores and publishes r under the lock: seq order is publish order.
 func (rc *Receiver) keep(ctx context.Context, r Record) (Record, error) {
 	rc.mu.Lock()

@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS tracking (           -- VerifiMe phase 1, as polled
 	raw          TEXT    NOT NULL DEFAULT '' -- the answer as it came
 );
 CREATE INDEX IF NOT EXISTS tracking_session ON tracking(session_id, at);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL); -- e.g. the sandbox's keys
 `
 
 // migrations add columns to tables created by earlier versions; "duplicate
@@ -256,7 +257,7 @@ func (s *Store) Get(ctx context.Context, seq int64) (Record, error) {
 	// The typed payload is re-derived from the stored bytes: the bytes are
 	// the record, the decoding a view of them. What was judged at arrival
 	// (kind, provider, session) stays as stored.
-	if !r.Truncated && r.Delivery.Kind != decode.KindCallback {
+	if !r.Truncated && r.Delivery.Kind != decode.KindCallback && r.Delivery.Kind != decode.KindAPICall {
 		d := decode.Decode(r.Body)
 		d.Provider = r.Delivery.Provider
 		r.Delivery = d
@@ -287,6 +288,7 @@ const (
 	SourceVeriff      = "veriff"             // Veriff's API
 	SourceVerifiMe    = "verifime"           // VerifiMe's API
 	SourceVerifiMeSim = "verifime-simulator" // VerifiMe, simulated
+	SourceSandbox     = "sandbox"            // created through kycwatch's sandbox API
 )
 
 // Simulated reports whether the simulator plays this session.
@@ -347,6 +349,19 @@ func (s *Store) TestSessionByRef(ctx context.Context, ref string) (TestSession, 
 	}
 	t.CreatedAt = time.Unix(0, at).UTC()
 	return t, true
+}
+
+// Setting reads a value kycwatch keeps between runs ("" when unset).
+func (s *Store) Setting(ctx context.Context, key string) string {
+	var v string
+	s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	return v
+}
+
+// SetSetting keeps a value between runs.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)`, key, value)
+	return err
 }
 
 // TrackingStep is one change of a VerifiMe invite's tracking status.

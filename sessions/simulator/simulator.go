@@ -49,6 +49,14 @@ type Config struct {
 	// assessment comes.
 	VerifiMeSecret            string
 	TrackingStep, AssessAfter time.Duration
+
+	// For the sandbox: where each webhook goes (path is /veriff/events or
+	// /veriff/decisions; default Target()+path), the URL a session opens,
+	// and Manual, for sessions driven by API calls and the end-user page
+	// rather than played on their own.
+	Webhook    func(path string) string
+	SessionURL func(id string) string
+	Manual     bool
 }
 
 // Defaults make a good demo: a session starts shortly after creation and is
@@ -73,6 +81,32 @@ type session struct {
 	id, attempt, vendorData, endUserID, firstName, lastName string
 	created, submitted                                      time.Time
 	generation                                              int // bumped when a new attempt starts
+
+	// What Veriff's API tells of it (the sandbox answers from these).
+	status   string    // created, started, submitted, or the decision
+	attempts []Attempt // oldest first
+	decision *Decision // the latest decision sent
+	media    []Media
+	callback string
+}
+
+// Attempt is one of a session's attempts, as GET …/attempts lists them.
+type Attempt struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"`
+	CreatedTime string `json:"createdTime"`
+}
+
+// Media is an uploaded image, as GET …/media lists it.
+type Media struct {
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Context   string  `json:"context"`
+	Mimetype  string  `json:"mimetype"`
+	URL       string  `json:"url"`
+	Size      int     `json:"size"`
+	SessionID string  `json:"sessionId"`
+	Timestamp *string `json:"timestamp"`
 }
 
 // New returns a simulator whose scheduled deliveries stop when ctx ends.
@@ -120,7 +154,10 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	if v.EndUserID != "" && !isUUID(v.EndUserID) {
 		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "endUserId must be a UUID"}
 	}
-	ss := &session{id: newUUID(), attempt: newUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: s.cfg.Now()}
+	now := s.cfg.Now()
+	ss := &session{id: newUUID(), attempt: newUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: now,
+		status: "created", callback: v.Callback}
+	ss.attempts = []Attempt{{ID: ss.attempt, Status: "created", CreatedTime: millis(now)}}
 	if v.Person != nil {
 		ss.firstName, ss.lastName = strings.ToUpper(v.Person.FirstName), strings.ToUpper(v.Person.LastName)
 	}
@@ -129,10 +166,16 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	s.mu.Unlock()
 	host := strings.TrimRight(s.cfg.Target(), "/")
 	token := s.token(ss.id)
-	s.play(ss, ss.generation)
+	if !s.cfg.Manual {
+		s.play(ss, ss.generation)
+	}
 	// Veriff's URL carries the token; the simulator's names the session,
 	// shorter to read and to scan.
-	return veriffapi.Created{ID: ss.id, URL: host + "/simulator/v/" + ss.id, VendorData: v.VendorData, Host: host,
+	url := host + "/simulator/v/" + ss.id
+	if s.cfg.SessionURL != nil {
+		url = s.cfg.SessionURL(ss.id)
+	}
+	return veriffapi.Created{ID: ss.id, URL: url, VendorData: v.VendorData, Host: host,
 		Status: "created", SessionToken: token}, nil
 }
 
@@ -159,6 +202,7 @@ func (s *Simulator) play(ss *session, gen int) {
 			if step.code == 7002 {
 				ss.submitted = s.cfg.Now()
 			}
+			ss.setStatus(step.action)
 			ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: step.code, Action: step.action,
 				VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
 			s.mu.Unlock()
@@ -185,6 +229,8 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 	ss := s.session(sessionID, known)
 	s.mu.Lock()
 	d := decision(ss, status, s.cfg.Now())
+	ss.decision = &d
+	ss.setStatus(status)
 	s.mu.Unlock()
 	if err := s.deliver(ctx, "/veriff/decisions", d, s.cfg.Secret, s.cfg.APIKey); err != nil {
 		return err
@@ -192,12 +238,24 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 	if status == Resubmission {
 		s.mu.Lock()
 		ss.attempt, ss.submitted = newUUID(), time.Time{}
+		ss.attempts = append(ss.attempts, Attempt{ID: ss.attempt, Status: "created", CreatedTime: millis(s.cfg.Now())})
+		ss.status = "created"
 		ss.generation++
 		gen := ss.generation
 		s.mu.Unlock()
-		s.play(ss, gen)
+		if !s.cfg.Manual {
+			s.play(ss, gen)
+		}
 	}
 	return nil
+}
+
+// setStatus moves the session and its current attempt (called locked).
+func (ss *session) setStatus(st string) {
+	ss.status = st
+	if n := len(ss.attempts); n > 0 {
+		ss.attempts[n-1].Status = st
+	}
 }
 
 func (s *Simulator) session(id string, known Known) *session {
@@ -264,6 +322,9 @@ func (s *Simulator) deliver(ctx context.Context, path string, payload any, secre
 		return err
 	}
 	status, err := s.post(ctx, path, body, secret, apiKey)
+	if err == nil && status != http.StatusOK && s.cfg.Webhook != nil && status >= 200 && status < 300 {
+		return nil // the user's own endpoint: any 2xx is Veriff's "delivered"
+	}
 	if err != nil {
 		return err
 	}
@@ -284,6 +345,9 @@ func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, 
 // postSigned posts body as JSON with the given headers to the target.
 func (s *Simulator) postSigned(ctx context.Context, path string, body []byte, headers map[string]string) (int, error) {
 	url := strings.TrimRight(s.cfg.Target(), "/") + path
+	if s.cfg.Webhook != nil && strings.HasPrefix(path, "/veriff/") {
+		url = s.cfg.Webhook(path)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err

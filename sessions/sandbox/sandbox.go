@@ -1,0 +1,480 @@
+// Package sandbox serves kycwatch's simulator as a Veriff-compatible API
+// under /sandbox/v1, with Veriff's authentication and error answers, and
+// the end-user's side of the flow as a small web page under /sandbox/flow:
+// a backend written for Veriff runs against kycwatch by changing only its
+// base URL. Every call is recorded for the session's timeline.
+package sandbox
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+// Prefixes the sandbox answers under.
+const (
+	APIPrefix  = "/sandbox/v1"
+	FlowPrefix = "/sandbox/flow/"
+)
+
+// Config is the sandbox's integration (its API key and shared secret) and
+// where its news goes.
+type Config struct {
+	Sim            *simulator.Simulator // Manual, signing with Secret and APIKey
+	APIKey, Secret string
+	// Record stores an API call or end-user step and shows it.
+	Record func(ctx context.Context, r sessions.Record)
+	// Created remembers a new session and shows it.
+	Created func(ctx context.Context, t sessions.TestSession)
+	Now     func() time.Time
+	MaxBody int64
+}
+
+type handler struct {
+	c   Config
+	mux *http.ServeMux
+}
+
+// Handler answers /sandbox/v1/… and /sandbox/flow/….
+func Handler(c Config) http.Handler {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 10 << 20
+	}
+	h := &handler{c: c, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST "+APIPrefix+"/sessions", h.create)
+	h.mux.HandleFunc("PATCH "+APIPrefix+"/sessions/{id}", h.patch)
+	h.mux.HandleFunc("POST "+APIPrefix+"/sessions/{id}/media", h.addMedia)
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/media", h.media)
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/decision", h.decision)
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/attempts", h.attempts)
+	h.mux.HandleFunc("DELETE "+APIPrefix+"/sessions/{id}", h.remove)
+	h.mux.HandleFunc("GET "+FlowPrefix+"{id}", h.page)
+	h.mux.HandleFunc("POST "+FlowPrefix+"{id}/{step}", h.step)
+	h.mux.HandleFunc(APIPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, nil, "", &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "No such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// call is one API request as it is recorded.
+type call struct {
+	in      sessions.Incoming
+	verdict decode.Verdict
+}
+
+func (h *handler) read(r *http.Request) call {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, h.c.MaxBody))
+	return call{in: sessions.Incoming{ReceivedAt: h.c.Now(), Method: r.Method, Path: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr,
+		Header: r.Header.Clone(), Body: body, BodySize: int64(len(body))}}
+}
+
+// auth checks a call as Veriff does: the API key, and the signature over
+// the body (POST, PATCH) or over the session id (GET, DELETE). POST
+// /sessions needs none but accepts one.
+func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
+	hdr := http.Header(c.in.Header)
+	key := hdr.Get("X-AUTH-CLIENT")
+	if key == "" {
+		key = hdr.Get("Vrf-Auth-Client")
+	}
+	c.verdict = decode.Verdict{Signature: decode.SigUnchecked, APIKey: decode.KeyMatch}
+	switch {
+	case key == "":
+		c.verdict.APIKey = decode.KeyMissing
+		return &veriffapi.Error{HTTPStatus: 401, Code: "1801", Message: "Mandatory X-AUTH-CLIENT header containing the API key is missing from the request."}
+	case !isUUID(key):
+		c.verdict.APIKey = decode.KeyMismatch
+		return &veriffapi.Error{HTTPStatus: 401, Code: "1802", Message: "API key is not a valid UUID."}
+	case key != h.c.APIKey:
+		c.verdict.APIKey = decode.KeyMismatch
+		return &veriffapi.Error{HTTPStatus: 401, Code: "1803", Message: "Integration with the API key was not found."}
+	}
+	sig := strings.ToLower(strings.TrimSpace(hdr.Get("X-HMAC-SIGNATURE")))
+	if sig == "" {
+		sig = strings.ToLower(strings.TrimSpace(hdr.Get("Vrf-Hmac-Signature")))
+	}
+	if sig == "" && !required {
+		return nil
+	}
+	c.verdict.Header = "X-HMAC-SIGNATURE"
+	if raw, err := hex.DecodeString(sig); err != nil || len(raw) != 32 {
+		c.verdict.Signature = decode.SigMissing
+		if sig != "" {
+			c.verdict.Signature = decode.SigInvalid
+		}
+		c.verdict.Reason = "not a SHA-256 hex digest"
+		return &veriffapi.Error{HTTPStatus: 401, Code: "1812", Message: "Signature is not a valid SHA256 hash."}
+	}
+	if !hmac.Equal([]byte(sig), []byte(decode.Sign(h.c.Secret, signed))) {
+		c.verdict.Signature = decode.SigInvalid
+		if c.in.Method == http.MethodGet || c.in.Method == http.MethodDelete {
+			c.verdict.Reason = "GET and DELETE are signed over the session id"
+			return &veriffapi.Error{HTTPStatus: 401, Code: "1818", Message: "Signature \"" + sig + "\" does not match the HMAC-SHA256 of query ID."}
+		}
+		c.verdict.Reason = "the signature is not the HMAC-SHA256 of the body with the sandbox's shared secret"
+		return &veriffapi.Error{HTTPStatus: 401, Code: "1819", Message: "Signature \"" + sig + "\" does not match the HMAC-SHA256 of request body."}
+	}
+	c.verdict.Signature = decode.SigValid
+	return nil
+}
+
+// record stores the call with its answer, on its session's timeline.
+func (h *handler) record(ctx context.Context, c call, sessionID, state string, status int, note string) {
+	if h.c.Record == nil {
+		return
+	}
+	r := sessions.Record{Incoming: c.in, Status: status, Verdict: c.verdict}
+	r.Delivery = decode.Delivery{Kind: decode.KindAPICall, Provider: decode.Veriff, SessionID: sessionID, State: state, Note: note}
+	h.c.Record(ctx, r)
+}
+
+func (h *handler) reply(w http.ResponseWriter, r *http.Request, c call, sessionID, state string, status int, v any) {
+	h.record(r.Context(), c, sessionID, state, status, fmt.Sprintf("%s %s → %d", c.in.Method, strings.TrimPrefix(r.URL.Path, "/sandbox"), status))
+	body, _ := veriffapi.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, c *call, sessionID string, e *veriffapi.Error) {
+	cc := call{}
+	if c != nil {
+		cc = *c
+	} else {
+		cc = h.read(r)
+	}
+	h.reply(w, r, cc, sessionID, "", e.HTTPStatus, veriffapi.ErrorResponse{Status: "fail", Code: e.Code, Message: e.Message})
+}
+
+// asAPIError turns the simulator's errors into Veriff's.
+func asAPIError(err error) *veriffapi.Error {
+	if e, ok := err.(*veriffapi.Error); ok {
+		return e
+	}
+	return &veriffapi.Error{HTTPStatus: http.StatusBadGateway, Code: "502", Message: "the webhook could not be delivered: " + err.Error()}
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+	c := h.read(r)
+	if e := h.auth(&c, c.in.Body, false); e != nil {
+		h.fail(w, r, &c, "", e)
+		return
+	}
+	var req struct {
+		Verification *json.RawMessage `json:"verification"`
+	}
+	if json.Unmarshal(c.in.Body, &req) != nil || req.Verification == nil {
+		h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
+		return
+	}
+	var v map[string]json.RawMessage
+	json.Unmarshal(*req.Verification, &v)
+	if raw, ok := v["vendorData"]; ok && string(raw) != "null" {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 400, Code: "1501", Message: "vendorData must be a string."})
+			return
+		}
+	}
+	var sr veriffapi.SessionRequest
+	if err := json.Unmarshal(c.in.Body, &sr); err != nil {
+		h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "Request includes invalid parameters: " + err.Error()})
+		return
+	}
+	created, err := h.c.Sim.CreateSession(r.Context(), sr)
+	if err != nil {
+		h.fail(w, r, &c, "", asAPIError(err))
+		return
+	}
+	if h.c.Created != nil {
+		t := sessions.TestSession{ID: created.ID, CreatedAt: c.in.ReceivedAt, Source: sessions.SourceSandbox,
+			VendorData: sr.Verification.VendorData, EndUserID: sr.Verification.EndUserID, URL: created.URL, Callback: sr.Verification.Callback}
+		if p := sr.Verification.Person; p != nil {
+			t.FirstName, t.LastName = p.FirstName, p.LastName
+		}
+		h.c.Created(r.Context(), t)
+	}
+	h.reply(w, r, c, created.ID, "created", http.StatusCreated, veriffapi.SessionResponse{Status: "success", Verification: created})
+}
+
+func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
+	c, id := h.read(r), r.PathValue("id")
+	if e := h.auth(&c, c.in.Body, true); e != nil {
+		h.fail(w, r, &c, id, e)
+		return
+	}
+	var req struct {
+		Verification struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	}
+	if json.Unmarshal(c.in.Body, &req) != nil {
+		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
+		return
+	}
+	if req.Verification.Status != "submitted" {
+		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1303", Message: "Invalid status: only \"submitted\" can be set."})
+		return
+	}
+	if err := h.c.Sim.Submit(r.Context(), id); err != nil {
+		h.fail(w, r, &c, id, asAPIError(err))
+		return
+	}
+	st, _ := h.c.Sim.State(id)
+	h.reply(w, r, c, id, "submitted", http.StatusOK, map[string]any{"status": "success",
+		"verification": map[string]any{"id": id, "vendorData": nullable(st.VendorData), "status": "submitted"}})
+}
+
+func (h *handler) addMedia(w http.ResponseWriter, r *http.Request) {
+	c, id := h.read(r), r.PathValue("id")
+	if e := h.auth(&c, c.in.Body, true); e != nil {
+		h.fail(w, r, &c, id, e)
+		return
+	}
+	var req struct {
+		Image *struct {
+			Context   string `json:"context"`
+			Content   string `json:"content"`
+			Timestamp string `json:"timestamp"`
+		} `json:"image"`
+	}
+	if json.Unmarshal(c.in.Body, &req) != nil || req.Image == nil || req.Image.Context == "" || req.Image.Content == "" {
+		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request (image.context, image.content)."})
+		return
+	}
+	content := req.Image.Content
+	if i := strings.Index(content, ";base64,"); i >= 0 {
+		content = content[i+len(";base64,"):]
+	}
+	raw, err := base64.StdEncoding.DecodeString(content)
+	if err != nil {
+		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "image.content is not base64."})
+		return
+	}
+	m, err := h.c.Sim.AddMedia(id, req.Image.Context, http.DetectContentType(raw), len(raw), req.Image.Timestamp)
+	if err != nil {
+		h.fail(w, r, &c, id, asAPIError(err))
+		return
+	}
+	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "image": m})
+}
+
+// readCall authenticates a GET or DELETE, signed over the session id.
+func (h *handler) readCall(w http.ResponseWriter, r *http.Request) (call, string, bool) {
+	c, id := h.read(r), r.PathValue("id")
+	if e := h.auth(&c, []byte(id), true); e != nil {
+		h.fail(w, r, &c, id, e)
+		return c, id, false
+	}
+	return c, id, true
+}
+
+func (h *handler) media(w http.ResponseWriter, r *http.Request) {
+	c, id, ok := h.readCall(w, r)
+	if !ok {
+		return
+	}
+	ms, err := h.c.Sim.MediaOf(id)
+	if err != nil {
+		h.fail(w, r, &c, id, asAPIError(err))
+		return
+	}
+	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "images": ms, "videos": []any{}})
+}
+
+func (h *handler) decision(w http.ResponseWriter, r *http.Request) {
+	c, id, ok := h.readCall(w, r)
+	if !ok {
+		return
+	}
+	v, err := h.c.Sim.DecisionOf(id)
+	if err != nil {
+		h.fail(w, r, &c, id, asAPIError(err))
+		return
+	}
+	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "verification": v})
+}
+
+func (h *handler) attempts(w http.ResponseWriter, r *http.Request) {
+	c, id, ok := h.readCall(w, r)
+	if !ok {
+		return
+	}
+	as, err := h.c.Sim.Attempts(id)
+	if err != nil {
+		h.fail(w, r, &c, id, asAPIError(err))
+		return
+	}
+	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "verifications": as})
+}
+
+func (h *handler) remove(w http.ResponseWriter, r *http.Request) {
+	c, id, ok := h.readCall(w, r)
+	if !ok {
+		return
+	}
+	if err := h.c.Sim.Cancel(r.Context(), id); err != nil {
+		h.fail(w, r, &c, id, asAPIError(err))
+		return
+	}
+	st, _ := h.c.Sim.State(id)
+	h.reply(w, r, c, id, st.Status, http.StatusOK, map[string]any{"status": "success", "verification": map[string]any{"id": id, "status": st.Status}})
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// --- the end-user's page ---
+
+var page = template.Must(template.New("flow").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verification · kycwatch sandbox</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#0d1117;color:#e6edf3}
+main{max-width:28rem;margin:0 auto;padding:1.5rem}
+h1{font-size:1.3rem;margin:0 0 .25rem}
+.muted{color:#8b949e;font-size:.9rem}
+.status{display:inline-block;padding:.1rem .6rem;border-radius:1rem;background:#30363d;margin:.75rem 0}
+button,.button{display:block;width:100%;padding:.8rem;margin:.5rem 0;border:0;border-radius:.5rem;font-size:1rem;background:#8250df;color:#fff;text-align:center;text-decoration:none}
+button.secondary{background:#30363d}
+button.good{background:#1a7f37} button.bad{background:#cf222e} button.warn{background:#9a6700}
+form{margin:0} input[type=file]{margin:.5rem 0;color:#8b949e}
+</style></head><body><main>
+<h1>Identity verification</h1>
+<div class="muted">kycwatch sandbox · session {{.ShortID}}{{if .VendorData}} · {{.VendorData}}{{end}}</div>
+<div class="status" id="status">{{.Status}}</div>
+{{if eq .Status "created"}}
+  <p>This is where your customer would take photos of a document and of their face.</p>
+  <form method="post" action="{{.Base}}/start"><button id="start">Start verification</button></form>
+{{else if eq .Status "started"}}
+  <p>Add a photo of an identity document ({{.Media}} added), then submit.</p>
+  <form method="post" action="{{.Base}}/upload" enctype="multipart/form-data">
+    <input type="file" name="image" accept="image/*" capture="environment">
+    <button class="secondary" id="upload">Add the photo</button></form>
+  <form method="post" action="{{.Base}}/submit"><button id="submit">Submit</button></form>
+{{else if eq .Status "submitted"}}
+  <p>Submitted. Veriff would now check it; here, <b>you</b> choose the outcome:</p>
+  <form method="post" action="{{.Base}}/decide"><input type="hidden" name="status" value="approved"><button class="good" id="approved">Approve</button></form>
+  <form method="post" action="{{.Base}}/decide"><input type="hidden" name="status" value="declined"><button class="bad" id="declined">Decline</button></form>
+  <form method="post" action="{{.Base}}/decide"><input type="hidden" name="status" value="resubmission_requested"><button class="warn" id="resubmission_requested">Ask to resubmit</button></form>
+  <form method="post" action="{{.Base}}/decide"><input type="hidden" name="status" value="review"><button class="secondary" id="review">Send to review</button></form>
+{{else}}
+  <p>Decision sent: <b id="decision">{{.Status}}</b>.</p>
+  {{if .Callback}}<a class="button" href="{{.Callback}}" id="back">Back to the app</a>{{end}}
+{{end}}
+{{if .Problem}}<p class="muted" id="problem">{{.Problem}}</p>{{end}}
+</main></body></html>`))
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	st, ok := h.c.Sim.State(id)
+	if !ok {
+		http.Error(w, "No such sandbox session.", http.StatusNotFound)
+		return
+	}
+	short := id
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	page.Execute(w, map[string]any{"ShortID": short, "VendorData": st.VendorData, "Status": st.Status, "Media": st.Media,
+		"Base": FlowPrefix + id, "Callback": template.URL(safeURL(st.Callback)), "Problem": r.URL.Query().Get("problem")})
+}
+
+// safeURL lets only http(s) callbacks become links.
+func safeURL(u string) string {
+	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+		return u
+	}
+	return ""
+}
+
+// step is an end-user action on the page: start, upload, submit, or the
+// outcome the person testing chooses.
+func (h *handler) step(w http.ResponseWriter, r *http.Request) {
+	id, stepName := r.PathValue("id"), r.PathValue("step")
+	c := call{in: sessions.Incoming{ReceivedAt: h.c.Now(), Method: r.Method, Path: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr,
+		Header: r.Header.Clone()}}
+	c.verdict = decode.Verdict{Signature: decode.SigUnchecked, APIKey: decode.KeyUnchecked}
+	var err error
+	state := ""
+	switch stepName {
+	case "start":
+		err, state = h.c.Sim.Start(r.Context(), id), "started"
+	case "upload":
+		r.Body = http.MaxBytesReader(w, r.Body, h.c.MaxBody)
+		size, mime := 0, "image/jpeg"
+		if f, hdr, ferr := r.FormFile("image"); ferr == nil {
+			head := make([]byte, 512)
+			n, _ := io.ReadFull(f, head)
+			rest, _ := io.Copy(io.Discard, f)
+			f.Close()
+			size, mime = n+int(rest), http.DetectContentType(head[:n])
+			_ = hdr
+		}
+		_, err = h.c.Sim.AddMedia(id, "document-front", mime, size, h.c.Now().UTC().Format(time.RFC3339))
+	case "submit":
+		err, state = h.c.Sim.Submit(r.Context(), id), "submitted"
+	case "decide":
+		status := r.FormValue("status")
+		if !h.c.Sim.Open(id) {
+			err = &veriffapi.Error{HTTPStatus: 409, Code: "1304", Message: "the session is already decided"}
+		} else {
+			err, state = h.c.Sim.Decide(r.Context(), id, status, simulator.Known{}), status
+		}
+	default:
+		err = &veriffapi.Error{HTTPStatus: 404, Code: "404", Message: "no such step"}
+	}
+	status := http.StatusSeeOther
+	target := FlowPrefix + id
+	if err != nil {
+		status = asAPIError(err).HTTPStatus
+		target += "?problem=" + template.URLQueryEscaper(asAPIError(err).Message)
+		state = ""
+	}
+	h.record(r.Context(), c, id, state, status, "end-user: "+stepName)
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}

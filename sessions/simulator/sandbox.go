@@ -1,0 +1,174 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+// The session operations Veriff's API offers, for the sandbox: the
+// end-user's steps (start, upload, submit) and what the API reads back.
+// Errors are *veriffapi.Error, in Veriff's codes where it documents them.
+
+func notFound(id string) error {
+	return &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "Session " + id + " not found"}
+}
+
+func conflict(code, msg string) error {
+	return &veriffapi.Error{HTTPStatus: http.StatusConflict, Code: code, Message: msg}
+}
+
+// lookup returns the session, locked by the caller.
+func (s *Simulator) lookup(id string) *session { return s.sessions[id] }
+
+// Start is the end-user opening the flow: 7001 started.
+func (s *Simulator) Start(ctx context.Context, id string) error {
+	s.mu.Lock()
+	ss := s.lookup(id)
+	if ss == nil {
+		s.mu.Unlock()
+		return notFound(id)
+	}
+	if ss.status != "created" {
+		st := ss.status
+		s.mu.Unlock()
+		return conflict("1304", "Cannot start a session that is "+st)
+	}
+	ss.setStatus("started")
+	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7001, Action: "started",
+		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+	s.mu.Unlock()
+	return s.deliver(ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey)
+}
+
+// Submit is PATCH {"verification":{"status":"submitted"}}, or the end-user
+// pressing submit: 7002 submitted.
+func (s *Simulator) Submit(ctx context.Context, id string) error {
+	s.mu.Lock()
+	ss := s.lookup(id)
+	if ss == nil {
+		s.mu.Unlock()
+		return notFound(id)
+	}
+	if ss.status != "created" && ss.status != "started" {
+		st := ss.status
+		s.mu.Unlock()
+		return conflict("1304", "Cannot transition a session that is "+st+" to submitted")
+	}
+	ss.submitted = s.cfg.Now()
+	ss.setStatus("submitted")
+	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
+		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+	s.mu.Unlock()
+	return s.deliver(ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey)
+}
+
+// AddMedia stores an uploaded image's description (not its bytes: the
+// sandbox only needs to answer for it). After submit Veriff answers 409.
+func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp string) (Media, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return Media{}, notFound(id)
+	}
+	if ss.status != "created" && ss.status != "started" {
+		return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
+	}
+	m := Media{ID: newUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp)}
+	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
+	ss.media = append(ss.media, m)
+	return m, nil
+}
+
+// MediaOf lists the session's images.
+func (s *Simulator) MediaOf(id string) ([]Media, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return nil, notFound(id)
+	}
+	return append([]Media{}, ss.media...), nil
+}
+
+// DecisionOf is the latest decision's verification object, nil before one.
+func (s *Simulator) DecisionOf(id string) (*Verification, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return nil, notFound(id)
+	}
+	if ss.decision == nil {
+		return nil, nil
+	}
+	v := ss.decision.Verification
+	return &v, nil
+}
+
+// Attempts lists the session's attempts.
+func (s *Simulator) Attempts(id string) ([]Attempt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return nil, notFound(id)
+	}
+	return append([]Attempt{}, ss.attempts...), nil
+}
+
+// SessionState is what the end-user page shows.
+type SessionState struct {
+	ID, Status, VendorData, Callback string
+	Media                            int
+}
+
+// State reads a session for the end-user page.
+func (s *Simulator) State(id string) (SessionState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return SessionState{}, false
+	}
+	return SessionState{ID: ss.id, Status: ss.status, VendorData: ss.vendorData, Callback: ss.callback, Media: len(ss.media)}, true
+}
+
+// Cancel is DELETE /sessions/{id}: an unfinished session ends with an
+// expired decision (never started) or abandoned (started).
+func (s *Simulator) Cancel(ctx context.Context, id string) error {
+	s.mu.Lock()
+	ss := s.lookup(id)
+	if ss == nil {
+		s.mu.Unlock()
+		return notFound(id)
+	}
+	st := ss.status
+	s.mu.Unlock()
+	switch st {
+	case "created":
+		return s.Decide(ctx, id, Expired, Known{})
+	case "started", "submitted":
+		return s.Decide(ctx, id, Abandoned, Known{})
+	}
+	return conflict("1304", "Session is already "+st)
+}
+
+// Open reports whether a decision may be made now (submitted, or any
+// unfinished state for expired/abandoned).
+func (s *Simulator) Open(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	return ss != nil && (ss.status == "created" || ss.status == "started" || ss.status == "submitted")
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
