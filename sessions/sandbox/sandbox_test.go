@@ -83,8 +83,16 @@ func newRig(t *testing.T) *rig {
 		SessionURL: func(id string) string { return base + FlowPrefix + id },
 		Failed:     func(err error) { t.Errorf("webhook: %v", err) }})
 	h := Handler(Config{Sim: sim, APIKey: key, Secret: secret,
-		Record:  func(_ context.Context, r sessions.Record) { g.mu.Lock(); g.records = append(g.records, r); g.mu.Unlock() },
-		Created: func(_ context.Context, ts sessions.TestSession) { g.mu.Lock(); g.created = append(g.created, ts); g.mu.Unlock() }})
+		Record: func(_ context.Context, r sessions.Record) {
+			g.mu.Lock()
+			g.records = append(g.records, r)
+			g.mu.Unlock()
+		},
+		Created: func(_ context.Context, ts sessions.TestSession) {
+			g.mu.Lock()
+			g.created = append(g.created, ts)
+			g.mu.Unlock()
+		}})
 	srv := httptest.NewServer(h)
 	base = srv.URL
 	g.url = srv.URL
