@@ -606,3 +606,57 @@ func TestSendAndCheck(t *testing.T) {
 		t.Errorf("why %q", report.Results[0].Why)
 	}
 }
+
+// TestSandboxHeadless is a backend written for Veriff pointed at kycwatch:
+// only the base URL changes. Its calls and the sandbox's webhooks (sent to
+// kycwatch itself by default) come out as NDJSON.
+func TestSandboxHeadless(t *testing.T) {
+	const key, secret = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f", "sandbox-e2e-secret"
+	p := startHeadless(t, cleanEnv(t), "--no-tunnel", "--db", filepath.Join(t.TempDir(), "k.db"),
+		"--sandbox-key", key, "--sandbox-secret", secret, "--secret", secret)
+	api := func(method, path, body, signed string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, p.url+"/sandbox/v1"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-AUTH-CLIENT", key)
+		req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, []byte(signed)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	body := `{"verification":{"vendorData":"backend-1"}}`
+	status, out := api("POST", "/sessions", body, body)
+	if status != 201 {
+		t.Fatalf("create %d %v", status, out)
+	}
+	id := out["verification"].(map[string]any)["id"].(string)
+	if u := out["verification"].(map[string]any)["url"].(string); u != p.url+"/sandbox/flow/"+id {
+		t.Errorf("session URL %q", u)
+	}
+	if m := next(t, p.lines); m["kind"] != "api" || m["status"] != float64(201) || m["session_id"] != id || m["signature"] != "valid" {
+		t.Fatalf("line %v", m)
+	}
+	patch := `{"verification":{"status":"submitted"}}`
+	if status, out = api("PATCH", "/sessions/"+id, patch, patch); status != 200 {
+		t.Fatalf("patch %d %v", status, out)
+	}
+	ev, call := next(t, p.lines), next(t, p.lines)
+	if ev["kind"] != "event" || ev["code"] != float64(7002) || ev["signature"] != "valid" || ev["session_id"] != id || call["kind"] != "api" {
+		t.Fatalf("lines %v / %v", ev, call)
+	}
+	resp, err := http.PostForm(p.url+"/sandbox/flow/"+id+"/decide", map[string][]string{"status": {"approved"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("decide %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if d := next(t, p.lines); d["kind"] != "decision" || d["state"] != "approved" || d["signature"] != "valid" {
+		t.Fatalf("decision line %v", d)
+	}
+	if status, out = api("GET", "/sessions/"+id+"/decision", "", id); status != 200 || out["verification"].(map[string]any)["status"] != "approved" {
+		t.Fatalf("GET decision %d %v", status, out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/lab"
+	"github.com/kycwatch/kycwatch/sessions/sandbox"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
@@ -36,25 +38,26 @@ import (
 
 // config is everything the flags and environment decide.
 type config struct {
-	addr       string
-	db         string
-	logPath    string
-	headless   bool
-	noTunnel   bool
-	authtoken  string // ngrok's; never printed
-	tokenFrom  string // where the token came from, for the header
-	domain     string
-	tunnelWait time.Duration
-	maxBody    int64
-	keys       decode.Keys
-	apiURL     string // Veriff's API base URL
-	vmOrg      string // VerifiMe organisation code
-	vmAPIURL   string
-	simAssess  time.Duration
-	simStart   time.Duration
-	simSubmit  time.Duration
-	history    int
-	secretsSet bool
+	addr                                      string
+	db                                        string
+	logPath                                   string
+	headless                                  bool
+	noTunnel                                  bool
+	authtoken                                 string // ngrok's; never printed
+	tokenFrom                                 string // where the token came from, for the header
+	domain                                    string
+	tunnelWait                                time.Duration
+	maxBody                                   int64
+	keys                                      decode.Keys
+	apiURL                                    string // Veriff's API base URL
+	sandboxKey, sandboxSecret, sandboxWebhook string
+	vmOrg                                     string // VerifiMe organisation code
+	vmAPIURL                                  string
+	simAssess                                 time.Duration
+	simStart                                  time.Duration
+	simSubmit                                 time.Duration
+	history                                   int
+	secretsSet                                bool
 }
 
 // multi is a repeatable string flag.
@@ -148,6 +151,13 @@ b (abandoned). x, w and m send a bad signature, a wrong API key and
 invalid JSON. With no secret configured, the simulator makes one up and
 kycwatch checks deliveries with it from the first simulated session on.
 
+The sandbox: kycwatch also answers as Veriff's API under /sandbox/v1
+(sessions, media, decision, attempts; Veriff's authentication and errors),
+so a backend written for Veriff runs against it by changing its base URL.
+Its session URLs open a page where the end-user starts and submits and
+the person testing picks the outcome; webhooks go to --sandbox-webhook
+(default: kycwatch itself). The header shows its key and secret (c copies).
+
 VerifiMe (keys in the UI): i invites a customer, with VerifiMe's API when
 VERIFIME_ORG_CODE is set, else with the simulator. kycwatch polls the
 invite's tracking status (phase 1: Inactive, Active, Completed = data
@@ -184,6 +194,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
 	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
 	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
+	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
+	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
+	fs.StringVar(&c.sandboxWebhook, "sandbox-webhook", "", "`URL` the sandbox sends its webhooks to (default: kycwatch itself)")
 	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
 	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
 	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
@@ -327,6 +340,27 @@ func run(ctx context.Context, c config, o deps) error {
 	rc := sessions.NewReceiver(store, c.keys)
 	srv := listener.New(rc, limits, logger)
 
+	// Where kycwatch can be reached: the public URL while the tunnel is up,
+	// else the local one. The simulators deliver there.
+	var public atomic.Value
+	public.Store("")
+	publicURL := func() string { return public.Load().(string) }
+	local := listener.URL(ln)
+	target := func() string {
+		if u := publicURL(); u != "" {
+			return u
+		}
+		return local
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sb, err := startSandbox(ctx, c, store, rc, target, fileLog)
+	if err != nil {
+		return err
+	}
+	srv.Mount("/sandbox/", sandbox.Handler(sb.config))
+	defer sb.sim.Wait()
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	published := make(chan struct{})
@@ -340,12 +374,8 @@ func run(ctx context.Context, c config, o deps) error {
 	// The tunnel starts in the background: the UI is up at once. Changes
 	// come from ngrok's goroutines, which must not block: a buffered
 	// channel, read by the UI or by the headless printer.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	first := initialTunnel(c)
 	changes := make(chan listener.TunnelStatus, 64)
-	var public atomic.Value // the public base URL while the tunnel is up
-	public.Store("")
 	go func() {
 		defer close(published)
 		defer close(changes)
@@ -367,10 +397,77 @@ func run(ctx context.Context, c config, o deps) error {
 	}()
 
 	if c.headless {
-		return headless(ctx, c, ln, note, rc, serveErr, first, changes, o)
+		return headless(ctx, c, ln, note, rc, serveErr, first, changes, sb, o)
 	}
-	publicURL := func() string { return public.Load().(string) }
-	return tui(ctx, c, ln, note, rc, store, first, changes, publicURL, fileLog)
+	return tui(ctx, c, ln, note, rc, store, first, changes, publicURL, target, sb, fileLog)
+}
+
+// sandboxParts is the sandbox as the rest of the wiring needs it.
+type sandboxParts struct {
+	sim         *simulator.Simulator
+	config      sandbox.Config
+	key, secret string
+	// created tells the UI of a session made through the API (set once the
+	// program exists).
+	created atomic.Pointer[func(sessions.TestSession)]
+}
+
+// startSandbox builds the sandbox: its keys (--sandbox-key/--sandbox-secret,
+// else the configured Veriff ones, so a backend's .env works unchanged,
+// else ones generated once and kept in the database) and its simulator,
+// which sends webhooks to --sandbox-webhook or to kycwatch itself.
+func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sessions.Receiver, target func() string, log *slog.Logger) (*sandboxParts, error) {
+	sb := &sandboxParts{key: c.sandboxKey, secret: c.sandboxSecret}
+	if sb.key == "" {
+		sb.key = c.keys.VeriffAPIKey
+	}
+	if sb.secret == "" && len(c.keys.VeriffSecrets) > 0 {
+		sb.secret = c.keys.VeriffSecrets[0]
+	}
+	for _, k := range []struct {
+		v    *string
+		name string
+		make func() string
+	}{{&sb.key, "sandbox_api_key", simulator.NewUUID}, {&sb.secret, "sandbox_secret", simulator.NewSecret}} {
+		if *k.v != "" {
+			continue
+		}
+		if *k.v = store.Setting(ctx, k.name); *k.v == "" {
+			*k.v = k.make()
+			if err := store.SetSetting(ctx, k.name, *k.v); err != nil {
+				return nil, fmt.Errorf("keep the sandbox's keys: %w", err)
+			}
+		}
+	}
+	// A kycwatch that checks signatures must know the sandbox's secret too,
+	// or its own sandbox's webhooks would show as forged.
+	if keys := rc.Keys(); len(keys.VeriffSecrets) > 0 && !slices.Contains(keys.VeriffSecrets, sb.secret) && c.sandboxWebhook == "" {
+		keys.VeriffSecrets = append(keys.VeriffSecrets, sb.secret)
+		rc.SetKeys(keys)
+	}
+	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target,
+		SessionURL: func(id string) string { return strings.TrimRight(target(), "/") + sandbox.FlowPrefix + id },
+		Log:        log.With("component", "sandbox"),
+		Failed:     func(err error) { log.Warn("sandbox webhook", "err", err) }}
+	if c.sandboxWebhook != "" {
+		cfg.Webhook = func(string) string { return c.sandboxWebhook }
+	}
+	sb.sim = simulator.New(ctx, cfg)
+	sb.config = sandbox.Config{Sim: sb.sim, APIKey: sb.key, Secret: sb.secret, MaxBody: c.maxBody,
+		Record: func(ctx context.Context, r sessions.Record) {
+			if _, err := rc.Keep(ctx, r); err != nil {
+				log.Error("store sandbox call", "err", err)
+			}
+		},
+		Created: func(ctx context.Context, t sessions.TestSession) {
+			if err := store.AddTestSession(ctx, t); err != nil {
+				log.Error("store sandbox session", "err", err)
+			}
+			if f := sb.created.Load(); f != nil {
+				(*f)(t)
+			}
+		}}
+	return sb, nil
 }
 
 // initialTunnel is the tunnel's state before anything is tried.
@@ -397,7 +494,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func headless(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, serveErr chan error,
-	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, o deps) error {
+	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, sb *sandboxParts, o deps) error {
 	out := bufio.NewWriter(o.stdout)
 	rc.Subscribe(func(r sessions.Record) {
 		out.Write(r.MarshalLine())
@@ -414,6 +511,7 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 		say("  %-48s %s", local+p.Path, p.Field)
 	}
 	say("%s; database %s", secretsLine(c.keys), c.db)
+	say("sandbox API %s%s (API key %s, secret %s)", local, sandbox.APIPrefix, sb.key, ui.Mask(sb.secret))
 
 	// Only the public URL line and what follows it may carry https://.
 	report := func(st listener.TunnelStatus) {
@@ -470,7 +568,7 @@ func secretsLine(k decode.Keys) string {
 }
 
 func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, store *sessions.Store,
-	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, publicURL func() string, log *slog.Logger) error {
+	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, publicURL, target func() string, sb *sandboxParts, log *slog.Logger) error {
 	history, total, err := store.Recent(ctx, c.history)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
@@ -482,6 +580,10 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	for _, p := range listener.Paths {
 		info.Fields = append(info.Fields, ui.Field{Name: p.Field, Short: path.Base(p.Path), Path: p.Path})
 	}
+	info.Fields = append(info.Fields,
+		ui.Field{Name: "Sandbox API base URL (for your backend)", Short: "sandbox", Path: sandbox.APIPrefix},
+		ui.Field{Name: "Sandbox API key (X-AUTH-CLIENT)", Short: "sandbox key", Value: sb.key},
+		ui.Field{Name: "Sandbox shared secret", Short: "sandbox secret", Value: sb.secret, Secret: true})
 	if c.keys.VeriffAPIKey != "" {
 		info.APIKey = ui.Mask(c.keys.VeriffAPIKey)
 	}
@@ -491,15 +593,8 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	if total > len(history) {
 		info.Notes = append(info.Notes, fmt.Sprintf("showing the last %d of %d stored deliveries (--history)", len(history), total))
 	}
-	// Test sessions: the simulator delivers to the public URL when the
-	// tunnel is up (a demo then proves the tunnel too), else locally.
-	local := listener.URL(ln)
-	target := func() string {
-		if u := publicURL(); u != "" {
-			return u
-		}
-		return local
-	}
+	// Test sessions: the simulator delivers to target, the public URL when
+	// the tunnel is up (a demo then proves the tunnel too), else locally.
 	var prog atomic.Pointer[tea.Program] // set once the program exists
 	simSecret, simKey, generated := lab.Keys(c.keys)
 	vmSecret := simulator.NewSecret()
@@ -516,7 +611,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 				go p.Send(ui.ProblemMsg(err.Error()))
 			}
 		}})
-	l := &lab.Lab{Store: store, Receiver: rc, Sim: sim, SimSecret: simSecret, SimAPIKey: simKey, Generated: generated,
+	l := &lab.Lab{Store: store, Receiver: rc, Sim: sim, Sandbox: sb.sim, SimSecret: simSecret, SimAPIKey: simKey, Generated: generated,
 		Public: publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: simCtx,
 		PollEvery: 700 * time.Millisecond, // the simulator's statuses move every 2 s
 		OnTracking: func(st sessions.TrackingStep) {
@@ -553,6 +648,8 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking)
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
+	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }
+	sb.created.Store(&notify)
 
 	// Deliveries reach the program through a queue, so a busy screen never
 	// holds up the answer a provider is waiting for.

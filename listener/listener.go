@@ -59,6 +59,19 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	srv    *http.Server
+	mounts []mount
+}
+
+// mount is a handler that answers under a path prefix instead of the
+// webhook handler (the sandbox API and its end-user page).
+type mount struct {
+	prefix string
+	h      http.Handler
+}
+
+// Mount serves h for every path under prefix. Call it before serving.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{prefix, http.MaxBytesHandler(h, s.limits.MaxBody)})
 }
 
 // New returns a server that hands deliveries to rc. logger may be nil.
@@ -96,6 +109,12 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx
 // info page, anything else 405.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range s.mounts {
+			if strings.HasPrefix(r.URL.Path, m.prefix) {
+				m.h.ServeHTTP(w, r)
+				return
+			}
+		}
 		switch r.Method {
 		case http.MethodPost:
 			s.deliver(w, r)

@@ -293,7 +293,22 @@ const (
 
 // Simulated reports whether the simulator plays this session.
 func (t TestSession) Simulated() bool {
-	return t.Source == SourceSimulator || t.Source == SourceVerifiMeSim
+	return t.Source == SourceSimulator || t.Source == SourceVerifiMeSim || t.Source == SourceSandbox
+}
+
+// SourceLabel says where the session came from, for people.
+func (t TestSession) SourceLabel() string {
+	switch t.Source {
+	case SourceVeriff:
+		return "Veriff API"
+	case SourceVerifiMe:
+		return "VerifiMe API"
+	case SourceVerifiMeSim:
+		return "VerifiMe simulator"
+	case SourceSandbox:
+		return "sandbox API"
+	}
+	return "simulator"
 }
 
 // Provider is whose session it is.

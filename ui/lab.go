@@ -41,6 +41,10 @@ type Lab interface {
 // TrackingMsg is a VerifiMe tracking status change (via Program.Send).
 type TrackingMsg sessions.TrackingStep
 
+// TestSessionMsg is a session created elsewhere than from the keyboard:
+// through the sandbox API (via Program.Send).
+type TestSessionMsg sessions.TestSession
+
 // The lab's types, under the names the UI uses.
 type (
 	InviteForm = lab.InviteForm
@@ -297,7 +301,7 @@ func (m Model) simTarget() (Target, string) {
 	case !s.Test.Simulated():
 		return Target{}, "a Veriff test integration decides nothing by itself: force a decision in the Customer Portal (Verifications)"
 	}
-	t := Target{SessionID: s.ID, VendorData: s.VendorData, EndUserID: s.EndUserID, Created: s.First}
+	t := Target{SessionID: s.ID, VendorData: s.VendorData, EndUserID: s.EndUserID, Created: s.First, Source: s.Test.Source}
 	if n := len(s.Attempts); n > 0 {
 		t.AttemptID = s.Attempts[n-1]
 	}
@@ -399,11 +403,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	if t.Provider() == "verifime" {
 		return m.inviteLines(s, w, h)
 	}
-	src := "simulator"
-	if !t.Simulated() {
-		src = "Veriff API"
-	}
-	field("Created", t.CreatedAt.In(m.loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · "+src))
+	field("Created", t.CreatedAt.In(m.loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · "+t.SourceLabel()))
 	field("Session", Safe(t.ID))
 	field("vendorData", Safe(t.VendorData))
 	field("endUserId", Safe(t.EndUserID))
@@ -425,10 +425,14 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	}
 	out = append(out, "")
 	var next string
-	if t.Simulated() {
+	switch {
+	case t.Source == sessions.SourceSandbox:
+		next = "Made through the sandbox API by your backend. The URL opens the end-user's page (c copies it, p shows it as a QR code): " +
+			"start, add a photo, submit, then pick the outcome there, or here with a d r v e b. Webhooks go where --sandbox-webhook says."
+	case t.Simulated():
 		next = "Simulated: nobody needs to open the URL. The simulator sends started, then submitted; " +
 			"then a approve · d decline · r resubmission · v review · e expired · b abandoned."
-	} else {
+	default:
 		next = "Open the URL (c copies it, p shows it as a QR code for a phone) and go through the flow. " +
 			"Veriff decides nothing in test integrations: in the Customer Portal, open Verifications, this session, and set a decision to get its webhook."
 	}
@@ -562,6 +566,9 @@ func (m Model) waitLine(s *sessions.Session) string {
 	case sessions.StateCreated, sessions.StateStarted, sessions.StateResubmit:
 		if returned(s) {
 			break
+		}
+		if s.Test.Source == sessions.SourceSandbox {
+			return st.Faint.Render("phase 1 · waiting for the end-user's page (or your backend's PATCH)" + wait)
 		}
 		if sim {
 			return st.Faint.Render("phase 1 · the simulated end-user is on their way" + wait)

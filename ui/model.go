@@ -196,6 +196,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case createdMsg:
 		m.created(msg)
 		return m, nil
+	case TestSessionMsg:
+		s := m.book.AddCreated(sessions.TestSession(msg))
+		if m.follow && !m.filtering && m.filter.Value() == "" {
+			m.selSession, m.hasSel = s.ID, true
+			m.selSeq = s.Steps[len(s.Steps)-1].Seq
+			m.sessTop = 0
+			m.detail.reset()
+		}
+		m.clampScroll()
+		return m, nil
 	case TrackingMsg:
 		s := m.book.AddTracking(sessions.TrackingStep(msg))
 		if m.follow && !m.filtering && m.filter.Value() == "" {

@@ -34,6 +34,26 @@ type Field struct {
 	Name  string // as the portal labels it
 	Short string // for narrow screens
 	Path  string
+	// Value, when set, is copied instead of a URL: the sandbox's API key
+	// and secret. Secret ones are shown masked, and copied whole.
+	Value  string
+	Secret bool
+}
+
+// text is what the field copies.
+func (f Field) text(base string) string {
+	if f.Value != "" {
+		return f.Value
+	}
+	return base + f.Path
+}
+
+// shown is what the header prints for it.
+func (f Field) shown(base string) string {
+	if f.Secret {
+		return Mask(f.Value)
+	}
+	return f.text(base)
 }
 
 // base is the URL the webhook URLs hang off: the public one when there is
@@ -53,7 +73,7 @@ func (m Model) selectedURL() (Field, string) {
 	}
 	f := m.info.Fields[m.urlSel%len(m.info.Fields)]
 	b, _ := m.base()
-	return f, b + f.Path
+	return f, f.text(b)
 }
 
 // tunnelSummary is the first header line's left part: where kycwatch can be
@@ -142,7 +162,7 @@ func (m Model) urlLines(w int) []string {
 		if labelW > 0 {
 			label = st.Label.Render(Pad(name(f), labelW))
 		}
-		u := Safe(base + f.Path)
+		u := Safe(f.shown(base))
 		if i == m.urlSel%len(fields) {
 			mark = st.Accent.Render("▸ ")
 			u = st.Accent.Render(u)
@@ -188,7 +208,14 @@ func (m *Model) copySelected() tea.Cmd {
 		return tea.SetClipboard(u)
 	}
 	f, u := m.selectedURL()
-	m.notice = "copied " + f.Short + " URL " + u + " (OSC 52)"
+	shown := u
+	if f.Secret {
+		shown = Mask(u)
+	}
+	m.notice = "copied " + f.Short + " " + shown + " (OSC 52)"
+	if f.Value == "" {
+		m.notice = "copied " + f.Short + " URL " + u + " (OSC 52)"
+	}
 	return tea.SetClipboard(u)
 }
 

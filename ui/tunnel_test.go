@@ -9,6 +9,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/boombuler/barcode/qr"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // keyCmd presses one key and returns the model and the message its command
@@ -179,5 +181,34 @@ func TestQRMatchesTheCode(t *testing.T) {
 		if len(lines) > 18 || ansi.StringWidth(lines[0]) > 76 {
 			t.Errorf("too big for 80x24: %dx%d", ansi.StringWidth(lines[0]), len(lines))
 		}
+	}
+}
+
+func TestSandboxFieldsCopyWholeAndShowMasked(t *testing.T) {
+	m := newModel(t, 120, 40, nil)
+	m.info.Fields = append(m.info.Fields,
+		Field{Name: "Sandbox API base URL (for your backend)", Short: "sandbox", Path: "/sandbox/v1"},
+		Field{Name: "Sandbox API key (X-AUTH-CLIENT)", Short: "sandbox key", Value: "4ba0c6f0-3b53-4b80-a85d-204c233d3983"},
+		Field{Name: "Sandbox shared secret", Short: "sandbox secret", Value: "sim-df15ebbadf806672047de5f8e2b2a84b", Secret: true})
+	out := ansi.Strip(screen(m))
+	if !strings.Contains(out, "http://127.0.0.1:8080/sandbox/v1") || !strings.Contains(out, "4ba0c6f0-3b53-4b80-a85d-204c233d3983") ||
+		!strings.Contains(out, "sim-…a84b") || strings.Contains(out, "sim-df15ebbadf806672047de5f8e2b2a84b") {
+		t.Fatalf("header:\n%s", out)
+	}
+	for range 6 {
+		m, _ = keyCmd(t, m, "u")
+	}
+	m, msg := keyCmd(t, m, "c")
+	if fmt.Sprint(msg) != "sim-df15ebbadf806672047de5f8e2b2a84b" {
+		t.Fatalf("copied %v", msg)
+	}
+	if out = ansi.Strip(screen(m)); !strings.Contains(out, "copied sandbox secret sim-…a84b") || strings.Contains(out, "df15ebbadf8066") {
+		t.Errorf("the secret shows whole:\n%s", out)
+	}
+	// A session made through the sandbox API appears on its own.
+	m = update(m, TestSessionMsg(sessions.TestSession{ID: "49339f56-4bb2-4ba2-bdd4-2605813dbfe2", CreatedAt: t0, Source: sessions.SourceSandbox,
+		VendorData: "backend-7", URL: "http://127.0.0.1:8080/sandbox/flow/49339f56-4bb2-4ba2-bdd4-2605813dbfe2"}))
+	if out = ansi.Strip(screen(m)); !strings.Contains(out, "created · sandbox API") || !strings.Contains(out, "Made through the sandbox API") {
+		t.Errorf("sandbox session:\n%s", out)
 	}
 }

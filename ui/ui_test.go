@@ -74,10 +74,10 @@ func newModel(t testing.TB, w, h int, recs []sessions.Record) Model {
 var online = TunnelMsg{State: TunnelOnline, URL: "https://a1b2-203-0-113-5.ngrok-free.app"}
 
 var fields = []Field{
-	{"Webhook events URL", "events", "/veriff/events"},
-	{"Webhook decisions URL", "decisions", "/veriff/decisions"},
-	{"Webhook URL for sessions statuses set in Station", "statuses", "/veriff/statuses"},
-	{"Webhook watchlist screening URL", "watchlist", "/veriff/watchlist"},
+	{Name: "Webhook events URL", Short: "events", Path: "/veriff/events"},
+	{Name: "Webhook decisions URL", Short: "decisions", Path: "/veriff/decisions"},
+	{Name: "Webhook URL for sessions statuses set in Station", Short: "statuses", Path: "/veriff/statuses"},
+	{Name: "Webhook watchlist screening URL", Short: "watchlist", Path: "/veriff/watchlist"},
 }
 
 func update(m Model, msg tea.Msg) Model {

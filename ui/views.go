@@ -338,10 +338,7 @@ func (m Model) timelineView(w, h int) string {
 			delta = "+" + shortDur(step.Delta)
 		}
 		if step.Created != nil {
-			src := "simulator"
-			if !step.Created.Simulated() {
-				src = "Veriff API"
-			}
+			src := step.Created.SourceLabel()
 			kind := ""
 			if inner >= 48 {
 				kind = Pad("session", 8) + " "
@@ -389,6 +386,12 @@ func (m Model) timelineView(w, h int) string {
 			}
 			if d.State == "pending" || d.State == "preliminary" {
 				what += st.Faint.Render(" not final")
+			}
+		}
+		if d.Kind == decode.KindAPICall {
+			what = st.Faint.Render(Safe(d.Note))
+			if d.State != "" {
+				what = m.stateStyle(d.State).Render(Safe(stateLabel(d.State))) + st.Faint.Render(" · "+Safe(d.Note))
 			}
 		}
 		if d.Kind == decode.KindInvalid || d.Kind == decode.KindUnknown {

@@ -53,6 +53,7 @@ type KeysInfo struct {
 type Target struct {
 	SessionID, AttemptID, VendorData, EndUserID string
 	Created, Submitted                          time.Time
+	Source                                      string // where it came from (sessions.Source…)
 }
 
 // Lab creates test sessions and acts on them.
@@ -65,6 +66,9 @@ type Lab struct {
 	SimSecret, SimAPIKey string
 	Generated            bool
 	API                  *veriffapi.Client // nil without Veriff credentials
+	// Sandbox plays the sessions created through the sandbox API; the
+	// decision keys act on those through it (its keys, its webhook URL).
+	Sandbox *simulator.Simulator
 	Public               func() string     // the public base URL, "" without a tunnel
 	Now                  func() time.Time
 
@@ -150,6 +154,12 @@ func (l *Lab) simulatorKeys() *KeysInfo {
 
 // Decide sends a simulated decision.
 func (l *Lab) Decide(ctx context.Context, t Target, status string) error {
+	if t.Source == sessions.SourceSandbox && l.Sandbox != nil {
+		if !l.Sandbox.Open(t.SessionID) {
+			return errors.New("this sandbox session is already decided, or was made before kycwatch restarted")
+		}
+		return l.Sandbox.Decide(ctx, t.SessionID, status, known(t))
+	}
 	l.simulatorKeys()
 	return l.Sim.Decide(ctx, t.SessionID, status, known(t))
 }
