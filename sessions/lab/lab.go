@@ -69,8 +69,8 @@ type Lab struct {
 	// Sandbox plays the sessions created through the sandbox API; the
 	// decision keys act on those through it (its keys, its webhook URL).
 	Sandbox *simulator.Simulator
-	Public               func() string     // the public base URL, "" without a tunnel
-	Now                  func() time.Time
+	Public  func() string // the public base URL, "" without a tunnel
+	Now     func() time.Time
 
 	// VerifiMe: the API client (nil without VERIFIME_ORG_CODE) and the
 	// organisation code; the simulator's webhook secret.
