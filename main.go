@@ -445,7 +445,11 @@ func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sess
 		keys.VeriffSecrets = append(keys.VeriffSecrets, sb.secret)
 		rc.SetKeys(keys)
 	}
-	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target,
+	vmSecret := sb.secret
+	if len(c.keys.VerifiMeSecrets) > 0 {
+		vmSecret = c.keys.VerifiMeSecrets[0]
+	}
+	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target, VerifiMeSecret: vmSecret, AssessAfter: c.simAssess,
 		SessionURL: func(id string) string { return strings.TrimRight(target(), "/") + sandbox.FlowPrefix + id },
 		Log:        log.With("component", "sandbox"),
 		Failed:     func(err error) { log.Warn("sandbox webhook", "err", err) }}

@@ -289,11 +289,12 @@ const (
 	SourceVerifiMe    = "verifime"           // VerifiMe's API
 	SourceVerifiMeSim = "verifime-simulator" // VerifiMe, simulated
 	SourceSandbox     = "sandbox"            // created through kycwatch's sandbox API
+	SourceSandboxVM   = "verifime-sandbox"   // a VerifiMe invite through the sandbox API
 )
 
 // Simulated reports whether the simulator plays this session.
 func (t TestSession) Simulated() bool {
-	return t.Source == SourceSimulator || t.Source == SourceVerifiMeSim || t.Source == SourceSandbox
+	return t.Source == SourceSimulator || t.Source == SourceVerifiMeSim || t.Source == SourceSandbox || t.Source == SourceSandboxVM
 }
 
 // SourceLabel says where the session came from, for people.
@@ -307,13 +308,15 @@ func (t TestSession) SourceLabel() string {
 		return "VerifiMe simulator"
 	case SourceSandbox:
 		return "sandbox API"
+	case SourceSandboxVM:
+		return "VerifiMe sandbox API"
 	}
 	return "simulator"
 }
 
 // Provider is whose session it is.
 func (t TestSession) Provider() decode.Provider {
-	if t.Source == SourceVerifiMe || t.Source == SourceVerifiMeSim {
+	if t.Source == SourceVerifiMe || t.Source == SourceVerifiMeSim || t.Source == SourceSandboxVM {
 		return decode.VerifiMe
 	}
 	return decode.Veriff

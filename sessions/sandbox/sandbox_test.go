@@ -32,12 +32,18 @@ type sink struct {
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	v := decode.Verify(r.Header, body, decode.Veriff, decode.Keys{VeriffSecrets: []string{secret}, VeriffAPIKey: key})
+	d := decode.Decode(body)
+	provider := decode.ProviderOf(r.Header, d.Kind)
+	v := decode.Verify(r.Header, body, provider,
+		decode.Keys{VeriffSecrets: []string{secret}, VeriffAPIKey: key, VerifiMeSecrets: []string{secret}})
+	if provider == decode.VerifiMe {
+		v.APIKey = decode.KeyMatch // VerifiMe sends none
+	}
 	s.mu.Lock()
 	if v.Signature != decode.SigValid || v.APIKey != decode.KeyMatch {
 		s.bad++
 	}
-	s.got = append(s.got, decode.Decode(body))
+	s.got = append(s.got, d)
 	s.mu.Unlock()
 	s.ch <- struct{}{}
 	w.WriteHeader(200)
@@ -78,6 +84,7 @@ func newRig(t *testing.T) *rig {
 	var base string
 	ctx, cancel := context.WithCancel(context.Background())
 	sim := simulator.New(ctx, simulator.Config{Secret: secret, APIKey: key, Manual: true,
+		VerifiMeSecret: secret, TrackingStep: 20 * time.Millisecond, AssessAfter: 40 * time.Millisecond,
 		Target:     func() string { return base },
 		Webhook:    func(string) string { return hook.URL + "/webhooks/veriff" },
 		SessionURL: func(id string) string { return base + FlowPrefix + id },
@@ -245,5 +252,66 @@ func TestALifecycleThroughTheAPI(t *testing.T) {
 	defer g.sink.mu.Unlock()
 	if g.sink.bad != 0 {
 		t.Errorf("%d webhooks not signed as Veriff signs", g.sink.bad)
+	}
+}
+
+func TestVerifiMeEndpoints(t *testing.T) {
+	g := newRig(t)
+	body := `{"email":"jane@example.com","code":"ORG","referenceData":"order-77","customerContext":{"firstName":"Jane","familyName":"Citizen"},"sendInvitationEmail":false}`
+	resp, err := http.Post(g.url+VerifiMeAPIPrefix+"/user/invite", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv map[string]string
+	json.NewDecoder(resp.Body).Decode(&inv)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || inv["trackingReference"] == "" || inv["inviteUrl"] == "" {
+		t.Fatalf("%d %v", resp.StatusCode, inv)
+	}
+	if len(g.created) != 1 || g.created[0].ID != "order-77" || g.created[0].Source != sessions.SourceSandboxVM {
+		t.Fatalf("created %+v", g.created)
+	}
+	var seen []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(seen) == 0 || seen[len(seen)-1] != "Completed" {
+		resp, err := http.Get(g.url + VerifiMeAPIPrefix + "/user/signup/tracking/" + inv["trackingReference"] + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st map[string]string
+		json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if len(seen) == 0 || seen[len(seen)-1] != st["status"] {
+			seen = append(seen, st["status"])
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("statuses %v", seen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if strings.Join(seen, ",") != "Inactive,Active,Completed" {
+		t.Errorf("statuses %v", seen)
+	}
+	got := g.sink.wait(t, 2)
+	if got[1].Kind != decode.KindRiskAssessment || got[1].SessionID != "order-77" || got[1].State != "assessed" {
+		t.Fatalf("webhook %+v", got[1])
+	}
+	// Validation errors in VerifiMe's shape; unknown tracking references.
+	resp, _ = http.Post(g.url+VerifiMeAPIPrefix+"/user/invite", "application/json", strings.NewReader(`{"email":"nope"}`))
+	var bad map[string]any
+	json.NewDecoder(resp.Body).Decode(&bad)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || len(bad["validationResults"].([]any)) != 2 {
+		t.Errorf("validation %d %v", resp.StatusCode, bad)
+	}
+	resp, _ = http.Get(g.url + VerifiMeAPIPrefix + "/user/signup/tracking/nope/status")
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown reference: %d", resp.StatusCode)
+	}
+	g.sink.mu.Lock()
+	defer g.sink.mu.Unlock()
+	if g.sink.bad != 0 {
+		t.Errorf("%d badly signed webhooks", g.sink.bad)
 	}
 }

@@ -50,8 +50,8 @@ type Config struct {
 	VerifiMeSecret            string
 	TrackingStep, AssessAfter time.Duration
 
-	// For the sandbox: where each webhook goes (path is /veriff/events or
-	// /veriff/decisions; default Target()+path), the URL a session opens,
+	// For the sandbox: where each webhook goes (path is /veriff/events,
+	// /veriff/decisions or /verifime; default Target()+path), the URL a session opens,
 	// and Manual, for sessions driven by API calls and the end-user page
 	// rather than played on their own.
 	Webhook    func(path string) string
@@ -345,7 +345,7 @@ func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, 
 // postSigned posts body as JSON with the given headers to the target.
 func (s *Simulator) postSigned(ctx context.Context, path string, body []byte, headers map[string]string) (int, error) {
 	url := strings.TrimRight(s.cfg.Target(), "/") + path
-	if s.cfg.Webhook != nil && strings.HasPrefix(path, "/veriff/") {
+	if s.cfg.Webhook != nil {
 		url = s.cfg.Webhook(path)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

@@ -205,3 +205,14 @@ func titleCase(s string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// InviteReference is the referenceData (the session key) of the invite
+// with tracking reference ref, "" when unknown.
+func (s *Simulator) InviteReference(ref string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inv := s.invites[ref]; inv != nil && inv.ref == ref {
+		return inv.referenceData
+	}
+	return ""
+}
