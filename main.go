@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path"
@@ -51,6 +52,9 @@ type config struct {
 	keys                                      decode.Keys
 	apiURL                                    string // Veriff's API base URL
 	sandboxKey, sandboxSecret, sandboxWebhook string
+	forwardTo                                 []string
+	answerApp                                 bool
+	forwardTimeout                            time.Duration
 	vmOrg                                     string // VerifiMe organisation code
 	vmAPIURL                                  string
 	simAssess                                 time.Duration
@@ -174,7 +178,8 @@ delivery, after it is stored):
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
-	var secrets, vmSecrets multi
+	var secrets, vmSecrets, forwards multi
+	var answer string
 	maxBody := byteSize(listener.DefaultLimits.MaxBody)
 	fs := flag.NewFlagSet("kycwatch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -194,6 +199,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
 	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
 	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
+	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
+	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
+	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
 	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
 	fs.StringVar(&c.sandboxWebhook, "sandbox-webhook", "", "`URL` the sandbox sends its webhooks to (default: kycwatch itself)")
@@ -212,6 +220,22 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	c.maxBody = int64(maxBody)
+	c.forwardTo = forwards
+	for _, f := range c.forwardTo {
+		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
+		}
+	}
+	switch answer {
+	case "kycwatch":
+	case "app":
+		if len(c.forwardTo) == 0 {
+			return c, fmt.Errorf("--answer app needs --forward-to")
+		}
+		c.answerApp = true
+	default:
+		return c, fmt.Errorf("--answer is kycwatch or app, not %q", answer)
+	}
 	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), secrets...)
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
 	if c.keys.VeriffAPIKey == "" {
@@ -360,6 +384,12 @@ func run(ctx context.Context, c config, o deps) error {
 	}
 	srv.Mount("/sandbox/", sandbox.Handler(sb.config))
 	defer sb.sim.Wait()
+	var fwd *listener.Forwarder
+	if len(c.forwardTo) > 0 {
+		fwd = listener.NewForwarder(ctx, c.forwardTo, c.forwardTimeout, store, fileLog.With("component", "forward"))
+		srv.Forward(fwd, c.answerApp)
+		defer fwd.Wait()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -399,7 +429,7 @@ func run(ctx context.Context, c config, o deps) error {
 	if c.headless {
 		return headless(ctx, c, ln, note, rc, serveErr, first, changes, sb, o)
 	}
-	return tui(ctx, c, ln, note, rc, store, first, changes, publicURL, target, sb, fileLog)
+	return tui(ctx, c, ln, note, rc, store, first, changes, publicURL, target, sb, fwd, fileLog)
 }
 
 // sandboxParts is the sandbox as the rest of the wiring needs it.
@@ -572,7 +602,8 @@ func secretsLine(k decode.Keys) string {
 }
 
 func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, store *sessions.Store,
-	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, publicURL, target func() string, sb *sandboxParts, log *slog.Logger) error {
+	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, publicURL, target func() string, sb *sandboxParts,
+	fwd *listener.Forwarder, log *slog.Logger) error {
 	history, total, err := store.Recent(ctx, c.history)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
@@ -650,6 +681,22 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	}
 	l.Resume(tests, tracking)
 	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking)
+	if fwd != nil {
+		seqs := make([]int64, len(history))
+		for i, r := range history {
+			seqs[i] = r.Seq
+		}
+		done, err := store.Forwards(ctx, seqs...)
+		if err != nil {
+			return fmt.Errorf("read forwards: %w", err)
+		}
+		model = model.WithForwards(c.forwardTo, done)
+		fwd.Done = func(f sessions.Forward) {
+			if p := prog.Load(); p != nil {
+				go p.Send(ui.ForwardMsg(f))
+			}
+		}
+	}
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
 	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }

@@ -60,6 +60,16 @@ type Server struct {
 	now    func() time.Time
 	srv    *http.Server
 	mounts []mount
+
+	fwd         *Forwarder
+	transparent bool // answer the provider with the app's answer
+}
+
+// Forward sends every delivery on with f. With transparent, the provider
+// gets the first target's answer (like ngrok), and waits for it; else it
+// gets kycwatch's verdict at once and the app gets the delivery after.
+func (s *Server) Forward(f *Forwarder, transparent bool) {
+	s.fwd, s.transparent = f, transparent
 }
 
 // mount is a handler that answers under a path prefix instead of the
@@ -169,6 +179,19 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("store delivery", "err", err, "path", in.Path)
 		writeJSON(w, http.StatusInternalServerError, answer{Status: "error", Error: "kycwatch could not store the delivery; retry"})
 		return
+	}
+	if s.fwd != nil && s.transparent && len(s.fwd.Targets) > 0 {
+		fw := s.fwd.Send(r.Context(), rec, false)[0]
+		if fw.Error != "" {
+			writeJSON(w, http.StatusBadGateway, answer{Status: "error", Seq: rec.Seq, Error: "the app did not answer: " + fw.Error})
+			return
+		}
+		w.WriteHeader(fw.Status)
+		w.Write(fw.Response)
+		return
+	}
+	if s.fwd != nil {
+		s.fwd.Enqueue(rec)
 	}
 	a := answer{Status: "accepted", Seq: rec.Seq}
 	if rec.Status != http.StatusOK {

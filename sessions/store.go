@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -21,6 +22,9 @@ import (
 type Store struct {
 	db   *sql.DB
 	path string
+	// wmu serialises writes: SQLite takes one writer at a time, and
+	// writers that queue here do not spin in its busy handler.
+	wmu sync.Mutex
 }
 
 const schema = `
@@ -75,6 +79,17 @@ CREATE TABLE IF NOT EXISTS tracking (           -- VerifiMe phase 1, as polled
 );
 CREATE INDEX IF NOT EXISTS tracking_session ON tracking(session_id, at);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL); -- e.g. the sandbox's keys
+CREATE TABLE IF NOT EXISTS forwards (            -- a delivery sent on to the user's app
+	seq          INTEGER NOT NULL,           -- the delivery
+	at           INTEGER NOT NULL,           -- unix nanoseconds, UTC
+	target       TEXT    NOT NULL,           -- the URL it went to
+	status       INTEGER NOT NULL DEFAULT 0, -- the app's answer (0: none)
+	latency_ns   INTEGER NOT NULL DEFAULT 0,
+	response     BLOB,                       -- the first bytes of the app's answer
+	error        TEXT    NOT NULL DEFAULT '', -- why there was no answer
+	replay       INTEGER NOT NULL DEFAULT 0  -- sent again by hand
+);
+CREATE INDEX IF NOT EXISTS forwards_seq ON forwards(seq, at);
 `
 
 // migrations add columns to tables created by earlier versions; "duplicate
@@ -153,6 +168,8 @@ func (s *Store) Close() error { return s.db.Close() }
 // insert stores r and fills in its Seq and DuplicateOf. One short
 // transaction: the duplicate lookup and the insert see the same data.
 func (s *Store) insert(ctx context.Context, r *Record) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	hdr, err := json.Marshal(r.Header)
 	if err != nil {
 		return err
@@ -324,6 +341,8 @@ func (t TestSession) Provider() decode.Provider {
 
 // AddTestSession remembers a session created from kycwatch.
 func (s *Store) AddTestSession(ctx context.Context, t TestSession) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO test_sessions
 		(id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref, email)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -378,6 +397,8 @@ func (s *Store) Setting(ctx context.Context, key string) string {
 
 // SetSetting keeps a value between runs.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)`, key, value)
 	return err
 }
@@ -392,6 +413,8 @@ type TrackingStep struct {
 
 // AddTracking remembers a tracking status change.
 func (s *Store) AddTracking(ctx context.Context, t TrackingStep) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO tracking (session_id, at, status, raw) VALUES (?, ?, ?, ?)`,
 		t.SessionID, t.At.UnixNano(), t.Status, t.Raw)
 	return err
@@ -414,6 +437,64 @@ func (s *Store) Tracking(ctx context.Context, sessionIDs []string) ([]TrackingSt
 			}
 			t.At = time.Unix(0, at).UTC()
 			out = append(out, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Forward is a delivery sent on to the user's app, and what the app said.
+type Forward struct {
+	Seq      int64
+	At       time.Time
+	Target   string
+	Status   int // 0 when there was no answer
+	Latency  time.Duration
+	Response []byte // the first bytes of the answer
+	Error    string // why there was no answer
+	Replay   bool   // sent again by hand
+}
+
+// OK reports whether the app answered 2xx.
+func (f Forward) OK() bool { return f.Error == "" && f.Status >= 200 && f.Status <= 299 }
+
+// AddForward records a forward's outcome.
+func (s *Store) AddForward(ctx context.Context, f Forward) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forwards (seq, at, target, status, latency_ns, response, error, replay) VALUES (?,?,?,?,?,?,?,?)`,
+		f.Seq, f.At.UnixNano(), f.Target, f.Status, int64(f.Latency), f.Response, f.Error, f.Replay)
+	return err
+}
+
+// Forwards returns the forwards of the given deliveries, oldest first.
+func (s *Store) Forwards(ctx context.Context, seqs ...int64) ([]Forward, error) {
+	var out []Forward
+	for len(seqs) > 0 {
+		n := min(len(seqs), 500)
+		args := make([]any, n)
+		marks := make([]string, n)
+		for i := range n {
+			args[i], marks[i] = seqs[i], "?"
+		}
+		seqs = seqs[n:]
+		rows, err := s.db.QueryContext(ctx, `SELECT seq, at, target, status, latency_ns, response, error, replay FROM forwards WHERE seq IN (`+
+			strings.Join(marks, ",")+`) ORDER BY at`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var f Forward
+			var at, lat int64
+			if err := rows.Scan(&f.Seq, &at, &f.Target, &f.Status, &lat, &f.Response, &f.Error, &f.Replay); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			f.At, f.Latency = time.Unix(0, at).UTC(), time.Duration(lat)
+			out = append(out, f)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -111,6 +111,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
 	}
+	out = append(out, m.forwardLines(r.Seq, w)...)
 	if r.DuplicateOf != 0 {
 		retry := fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)
 		if r.Failed() { // not the provider retrying: someone resent its bytes

@@ -59,6 +59,8 @@ type Info struct {
 	// Generated is the simulator's own secret (masked), when it made one
 	// because none was configured.
 	Generated string
+	// ForwardTo are the user's app URLs deliveries are sent on to.
+	ForwardTo []string
 }
 
 // Model is the root model. Only it returns a tea.View; panes render strings.
@@ -98,6 +100,8 @@ type Model struct {
 	tunnel TunnelMsg
 	urlSel int  // the webhook URL c copies
 	showQR bool // the public URL as a QR code fills the screen
+
+	forwards map[int64][]sessions.Forward // by delivery seq
 
 	lab      Lab // test sessions; nil when not offered
 	form     form
@@ -195,6 +199,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case createdMsg:
 		m.created(msg)
+		return m, nil
+	case ForwardMsg:
+		m.addForward(sessions.Forward(msg))
+		if m.detail.memo != nil && m.detail.memo.seq == msg.Seq {
+			*m.detail.memo = detailMemo{} // the detail shows it: draw it again
+		}
 		return m, nil
 	case TestSessionMsg:
 		s := m.book.AddCreated(sessions.TestSession(msg))

@@ -55,6 +55,9 @@ func (m Model) header() string {
 	if m.info.VerifiMe > 0 {
 		cfg = append(cfg, "VerifiMe secret")
 	}
+	for _, f := range m.info.ForwardTo {
+		cfg = append(cfg, st.Info.Render("→ ")+Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://")))
+	}
 	legendLine := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
 
 	lines := []string{line1}
@@ -404,6 +407,7 @@ func (m Model) timelineView(w, h int) string {
 		if step.DuplicateOf != 0 {
 			tail += " " + st.Info.Render("↻")
 		}
+		tail += m.forwardMark(step.Seq)
 		if a := d.AttemptID; a != "" && a != attempt && len(s.Attempts) > 1 {
 			tail += st.Faint.Render(" attempt " + Safe(Short(a)))
 		}
