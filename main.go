@@ -697,6 +697,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 			}
 		}
 	}
+	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys})
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
 	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -170,6 +171,9 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request) {
 		Header:     receivedHeader(r),
 	}
 	in.Body, in.BodySize, in.Truncated = s.readBody(r)
+	if n, err := strconv.ParseInt(r.Header.Get("X-Kycwatch-Replay"), 10, 64); err == nil && n > 0 {
+		in.ReplayOf = n // informational: anyone can claim it, the bytes are judged as usual
+	}
 	if in.Truncated {
 		// The rest of the body stays unread: close rather than drain it.
 		w.Header().Set("Connection", "close")

@@ -41,7 +41,8 @@ type Incoming struct {
 	Header     map[string][]string
 	Body       []byte
 	BodySize   int64
-	Truncated  bool // body over the size limit: Body holds its first bytes
+	Truncated  bool  // body over the size limit: Body holds its first bytes
+	ReplayOf   int64 // sent again from kycwatch (X-Kycwatch-Replay): the original's seq
 }
 
 // Receiver judges, stores and publishes deliveries. It is the one place the

@@ -96,6 +96,7 @@ CREATE INDEX IF NOT EXISTS forwards_seq ON forwards(seq, at);
 // column" means it is done.
 var migrations = []string{
 	`ALTER TABLE test_sessions ADD COLUMN email TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE deliveries ADD COLUMN replay_of INTEGER NOT NULL DEFAULT 0`, // sent again from kycwatch
 }
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -196,11 +197,11 @@ func (s *Store) insert(ctx context.Context, r *Record) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
 		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
 		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
-		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(hdr), r.Body, r.BodySize, r.Truncated, sum,
 		r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
-		d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header, r.DuplicateOf)
+		d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header, r.DuplicateOf, r.ReplayOf)
 	if err != nil {
 		return err
 	}
@@ -211,7 +212,7 @@ func (s *Store) insert(ctx context.Context, r *Record) error {
 }
 
 const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,
-	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of`
+	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of`
 
 func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) error {
 	var at int64
@@ -219,7 +220,7 @@ func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) er
 	d := &r.Delivery
 	err := sc.Scan(append([]any{&r.Seq, &at, &r.Method, &r.Path, &r.RemoteAddr, &r.BodySize, &r.Truncated, &r.Status,
 		&kind, &provider, &d.SessionID, &d.AttemptID, &d.Code, &d.State, &d.VendorData, &d.EndUserID,
-		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf}, extra...)...)
+		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf}, extra...)...)
 	r.ReceivedAt = time.Unix(0, at).UTC()
 	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
 	if risk != "" {

@@ -111,6 +111,9 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
 	}
+	if r.ReplayOf != 0 {
+		field("Replay", st.Info.Render(fmt.Sprintf("sent again from kycwatch: a copy of #%d", r.ReplayOf)))
+	}
 	out = append(out, m.forwardLines(r.Seq, w)...)
 	if r.DuplicateOf != 0 {
 		retry := fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)

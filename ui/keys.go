@@ -12,6 +12,7 @@ type KeyMap struct {
 	NextPane, PrevPane, Open, Back          key.Binding
 	Filter, Follow, Help, Quit              key.Binding
 	NextURL, Copy, QR                       key.Binding
+	Replay, EditReplay                      key.Binding
 	// Test sessions: create, decide (simulated), forge.
 	New, NewSim                                         key.Binding
 	Approve, Decline, Resubmit, Review, Expire, Abandon key.Binding
@@ -23,23 +24,25 @@ type KeyMap struct {
 
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d", "space"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
-		NextPane: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow new")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		NextURL:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "next webhook URL")),
-		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy URL")),
-		QR:       key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "QR code of URL")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown", "ctrl+d", "space"), key.WithHelp("pgdn", "page down")),
+		Top:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		NextPane:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		PrevPane:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
+		Open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Follow:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow new")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		NextURL:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "next webhook URL")),
+		Copy:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy URL")),
+		QR:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "QR code of URL")),
+		Replay:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "send again")),
+		EditReplay: key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "edit, send again")),
 
 		New:            key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new test session")),
 		NewSim:         key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "new simulated session")),
@@ -79,7 +82,7 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 	panes := []key.Binding{k.NextPane, k.PrevPane, k.Open, k.Back}
 	global := []key.Binding{k.Filter, k.Follow, k.Help, k.Quit}
-	urls := []key.Binding{k.NextURL, k.Copy, k.QR}
+	urls := []key.Binding{k.NextURL, k.Copy, k.QR, k.Replay, k.EditReplay}
 	lab := []key.Binding{k.New, k.NewSim, k.ForgeSignature, k.ForgeAPIKey, k.ForgeJSON}
 	decide := []key.Binding{k.Approve, k.Decline, k.Resubmit, k.Review, k.Expire, k.Abandon}
 	verifime := []key.Binding{k.Invite, k.RiskLow, k.RiskMedium, k.RiskHigh, k.RiskExtreme, k.RiskNone}
@@ -94,11 +97,11 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.New, k.Copy, k.Filter, k.Follow, k.QR, k.Quit}, full: full}
 	case focusTimeline:
 		open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open delivery"))
-		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.New, k.Approve, k.Decline, k.Back, k.Copy, k.Follow, k.QR, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{move, open, pane, k.Help, k.Replay, k.New, k.Approve, k.Decline, k.Back, k.Copy, k.Follow, k.QR, k.Quit}, full: full}
 	default:
 		scroll := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓/pgup/pgdn", "scroll"))
 		zoom := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "zoom"))
-		return paneKeys{short: []key.Binding{scroll, zoom, pane, k.Help, k.Back, k.Copy, k.Quit}, full: full}
+		return paneKeys{short: []key.Binding{scroll, zoom, pane, k.Help, k.Replay, k.EditReplay, k.Back, k.Copy, k.Quit}, full: full}
 	}
 }
 

@@ -103,6 +103,9 @@ type Model struct {
 
 	forwards map[int64][]sessions.Forward // by delivery seq
 
+	replayer    Replayer
+	pendingEdit *editedMsg // an edited body waiting for "re-sign?"
+
 	lab      Lab // test sessions; nil when not offered
 	form     form
 	showForm bool // the n form fills the body
@@ -200,6 +203,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case createdMsg:
 		m.created(msg)
 		return m, nil
+	case replayedMsg:
+		if msg.err != nil {
+			m.status = "could not send again: " + msg.err.Error()
+		} else {
+			m.notice = msg.done
+		}
+		return m, nil
+	case editFileMsg, editedMsg:
+		return m.editFlow(msg)
 	case ForwardMsg:
 		m.addForward(sessions.Forward(msg))
 		if m.detail.memo != nil && m.detail.memo.seq == msg.Seq {
@@ -298,6 +310,9 @@ func (m *Model) remember(r sessions.Record) {
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	m.notice, m.status = "", ""
+	if m.pendingEdit != nil {
+		return m.confirmKey(msg.String())
+	}
 	if m.showForm {
 		return m.formKey(msg)
 	}
@@ -334,6 +349,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if nm, cmd, ok := m.labKey(msg); ok {
 		return nm, cmd
+	}
+	if key.Matches(msg, k.Replay) || key.Matches(msg, k.EditReplay) {
+		return m.replayKey(key.Matches(msg, k.EditReplay))
 	}
 	switch {
 	case key.Matches(msg, k.Quit):

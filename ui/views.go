@@ -82,6 +82,10 @@ func (m Model) footer() string {
 	if m.status != "" && !m.showHelp {
 		return Pad(" "+m.styles.Danger.Render(Safe(m.status)), m.width)
 	}
+	if m.pendingEdit != nil {
+		return Pad(" "+m.styles.Warning.Render(fmt.Sprintf("Body of #%d edited. Re-sign it with the configured secret? ", m.pendingEdit.seq))+
+			m.styles.Bold.Render("y")+" yes · "+m.styles.Bold.Render("n")+" no, send as edited · esc cancel", m.width)
+	}
 	if m.notice != "" && !m.showHelp {
 		return Pad(" "+m.styles.Success.Render("✓ ")+Fit(Safe(m.notice), m.width-4), m.width)
 	}
@@ -408,6 +412,9 @@ func (m Model) timelineView(w, h int) string {
 			tail += " " + st.Info.Render("↻")
 		}
 		tail += m.forwardMark(step.Seq)
+		if step.ReplayOf != 0 {
+			tail += st.Info.Render(" replay of #" + itoa(step.ReplayOf))
+		}
 		if a := d.AttemptID; a != "" && a != attempt && len(s.Attempts) > 1 {
 			tail += st.Faint.Render(" attempt " + Safe(Short(a)))
 		}

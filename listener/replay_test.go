@@ -1,0 +1,92 @@
+package listener
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+func TestReplayToKycwatchAndEditedReplays(t *testing.T) {
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys := decode.Keys{VeriffSecrets: []string{"sec"}}
+	rc := sessions.NewReceiver(st, keys)
+	var mu sync.Mutex
+	var got []sessions.Record
+	rc.Subscribe(func(r sessions.Record) { mu.Lock(); got = append(got, r); mu.Unlock() })
+	hs := httptest.NewServer(New(rc, DefaultLimits, nil).Handler())
+	defer hs.Close()
+	body := []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`)
+	if code, _ := sendSigned(t, hs.URL+"/veriff/events", body, nil); code != 200 {
+		t.Fatal(code)
+	}
+	rp := &Replayer{Store: st, LocalURL: hs.URL, Keys: rc.Keys}
+	ctx := context.Background()
+	last := func() sessions.Record { mu.Lock(); defer mu.Unlock(); return got[len(got)-1] }
+
+	done, err := rp.Replay(ctx, 1, nil, false)
+	if err != nil || !strings.Contains(done, "replayed #1 to kycwatch: answered 200") {
+		t.Fatalf("%q %v", done, err)
+	}
+	if r := last(); r.ReplayOf != 1 || r.DuplicateOf != 1 || r.Verdict.Signature != decode.SigValid {
+		t.Fatalf("replay %+v", r)
+	}
+	edited := []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid","vendorData":"edited"}`)
+	done, err = rp.Replay(ctx, 1, edited, false)
+	if err != nil || !strings.Contains(done, "answered 401") {
+		t.Fatalf("edited, not re-signed: %q %v", done, err)
+	}
+	if r := last(); r.Verdict.Signature != decode.SigInvalid {
+		t.Errorf("an edited body kept its old signature yet verified: %+v", r.Verdict)
+	}
+	done, err = rp.Replay(ctx, 1, edited, true)
+	if err != nil || !strings.Contains(done, "edited and replayed (re-signed) #1 to kycwatch: answered 200") {
+		t.Fatalf("re-signed: %q %v", done, err)
+	}
+	if r := last(); r.Verdict.Signature != decode.SigValid || r.ReplayOf != 1 {
+		t.Errorf("re-signed replay %+v", r.Verdict)
+	}
+	if _, err := rp.Replay(ctx, 99, nil, false); err == nil {
+		t.Error("replayed a delivery that does not exist")
+	}
+	rp.Keys = func() decode.Keys { return decode.Keys{} }
+	if _, err := rp.Replay(ctx, 1, edited, true); err == nil || !strings.Contains(err.Error(), "no veriff secret") {
+		t.Errorf("re-sign without a secret: %v", err)
+	}
+}
+
+func TestReplayToTheApp(t *testing.T) {
+	a := &app{}
+	as := httptest.NewServer(a)
+	defer as.Close()
+	g := newFwdRig(t, as.URL, false)
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	g.waitDone(t, 1)
+	rp := &Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url}
+	done, err := rp.Replay(context.Background(), 1, nil, false)
+	if err != nil || !strings.Contains(done, "replayed #1 to "+as.URL+"/veriff/events → 200") {
+		t.Fatalf("%q %v", done, err)
+	}
+	fs := g.waitDone(t, 2)
+	if !fs[1].Replay || a.count() != 2 {
+		t.Fatalf("%+v, app got %d", fs[1], a.count())
+	}
+	stored, _ := g.store.Forwards(context.Background(), 1)
+	if len(stored) != 2 || !stored[1].Replay {
+		t.Errorf("stored %+v", stored)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if _, total, _ := g.store.Recent(context.Background(), 10); total != 1 {
+		t.Errorf("a replay to the app was stored as a delivery: %d", total)
+	}
+}

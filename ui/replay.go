@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Replayer sends a stored delivery again (to the user's app when
+// forwarding, else to kycwatch itself).
+type Replayer interface {
+	Replay(ctx context.Context, seq int64, body []byte, resign bool) (string, error)
+}
+
+// WithReplayer lets R and E send deliveries again.
+func (m Model) WithReplayer(r Replayer) Model {
+	m.replayer = r
+	return m
+}
+
+type replayedMsg struct {
+	done string
+	err  error
+}
+
+// editFileMsg: the body is in a file, ready for the editor.
+type editFileMsg struct {
+	seq  int64
+	path string
+	orig []byte
+	err  error
+}
+
+// editedMsg: the editor is closed; the file holds the new body.
+type editedMsg struct {
+	seq  int64
+	body []byte
+	orig []byte
+	err  error
+}
+
+// editor is the user's editor: $VISUAL, $EDITOR, else vi.
+func editor() []string {
+	for _, v := range []string{"VISUAL", "EDITOR"} {
+		if e := strings.Fields(os.Getenv(v)); len(e) > 0 {
+			return e
+		}
+	}
+	return []string{"vi"}
+}
+
+// replayKey handles R (send again) and E (edit, then send).
+func (m Model) replayKey(edit bool) (Model, tea.Cmd) {
+	if m.replayer == nil {
+		m.status = "replay is not available in this run"
+		return m, nil
+	}
+	seq := m.selSeq
+	if seq <= 0 {
+		m.status = "select a delivery on the timeline to send it again"
+		return m, nil
+	}
+	rp := m.replayer
+	if !edit {
+		m.notice = fmt.Sprintf("replaying #%d…", seq)
+		return m, func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			done, err := rp.Replay(ctx, seq, nil, false)
+			return replayedMsg{done, err}
+		}
+	}
+	rec, ok := m.cache[seq]
+	if !ok {
+		m.status = "the delivery is still loading; try again"
+		return m, nil
+	}
+	body := append([]byte(nil), rec.Body...)
+	return m, func() tea.Msg {
+		f, err := os.CreateTemp("", fmt.Sprintf("kycwatch-%d-*.json", seq))
+		if err != nil {
+			return editFileMsg{err: err}
+		}
+		defer f.Close()
+		if _, err := f.Write(body); err != nil {
+			return editFileMsg{err: err}
+		}
+		return editFileMsg{seq: seq, path: f.Name(), orig: body}
+	}
+}
+
+// editFlow moves an edited replay along: the editor, then the question
+// about the signature, then the send.
+func (m Model) editFlow(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case editFileMsg:
+		if msg.err != nil {
+			m.status = "could not write the body for the editor: " + msg.err.Error()
+			return m, nil
+		}
+		argv := append(editor(), msg.path)
+		seq, path, orig := msg.seq, msg.path, msg.orig
+		return m, tea.ExecProcess(exec.Command(argv[0], argv[1:]...), func(err error) tea.Msg {
+			body, rerr := os.ReadFile(path)
+			os.Remove(path)
+			if err == nil {
+				err = rerr
+			}
+			return editedMsg{seq: seq, body: body, orig: orig, err: err}
+		})
+	case editedMsg:
+		if msg.err != nil {
+			m.status = "the editor failed: " + msg.err.Error()
+			return m, nil
+		}
+		if bytes.Equal(msg.body, msg.orig) {
+			m.notice = "the body did not change: nothing sent (R sends it as it was)"
+			return m, nil
+		}
+		m.pendingEdit = &msg
+		return m, nil
+	}
+	return m, nil
+}
+
+// confirmKey answers the question asked after an edit: re-sign?
+func (m Model) confirmKey(k string) (Model, tea.Cmd) {
+	e := m.pendingEdit
+	switch k {
+	case "y", "n":
+		m.pendingEdit = nil
+		resign := k == "y"
+		rp := m.replayer
+		m.notice = fmt.Sprintf("sending the edited #%d…", e.seq)
+		return m, func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			done, err := rp.Replay(ctx, e.seq, e.body, resign)
+			return replayedMsg{done, err}
+		}
+	case "esc":
+		m.pendingEdit = nil
+		m.notice = "edited replay cancelled"
+	}
+	return m, nil
+}

@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+type fakeReplayer struct {
+	seqs    []int64
+	bodies  [][]byte
+	resigns []bool
+}
+
+func (f *fakeReplayer) Replay(_ context.Context, seq int64, body []byte, resign bool) (string, error) {
+	f.seqs, f.bodies, f.resigns = append(f.seqs, seq), append(f.bodies, body), append(f.resigns, resign)
+	return "replayed #8 to kycwatch: answered 200", nil
+}
+
+func TestReplayKeys(t *testing.T) {
+	rp := &fakeReplayer{}
+	m := newModel(t, 120, 40, demo(t)).WithReplayer(rp)
+	m = run(t, m, "R")
+	if len(rp.seqs) != 1 || rp.seqs[0] != 8 || rp.bodies[0] != nil {
+		t.Fatalf("R sent %v", rp.seqs)
+	}
+	if !strings.Contains(ansi.Strip(screen(m)), "replayed #8 to kycwatch: answered 200") {
+		t.Errorf("no confirmation:\n%s", ansi.Strip(screen(m)))
+	}
+	// E: after the editor, the body changed: re-sign?
+	m = update(m, editedMsg{seq: 8, body: []byte(`{"edited":true}`), orig: []byte(`{}`)})
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "Body of #8 edited. Re-sign it with the configured secret?") {
+		t.Fatalf("no question:\n%s", out)
+	}
+	m = run(t, m, "y")
+	if len(rp.seqs) != 2 || string(rp.bodies[1]) != `{"edited":true}` || !rp.resigns[1] {
+		t.Fatalf("edited replay %v %q %v", rp.seqs, rp.bodies, rp.resigns)
+	}
+	m = update(m, editedMsg{seq: 8, body: []byte(`{"x":1}`), orig: []byte(`{}`)})
+	m = run(t, m, "n")
+	if len(rp.resigns) != 3 || rp.resigns[2] {
+		t.Fatal("n re-signed")
+	}
+	m = update(m, editedMsg{seq: 8, body: []byte(`{}`), orig: []byte(`{}`)})
+	if !strings.Contains(ansi.Strip(screen(m)), "did not change") || len(rp.seqs) != 3 {
+		t.Errorf("an unchanged body was sent")
+	}
+	// Replay marks in the timeline.
+	r := delivery(t, 9, 99e9, "veriff-event-7002-submitted.json", "sec", "/veriff/events")
+	r.ReplayOf = 2
+	m = update(m, DeliveryMsg{Record: r})
+	if !strings.Contains(ansi.Strip(screen(m)), "replay of #2") {
+		t.Errorf("no replay mark:\n%s", ansi.Strip(screen(m)))
+	}
+}
