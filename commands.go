@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +15,9 @@ import (
 	"unicode"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/checklist"
+	"github.com/kycwatch/kycwatch/sessions/export"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 )
@@ -229,4 +232,96 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+const exportUsage = `kycwatch export: write stored deliveries to stdout.
+
+Usage:
+  kycwatch export [--format ndjson|har|curl] [--db PATH] [--session ID] [--since T] [--mask-pii]
+
+  ndjson  headless mode's lines, plus each delivery's headers and body
+  har     HAR 1.2, for browser devtools and HTTP clients
+  curl    a shell script that sends each request again, byte for byte:
+          TARGET=http://localhost:3000 sh deliveries.sh
+
+--since takes a time (2026-11-23T09:00:00Z, 2026-11-23) or a duration back
+from now (1h, 30m).
+
+Flags:
+`
+
+func exportCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kycwatch export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "ndjson", "`format`: ndjson, har or curl")
+	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
+	session := fs.String("session", "", "only this session `id`")
+	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
+	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
+	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	filter := sessions.Filter{SessionID: *session}
+	if *since != "" {
+		t, err := parseSince(*since, time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "kycwatch export:", err)
+			return 2
+		}
+		filter.Since = t
+	}
+	path := cmpOr(*db, os.Getenv("KYCWATCH_DB"))
+	if path == "" {
+		p, err := sessions.DefaultPath()
+		if err != nil {
+			fmt.Fprintln(stderr, "kycwatch export: no database path:", err)
+			return 2
+		}
+		path = p
+	}
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(stderr, "kycwatch export: no database at %s (--db)\n", path)
+		return 2
+	}
+	store, err := sessions.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 1
+	}
+	defer store.Close()
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	w, err := export.New(*format, out, *mask)
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 2
+	}
+	n := 0
+	if err := store.Each(context.Background(), filter, func(r sessions.Record) error { n++; return w.Add(r) }); err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 1
+	}
+	if err := w.Close(); err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "kycwatch export: %d deliveries (%s)\n", n, *format)
+	return 0
+}
+
+// parseSince reads a time or a duration back from now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a time (2026-11-23T09:00:00Z) or a duration (1h)", s)
 }

@@ -107,6 +107,7 @@ Usage:
   kycwatch --headless [flags]   no UI: one JSON line per delivery on stdout
   kycwatch send KIND [flags]    fire one signed webhook (kycwatch send --help)
   kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
+  kycwatch export [flags]       write stored deliveries: ndjson, har, or a curl script
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -303,6 +304,8 @@ func main() {
 			os.Exit(send(os.Args[2:], os.Stdout, os.Stderr))
 		case "check":
 			os.Exit(check(os.Args[2:], os.Stdout, os.Stderr))
+		case "export":
+			os.Exit(exportCmd(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	c, err := parseFlags(os.Args[1:], os.Stderr)

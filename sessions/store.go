@@ -504,3 +504,62 @@ func (s *Store) Forwards(ctx context.Context, seqs ...int64) ([]Forward, error) 
 	}
 	return out, nil
 }
+
+// Filter picks deliveries for an export.
+type Filter struct {
+	SessionID string    // "" for all
+	Since     time.Time // zero for all
+}
+
+// Each calls fn with every delivery the filter picks, whole, oldest first.
+// Rows are read in pages: an export of a large database stays small in
+// memory.
+func (s *Store) Each(ctx context.Context, f Filter, fn func(Record) error) error {
+	const page = 500
+	after := int64(0)
+	for {
+		q := `SELECT ` + summaryCols + `, headers, body FROM deliveries WHERE seq > ?`
+		args := []any{after}
+		if f.SessionID != "" {
+			q += ` AND session_id = ?`
+			args = append(args, f.SessionID)
+		}
+		if !f.Since.IsZero() {
+			q += ` AND received_at >= ?`
+			args = append(args, f.Since.UnixNano())
+		}
+		q += ` ORDER BY seq LIMIT ?`
+		args = append(args, page)
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		var batch []Record
+		for rows.Next() {
+			var r Record
+			var hdr string
+			if err := scanSummary(rows, &r, &hdr, &r.Body); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := json.Unmarshal([]byte(hdr), &r.Header); err != nil {
+				rows.Close()
+				return fmt.Errorf("delivery %d headers: %w", r.Seq, err)
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+			after = r.Seq
+		}
+		if len(batch) < page {
+			return nil
+		}
+	}
+}

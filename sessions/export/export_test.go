@@ -1,0 +1,173 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+var keys = decode.Keys{VeriffSecrets: []string{"sec"}, VeriffAPIKey: "k-1"}
+
+// records are stored deliveries: a signed decision, an awkward body
+// (quotes, a newline at the end, non-ASCII), and a non-UTF-8 one.
+func records(t *testing.T) []sessions.Record {
+	t.Helper()
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := sessions.NewReceiver(st, keys)
+	decision, _ := os.ReadFile("../../testdata/payloads/veriff-decision-approved.json")
+	bodies := [][]byte{decision, []byte("{\"id\":\"s'1\",\"code\":7001,\"action\":\"started\",\"feature\":\"selfid\",\"vendorData\":\"caf\u00e9 \\\"x\\\" $HOME `id`\"}\n"),
+		{0xff, 0xfe, '{'}}
+	for i, b := range bodies {
+		h := map[string][]string{"Content-Type": {"application/json"}, "X-Hmac-Signature": {decode.Sign("sec", b)},
+			"X-Auth-Client": {"k-1"}, "Host": {"127.0.0.1:8080"}, "X-Empty": {""}, "X-Quote": {`it's "quoted"`}}
+		rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Date(2026, 11, 23, 9, 0, i, 0, time.UTC), Method: "POST",
+			Path: "/veriff/events?x=1", Header: h, Body: b, BodySize: int64(len(b))})
+	}
+	var out []sessions.Record
+	st.Each(context.Background(), sessions.Filter{}, func(r sessions.Record) error { out = append(out, r); return nil })
+	if len(out) != 3 {
+		t.Fatalf("%d records", len(out))
+	}
+	return out
+}
+
+func write(t *testing.T, format string, rs []sessions.Record, mask bool) []byte {
+	var b bytes.Buffer
+	w, err := New(format, &b, mask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := w.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	return b.Bytes()
+}
+
+func TestNDJSON(t *testing.T) {
+	rs := records(t)
+	lines := bytes.Split(bytes.TrimSpace(write(t, "ndjson", rs, false)), []byte("\n"))
+	if len(lines) != 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	var l struct {
+		Seq        int64
+		Kind       string
+		Body       *string
+		BodyBase64 string `json:"body_base64"`
+		Headers    map[string][]string
+	}
+	json.Unmarshal(lines[1], &l)
+	if l.Seq != 2 || l.Body == nil || *l.Body != string(rs[1].Body) || l.Headers["X-Quote"][0] != `it's "quoted"` {
+		t.Fatalf("%+v", l)
+	}
+	json.Unmarshal(lines[2], &l)
+	if l.BodyBase64 != "//57" {
+		t.Errorf("non-UTF-8 body %q", l.BodyBase64)
+	}
+}
+
+func TestHAR(t *testing.T) {
+	var doc struct {
+		Log struct {
+			Version string
+			Entries []struct {
+				Request struct {
+					Method, URL string
+					Headers     []struct{ Name, Value string }
+					PostData    struct{ MimeType, Text, Encoding string }
+				}
+				Response struct{ Status int }
+			}
+		}
+	}
+	if err := json.Unmarshal(write(t, "har", records(t), false), &doc); err != nil {
+		t.Fatal(err)
+	}
+	e := doc.Log.Entries
+	if doc.Log.Version != "1.2" || len(e) != 3 || e[0].Request.URL != "http://127.0.0.1:8080/veriff/events?x=1" ||
+		e[0].Response.Status != 200 || e[0].Request.PostData.MimeType != "application/json" || e[2].Request.PostData.Encoding != "base64" {
+		t.Fatalf("%+v", doc)
+	}
+}
+
+// TestCurlScriptReproducesTheRequests runs the script against a server
+// that checks what kycwatch checks: the bytes arrive the same, signed.
+func TestCurlScriptReproducesTheRequests(t *testing.T) {
+	for _, tool := range []string{"sh", "curl", "base64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is needed", tool)
+			}
+			t.Skip(tool + " not installed")
+		}
+	}
+	rs := records(t)
+	var mu sync.Mutex
+	var got []*http.Request
+	var bodies [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got, bodies = append(got, r), append(bodies, b)
+		mu.Unlock()
+		if decode.Verify(r.Header, b, decode.Veriff, keys).Signature != decode.SigValid {
+			w.WriteHeader(401)
+			return
+		}
+		w.WriteHeader(200)
+	}))
+	defer srv.Close()
+	script := filepath.Join(t.TempDir(), "deliveries.sh")
+	os.WriteFile(script, write(t, "curl", rs, false), 0o600)
+	cmd := exec.Command("sh", script)
+	cmd.Env = append(os.Environ(), "TARGET="+srv.URL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if string(out) != "#1 200\n#2 200\n#3 200\n" {
+		t.Errorf("script printed %q", out)
+	}
+	for i, r := range rs {
+		if !bytes.Equal(bodies[i], r.Body) {
+			t.Errorf("#%d body changed:\n%q\n%q", r.Seq, bodies[i], r.Body)
+		}
+		g := got[i]
+		if g.URL.RequestURI() != "/veriff/events?x=1" || g.Header.Get("X-Quote") != `it's "quoted"` || g.Header.Get("X-Auth-Client") != "k-1" {
+			t.Errorf("#%d request %s %v", r.Seq, g.URL, g.Header)
+		}
+		if _, ok := g.Header["X-Empty"]; !ok {
+			t.Errorf("#%d lost its empty header", r.Seq)
+		}
+	}
+}
+
+func TestMaskedExport(t *testing.T) {
+	out := string(write(t, "ndjson", records(t), true))
+	if strings.Contains(out, "SARAH") || strings.Contains(out, "MORGA753116SM9IJ") || !strings.Contains(out, `"masked":true`) {
+		t.Errorf("masked export:\n%.500s", out)
+	}
+	if s := string(write(t, "curl", records(t), true)); !strings.Contains(s, "signatures no longer match") {
+		t.Error("the curl script does not warn that masked bodies are unsigned")
+	}
+}
