@@ -29,6 +29,7 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/export"
 	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
@@ -55,6 +56,7 @@ type config struct {
 	forwardTo                                 []string
 	answerApp                                 bool
 	forwardTimeout                            time.Duration
+	maskPII                                   bool
 	vmOrg                                     string // VerifiMe organisation code
 	vmAPIURL                                  string
 	simAssess                                 time.Duration
@@ -203,6 +205,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
 	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
+	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
 	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
 	fs.StringVar(&c.sandboxWebhook, "sandbox-webhook", "", "`URL` the sandbox sends its webhooks to (default: kycwatch itself)")
@@ -534,6 +537,9 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, sb *sandboxParts, o deps) error {
 	out := bufio.NewWriter(o.stdout)
 	rc.Subscribe(func(r sessions.Record) {
+		if c.maskPII {
+			r.Delivery.Note = decode.MaskText(r.Delivery.Note) // decode's summary names the person
+		}
 		out.Write(r.MarshalLine())
 		out.Flush() // one line per delivery, as it is stored
 	})
@@ -700,7 +706,8 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 			}
 		}
 	}
-	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys})
+	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys}).
+		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII)
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
 	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }
@@ -774,4 +781,50 @@ func yamlToken(doc string) string {
 		return strings.Trim(v, `"'`)
 	}
 	return ""
+}
+
+// fileExporter writes a session's deliveries, as HAR and as a curl
+// script, into the current directory (X in the UI).
+type fileExporter struct{ store *sessions.Store }
+
+func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) ([]string, error) {
+	if id == "" {
+		return nil, errors.New("the unsorted group is not a session: use kycwatch export for everything")
+	}
+	short := id
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	base := fmt.Sprintf("kycwatch-%s-%s", safeName(short), time.Now().Format("20060102-150405"))
+	var paths []string
+	for _, f := range []struct{ format, ext string }{{"har", ".har"}, {"curl", ".sh"}} {
+		path := base + f.ext
+		file, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return paths, err
+		}
+		w, _ := export.New(f.format, file, mask)
+		err = e.store.Each(ctx, sessions.Filter{SessionID: id}, w.Add)
+		if err == nil {
+			err = w.Close()
+		}
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// safeName keeps a session id fit for a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
 }

@@ -31,6 +31,7 @@ type detailMemo struct {
 	seq   int64
 	width int
 	dark  bool
+	mask  bool
 	lines []string
 }
 
@@ -71,12 +72,12 @@ func (m Model) detailView(w, h int) string {
 }
 
 func (m Model) detailLines(r sessions.Record, w int) []string {
-	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.dark {
+	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.dark && mm.mask == m.maskPII {
 		return mm.lines
 	}
 	lines := m.buildDetail(r, w)
 	if m.detail.memo != nil {
-		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.dark, lines: lines}
+		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.dark, mask: m.maskPII, lines: lines}
 	}
 	return lines
 }
@@ -167,10 +168,10 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		if p.FullName != "" {
 			name = p.FullName
 		}
-		field("Person", joinNonEmpty(Safe(name), prefixed("born ", Safe(p.DateOfBirth)), Safe(p.Gender), Safe(p.Nationality), prefixed("id ", Safe(p.IDNumber))))
-		field("Address", Safe(p.Address))
+		field("Person", joinNonEmpty(m.pii(name), prefixed("born ", m.pii(p.DateOfBirth)), Safe(p.Gender), Safe(p.Nationality), prefixed("id ", m.pii(p.IDNumber))))
+		field("Address", m.pii(p.Address))
 		doc := dec.Document
-		field("Document", joinNonEmpty(Safe(doc.Type), Safe(doc.Number), Safe(doc.Country), prefixed("valid until ", Safe(doc.ValidUntil))))
+		field("Document", joinNonEmpty(Safe(doc.Type), m.pii(doc.Number), Safe(doc.Country), prefixed("valid until ", Safe(doc.ValidUntil))))
 		var risk []string
 		if dec.RiskScore != nil {
 			risk = append(risk, fmt.Sprintf("score %.2f", *dec.RiskScore))
@@ -183,7 +184,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		}
 		field("Risk", strings.Join(risk, " · "))
 		field("Decided", Safe(dec.DecisionTime))
-		field("IP", Safe(dec.IP))
+		field("IP", m.pii(dec.IP))
 	case d.UserStatus != nil:
 		u := d.UserStatus
 		field("Status", Safe(u.Status)+st.Faint.Render(" ("+Safe(u.StatusCode)+")"))
@@ -195,7 +196,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	case d.Risk != nil:
 		rk := d.Risk
 		field("Risk", Safe(rk.RiskLevel)+st.Faint.Render(" · assessment "+Safe(rk.AssessmentStatus)))
-		field("Customer", Safe(rk.CustomerName))
+		field("Customer", m.pii(rk.CustomerName))
 		field("Portal", Safe(rk.PortalURL))
 		field("Event", Safe(rk.EventID))
 	}
@@ -211,7 +212,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	sort.Strings(names)
 	for _, k := range names {
 		for _, val := range r.Header[k] {
-			out = append(out, wrap(" "+st.Label.Render(Safe(k)+":")+" "+maskHeader(k, Safe(val)), w, 3)...)
+			v := maskHeader(k, Safe(val))
+			if m.maskPII && piiHeader(k) {
+				v = decode.Masked
+			}
+			out = append(out, wrap(" "+st.Label.Render(Safe(k)+":")+" "+v, w, 3)...)
 		}
 	}
 
@@ -220,8 +225,30 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		size += st.Warning.Render(fmt.Sprintf(", only the first %d kept", len(r.Body)))
 	}
 	out = append(out, "", st.Bold.Render(" Body")+st.Faint.Render(" ("+size+")"))
-	out = append(out, m.bodyLines(r.Body, w)...)
+	body := r.Body
+	if m.maskPII {
+		body = decode.MaskPII(body)
+	}
+	out = append(out, m.bodyLines(body, w)...)
 	return out
+}
+
+// pii shows a personal value, or hides it when masking (for demos on
+// shared screens).
+func (m Model) pii(s string) string {
+	if m.maskPII {
+		return decode.MaskText(s)
+	}
+	return Safe(s)
+}
+
+// piiHeader is a header that carries the sender's address.
+func piiHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "x-forwarded-for", "x-real-ip", "forwarded", "true-client-ip", "cf-connecting-ip":
+		return true
+	}
+	return false
 }
 
 // maskHeader hides most of a credential header's value: screens get shared

@@ -104,6 +104,8 @@ type Model struct {
 	forwards map[int64][]sessions.Forward // by delivery seq
 
 	replayer    Replayer
+	exporter    Exporter
+	maskPII     bool       // personal data hidden on screen
 	pendingEdit *editedMsg // an edited body waiting for "re-sign?"
 
 	lab      Lab // test sessions; nil when not offered
@@ -202,6 +204,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case createdMsg:
 		m.created(msg)
+		return m, nil
+	case exportedMsg:
+		if msg.err != nil {
+			m.status = "could not export: " + msg.err.Error()
+		} else {
+			m.notice = "exported to " + strings.Join(msg.paths, " and ")
+		}
 		return m, nil
 	case replayedMsg:
 		if msg.err != nil {
@@ -349,6 +358,17 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if nm, cmd, ok := m.labKey(msg); ok {
 		return nm, cmd
+	}
+	if key.Matches(msg, k.MaskPII) {
+		m.maskPII = !m.maskPII
+		m.notice = "personal data shown"
+		if m.maskPII {
+			m.notice = "personal data masked (names, dates of birth, document numbers, addresses, IPs)"
+		}
+		return m, nil
+	}
+	if key.Matches(msg, k.Export) {
+		return m.exportKey()
 	}
 	if key.Matches(msg, k.Replay) || key.Matches(msg, k.EditReplay) {
 		return m.replayKey(key.Matches(msg, k.EditReplay))

@@ -150,3 +150,40 @@ func (m Model) confirmKey(k string) (Model, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// Exporter writes a session's deliveries to files (HAR and a curl script).
+type Exporter interface {
+	ExportSession(ctx context.Context, sessionID string, mask bool) ([]string, error)
+}
+
+// WithExporter lets X export the selected session.
+func (m Model) WithExporter(e Exporter) Model {
+	m.exporter = e
+	return m
+}
+
+// WithMaskPII starts with personal data hidden (--mask-pii).
+func (m Model) WithMaskPII(on bool) Model {
+	m.maskPII = on
+	return m
+}
+
+type exportedMsg struct {
+	paths []string
+	err   error
+}
+
+func (m Model) exportKey() (Model, tea.Cmd) {
+	s := m.selected()
+	if m.exporter == nil || s == nil {
+		m.status = "select a session to export it"
+		return m, nil
+	}
+	ex, id, mask := m.exporter, s.ID, m.maskPII
+	return m, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		paths, err := ex.ExportSession(ctx, id, mask)
+		return exportedMsg{paths, err}
+	}
+}

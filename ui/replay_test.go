@@ -55,3 +55,39 @@ func TestReplayKeys(t *testing.T) {
 		t.Errorf("no replay mark:\n%s", ansi.Strip(screen(m)))
 	}
 }
+
+type fakeExporter struct{ ids []string }
+
+func (f *fakeExporter) ExportSession(_ context.Context, id string, mask bool) ([]string, error) {
+	f.ids = append(f.ids, id)
+	return []string{"kycwatch-12df6045.har", "kycwatch-12df6045.sh"}, nil
+}
+
+func TestMaskAndExportKeys(t *testing.T) {
+	m := newModel(t, 120, 40, demo(t))
+	// The approved decision (#7, SARAH MORGAN) in full, loaded.
+	m = update(m, loadedMsg{seq: 7, rec: delivery(t, 7, 90e9, "veriff-decision-approved.json", "sec", "/veriff/decisions")})
+	m.selSession, m.selSeq = "12df6045-3846-3e45-946a-14fa6136d78b", 7
+	m.focus, m.zoom = focusDetail, true
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "SARAH") {
+		t.Fatalf("not shown:\n%s", out)
+	}
+	m = run(t, m, "M")
+	out := ansi.Strip(screen(m))
+	if strings.Contains(out, "SARAH") || strings.Contains(out, "MORGA753116SM9IJ") || strings.Contains(out, "186.153.67.122") {
+		t.Fatalf("personal data on screen while masked:\n%s", out)
+	}
+	if !strings.Contains(out, "•••") {
+		t.Errorf("no mask marks:\n%s", out)
+	}
+	m = run(t, m, "M")
+	if !strings.Contains(ansi.Strip(screen(m)), "SARAH") {
+		t.Error("M did not unmask")
+	}
+	ex := &fakeExporter{}
+	m = run(t, m.WithExporter(ex), "X")
+	if len(ex.ids) != 1 || ex.ids[0] != "12df6045-3846-3e45-946a-14fa6136d78b" ||
+		!strings.Contains(ansi.Strip(screen(m)), "exported to kycwatch-12df6045.har and kycwatch-12df6045.sh") {
+		t.Errorf("export %v:\n%s", ex.ids, ansi.Strip(screen(m)))
+	}
+}
