@@ -660,3 +660,66 @@ func TestSandboxHeadless(t *testing.T) {
 		t.Fatalf("GET decision %d %v", status, out)
 	}
 }
+
+// TestExpectInCI: --expect ends a headless run with 0 when the delivery
+// arrives, and with 1 at --timeout when it does not.
+func TestExpectInCI(t *testing.T) {
+	bin := binary(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--headless", "--no-tunnel", "--addr", addr, "--db", filepath.Join(t.TempDir(), "k.db"),
+		"--secret", "ci", "--expect", "event=submitted", "--expect", "decision=approved", "--timeout", "20s")
+	cmd.Env = cleanEnv(t)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitListening(t, addr)
+	sendTo := func(args ...string) {
+		out, err := exec.Command(bin, append([]string{"send"}, append(args, "--secret", "ci", "--to", "http://"+addr+"/veriff/x")...)...).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "401") {
+			t.Fatalf("send: %v %s", err, out)
+		}
+	}
+	sendTo("decision", "--status", "declined")
+	exec.Command(bin, "send", "decision", "--secret", "wrong", "--to", "http://"+addr+"/veriff/x").Run() // forged: counts for nothing
+	sendTo("event", "--status", "submitted")
+	sendTo("decision", "--status", "approved")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit %v\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "every expectation met") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+
+	cmd = exec.Command(bin, "--headless", "--no-tunnel", "--addr", freeAddr(t), "--db", filepath.Join(t.TempDir(), "k.db"),
+		"--expect", "decision=approved", "--timeout", "1s")
+	cmd.Env = cleanEnv(t)
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "timed out after 1s waiting for: decision=approved") {
+		t.Fatalf("timeout run: %v\n%s", err, out)
+	}
+}
+
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

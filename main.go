@@ -57,6 +57,8 @@ type config struct {
 	answerApp                                 bool
 	forwardTimeout                            time.Duration
 	maskPII                                   bool
+	expect                                    []sessions.Expectation
+	expectTimeout                             time.Duration
 	vmOrg                                     string // VerifiMe organisation code
 	vmAPIURL                                  string
 	simAssess                                 time.Duration
@@ -181,7 +183,7 @@ delivery, after it is stored):
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
-	var secrets, vmSecrets, forwards multi
+	var secrets, vmSecrets, forwards, expects multi
 	var answer string
 	maxBody := byteSize(listener.DefaultLimits.MaxBody)
 	fs := flag.NewFlagSet("kycwatch", flag.ContinueOnError)
@@ -205,6 +207,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
 	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
+	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, session=ID; repeatable: all must arrive)")
+	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then")
 	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
 	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
@@ -229,6 +233,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
 		}
+	}
+	for _, x := range expects {
+		e, err := sessions.ParseExpectation(x)
+		if err != nil {
+			return c, err
+		}
+		c.expect = append(c.expect, e)
+	}
+	if len(c.expect) > 0 && !c.headless {
+		return c, fmt.Errorf("--expect is for --headless runs (CI)")
 	}
 	switch answer {
 	case "kycwatch":
@@ -321,7 +335,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); err != nil {
+	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); errors.Is(err, errExpectTimeout) {
+		os.Exit(1)
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "kycwatch:", err)
 		os.Exit(1)
 	}
@@ -535,16 +551,40 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func headless(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, serveErr chan error,
 	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, sb *sandboxParts, o deps) error {
-	out := bufio.NewWriter(o.stdout)
-	rc.Subscribe(func(r sessions.Record) {
-		if c.maskPII {
-			r.Delivery.Note = decode.MaskText(r.Delivery.Note) // decode's summary names the person
-		}
-		out.Write(r.MarshalLine())
-		out.Flush() // one line per delivery, as it is stored
-	})
 	errw := &lockedWriter{w: o.stderr}
 	say := func(format string, args ...any) { fmt.Fprintf(errw, "kycwatch: "+format+"\n", args...) }
+	out := bufio.NewWriter(o.stdout)
+	// --expect: each expectation is met once; when all are, the run is done.
+	met := make(chan struct{})
+	pending := slices.Clone(c.expect)
+	var expectMu sync.Mutex
+	rc.Subscribe(func(r sessions.Record) {
+		line := r
+		if c.maskPII {
+			line.Delivery.Note = decode.MaskText(line.Delivery.Note) // decode's summary names the person
+		}
+		out.Write(line.MarshalLine())
+		out.Flush() // one line per delivery, as it is stored
+		if len(c.expect) == 0 {
+			return
+		}
+		expectMu.Lock()
+		defer expectMu.Unlock()
+		for i, e := range pending {
+			if e.Match(r) {
+				say("expected %s: arrived (#%d)", e.Text, r.Seq)
+				pending = slices.Delete(pending, i, i+1)
+				if len(pending) == 0 {
+					close(met)
+				}
+				break
+			}
+		}
+	})
+	var deadline <-chan time.Time
+	if len(c.expect) > 0 {
+		deadline = time.After(c.expectTimeout)
+	}
 	if note != "" {
 		say("%s", note)
 	}
@@ -589,8 +629,24 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 		return nil
 	case err := <-serveErr:
 		return err
+	case <-met:
+		say("every expectation met")
+		return nil
+	case <-deadline:
+		expectMu.Lock()
+		var left []string
+		for _, e := range pending {
+			left = append(left, e.Text)
+		}
+		expectMu.Unlock()
+		say("timed out after %s waiting for: %s", c.expectTimeout, strings.Join(left, ", "))
+		return errExpectTimeout
 	}
 }
+
+// errExpectTimeout ends a headless run whose --expect did not come true.
+var errExpectTimeout = errors.New("expectations not met")
+
 func secretsLine(k decode.Keys) string {
 	var parts []string
 	switch n := len(k.VeriffSecrets); n {

@@ -331,3 +331,45 @@ func TestVerifiMeTrackingOnTheTimeline(t *testing.T) {
 		t.Errorf("went back to %q", s.State)
 	}
 }
+
+func TestExpectations(t *testing.T) {
+	approved := Judge(Incoming{Body: fixture(t, "veriff-decision-approved.json")}, decode.Keys{})
+	forged := Judge(Incoming{Body: fixture(t, "veriff-decision-approved.json"), Header: map[string][]string{"X-Hmac-Signature": {"00"}}},
+		decode.Keys{VeriffSecrets: []string{"s"}})
+	submitted := Judge(Incoming{Body: fixture(t, "veriff-event-7002-submitted.json")}, decode.Keys{})
+	risk := Judge(Incoming{Body: fixture(t, "verifime-risk-assessed.json")}, decode.Keys{})
+	cases := []struct {
+		expr string
+		r    Record
+		want bool
+	}{
+		{"decision=approved", approved, true},
+		{"decision=APPROVED", approved, true},
+		{"decision=9001", approved, true},
+		{"decision=declined", approved, false},
+		{"decision=approved", forged, false},
+		{"decision=approved@12df6045-3846-3e45-946a-14fa6136d78b", approved, true},
+		{"decision=approved@other", approved, false},
+		{"event=submitted", submitted, true},
+		{"event=7002", submitted, true},
+		{"event=submitted", approved, false},
+		{"risk=LOW", risk, true},
+		{"risk=assessed", risk, true},
+		{"session=order-1234", risk, true},
+		{"kind=decision", approved, true},
+	}
+	for _, c := range cases {
+		e, err := ParseExpectation(c.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", c.expr, err)
+		}
+		if got := e.Match(c.r); got != c.want {
+			t.Errorf("%s on %s %s: %v", c.expr, c.r.Delivery.Kind, c.r.Delivery.State, got)
+		}
+	}
+	for _, bad := range []string{"approved", "color=red", "decision="} {
+		if _, err := ParseExpectation(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
