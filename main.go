@@ -691,7 +691,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		info.Notes = append(info.Notes, note)
 	}
 	if total > len(history) {
-		info.Notes = append(info.Notes, fmt.Sprintf("showing the last %d of %d stored deliveries (--history)", len(history), total))
+		info.Notes = append(info.Notes, fmt.Sprintf("%d stored deliveries: the newest %d loaded; older ones load as you scroll past the last session", total, len(history)))
 	}
 	// Test sessions: the simulator delivers to target, the public URL when
 	// the tunnel is up (a demo then proves the tunnel too), else locally.
@@ -745,7 +745,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		return fmt.Errorf("read tracking: %w", err)
 	}
 	l.Resume(tests, tracking)
-	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking)
+	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking).WithPaging(store.Before, total)
 	if fwd != nil {
 		seqs := make([]int64, len(history))
 		for i, r := range history {

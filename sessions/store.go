@@ -261,6 +261,26 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]Record, int, error) {
 	return out, total, rows.Err()
 }
 
+// Before returns up to limit summaries older than seq, oldest first: the
+// page the UI loads when scrolling past what it holds.
+func (s *Store) Before(ctx context.Context, seq int64, limit int) ([]Record, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+` FROM
+		(SELECT * FROM deliveries WHERE seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		if err := scanSummary(rows, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // Get returns one delivery whole: headers, body and the decoded payload.
 func (s *Store) Get(ctx context.Context, seq int64) (Record, error) {
 	var r Record

@@ -136,6 +136,45 @@ func (b *Book) Add(r Record) *Session {
 	return s
 }
 
+// AddOlder folds in a delivery older than those already in the book (a
+// page of history loaded later): it goes to its place in time, and it does
+// not move a session's state, which newer deliveries already decided.
+func (b *Book) AddOlder(r Record) *Session {
+	id := r.Delivery.SessionID
+	s := b.byID[id]
+	if s == nil {
+		s = &Session{ID: id, First: r.ReceivedAt, Last: r.ReceivedAt, Provider: r.Delivery.Provider}
+		b.byID[id] = s
+		b.order = append(b.order, s) // older than everything: at the end
+		if r.Accepted() && !s.Unsorted() {
+			s.State = NextState("", r.Delivery)
+			s.VendorData, s.EndUserID = r.Delivery.VendorData, r.Delivery.EndUserID
+		}
+	}
+	b.Total++
+	i := len(s.Steps)
+	for i > 0 && s.Steps[i-1].ReceivedAt.After(r.ReceivedAt) {
+		i--
+	}
+	s.Steps = append(s.Steps, Step{})
+	copy(s.Steps[i+1:], s.Steps[i:])
+	s.Steps[i] = Step{Record: r}
+	for j := max(i, 1); j <= min(i+1, len(s.Steps)-1); j++ {
+		s.Steps[j].Delta = s.Steps[j].ReceivedAt.Sub(s.Steps[j-1].ReceivedAt)
+	}
+	s.Steps[0].Delta = 0
+	if r.ReceivedAt.Before(s.First) {
+		s.First = r.ReceivedAt
+	}
+	if r.Failed() {
+		s.Failed++
+	}
+	if a := r.Delivery.AttemptID; a != "" && !contains(s.Attempts, a) && r.Accepted() {
+		s.Attempts = append([]string{a}, s.Attempts...)
+	}
+	return s
+}
+
 // AddCreated puts a session created from kycwatch in the book, with a
 // "created" step before anything it receives.
 func (b *Book) AddCreated(t TestSession) *Session {

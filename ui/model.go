@@ -103,6 +103,11 @@ type Model struct {
 
 	forwards map[int64][]sessions.Forward // by delivery seq
 
+	pager        Pager
+	stored       int   // deliveries in the database
+	oldest       int64 // the oldest seq in the book
+	loadingOlder bool
+
 	replayer    Replayer
 	exporter    Exporter
 	maskPII     bool       // personal data hidden on screen
@@ -130,7 +135,11 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 	m.setStyles(true)
 	for _, r := range history {
 		m.book.Add(summary(r))
+		if m.oldest == 0 || r.Seq < m.oldest {
+			m.oldest = r.Seq
+		}
 	}
+	m.stored = len(history)
 	m.selectNewest()
 	return m
 }
@@ -212,6 +221,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.notice = "exported to " + strings.Join(msg.paths, " and ")
 		}
 		return m, nil
+	case olderMsg:
+		m.older(msg)
+		return m, nil
 	case replayedMsg:
 		if msg.err != nil {
 			m.status = "could not send again: " + msg.err.Error()
@@ -291,6 +303,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // receive folds a new delivery in and, when following, selects it.
 func (m *Model) receive(r sessions.Record) {
+	m.stored++
+	if m.oldest == 0 {
+		m.oldest = r.Seq
+	}
 	m.remember(r)
 	m.book.Add(summary(r))
 	if m.follow && !m.filtering && m.filter.Value() == "" {
@@ -446,7 +462,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	default:
 		return m, nil
 	}
-	return m, m.loadSelected()
+	return m, tea.Batch(m.loadSelected(), m.maybeOlder())
 }
 
 // move moves the selection (or scrolls the detail) by n rows. Moving by

@@ -22,7 +22,7 @@ func (m Model) header() string {
 	for _, s := range m.book.Sessions() {
 		failed += s.Failed
 	}
-	nd, ns := m.book.Total, len(m.book.Sessions())
+	nd, ns := max(m.book.Total, m.stored), len(m.book.Sessions())
 	long := fmt.Sprintf("%d deliver%s · %d session%s", nd, plural2(nd, "y", "ies"), ns, plural(ns))
 	short := fmt.Sprintf("%d dlv · %d sess", nd, ns)
 	if failed > 0 {

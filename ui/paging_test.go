@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+func pagedDelivery(seq int64) sessions.Record {
+	body := []byte(fmt.Sprintf(`{"id":"%08d-0000-4000-8000-000000000000","attemptId":"a","feature":"selfid","code":7001,"action":"started","vendorData":"v%d","endUserId":null}`, seq, seq))
+	return summary(judged(seq, time.Duration(seq)*time.Second, body, "sec", "/veriff/events"))
+}
+
+func TestOlderHistoryLoadsAtTheEndOfTheList(t *testing.T) {
+	var history []sessions.Record
+	for seq := int64(191); seq <= 200; seq++ {
+		history = append(history, pagedDelivery(seq))
+	}
+	var asked []int64
+	pager := func(_ context.Context, before int64, limit int) ([]sessions.Record, error) {
+		asked = append(asked, before)
+		var out []sessions.Record
+		for seq := max(1, before-int64(limit)); seq < before; seq++ {
+			out = append(out, pagedDelivery(seq))
+		}
+		return out, nil
+	}
+	info := Info{LocalURL: "http://127.0.0.1:8080", Fields: fields, Tunnel: TunnelMsg{State: TunnelOff}}
+	m := New(info, history, nil).WithClock(t0.Add(time.Hour), time.UTC).WithPaging(pager, 200)
+	m = update(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	if !strings.Contains(ansi.Strip(screen(m)), "200 deliveries") {
+		t.Errorf("header:\n%s", ansi.Strip(screen(m)))
+	}
+	m = run(t, m, "G") // the end of the list: the next page loads
+	if len(asked) != 1 || asked[0] != 191 || m.book.Total != 200 || m.oldest != 1 {
+		t.Fatalf("asked %v, book %d, oldest %d", asked, m.book.Total, m.oldest)
+	}
+	if !strings.Contains(ansi.Strip(screen(m)), "loaded 190 older deliveries (#1 to #190)") {
+		t.Errorf("no word:\n%s", ansi.Strip(screen(m)))
+	}
+	m = run(t, m, "G", "j")
+	if len(asked) != 1 {
+		t.Errorf("asked again with nothing older: %v", asked)
+	}
+}
