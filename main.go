@@ -745,7 +745,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		return fmt.Errorf("read tracking: %w", err)
 	}
 	l.Resume(tests, tracking)
-	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking).WithPaging(store.Before, total)
+	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking).WithPaging(store.Before, total).WithSearch(store.Search)
 	if fwd != nil {
 		seqs := make([]int64, len(history))
 		for i, r := range history {

@@ -390,3 +390,43 @@ func TestAddOlderKeepsTimeOrderAndState(t *testing.T) {
 		t.Fatalf("state %q steps %d first %v attempts %v", s.State, len(s.Steps), s.First, s.Attempts)
 	}
 }
+
+func TestSearch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := NewReceiver(st, decode.Keys{})
+	for _, f := range []string{"veriff-decision-approved.json", "veriff-event-7002-submitted.json", "verifime-risk-assessed.json"} {
+		b := fixture(t, f)
+		if _, err := rc.Receive(context.Background(), Incoming{ReceivedAt: t0, Method: "POST", Path: "/x", Body: b, BodySize: int64(len(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := map[string][]string{
+		"sarah":                  {"12df6045-3846-3e45-946a-14fa6136d78b"},  // a body
+		"ridge road":             {"12df6045-3846-3e45-946a-14fa6136d78b"},  // every word
+		"submitted":              {"f04bdb47-d3be-4b28-b028-a652feb060b5"},  // a state
+		"order-1234":             {"order-1234"},                            // a session id (metadata)
+		"12345678":               {"f04bdb47-d3be-4b28-b028-a652feb060b5", "12df6045-3846-3e45-946a-14fa6136d78b"}, // vendorData, newest first
+		"nothing-like-this-here": nil,
+		`"; DROP TABLE x; --`:    nil, // words only: no FTS syntax from the user
+	}
+	for q, want := range cases {
+		got, err := st.Search(context.Background(), q, 10)
+		if err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%q: %v %v, want %v", q, got, err, want)
+		}
+	}
+	st.Close()
+	// A database from before search: indexed on open.
+	st, _ = Open(path)
+	st.db.Exec(`DELETE FROM deliveries_fts`)
+	st.Close()
+	st, _ = Open(path)
+	defer st.Close()
+	if got, _ := st.Search(context.Background(), "sarah", 10); len(got) != 1 {
+		t.Errorf("not re-indexed: %v", got)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -90,6 +92,9 @@ CREATE TABLE IF NOT EXISTS forwards (            -- a delivery sent on to the us
 	replay       INTEGER NOT NULL DEFAULT 0  -- sent again by hand
 );
 CREATE INDEX IF NOT EXISTS forwards_seq ON forwards(seq, at);
+-- Full-text search over bodies and summaries (rowid = seq). Contentless:
+-- the text is in deliveries already.
+CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content='', contentless_delete=1, tokenize='unicode61');
 `
 
 // migrations add columns to tables created by earlier versions; "duplicate
@@ -157,7 +162,12 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("upgrade %s: %w", path, err)
 		}
 	}
-	return &Store{db: db, path: path}, nil
+	st := &Store{db: db, path: path}
+	if err := st.backfillSearch(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("index %s for search: %w", path, err)
+	}
+	return st, nil
 }
 
 // Path is the database file.
@@ -208,7 +218,95 @@ func (s *Store) insert(ctx context.Context, r *Record) error {
 	if r.Seq, err = res.LastInsertId(); err != nil {
 		return err
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`,
+		r.Seq, searchText(r.Body), searchMeta(*r)); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// searchText is what search sees of a body: the text, when it is text.
+func searchText(b []byte) string {
+	if !utf8.Valid(b) {
+		return ""
+	}
+	return string(b)
+}
+
+// searchMeta is what search sees of a summary.
+func searchMeta(r Record) string {
+	d := r.Delivery
+	return strings.Join([]string{r.Method, r.Path, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.State,
+		d.VendorData, d.EndUserID, d.Note, string(r.Verdict.Signature)}, " ")
+}
+
+// backfillSearch indexes deliveries stored before search existed.
+func (s *Store) backfillSearch(ctx context.Context) error {
+	var indexed, last int64
+	s.db.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM deliveries_fts`).Scan(&indexed)
+	s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries`).Scan(&last)
+	for indexed < last {
+		var batch []Record
+		rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+`, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT 1000`, indexed)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r Record
+			if err := scanSummary(rows, &r, &r.Body); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if len(batch) == 0 {
+			return nil
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`, r.Seq, searchText(r.Body), searchMeta(r)); err != nil {
+				tx.Rollback()
+				return err
+			}
+			indexed = r.Seq
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Search finds the sessions whose deliveries contain every word of text
+// (in a body, or in the summary: kind, state, ids, vendorData, …),
+// newest first. The unsorted group is "".
+func (s *Store) Search(ctx context.Context, text string, limit int) ([]string, error) {
+	var terms []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' }) {
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+	}
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT d.session_id FROM deliveries_fts f JOIN deliveries d ON d.seq = f.rowid
+		WHERE deliveries_fts MATCH ? GROUP BY d.session_id ORDER BY max(f.rowid) DESC LIMIT ?`, strings.Join(terms, " AND "), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,

@@ -108,6 +108,10 @@ type Model struct {
 	oldest       int64 // the oldest seq in the book
 	loadingOlder bool
 
+	search   Searcher
+	searched string          // the text the hits are for
+	hits     map[string]bool // sessions full-text search found for it
+
 	replayer    Replayer
 	exporter    Exporter
 	maskPII     bool       // personal data hidden on screen
@@ -131,7 +135,7 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 	}
 	m.filter = textinput.New()
 	m.filter.Prompt = "/"
-	m.filter.Placeholder = "filter sessions"
+	m.filter.Placeholder = "text, kind:decision state:approved sig:invalid"
 	m.setStyles(true)
 	for _, r := range history {
 		m.book.Add(summary(r))
@@ -219,6 +223,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = "could not export: " + msg.err.Error()
 		} else {
 			m.notice = "exported to " + strings.Join(msg.paths, " and ")
+		}
+		return m, nil
+	case searchedMsg:
+		if msg.text == parseFilter(m.filter.Value()).text {
+			m.searched, m.hits = msg.text, msg.hits
+			m.afterFilterChange()
 		}
 		return m, nil
 	case olderMsg:
@@ -370,7 +380,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.filter, cmd = m.filter.Update(msg)
 		m.afterFilterChange()
-		return m, tea.Batch(cmd, m.loadSelected())
+		return m, tea.Batch(cmd, m.loadSelected(), m.searchCmd())
 	}
 	if nm, cmd, ok := m.labKey(msg); ok {
 		return nm, cmd
@@ -530,28 +540,107 @@ func (m *Model) afterFilterChange() {
 	m.clampScroll()
 }
 
-// visibleSessions is the session list after the filter, fuzzy-matched on
-// id, vendorData, state and provider.
+// visibleSessions is the session list after the filter: kind:, state:
+// and sig: narrow it; the rest of the text is fuzzy-matched on id,
+// vendorData, state and provider, and also found by full-text search in
+// every stored body and summary (the store answers in the background).
 func (m Model) visibleSessions() []*sessions.Session {
 	all := m.book.Sessions()
-	q := strings.TrimSpace(m.filter.Value())
-	if q == "" {
+	f := parseFilter(m.filter.Value())
+	if f.empty() {
 		return all
 	}
-	hay := make([]string, len(all))
-	for i, s := range all {
+	var pool []*sessions.Session
+	for _, s := range all {
+		if f.admits(s) {
+			pool = append(pool, s)
+		}
+	}
+	if f.text == "" {
+		return pool
+	}
+	hay := make([]string, len(pool))
+	for i, s := range pool {
 		id := s.ID
 		if s.Unsorted() {
 			id = "unsorted"
 		}
 		hay[i] = strings.Join([]string{id, s.VendorData, s.State, string(s.Provider), s.EndUserID}, " ")
 	}
-	matches := fuzzy.Find(q, hay)
-	out := make([]*sessions.Session, 0, len(matches))
-	for _, mt := range matches {
-		out = append(out, all[mt.Index])
+	matched := map[int]bool{}
+	var out []*sessions.Session
+	for _, mt := range fuzzy.Find(f.text, hay) {
+		matched[mt.Index] = true
+		out = append(out, pool[mt.Index])
+	}
+	if m.searched == f.text {
+		for i, s := range pool {
+			if !matched[i] && m.hits[s.ID] {
+				out = append(out, s)
+			}
+		}
 	}
 	return out
+}
+
+// filter is the parsed / query.
+type filter struct {
+	text, kind, state, sig string
+}
+
+func parseFilter(q string) filter {
+	var f filter
+	var words []string
+	for _, w := range strings.Fields(q) {
+		k, v, ok := strings.Cut(w, ":")
+		switch {
+		case ok && strings.EqualFold(k, "kind") && v != "":
+			f.kind = strings.ToLower(v)
+		case ok && strings.EqualFold(k, "state") && v != "":
+			f.state = strings.ToLower(v)
+		case ok && (strings.EqualFold(k, "sig") || strings.EqualFold(k, "verdict")) && v != "":
+			f.sig = strings.ToLower(v)
+		default:
+			words = append(words, w)
+		}
+	}
+	f.text = strings.Join(words, " ")
+	return f
+}
+
+func (f filter) empty() bool { return f == filter{} }
+
+// admits reports whether a session passes kind:, state: and sig:. A
+// session passes kind: and sig: when one of its deliveries does.
+func (f filter) admits(s *sessions.Session) bool {
+	if f.state != "" && !strings.HasPrefix(strings.ToLower(s.State), f.state) {
+		return false
+	}
+	if f.kind == "" && f.sig == "" {
+		return true
+	}
+	for _, st := range s.Steps {
+		if st.Created != nil || st.Tracking != nil {
+			continue
+		}
+		if f.kind != "" && !strings.HasPrefix(string(st.Delivery.Kind), f.kind) {
+			continue
+		}
+		if f.sig != "" && !sigMatches(st.Record, f.sig) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// sigMatches reads sig:valid|invalid|missing|unchecked, and sig:fail for
+// any failed check.
+func sigMatches(r sessions.Record, want string) bool {
+	if want == "fail" || want == "failed" || want == "✗" {
+		return r.Failed()
+	}
+	return strings.HasPrefix(string(r.Verdict.Signature), want)
 }
 
 func (m Model) sessionIndex(list []*sessions.Session) int {

@@ -71,3 +71,38 @@ func (m *Model) older(msg olderMsg) {
 	m.notice = fmt.Sprintf("loaded %d older deliveries (#%d to #%d)", len(msg.recs), msg.recs[0].Seq, msg.recs[len(msg.recs)-1].Seq)
 	m.clampScroll()
 }
+
+// Searcher finds sessions by full-text search (Store.Search).
+type Searcher func(ctx context.Context, text string, limit int) ([]string, error)
+
+// WithSearch lets / find sessions by any text in their stored deliveries.
+func (m Model) WithSearch(s Searcher) Model {
+	m.search = s
+	return m
+}
+
+type searchedMsg struct {
+	text string
+	hits map[string]bool
+}
+
+// searchCmd asks the store for sessions matching the filter's text.
+func (m Model) searchCmd() tea.Cmd {
+	text := parseFilter(m.filter.Value()).text
+	if m.search == nil || len([]rune(text)) < 2 || text == m.searched {
+		return nil
+	}
+	s := m.search
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ids, err := s(ctx, text, 500)
+		hits := map[string]bool{}
+		if err == nil {
+			for _, id := range ids {
+				hits[id] = true
+			}
+		}
+		return searchedMsg{text: text, hits: hits}
+	}
+}

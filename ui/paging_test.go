@@ -50,3 +50,41 @@ func TestOlderHistoryLoadsAtTheEndOfTheList(t *testing.T) {
 		t.Errorf("asked again with nothing older: %v", asked)
 	}
 }
+
+func TestFilterByKindStateVerdictAndFullText(t *testing.T) {
+	var asked []string
+	search := func(_ context.Context, text string, _ int) ([]string, error) {
+		asked = append(asked, text)
+		if text == "sarah" {
+			return []string{"12df6045-3846-3e45-946a-14fa6136d78b"}, nil
+		}
+		return nil, nil
+	}
+	m := newModel(t, 120, 40, demo(t)).WithSearch(search)
+	visible := func(q string) []string {
+		m.filter.SetValue(q)
+		var ids []string
+		for _, s := range m.visibleSessions() {
+			ids = append(ids, Short(s.ID))
+		}
+		return ids
+	}
+	if got := visible("state:approved"); strings.Join(got, ",") != "12df6045" {
+		t.Errorf("state: %v", got)
+	}
+	if got := visible("kind:watchlist"); strings.Join(got, ",") != "f5c64fd0" {
+		t.Errorf("kind: %v", got)
+	}
+	if got := visible("sig:invalid"); strings.Join(got, ",") != "12df6045" {
+		t.Errorf("sig: %v", got)
+	}
+	// Full text: the name is only in a body; the store finds it.
+	m.filter.SetValue("sarah")
+	m = update(m, m.searchCmd()())
+	if len(asked) == 0 || asked[len(asked)-1] != "sarah" {
+		t.Fatalf("searched %v", asked)
+	}
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "12df6045") || strings.Contains(out, "7a0d3e0b") {
+		t.Errorf("full-text hits:\n%s", out)
+	}
+}
