@@ -405,10 +405,10 @@ func TestSearch(t *testing.T) {
 		}
 	}
 	cases := map[string][]string{
-		"sarah":                  {"12df6045-3846-3e45-946a-14fa6136d78b"},  // a body
-		"ridge road":             {"12df6045-3846-3e45-946a-14fa6136d78b"},  // every word
-		"submitted":              {"f04bdb47-d3be-4b28-b028-a652feb060b5"},  // a state
-		"order-1234":             {"order-1234"},                            // a session id (metadata)
+		"sarah":                  {"12df6045-3846-3e45-946a-14fa6136d78b"},                                         // a body
+		"ridge road":             {"12df6045-3846-3e45-946a-14fa6136d78b"},                                         // every word
+		"submitted":              {"f04bdb47-d3be-4b28-b028-a652feb060b5"},                                         // a state
+		"order-1234":             {"order-1234"},                                                                   // a session id (metadata)
 		"12345678":               {"f04bdb47-d3be-4b28-b028-a652feb060b5", "12df6045-3846-3e45-946a-14fa6136d78b"}, // vendorData, newest first
 		"nothing-like-this-here": nil,
 		`"; DROP TABLE x; --`:    nil, // words only: no FTS syntax from the user

@@ -12,9 +12,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
-	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
