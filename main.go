@@ -59,6 +59,7 @@ type config struct {
 	maskPII                                   bool
 	expect                                    []sessions.Expectation
 	expectTimeout                             time.Duration
+	keep                                      sessions.Retention
 	vmOrg                                     string // VerifiMe organisation code
 	vmAPIURL                                  string
 	simAssess                                 time.Duration
@@ -184,7 +185,7 @@ delivery, after it is stored):
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	var secrets, vmSecrets, forwards, expects multi
-	var answer string
+	var answer, keep string
 	maxBody := byteSize(listener.DefaultLimits.MaxBody)
 	fs := flag.NewFlagSet("kycwatch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -209,6 +210,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
 	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, session=ID; repeatable: all must arrive)")
 	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then")
+	fs.StringVar(&keep, "keep", "", "history to keep: an age (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
 	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
 	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
@@ -233,6 +235,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
 		}
+	}
+	if keep != "" {
+		r, err := parseKeep(keep)
+		if err != nil {
+			return c, err
+		}
+		c.keep = r
 	}
 	for _, x := range expects {
 		e, err := sessions.ParseExpectation(x)
@@ -376,6 +385,31 @@ func run(ctx context.Context, c config, o deps) error {
 		logger = slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	slog.SetDefault(logger)
+
+	// Retention: what --keep does not keep goes now, then hourly.
+	if c.keep != (sessions.Retention{}) {
+		prune := func() {
+			n, err := store.Prune(ctx, c.keep, time.Now())
+			if err != nil {
+				logger.Error("prune", "err", err)
+			} else if n > 0 {
+				logger.Info("pruned old deliveries", "count", n)
+			}
+		}
+		prune()
+		go func() {
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					prune()
+				}
+			}
+		}()
+	}
 
 	ln, note, err := listener.Listen(c.addr)
 	if err != nil {
@@ -763,7 +797,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		}
 	}
 	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys}).
-		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII)
+		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII).WithClearer(store.Clear)
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
 	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }
@@ -883,4 +917,21 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// parseKeep reads --keep: 30d, 12h, or a count of deliveries.
+func parseKeep(s string) (sessions.Retention, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return sessions.Retention{MaxCount: n}, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return sessions.Retention{MaxAge: time.Duration(n) * 24 * time.Hour}, nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return sessions.Retention{MaxAge: d}, nil
+	}
+	return sessions.Retention{}, fmt.Errorf("--keep %q: want an age (30d, 12h) or a number of deliveries (100000)", s)
 }

@@ -430,3 +430,41 @@ func TestSearch(t *testing.T) {
 		t.Errorf("not re-indexed: %v", got)
 	}
 }
+
+func TestPruneAndClear(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := NewReceiver(st, decode.Keys{})
+	now := t0.Add(100 * 24 * time.Hour)
+	for i := range 10 {
+		b := []byte(`{"id":"s` + string(rune('0'+i)) + `","code":7001,"action":"started","feature":"selfid","word":"findme"}`)
+		rc.Receive(context.Background(), Incoming{ReceivedAt: now.Add(-time.Duration(10-i) * 24 * time.Hour), Method: "POST", Path: "/", Body: b, BodySize: int64(len(b))})
+	}
+	st.AddForward(context.Background(), Forward{Seq: 1, At: now, Target: "x", Status: 200})
+	n, err := st.Prune(context.Background(), Retention{MaxAge: 5*24*time.Hour + time.Hour}, now)
+	if err != nil || n != 5 {
+		t.Fatalf("pruned %d %v", n, err)
+	}
+	if n, _ = st.Prune(context.Background(), Retention{MaxCount: 3}, now); n != 2 {
+		t.Fatalf("by count: %d", n)
+	}
+	recs, total, _ := st.Recent(context.Background(), 10)
+	if total != 3 || recs[0].Seq != 8 {
+		t.Fatalf("left %d from #%d", total, recs[0].Seq)
+	}
+	if fs, _ := st.Forwards(context.Background(), 1); len(fs) != 0 {
+		t.Error("forwards of pruned deliveries kept")
+	}
+	if hits, _ := st.Search(context.Background(), "findme", 10); len(hits) != 3 {
+		t.Errorf("search still finds pruned ones: %v", hits)
+	}
+	if n, _ = st.Clear(context.Background()); n != 3 {
+		t.Errorf("cleared %d", n)
+	}
+	if _, total, _ = st.Recent(context.Background(), 10); total != 0 {
+		t.Errorf("%d left after clear", total)
+	}
+}

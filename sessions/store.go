@@ -681,3 +681,69 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(Record) error) error
 		}
 	}
 }
+
+// Retention is how much history to keep: deliveries younger than MaxAge,
+// and at most MaxCount of them (zero: no limit).
+type Retention struct {
+	MaxAge   time.Duration
+	MaxCount int64
+}
+
+// Prune deletes the deliveries retention does not keep (with their
+// forwards and search entries) and returns how many went.
+func (s *Store) Prune(ctx context.Context, r Retention, now time.Time) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var cut int64 // delete seq <= cut
+	if r.MaxAge > 0 {
+		var seq int64
+		s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries WHERE received_at < ?`, now.Add(-r.MaxAge).UnixNano()).Scan(&seq)
+		cut = max(cut, seq)
+	}
+	if r.MaxCount > 0 {
+		var last int64
+		s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries`).Scan(&last)
+		cut = max(cut, last-r.MaxCount)
+	}
+	if cut <= 0 {
+		return 0, nil
+	}
+	return s.deleteUpTo(ctx, cut)
+}
+
+// Clear deletes every delivery, forward, test session and tracking step
+// (the sandbox's keys stay).
+func (s *Store) Clear(ctx context.Context) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	n, err := s.deleteUpTo(ctx, 1<<62)
+	if err != nil {
+		return n, err
+	}
+	for _, q := range []string{`DELETE FROM test_sessions`, `DELETE FROM tracking`} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (s *Store) deleteUpTo(ctx context.Context, cut int64) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries_fts WHERE rowid <= ?`, cut); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM forwards WHERE seq <= ?`, cut); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE seq <= ?`, cut)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return n, tx.Commit()
+}

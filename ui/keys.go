@@ -13,7 +13,7 @@ type KeyMap struct {
 	Filter, Follow, Help, Quit              key.Binding
 	NextURL, Copy, QR                       key.Binding
 	Replay, EditReplay                      key.Binding
-	Export, MaskPII                         key.Binding
+	Export, MaskPII, Clear                  key.Binding
 	// Test sessions: create, decide (simulated), forge.
 	New, NewSim                                         key.Binding
 	Approve, Decline, Resubmit, Review, Expire, Abandon key.Binding
@@ -46,6 +46,7 @@ func DefaultKeyMap() KeyMap {
 		EditReplay: key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "edit, send again")),
 		Export:     key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "export session")),
 		MaskPII:    key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "mask personal data")),
+		Clear:      key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clear history")),
 
 		New:            key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new test session")),
 		NewSim:         key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "new simulated session")),
@@ -85,7 +86,7 @@ func (k KeyMap) forPane(f focus, filtering bool) paneKeys {
 	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 	panes := []key.Binding{k.NextPane, k.PrevPane, k.Open, k.Back}
 	global := []key.Binding{k.Filter, k.Follow, k.Help, k.Quit}
-	urls := []key.Binding{k.NextURL, k.Copy, k.QR, k.Replay, k.EditReplay, k.Export, k.MaskPII}
+	urls := []key.Binding{k.NextURL, k.Copy, k.QR, k.Replay, k.EditReplay, k.Export, k.MaskPII, k.Clear}
 	lab := []key.Binding{k.New, k.NewSim, k.ForgeSignature, k.ForgeAPIKey, k.ForgeJSON}
 	decide := []key.Binding{k.Approve, k.Decline, k.Resubmit, k.Review, k.Expire, k.Abandon}
 	verifime := []key.Binding{k.Invite, k.RiskLow, k.RiskMedium, k.RiskHigh, k.RiskExtreme, k.RiskNone}

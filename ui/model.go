@@ -108,6 +108,9 @@ type Model struct {
 	oldest       int64 // the oldest seq in the book
 	loadingOlder bool
 
+	clearer      Clearer
+	confirmClear bool // "delete everything?" is asked
+
 	search   Searcher
 	searched string          // the text the hits are for
 	hits     map[string]bool // sessions full-text search found for it
@@ -231,6 +234,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.afterFilterChange()
 		}
 		return m, nil
+	case clearedMsg:
+		m.cleared(msg)
+		return m, nil
 	case olderMsg:
 		m.older(msg)
 		return m, nil
@@ -348,6 +354,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.pendingEdit != nil {
 		return m.confirmKey(msg.String())
 	}
+	if m.confirmClear {
+		return m.clearConfirm(msg.String())
+	}
 	if m.showForm {
 		return m.formKey(msg)
 	}
@@ -395,6 +404,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if key.Matches(msg, k.Export) {
 		return m.exportKey()
+	}
+	if key.Matches(msg, k.Clear) {
+		return m.clearKey()
 	}
 	if key.Matches(msg, k.Replay) || key.Matches(msg, k.EditReplay) {
 		return m.replayKey(key.Matches(msg, k.EditReplay))

@@ -106,3 +106,56 @@ func (m Model) searchCmd() tea.Cmd {
 		return searchedMsg{text: text, hits: hits}
 	}
 }
+
+// Clearer deletes the stored history (Store.Clear).
+type Clearer func(ctx context.Context) (int64, error)
+
+// WithClearer lets C clear the history, after a confirmation.
+func (m Model) WithClearer(c Clearer) Model {
+	m.clearer = c
+	return m
+}
+
+type clearedMsg struct {
+	n   int64
+	err error
+}
+
+// clearKey asks first; clearConfirm does it.
+func (m Model) clearKey() (Model, tea.Cmd) {
+	if m.clearer == nil {
+		m.status = "clearing is not available in this run"
+		return m, nil
+	}
+	m.confirmClear = true
+	return m, nil
+}
+
+func (m Model) clearConfirm(k string) (Model, tea.Cmd) {
+	m.confirmClear = false
+	if k != "y" {
+		m.notice = "nothing deleted"
+		return m, nil
+	}
+	c := m.clearer
+	return m, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		n, err := c(ctx)
+		return clearedMsg{n, err}
+	}
+}
+
+func (m *Model) cleared(msg clearedMsg) {
+	if msg.err != nil {
+		m.status = "could not clear: " + msg.err.Error()
+		return
+	}
+	m.book = sessions.NewBook()
+	m.cache, m.order = map[int64]sessions.Record{}, nil
+	m.forwards = nil
+	m.hasSel, m.selSession, m.selSeq, m.sessTop, m.stepTop = false, "", 0, 0, 0
+	m.stored, m.oldest = 0, 0
+	m.detail.reset()
+	m.notice = fmt.Sprintf("deleted %d deliveries and the test sessions from the database", msg.n)
+}

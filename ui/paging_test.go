@@ -88,3 +88,20 @@ func TestFilterByKindStateVerdictAndFullText(t *testing.T) {
 		t.Errorf("full-text hits:\n%s", out)
 	}
 }
+
+func TestClearAsksFirst(t *testing.T) {
+	calls := 0
+	m := newModel(t, 120, 40, demo(t)).WithClearer(func(context.Context) (int64, error) { calls++; return 8, nil })
+	m = run(t, m, "C")
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "Delete all 8 stored deliveries") {
+		t.Fatalf("no question:\n%s", out)
+	}
+	m = run(t, m, "n")
+	if calls != 0 || m.book.Total != 8 {
+		t.Fatal("cleared without a yes")
+	}
+	m = run(t, m, "C", "y")
+	if calls != 1 || m.book.Total != 0 || len(m.book.Sessions()) != 0 || !strings.Contains(ansi.Strip(screen(m)), "deleted 8 deliveries") {
+		t.Fatalf("calls %d, book %d\n%s", calls, m.book.Total, ansi.Strip(screen(m)))
+	}
+}

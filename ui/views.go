@@ -82,6 +82,10 @@ func (m Model) footer() string {
 	if m.status != "" && !m.showHelp {
 		return Pad(" "+m.styles.Danger.Render(Safe(m.status)), m.width)
 	}
+	if m.confirmClear {
+		return Pad(" "+m.styles.Danger.Render(fmt.Sprintf("Delete all %d stored deliveries and the test sessions from the database? ", max(m.book.Total, m.stored)))+
+			m.styles.Bold.Render("y")+" yes · any other key: no", m.width)
+	}
 	if m.pendingEdit != nil {
 		return Pad(" "+m.styles.Warning.Render(fmt.Sprintf("Body of #%d edited. Re-sign it with the configured secret? ", m.pendingEdit.seq))+
 			m.styles.Bold.Render("y")+" yes · "+m.styles.Bold.Render("n")+" no, send as edited · esc cancel", m.width)
