@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -721,5 +722,67 @@ func waitListening(t *testing.T, addr string) {
 			t.Fatalf("nothing listens on %s", addr)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestForwardAndExportThroughTheBinary: headless kycwatch forwards to an
+// app; kycwatch export writes a curl script that sends the same bytes.
+func TestForwardAndExportThroughTheBinary(t *testing.T) {
+	bin := binary(t)
+	var mu sync.Mutex
+	var got [][]byte
+	appSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, b)
+		mu.Unlock()
+		if r.Header.Get("X-Kycwatch-Verified") != "valid" {
+			w.WriteHeader(400)
+		}
+	}))
+	defer appSrv.Close()
+	db := filepath.Join(t.TempDir(), "k.db")
+	p := startHeadless(t, cleanEnv(t), "--no-tunnel", "--db", db, "--secret", "fw", "--forward-to", appSrv.URL+"/app")
+	body := fixture(t, "veriff-event-7002-submitted.json")
+	if code := post(t, p.url+"/veriff/events", body, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("fw", body)}); code != 200 {
+		t.Fatalf("answered %d", code)
+	}
+	next(t, p.lines)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the app got nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if string(got[0]) != string(body) {
+		t.Fatalf("forwarded body changed")
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	p.cmd.Wait()
+	out, err := exec.Command(bin, "export", "--db", db, "--format", "curl").Output()
+	if err != nil || !strings.Contains(string(out), "curl -sS") {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	script := filepath.Join(t.TempDir(), "d.sh")
+	os.WriteFile(script, out, 0o600)
+	run := exec.Command("sh", script)
+	run.Env = append(os.Environ(), "TARGET="+appSrv.URL)
+	if res, err := run.CombinedOutput(); err != nil || strings.TrimSpace(string(res)) != "#1 400" { // no verdict header from curl: the app says 400
+		t.Fatalf("script: %v %s", err, res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || string(got[1]) != string(body) {
+		t.Fatalf("the script's bytes differ")
 	}
 }
