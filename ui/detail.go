@@ -262,11 +262,19 @@ func maskHeader(name, v string) string {
 }
 
 // Mask shows a secret's first and last four characters only.
+// Short ones show less, so that at most a quarter of a secret is on
+// screen.
 func Mask(s string) string {
-	if len(s) <= 10 {
-		return strings.Repeat("•", len(s))
+	r := []rune(s)
+	switch {
+	case len(r) >= 32:
+		return string(r[:4]) + "…" + string(r[len(r)-4:])
+	case len(r) >= 16:
+		return string(r[:2]) + "…" + string(r[len(r)-2:])
+	case len(r) >= 8:
+		return string(r[:2]) + "…"
 	}
-	return s[:4] + "…" + s[len(s)-4:]
+	return strings.Repeat("•", len(r))
 }
 
 func (m Model) bodyLines(body []byte, w int) []string {

@@ -121,7 +121,7 @@ func TestNewSimulatedSession(t *testing.T) {
 	}
 	out := ansi.Strip(screen(m))
 	for _, want := range []string{"created simulated session aea9ba6d", "● session       created · simu",
-		"https://alchemy.veriff.com/v/aea9ba6d", "secret sim-…cdef (generated)", "phase 1 · the simulated end-user is on"} {
+		"https://alchemy.veriff.com/v/aea9ba6d", "secret si…ef (generated)", "phase 1 · the simulated end-user is on"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
