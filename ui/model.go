@@ -418,6 +418,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = !m.showHelp
 		m.help.ShowAll = m.showHelp
 		return m, nil
+	case m.showHelp && key.Matches(msg, k.Back):
+		m.showHelp, m.help.ShowAll = false, false
+		return m, nil
 	case key.Matches(msg, k.NextPane):
 		m.focus = (m.focus + 1) % paneCount
 		m.zoom = false
@@ -729,6 +732,9 @@ func (m Model) render() string {
 		return "kycwatch: window too small"
 	}
 	footer := m.footer()
+	if m.showHelp { // every key: the whole screen
+		return lipgloss.JoinVertical(lipgloss.Left, m.helpView(m.width, m.height-lipgloss.Height(footer)), footer)
+	}
 	if m.showQR { // the whole screen: a QR code needs the rows
 		return lipgloss.JoinVertical(lipgloss.Left, m.qrView(m.width, m.height-lipgloss.Height(footer)), footer)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -101,11 +102,7 @@ func (m Model) footer() string {
 		keys = m.keys.forForm()
 	}
 	if m.showHelp {
-		full := m.help.FullHelpView(keys.FullHelp())
-		if m.info.DBPath != "" {
-			full += "\n" + m.styles.Faint.Render(Fit("database "+m.info.DBPath, m.width-2))
-		}
-		return lipgloss.NewStyle().Padding(0, 1).Render(full)
+		return Pad(" "+m.styles.Faint.Render("? or esc closes the help"), m.width)
 	}
 	follow := ""
 	if !m.follow {
@@ -481,3 +478,41 @@ func plural2(n int, one, many string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// helpView fills the screen with every key, its groups laid out in as
+// many rows as the width needs (the help bubble alone cuts them off).
+func (m Model) helpView(w, h int) string {
+	groups := m.keys.forPane(m.focus, false).FullHelp()
+	var rows []string
+	var row []string
+	rowW := 0
+	flush := func() {
+		if len(row) > 0 {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, rowW = nil, 0
+		}
+	}
+	for _, g := range groups {
+		block := m.help.FullHelpView([][]key.Binding{g})
+		bw := lipgloss.Width(block) + 3
+		if rowW+bw > w-2 && len(row) > 0 {
+			flush()
+		}
+		row = append(row, lipgloss.NewStyle().PaddingRight(3).Render(block))
+		rowW += bw
+	}
+	flush()
+	lines := []string{""}
+	for i, r := range rows {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		for _, l := range strings.Split(r, "\n") {
+			lines = append(lines, " "+l)
+		}
+	}
+	if m.info.DBPath != "" {
+		lines = append(lines, "", " "+m.styles.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
+	}
+	return m.box("Keys", lines, w, h, true)
+}
