@@ -239,66 +239,83 @@ func TestHeadlessNDJSON(t *testing.T) {
 	}
 }
 
+// tmuxRun is the built binary running in a private tmux server: keys go in
+// with send-keys, the screen comes out with capture-pane.
+type tmuxRun struct {
+	t       *testing.T
+	sock    string
+	session string
+}
+
+// startTmux runs cmdline in a w×h tmux pane. It skips without tmux, except
+// in CI, where .ci/run installs it.
+func startTmux(t *testing.T, name string, w, h int, cmdline string) *tmuxRun {
+	t.Helper()
+	r := &tmuxRun{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock"), session: name}
+	r.tmux("new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), cmdline)
+	t.Cleanup(func() { r.tmux("kill-server") })
+	return r
+}
+
+func (r *tmuxRun) tmux(args ...string) string {
+	r.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", r.sock}, args...)...).CombinedOutput()
+	if err != nil && args[0] != "kill-server" {
+		r.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (r *tmuxRun) keys(k string) { r.tmux("send-keys", "-t", r.session, k) }
+
+func (r *tmuxRun) capture() string { return r.tmux("capture-pane", "-p", "-t", r.session) }
+
+// waitFor waits until the screen shows what, and returns the screen.
+func (r *tmuxRun) waitFor(what string) string {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := r.capture()
+		if strings.Contains(s, what) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("screen never showed %q:\n%s", what, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestTUIInTmux runs the real binary in a tmux pane, sends a signed
 // delivery with curl-like HTTP, reads the screen, and quits with q.
 func TestTUIInTmux(t *testing.T) {
 	bin := binary(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is required in CI (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	sock := filepath.Join(dir, "tmux.sock")
 	session := "kycwatch-e2e"
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil && args[0] != "kill-server" {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
 		dir, bin, addr, filepath.Join(dir, "k.db"))
-	tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmdline)
-	t.Cleanup(func() { tmux("kill-server") })
+	tm := startTmux(t, session, 100, 30, cmdline)
 
-	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
-	waitFor := func(what string) string {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			s := capture()
-			if strings.Contains(s, what) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q:\n%s", what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	waitFor("Waiting for deliveries")
+	tm.waitFor("Waiting for deliveries")
 
 	body := fixture(t, "veriff-event-7002-submitted.json")
 	if code := post(t, "http://"+addr+"/veriff/events", body, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("tmux-secret", body)}); code != 200 {
 		t.Fatalf("answered %d", code)
 	}
-	s := waitFor("f04bdb47")
+	s := tm.waitFor("f04bdb47")
 	if !strings.Contains(s, "submitted") || !strings.Contains(s, "✓") {
 		t.Fatalf("delivery not shown as verified:\n%s", s)
 	}
 	// A forged delivery shows ✗ and its reason.
 	forged := fixture(t, "veriff-decision-declined.json")
 	post(t, "http://"+addr+"/veriff/decisions", forged, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("wrong", forged)})
-	s = waitFor("no configured secret matches")
+	s = tm.waitFor("no configured secret matches")
 	if !strings.Contains(s, "✗") || !strings.Contains(s, "401") {
 		t.Fatalf("forged delivery not flagged:\n%s", s)
 	}
-	tmux("send-keys", "-t", session, "q")
-	waitFor("EXITED 0")
+	tm.keys("q")
+	tm.waitFor("EXITED 0")
 }
 
 // TestHeadlessBogusToken runs the real ngrok agent with a made-up token:
@@ -357,45 +374,15 @@ func TestHeadlessBogusToken(t *testing.T) {
 // terminal outside the UI.
 func TestTUIBogusTokenInTmux(t *testing.T) {
 	bin := binary(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is required in CI (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	sock := filepath.Join(dir, "tmux.sock")
 	session := "kycwatch-bogus"
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil && args[0] != "kill-server" {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN=bogus-tmux-token HOME=%s TERM=xterm-256color %s --addr %s --db %s --tunnel-timeout 5s; echo EXITED $?; sleep 30",
 		dir, bin, addr, filepath.Join(dir, "k.db"))
-	tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmdline)
-	t.Cleanup(func() { tmux("kill-server") })
-	tmux("set-option", "-g", "set-clipboard", "on")
+	tm := startTmux(t, session, 80, 24, cmdline)
+	tm.tmux("set-option", "-g", "set-clipboard", "on")
 
-	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
-	waitFor := func(what string) string {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			s := capture()
-			if strings.Contains(s, what) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q:\n%s", what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	s := waitFor("no public URL:")
+	s := tm.waitFor("no public URL:")
 	if strings.Contains(s, "bogus-tmux-token") {
 		t.Fatalf("the token is on screen:\n%s", s)
 	}
@@ -405,27 +392,27 @@ func TestTUIBogusTokenInTmux(t *testing.T) {
 	if code := post(t, "http://"+addr+"/veriff/events", body, nil); code != 200 {
 		t.Fatalf("local listener answered %d", code)
 	}
-	waitFor("started")
+	tm.waitFor("started")
 
-	tmux("send-keys", "-t", session, "u")
-	tmux("send-keys", "-t", session, "c")
-	waitFor("copied decisions URL")
+	tm.keys("u")
+	tm.keys("c")
+	tm.waitFor("copied decisions URL")
 	want := "http://" + addr + "/veriff/decisions"
 	deadline := time.Now().Add(5 * time.Second)
 	for got := ""; got != want; {
-		got = strings.TrimSpace(string(must(exec.Command("tmux", "-S", sock, "show-buffer").CombinedOutput())))
+		got = strings.TrimSpace(string(must(exec.Command("tmux", "-S", tm.sock, "show-buffer").CombinedOutput())))
 		if time.Now().After(deadline) {
 			t.Fatalf("clipboard (tmux buffer) = %q, want %q", got, want)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	tmux("send-keys", "-t", session, "p")
-	waitFor("No public URL to show")
-	tmux("send-keys", "-t", session, "Escape")
-	waitFor("Sessions 1") // apart, or ESC q reads as alt+q
-	tmux("send-keys", "-t", session, "q")
-	s = waitFor("EXITED 0")
+	tm.keys("p")
+	tm.waitFor("No public URL to show")
+	tm.keys("Escape")
+	tm.waitFor("Sessions 1") // apart, or ESC q reads as alt+q
+	tm.keys("q")
+	s = tm.waitFor("EXITED 0")
 	// After the alternate screen is gone, only our echo is left: any stray
 	// write (a log line, a library warning) would show here.
 	if rest := strings.TrimSpace(strings.Replace(s, "EXITED 0", "", 1)); rest != "" {
@@ -441,70 +428,39 @@ func must(b []byte, _ error) []byte { return b }
 // a mismatched HMAC (✗).
 func TestSimulatorInTmux(t *testing.T) {
 	bin := binary(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is required in CI (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "tmux.sock")
 	session := "kycwatch-sim"
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil && args[0] != "kill-server" {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFF_SHARED_SECRET= VERIFF_API_KEY= HOME=%s TERM=xterm-256color %s --addr %s --db %s --sim-start-after 500ms --sim-submit-after 1s; echo EXITED $?; sleep 30",
 		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
-	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "34", cmdline)
-	t.Cleanup(func() { tmux("kill-server") })
-	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
-	waitFor := func(what string) string {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			s := capture()
-			if strings.Contains(s, what) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q:\n%s", what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	keys := func(k string) { tmux("send-keys", "-t", session, k) }
+	tm := startTmux(t, session, 120, 34, cmdline)
 
-	waitFor("Waiting for deliveries")
-	keys("n")
-	waitFor("New test session · simulator")
-	keys("Enter")
-	s := waitFor("created simulated session")
+	tm.waitFor("Waiting for deliveries")
+	tm.keys("n")
+	tm.waitFor("New test session · simulator")
+	tm.keys("Enter")
+	s := tm.waitFor("created simulated session")
 	if !strings.Contains(s, "secret sim-") || !strings.Contains(s, "(generated)") {
 		t.Errorf("the generated secret is not in the header:\n%s", s)
 	}
-	waitFor("7001 started")
-	s = waitFor("7002 submitted")
+	tm.waitFor("7001 started")
+	s = tm.waitFor("7002 submitted")
 	if strings.Count(s, "✓ event") != 2 {
 		t.Fatalf("events not verified:\n%s", s)
 	}
-	waitFor("decision pending")
-	keys("a")
-	s = waitFor("9001 approved")
+	tm.waitFor("decision pending")
+	tm.keys("a")
+	s = tm.waitFor("9001 approved")
 	if !strings.Contains(s, "✓ decision 9001 approved") || !strings.Contains(s, "Verdict    ✓ signature valid") {
 		t.Fatalf("approval not verified:\n%s", s)
 	}
-	keys("x")
-	s = waitFor("401")
+	tm.keys("x")
+	s = tm.waitFor("401")
 	if !strings.Contains(s, "✗ signature invalid") || !strings.Contains(s, "kycwatch answered 401") {
 		t.Fatalf("mismatched HMAC not flagged:\n%s", s)
 	}
 	t.Logf("screen:\n%s", s)
-	keys("q")
-	waitFor("EXITED 0")
+	tm.keys("q")
+	tm.waitFor("EXITED 0")
 }
 
 // TestVerifiMeInTmux: with no configuration, i invites through the
@@ -512,62 +468,32 @@ func TestSimulatorInTmux(t *testing.T) {
 // the signed risk assessment (phase 2), and a key picks another level.
 func TestVerifiMeInTmux(t *testing.T) {
 	bin := binary(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is required in CI (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "tmux.sock")
 	session := "kycwatch-vm"
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil && args[0] != "kill-server" {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFIME_ORG_CODE= VERIFIME_WEBHOOK_SECRET= HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel --sim-assess-after 3s; echo EXITED $?; sleep 30",
 		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
-	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "34", cmdline)
-	t.Cleanup(func() { tmux("kill-server") })
-	capture := func() string { return tmux("capture-pane", "-p", "-t", session) }
-	waitFor := func(what string) string {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			s := capture()
-			if strings.Contains(s, what) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q:\n%s", what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	waitFor("Waiting for deliveries")
-	tmux("send-keys", "-t", session, "i")
-	waitFor("New VerifiMe session · simulator")
-	tmux("send-keys", "-t", session, "Enter")
-	waitFor("created simulated VerifiMe session")
-	waitFor("tracking      Inactive")
-	waitFor("tracking      Active")
-	s := waitFor("phase 1 done (data entry) · risk assessment pending")
+	tm := startTmux(t, session, 120, 34, cmdline)
+	tm.waitFor("Waiting for deliveries")
+	tm.keys("i")
+	tm.waitFor("New VerifiMe session · simulator")
+	tm.keys("Enter")
+	tm.waitFor("created simulated VerifiMe session")
+	tm.waitFor("tracking      Inactive")
+	tm.waitFor("tracking      Active")
+	s := tm.waitFor("phase 1 done (data entry) · risk assessment pending")
 	if !strings.Contains(s, "Completed data entry done") {
 		t.Fatalf("no Completed step:\n%s", s)
 	}
-	waitFor("preliminary not final")
-	s = waitFor("assessed LOW")
+	tm.waitFor("preliminary not final")
+	s = tm.waitFor("assessed LOW")
 	if !strings.Contains(s, "✓ risk") {
 		t.Fatalf("assessment not verified:\n%s", s)
 	}
-	tmux("send-keys", "-t", session, "4")
-	s = waitFor("assessed EXTREME")
+	tm.keys("4")
+	s = tm.waitFor("assessed EXTREME")
 	t.Logf("screen:\n%s", s)
-	tmux("send-keys", "-t", session, "q")
-	waitFor("EXITED 0")
+	tm.keys("q")
+	tm.waitFor("EXITED 0")
 }
 
 // TestSendAndCheck: kycwatch send fires a signed webhook at a running

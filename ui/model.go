@@ -256,24 +256,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case TestSessionMsg:
-		s := m.book.AddCreated(sessions.TestSession(msg))
-		if m.follow && !m.filtering && m.filter.Value() == "" {
-			m.selSession, m.hasSel = s.ID, true
-			m.selSeq = s.Steps[len(s.Steps)-1].Seq
-			m.sessTop = 0
-			m.detail.reset()
-		}
-		m.clampScroll()
+		m.followStep(m.book.AddCreated(sessions.TestSession(msg)))
 		return m, nil
 	case TrackingMsg:
-		s := m.book.AddTracking(sessions.TrackingStep(msg))
-		if m.follow && !m.filtering && m.filter.Value() == "" {
-			m.selSession, m.hasSel = s.ID, true
-			m.selSeq = s.Steps[len(s.Steps)-1].Seq
-			m.sessTop = 0
-			m.detail.reset()
-		}
-		m.clampScroll()
+		m.followStep(m.book.AddTracking(sessions.TrackingStep(msg)))
 		return m, nil
 	case labDoneMsg:
 		if msg.err != nil {
@@ -315,6 +301,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.loadSelected()
 	}
 	return m, nil
+}
+
+// followStep selects a session's newest step when following: news that
+// is not a delivery (a session made elsewhere, a tracking change).
+func (m *Model) followStep(s *sessions.Session) {
+	if m.follow && !m.filtering && m.filter.Value() == "" && len(s.Steps) > 0 {
+		m.selSession, m.hasSel = s.ID, true
+		m.selSeq = s.Steps[len(s.Steps)-1].Seq
+		m.sessTop = 0
+		m.detail.reset()
+	}
+	m.clampScroll()
 }
 
 // receive folds a new delivery in and, when following, selects it.

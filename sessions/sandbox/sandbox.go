@@ -104,7 +104,7 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
 	case key == "":
 		c.verdict.APIKey = decode.KeyMissing
 		return &veriffapi.Error{HTTPStatus: 401, Code: "1801", Message: "Mandatory X-AUTH-CLIENT header containing the API key is missing from the request."}
-	case !isUUID(key):
+	case !simulator.IsUUID(key):
 		c.verdict.APIKey = decode.KeyMismatch
 		return &veriffapi.Error{HTTPStatus: 401, Code: "1802", Message: "API key is not a valid UUID."}
 	case key != h.c.APIKey:
@@ -348,25 +348,6 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // --- the end-user's page ---

@@ -151,7 +151,7 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	if len(v.VendorData) > 1000 {
 		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1500", Message: "vendorData is too long"}
 	}
-	if v.EndUserID != "" && !isUUID(v.EndUserID) {
+	if v.EndUserID != "" && !IsUUID(v.EndUserID) {
 		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "endUserId must be a UUID"}
 	}
 	now := s.cfg.Now()
@@ -403,7 +403,8 @@ func randomHex(n int) string {
 // NewSecret returns a shared secret for the simulator when none is set.
 func NewSecret() string { return "sim-" + randomHex(16) }
 
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
