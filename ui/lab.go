@@ -145,6 +145,7 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		m.showForm = true
 		return m, nil, true
 	}
+	l := m.lab // the Cmds below read it, never the model
 	for level, b := range m.keys.riskKeys() {
 		if key.Matches(msg, b) {
 			t, err := m.verifimeTarget()
@@ -152,13 +153,9 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 				m.status = err
 				return m, nil, true
 			}
-			l := m.lab
-			return m, func() tea.Msg {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				err := l.Assess(ctx, t, level)
-				return labDoneMsg{done: "sent risk level " + level + " for " + Short(t.SessionID), err: err}
-			}, true
+			return m, labCmd(func(ctx context.Context) (string, error) {
+				return "sent risk level " + level + " for " + Short(t.SessionID), l.Assess(ctx, t, level)
+			}), true
 		}
 	}
 	for status, b := range m.keys.decisionKeys() {
@@ -168,13 +165,9 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 				m.status = err
 				return m, nil, true
 			}
-			l := m.lab
-			return m, func() tea.Msg {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				err := l.Decide(ctx, t, status)
-				return labDoneMsg{done: "sent " + stateLabel(status) + " for " + Short(t.SessionID), err: err}
-			}, true
+			return m, labCmd(func(ctx context.Context) (string, error) {
+				return "sent " + stateLabel(status) + " for " + Short(t.SessionID), l.Decide(ctx, t, status)
+			}), true
 		}
 	}
 	for kind, b := range m.keys.forgeryKeys() {
@@ -187,16 +180,23 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 			if err != "" { // not a simulated session: forge for a new one
 				t = Target{SessionID: simulator.NewUUID(), VendorData: "forged-demo"}
 			}
-			l := m.lab
-			return m, func() tea.Msg {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
+			return m, labCmd(func(ctx context.Context) (string, error) {
 				status, err := l.Forge(ctx, t, kind)
-				return labDoneMsg{done: fmt.Sprintf("sent %s for %s: kycwatch answered %d", forgeryLabel(kind), Short(t.SessionID), status), err: err}
-			}, true
+				return fmt.Sprintf("sent %s for %s: kycwatch answered %d", forgeryLabel(kind), Short(t.SessionID), status), err
+			}), true
 		}
 	}
 	return m, nil, false
+}
+
+// labCmd runs a lab call in the background, bounded, and reports it.
+func labCmd(call func(ctx context.Context) (string, error)) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		done, err := call(ctx)
+		return labDoneMsg{done: done, err: err}
+	}
 }
 
 // formKey handles keys while the n or i form is open.
