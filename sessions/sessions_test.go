@@ -404,6 +404,7 @@ func TestSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	st.FlushSearch()
 	cases := map[string][]string{
 		"sarah":                  {"12df6045-3846-3e45-946a-14fa6136d78b"},                                         // a body
 		"ridge road":             {"12df6045-3846-3e45-946a-14fa6136d78b"},                                         // every word
@@ -444,6 +445,7 @@ func TestPruneAndClear(t *testing.T) {
 		rc.Receive(context.Background(), Incoming{ReceivedAt: now.Add(-time.Duration(10-i) * 24 * time.Hour), Method: "POST", Path: "/", Body: b, BodySize: int64(len(b))})
 	}
 	st.AddForward(context.Background(), Forward{Seq: 1, At: now, Target: "x", Status: 200})
+	st.FlushSearch()
 	n, err := st.Prune(context.Background(), Retention{MaxAge: 5*24*time.Hour + time.Hour}, now)
 	if err != nil || n != 5 {
 		t.Fatalf("pruned %d %v", n, err)

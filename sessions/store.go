@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,6 +28,12 @@ type Store struct {
 	// wmu serialises writes: SQLite takes one writer at a time, and
 	// writers that queue here do not spin in its busy handler.
 	wmu sync.Mutex
+
+	// Search indexing happens beside the hot path: a delivery is stored
+	// (and answered) first, indexed a moment later in a batch.
+	toIndex chan Record
+	indexed chan struct{} // closed when the indexer has finished
+	closing sync.Once
 }
 
 const schema = `
@@ -162,11 +169,12 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("upgrade %s: %w", path, err)
 		}
 	}
-	st := &Store{db: db, path: path}
+	st := &Store{db: db, path: path, toIndex: make(chan Record, 1<<14), indexed: make(chan struct{})}
 	if err := st.backfillSearch(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("index %s for search: %w", path, err)
 	}
+	go st.indexer()
 	return st, nil
 }
 
@@ -174,7 +182,73 @@ func Open(path string) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close finishes indexing and closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.closing.Do(func() {
+		close(s.toIndex)
+		<-s.indexed
+		err = s.db.Close()
+	})
+	return err
+}
+
+// indexer adds stored deliveries to the search index, in batches: every
+// 100 ms, or every 500 deliveries under load.
+func (s *Store) indexer() {
+	defer close(s.indexed)
+	var batch []Record
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := s.indexBatch(batch); err != nil {
+			slog.Error("search index", "err", err, "deliveries", len(batch))
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case r, ok := <-s.toIndex:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, r)
+			if len(batch) >= 500 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+func (s *Store) indexBatch(batch []Record) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, r := range batch {
+		if _, err := tx.Exec(`INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`, r.Seq, searchText(r.Body), searchMeta(r)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// FlushSearch waits until what is stored is searchable (tests).
+func (s *Store) FlushSearch() {
+	for len(s.toIndex) > 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(150 * time.Millisecond)
+}
 
 // insert stores r and fills in its Seq and DuplicateOf. One short
 // transaction: the duplicate lookup and the insert see the same data.
@@ -218,11 +292,15 @@ func (s *Store) insert(ctx context.Context, r *Record) error {
 	if r.Seq, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`,
-		r.Seq, searchText(r.Body), searchMeta(*r)); err != nil {
+	if err := tx.Commit(); err != nil {
 		return err
 	}
-	return tx.Commit()
+	select {
+	case s.toIndex <- *r:
+	default: // the indexer is far behind: index this one here
+		go s.indexBatch([]Record{*r})
+	}
+	return nil
 }
 
 // searchText is what search sees of a body: the text, when it is text.
