@@ -66,7 +66,6 @@ type config struct {
 	simStart                                  time.Duration
 	simSubmit                                 time.Duration
 	history                                   int
-	secretsSet                                bool
 }
 
 // multi is a repeatable string flag.

@@ -383,8 +383,8 @@ func TestAddOlderKeepsTimeOrderAndState(t *testing.T) {
 	approved := ev(2*time.Minute, `{"verification":{"id":"s","attemptId":"a2","status":"approved","code":9001}}`)
 	b := NewBook()
 	b.Add(approved)
-	s := b.AddOlder(resub)
-	s = b.AddOlder(started)
+	b.AddOlder(resub)
+	s := b.AddOlder(started)
 	if s.State != StateApproved || len(s.Steps) != 3 || s.Steps[0].Delivery.Code != 7001 || s.Steps[2].Delivery.Code != 9001 ||
 		s.Steps[1].Delta != time.Minute || !s.First.Equal(t0) || b.Total != 3 || s.Attempts[0] != "a1" {
 		t.Fatalf("state %q steps %d first %v attempts %v", s.State, len(s.Steps), s.First, s.Attempts)

@@ -134,7 +134,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/v1/sessions", bytes.NewReader(body))
 	if err != nil {
-		return Created{}, fmt.Errorf("Veriff API URL %q: %w", c.BaseURL, err)
+		return Created{}, fmt.Errorf("bad Veriff API URL %q: %w", c.BaseURL, err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("X-AUTH-CLIENT", c.APIKey)
@@ -153,7 +153,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created
 	}
 	var sr SessionResponse
 	if err := json.Unmarshal(answer, &sr); err != nil || sr.Verification.ID == "" {
-		return Created{}, fmt.Errorf("Veriff answered %d without a session (%s)", resp.StatusCode, snippet(answer))
+		return Created{}, fmt.Errorf("no session in the answer from Veriff (%d: %s)", resp.StatusCode, snippet(answer))
 	}
 	if sr.Verification.Host == "" {
 		sr.Verification.Host = sr.Verification.BaseURL

@@ -146,7 +146,7 @@ func TestCreateSessionNetworkFailures(t *testing.T) {
 	}))
 	defer odd.Close()
 	c = NewClient(odd.URL, apiKey, secret)
-	if _, err := c.CreateSession(context.Background(), SessionRequest{}); err == nil || !strings.Contains(err.Error(), "without a session") {
+	if _, err := c.CreateSession(context.Background(), SessionRequest{}); err == nil || !strings.Contains(err.Error(), "no session in the answer") {
 		t.Errorf("empty success: %v", err)
 	}
 }
