@@ -56,9 +56,13 @@ func TestEndUserPageInChromium(t *testing.T) {
 	if status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status"))); err != nil || status != "started" {
 		t.Fatalf("status after start: %q %v", status, err)
 	}
+	// Each step is a form post and a new page: wait for what only the new
+	// page shows before the next click.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("upload"))); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	waitJS(t, ctx, `!!document.getElementById("media") && document.getElementById("media").textContent === "1"`)
 	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("upload")),
-		chromedp.WaitVisible(chromedp.ID("submit")),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("approved")),
 		chromedp.Click(chromedp.ID("approved")),
@@ -94,5 +98,22 @@ func TestEndUserPageInChromium(t *testing.T) {
 	}
 	if steps < 4 {
 		t.Errorf("%d end-user steps recorded", steps)
+	}
+}
+
+// waitJS waits until expr is true on the page, across the navigation a
+// form post makes (chromedp's Poll does not survive one).
+func waitJS(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page never had %s (last error %v)", expr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -374,7 +374,7 @@ form{margin:0} input[type=file]{margin:.5rem 0;color:#8b949e}
   <p>This is where your customer would take photos of a document and of their face.</p>
   <form method="post" action="{{.Base}}/start"><button id="start">Start verification</button></form>
 {{else if eq .Status "started"}}
-  <p>Add a photo of an identity document ({{.Media}} added), then submit.</p>
+  <p>Add a photo of an identity document (<span id="media">{{.Media}}</span> added), then submit.</p>
   <form method="post" action="{{.Base}}/upload" enctype="multipart/form-data">
     <input type="file" name="image" accept="image/*" capture="environment">
     <button class="secondary" id="upload">Add the photo</button></form>
