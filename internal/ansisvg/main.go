@@ -16,10 +16,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-const (
-	cellW, cellH = 8.4, 18.0
-	fg0, bg0     = "#e6edf3", "#0d1117"
-)
+const cellW, cellH = 8.4, 18.0
+
+// The terminal's default colours: dark unless -light.
+var fg0, bg0 = "#e6edf3", "#0d1117"
 
 type style struct {
 	fg, bg          string
@@ -28,7 +28,11 @@ type style struct {
 
 func main() {
 	title := flag.String("title", "kycwatch", "window title")
+	light := flag.Bool("light", false, "a light terminal (dark text on white)")
 	flag.Parse()
+	if *light {
+		fg0, bg0 = "#1f2328", "#ffffff"
+	}
 	in, _ := io.ReadAll(bufio.NewReader(os.Stdin))
 	lines := strings.Split(strings.TrimRight(string(in), "\n"), "\n")
 	cols := 0
