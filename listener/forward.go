@@ -159,7 +159,7 @@ func (f *Forwarder) one(ctx context.Context, target string, r sessions.Record) s
 		}
 		req.Header[k] = append([]string(nil), vs...)
 	}
-	if host := first(r.Header, "Host"); host != "" {
+	if host := http.Header(r.Header).Get("Host"); host != "" {
 		req.Header.Set("X-Forwarded-Host", host)
 	}
 	req.Header.Set("X-Kycwatch-Verified", string(r.Verdict.Signature))
@@ -182,15 +182,6 @@ func cmpMethod(m string) string {
 		return http.MethodPost
 	}
 	return m
-}
-
-func first(h map[string][]string, k string) string {
-	for name, vs := range h {
-		if strings.EqualFold(name, k) && len(vs) > 0 {
-			return vs[0]
-		}
-	}
-	return ""
 }
 
 func plainForwardError(err error) string {

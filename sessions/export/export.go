@@ -153,12 +153,7 @@ type harResponse struct {
 }
 
 func (h *har) Add(r sessions.Record) error {
-	host := ""
-	for k, vs := range r.Header {
-		if strings.EqualFold(k, "Host") && len(vs) > 0 {
-			host = vs[0]
-		}
-	}
+	host := http.Header(r.Header).Get("Host")
 	if host == "" {
 		host = "kycwatch.local"
 	}
