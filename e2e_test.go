@@ -454,7 +454,7 @@ func TestSimulatorInTmux(t *testing.T) {
 		t.Fatalf("approval not verified:\n%s", s)
 	}
 	tm.keys("x")
-	s = tm.waitFor("401")
+	s = tm.waitFor("kycwatch answered 401")
 	if !strings.Contains(s, "✗ signature invalid") || !strings.Contains(s, "kycwatch answered 401") {
 		t.Fatalf("mismatched HMAC not flagged:\n%s", s)
 	}
