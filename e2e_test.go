@@ -270,20 +270,31 @@ func (r *tmuxRun) keys(k string) { r.tmux("send-keys", "-t", r.session, k) }
 
 func (r *tmuxRun) capture() string { return r.tmux("capture-pane", "-p", "-t", r.session) }
 
-// waitFor waits until the screen shows what, and returns the screen.
-func (r *tmuxRun) waitFor(what string) string {
+// waitFor waits until one screen shows what and all of also, and returns
+// that screen. Ask for text no random value on screen (a generated key, an
+// id) can contain by chance.
+func (r *tmuxRun) waitFor(what string, also ...string) string {
 	r.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		s := r.capture()
-		if strings.Contains(s, what) {
+		if containsAll(s, append([]string{what}, also...)) {
 			return s
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("screen never showed %q:\n%s", what, s)
+			r.t.Fatalf("screen never showed %q:\n%s", append([]string{what}, also...), s)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestTUIInTmux runs the real binary in a tmux pane, sends a signed
@@ -303,17 +314,11 @@ func TestTUIInTmux(t *testing.T) {
 	if code := post(t, "http://"+addr+"/veriff/events", body, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("tmux-secret", body)}); code != 200 {
 		t.Fatalf("answered %d", code)
 	}
-	s := tm.waitFor("f04bdb47")
-	if !strings.Contains(s, "submitted") || !strings.Contains(s, "✓") {
-		t.Fatalf("delivery not shown as verified:\n%s", s)
-	}
+	tm.waitFor("f04bdb47", "✓ event    7002 submitted", "✓ signature valid")
 	// A forged delivery shows ✗ and its reason.
 	forged := fixture(t, "veriff-decision-declined.json")
 	post(t, "http://"+addr+"/veriff/decisions", forged, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("wrong", forged)})
-	s = tm.waitFor("no configured secret matches")
-	if !strings.Contains(s, "✗") || !strings.Contains(s, "401") {
-		t.Fatalf("forged delivery not flagged:\n%s", s)
-	}
+	tm.waitFor("no configured secret matches", "✗ signature invalid", "/veriff/decisions → 401")
 	tm.keys("q")
 	tm.waitFor("EXITED 0")
 }
@@ -449,15 +454,9 @@ func TestSimulatorInTmux(t *testing.T) {
 	}
 	tm.waitFor("decision pending")
 	tm.keys("a")
-	s = tm.waitFor("9001 approved")
-	if !strings.Contains(s, "✓ decision 9001 approved") || !strings.Contains(s, "Verdict    ✓ signature valid") {
-		t.Fatalf("approval not verified:\n%s", s)
-	}
+	tm.waitFor("✓ decision 9001 approved", "Verdict    ✓ signature valid")
 	tm.keys("x")
-	s = tm.waitFor("kycwatch answered 401")
-	if !strings.Contains(s, "✗ signature invalid") || !strings.Contains(s, "kycwatch answered 401") {
-		t.Fatalf("mismatched HMAC not flagged:\n%s", s)
-	}
+	s = tm.waitFor("kycwatch answered 401", "✗ signature invalid")
 	t.Logf("screen:\n%s", s)
 	tm.keys("q")
 	tm.waitFor("EXITED 0")
@@ -480,17 +479,11 @@ func TestVerifiMeInTmux(t *testing.T) {
 	tm.waitFor("created simulated VerifiMe session")
 	tm.waitFor("tracking      Inactive")
 	tm.waitFor("tracking      Active")
-	s := tm.waitFor("phase 1 done (data entry) · risk assessment pending")
-	if !strings.Contains(s, "Completed data entry done") {
-		t.Fatalf("no Completed step:\n%s", s)
-	}
+	tm.waitFor("phase 1 done (data entry) · risk assessment pending", "Completed data entry done")
 	tm.waitFor("preliminary not final")
-	s = tm.waitFor("assessed LOW")
-	if !strings.Contains(s, "✓ risk") {
-		t.Fatalf("assessment not verified:\n%s", s)
-	}
+	tm.waitFor("assessed LOW", "✓ risk")
 	tm.keys("4")
-	s = tm.waitFor("assessed EXTREME")
+	s := tm.waitFor("assessed EXTREME")
 	t.Logf("screen:\n%s", s)
 	tm.keys("q")
 	tm.waitFor("EXITED 0")
