@@ -384,7 +384,10 @@ func (m Model) formView(w, h int) string {
 	for _, l := range wrap(about, max(10, w-4), 0) {
 		lines = append(lines, " "+st.Faint.Render(l))
 	}
-	lines = append(lines, "", " "+st.Faint.Render("enter creates (empty fields keep their defaults) · tab next field · esc cancels"))
+	lines = append(lines, "")
+	for _, l := range wrap("enter creates (empty fields keep their defaults) · tab next field · esc cancels", max(10, w-4), 0) {
+		lines = append(lines, " "+st.Faint.Render(l))
+	}
 	return m.box(title, lines, w, h, true)
 }
 

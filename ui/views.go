@@ -39,8 +39,7 @@ func (m Model) header() string {
 	left := title + m.tunnelSummary(room-ansi.StringWidth(count))
 	line1 := spread(left, count, w)
 
-	legend := st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
-		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
+	legend := m.legend()
 	var cfg []string
 	switch {
 	case m.info.Generated != "":
@@ -59,7 +58,12 @@ func (m Model) header() string {
 	for _, f := range m.info.ForwardTo {
 		cfg = append(cfg, st.Info.Render("→ ")+Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://")))
 	}
+	// The legend goes first when the line is short of room: the detail
+	// pane spells each verdict out, and ? lists the marks.
 	legendLine := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
+	if ansi.StringWidth(legendLine) > w-1 {
+		legendLine = strings.Join(cfg, st.Faint.Render(" · "))
+	}
 
 	lines := []string{line1}
 	urls := m.urlLines(w)
@@ -302,6 +306,13 @@ func ago(now, t time.Time) string {
 	return "now"
 }
 
+// legend names the verdict marks a delivery row carries.
+func (m Model) legend() string {
+	st := m.styles
+	return st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
+		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
+}
+
 // --- timeline pane ---
 
 func (m Model) timelineView(w, h int) string {
@@ -334,9 +345,15 @@ func (m Model) timelineView(w, h int) string {
 	rows := h - 3
 	sel := stepIndex(s, m.selSeq)
 	attempt := ""
-	wait := m.waitLine(s)
-	if wait != "" {
-		rows-- // the last row says what the session waits for
+	// The last rows say what the session waits for: two at most, so a
+	// narrow pane keeps the hint (which keys decide) instead of cutting it.
+	var wait []string
+	if wl := m.waitLine(s); wl != "" {
+		wait = wrap(wl, max(1, inner-1), 2)
+		if len(wait) > 2 || rows-len(wait) < 2 {
+			wait = []string{ansi.Truncate(wl, inner-1, "…")}
+		}
+		rows -= len(wait)
 	}
 	for i := m.stepTop; i < len(s.Steps) && i < m.stepTop+rows; i++ {
 		step := s.Steps[i]
@@ -430,11 +447,13 @@ func (m Model) timelineView(w, h int) string {
 			kind + Pad(code, 4) + " " + what + tail
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 	}
-	if wait != "" {
-		for len(lines) < h-3 {
+	if len(wait) > 0 {
+		for len(lines) < h-2-len(wait) {
 			lines = append(lines, "")
 		}
-		lines = append(lines, " "+ansi.Truncate(wait, inner-1, "…"))
+		for _, l := range wait {
+			lines = append(lines, " "+l)
+		}
 	}
 	return m.box(title, lines, w, h, m.focus == focusTimeline)
 }
@@ -511,6 +530,7 @@ func (m Model) helpView(w, h int) string {
 			lines = append(lines, " "+l)
 		}
 	}
+	lines = append(lines, "", " "+m.styles.Faint.Render("marks  ")+m.legend())
 	if m.info.DBPath != "" {
 		lines = append(lines, "", " "+m.styles.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
 	}
