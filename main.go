@@ -729,7 +729,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	// Test sessions: the simulator delivers to target, the public URL when
 	// the tunnel is up (a demo then proves the tunnel too), else locally.
 	var prog atomic.Pointer[tea.Program] // set once the program exists
-	simSecret, simKey, generated := lab.Keys(c.keys)
+	simSecret, simKey, generated := lab.Keys(c.keys, sb.secret, sb.key)
 	vmSecret := simulator.NewSecret()
 	if len(c.keys.VerifiMeSecrets) > 0 {
 		vmSecret = c.keys.VerifiMeSecrets[0]

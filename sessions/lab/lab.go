@@ -185,17 +185,26 @@ func newRef() string {
 }
 
 // Keys picks what the simulator signs with: the configured secret and API
-// key, or generated ones (generated reports whether any was made up).
-func Keys(k decode.Keys) (secret, apiKey string, generated bool) {
+// key, else the kept ones (the sandbox's pair, generated once and kept in
+// the database), so a kycwatch with no configuration has one secret and
+// one API key, the same from run to run, whichever way a test session is
+// made. generated reports whether either is not configured.
+func Keys(k decode.Keys, keptSecret, keptAPIKey string) (secret, apiKey string, generated bool) {
 	if len(k.VeriffSecrets) > 0 {
 		secret = k.VeriffSecrets[0]
 	} else {
-		secret, generated = simulator.NewSecret(), true
+		secret, generated = keptSecret, true
 	}
 	if k.VeriffAPIKey != "" {
 		apiKey = k.VeriffAPIKey
 	} else {
-		apiKey, generated = simulator.NewUUID(), true
+		apiKey, generated = keptAPIKey, true
+	}
+	if secret == "" {
+		secret = simulator.NewSecret()
+	}
+	if apiKey == "" {
+		apiKey = simulator.NewUUID()
 	}
 	return secret, apiKey, generated
 }

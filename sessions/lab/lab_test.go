@@ -30,7 +30,7 @@ func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {
 	rc := sessions.NewReceiver(st, keys)
 	srv := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
 	t.Cleanup(srv.Close)
-	secret, apiKey, generated := Keys(keys)
+	secret, apiKey, generated := Keys(keys, "", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	sim := simulator.New(ctx, simulator.Config{Secret: secret, APIKey: apiKey, Target: func() string { return srv.URL },
 		StartAfter: time.Hour, SubmitAfter: time.Hour, VerifiMeSecret: "vm-sim", TrackingStep: 30 * time.Millisecond, AssessAfter: 60 * time.Millisecond})
@@ -38,6 +38,29 @@ func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {
 		Public: func() string { return "" }, Now: time.Now, SimVerifiMeSecret: "vm-sim", Context: ctx, PollEvery: 10 * time.Millisecond}
 	t.Cleanup(func() { cancel(); sim.Wait(); l.Wait() })
 	return l, st
+}
+
+// TestKeysPrefersConfiguredThenKept: the simulator signs with the
+// configured keys, else with the kept pair (the sandbox's), so there is one
+// secret and one API key on screen, not two.
+func TestKeysPrefersConfiguredThenKept(t *testing.T) {
+	for _, c := range []struct {
+		keys        decode.Keys
+		secret, key string
+		generated   bool
+	}{
+		{decode.Keys{VeriffSecrets: []string{"conf"}, VeriffAPIKey: "conf-key"}, "conf", "conf-key", false},
+		{decode.Keys{}, "kept", "kept-key", true},
+		{decode.Keys{VeriffSecrets: []string{"conf"}}, "conf", "kept-key", true},
+	} {
+		s, k, g := Keys(c.keys, "kept", "kept-key")
+		if s != c.secret || k != c.key || g != c.generated {
+			t.Errorf("Keys(%+v) = %q %q %v, want %q %q %v", c.keys, s, k, g, c.secret, c.key, c.generated)
+		}
+	}
+	if s, k, g := Keys(decode.Keys{}, "", ""); !g || !strings.HasPrefix(s, "sim-") || len(k) != 36 {
+		t.Errorf("with nothing kept: %q %q %v", s, k, g)
+	}
 }
 
 func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
