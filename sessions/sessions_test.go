@@ -463,10 +463,37 @@ func TestPruneAndClear(t *testing.T) {
 	if hits, _ := st.Search(context.Background(), "findme", 10); len(hits) != 3 {
 		t.Errorf("search still finds pruned ones: %v", hits)
 	}
+	st.KeepSandboxState(context.Background(), "s1", now, []byte(`{}`))
 	if n, _ = st.Clear(context.Background()); n != 3 {
 		t.Errorf("cleared %d", n)
 	}
 	if _, total, _ = st.Recent(context.Background(), 10); total != 0 {
 		t.Errorf("%d left after clear", total)
+	}
+	if states, _ := st.SandboxStates(context.Background(), 10); len(states) != 0 {
+		t.Errorf("sandbox states left after clear: %q", states)
+	}
+}
+
+// TestSandboxStates: a session's state is replaced, not added to, and the
+// newest limit come back oldest first.
+func TestSandboxStates(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for i, c := range []struct{ id, state string }{{"a", "a1"}, {"b", "b1"}, {"c", "c1"}, {"a", "a2"}} {
+		if err := st.KeepSandboxState(ctx, c.id, t0.Add(time.Duration(i)*time.Second), []byte(c.state)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.SandboxStates(ctx, 2)
+	if err != nil || len(got) != 2 || string(got[0]) != "c1" || string(got[1]) != "a2" {
+		t.Fatalf("states %q %v", got, err)
+	}
+	if all, _ := st.SandboxStates(ctx, 10); len(all) != 3 {
+		t.Fatalf("%d states, want 3", len(all))
 	}
 }

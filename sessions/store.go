@@ -88,6 +88,11 @@ CREATE TABLE IF NOT EXISTS tracking (           -- VerifiMe phase 1, as polled
 );
 CREATE INDEX IF NOT EXISTS tracking_session ON tracking(session_id, at);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL); -- e.g. the sandbox's keys
+CREATE TABLE IF NOT EXISTS sandbox_state (     -- the sandbox's sessions, so its API answers across restarts
+	id           TEXT    PRIMARY KEY,
+	updated_at   INTEGER NOT NULL,           -- unix nanoseconds, UTC
+	state        TEXT    NOT NULL            -- the simulator's snapshot, JSON
+);
 CREATE TABLE IF NOT EXISTS forwards (            -- a delivery sent on to the user's app
 	seq          INTEGER NOT NULL,           -- the delivery
 	at           INTEGER NOT NULL,           -- unix nanoseconds, UTC
@@ -600,6 +605,36 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	return err
 }
 
+// KeepSandboxState remembers one sandbox session's state (the simulator's
+// JSON snapshot), replacing what was kept of it.
+func (s *Store) KeepSandboxState(ctx context.Context, id string, at time.Time, state []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO sandbox_state (id, updated_at, state) VALUES (?, ?, ?)`,
+		id, at.UnixNano(), string(state))
+	return err
+}
+
+// SandboxStates returns the newest limit sandbox sessions' states, oldest
+// first.
+func (s *Store) SandboxStates(ctx context.Context, limit int) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state FROM
+		(SELECT state, updated_at FROM sandbox_state ORDER BY updated_at DESC LIMIT ?) ORDER BY updated_at`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var st string
+		if err := rows.Scan(&st); err != nil {
+			return nil, err
+		}
+		out = append(out, []byte(st))
+	}
+	return out, rows.Err()
+}
+
 // TrackingStep is one change of a VerifiMe invite's tracking status.
 type TrackingStep struct {
 	SessionID string
@@ -789,8 +824,8 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time) (int64, e
 	return s.deleteUpTo(ctx, cut)
 }
 
-// Clear deletes every delivery, forward, test session and tracking step
-// (the sandbox's keys stay).
+// Clear deletes every delivery, forward, test session, tracking step and
+// sandbox session state (the sandbox's keys stay).
 func (s *Store) Clear(ctx context.Context) (int64, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -798,7 +833,7 @@ func (s *Store) Clear(ctx context.Context) (int64, error) {
 	if err != nil {
 		return n, err
 	}
-	for _, q := range []string{`DELETE FROM test_sessions`, `DELETE FROM tracking`} {
+	for _, q := range []string{`DELETE FROM test_sessions`, `DELETE FROM tracking`, `DELETE FROM sandbox_state`} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return n, err
 		}

@@ -37,6 +37,7 @@ func (s *Simulator) Start(ctx context.Context, id string) error {
 		return conflict("1304", "Cannot start a session that is "+st)
 	}
 	ss.setStatus("started")
+	s.kept(ss)
 	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7001, Action: "started",
 		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
 	s.mu.Unlock()
@@ -59,6 +60,7 @@ func (s *Simulator) Submit(ctx context.Context, id string) error {
 	}
 	ss.submitted = s.cfg.Now()
 	ss.setStatus("submitted")
+	s.kept(ss)
 	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
 		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
 	s.mu.Unlock()
@@ -80,6 +82,7 @@ func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp s
 	m := Media{ID: newUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp)}
 	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
 	ss.media = append(ss.media, m)
+	s.kept(ss)
 	return m, nil
 }
 

@@ -57,6 +57,64 @@ type Config struct {
 	Webhook    func(path string) string
 	SessionURL func(id string) string
 	Manual     bool
+	// Keep, when set, hears a session's whole state after each change
+	// (under the simulator's lock, so the states come in order): the
+	// sandbox keeps them, and Restore brings them back after a restart.
+	Keep func(Snapshot)
+}
+
+// Snapshot is a Veriff session's state as the simulator holds it, for
+// keeping between runs.
+type Snapshot struct {
+	ID         string    `json:"id"`
+	Attempt    string    `json:"attemptId"`
+	VendorData string    `json:"vendorData,omitempty"`
+	EndUserID  string    `json:"endUserId,omitempty"`
+	FirstName  string    `json:"firstName,omitempty"`
+	LastName   string    `json:"lastName,omitempty"`
+	Created    time.Time `json:"created"`
+	Submitted  time.Time `json:"submitted,omitzero"`
+	Status     string    `json:"status"`
+	Attempts   []Attempt `json:"attempts"`
+	Decision   *Decision `json:"decision,omitempty"`
+	Media      []Media   `json:"media,omitempty"`
+	Callback   string    `json:"callback,omitempty"`
+}
+
+// kept hands the session's state to Config.Keep (called locked).
+func (s *Simulator) kept(ss *session) {
+	if s.cfg.Keep == nil {
+		return
+	}
+	snap := Snapshot{ID: ss.id, Attempt: ss.attempt, VendorData: ss.vendorData, EndUserID: ss.endUserID,
+		FirstName: ss.firstName, LastName: ss.lastName, Created: ss.created, Submitted: ss.submitted,
+		Status: ss.status, Attempts: append([]Attempt{}, ss.attempts...), Media: append([]Media{}, ss.media...),
+		Callback: ss.callback}
+	if ss.decision != nil {
+		d := *ss.decision
+		snap.Decision = &d
+	}
+	s.cfg.Keep(snap)
+}
+
+// Restore brings back sessions kept by an earlier run (their lifecycles
+// are not replayed: a restored session waits for its next API call or
+// decision). A session the simulator already holds is left as it is.
+func (s *Simulator) Restore(snaps []Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range snaps {
+		if p.ID == "" || s.sessions[p.ID] != nil {
+			continue
+		}
+		ss := &session{id: p.ID, attempt: p.Attempt, vendorData: p.VendorData, endUserID: p.EndUserID,
+			firstName: p.FirstName, lastName: p.LastName, created: p.Created, submitted: p.Submitted,
+			status: p.Status, attempts: p.Attempts, decision: p.Decision, media: p.Media, callback: p.Callback}
+		if ss.attempt == "" {
+			ss.attempt = newUUID()
+		}
+		s.sessions[p.ID] = ss
+	}
 }
 
 // Defaults make a good demo: a session starts shortly after creation and is
@@ -163,6 +221,7 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	}
 	s.mu.Lock()
 	s.sessions[ss.id] = ss
+	s.kept(ss)
 	s.mu.Unlock()
 	host := strings.TrimRight(s.cfg.Target(), "/")
 	token := s.token(ss.id)
@@ -203,6 +262,7 @@ func (s *Simulator) play(ss *session, gen int) {
 				ss.submitted = s.cfg.Now()
 			}
 			ss.setStatus(step.action)
+			s.kept(ss)
 			ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: step.code, Action: step.action,
 				VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
 			s.mu.Unlock()
@@ -231,6 +291,7 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 	d := decision(ss, status, s.cfg.Now())
 	ss.decision = &d
 	ss.setStatus(status)
+	s.kept(ss)
 	s.mu.Unlock()
 	if err := s.deliver(ctx, "/veriff/decisions", d, s.cfg.Secret, s.cfg.APIKey); err != nil {
 		return err
@@ -242,6 +303,7 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 		ss.status = "created"
 		ss.generation++
 		gen := ss.generation
+		s.kept(ss)
 		s.mu.Unlock()
 		if !s.cfg.Manual {
 			s.play(ss, gen)
