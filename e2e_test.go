@@ -535,8 +535,12 @@ func TestSendAndCheck(t *testing.T) {
 // kycwatch itself by default) come out as NDJSON.
 func TestSandboxHeadless(t *testing.T) {
 	const key, secret = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f", "sandbox-e2e-secret"
-	p := startHeadless(t, cleanEnv(t), "--no-tunnel", "--db", filepath.Join(t.TempDir(), "k.db"),
-		"--sandbox-key", key, "--sandbox-secret", secret, "--secret", secret)
+	db := filepath.Join(t.TempDir(), "k.db")
+	start := func() headlessProc {
+		return startHeadless(t, cleanEnv(t), "--no-tunnel", "--db", db,
+			"--sandbox-key", key, "--sandbox-secret", secret, "--secret", secret)
+	}
+	p := start()
 	api := func(method, path, body, signed string) (int, map[string]any) {
 		req, _ := http.NewRequest(method, p.url+"/sandbox/v1"+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -570,6 +574,17 @@ func TestSandboxHeadless(t *testing.T) {
 	ev, call := next(t, p.lines), next(t, p.lines)
 	if ev["kind"] != "event" || ev["code"] != float64(7002) || ev["signature"] != "valid" || ev["session_id"] != id || call["kind"] != "api" {
 		t.Fatalf("lines %v / %v", ev, call)
+	}
+	// kycwatch restarts: the submitted session is still there, and is
+	// decided from its end-user page.
+	p.cmd.Process.Signal(os.Interrupt)
+	p.cmd.Wait()
+	p = start()
+	if status, out = api("GET", "/sessions/"+id+"/attempts", "", id); status != 200 {
+		t.Fatalf("after a restart, GET attempts %d %v", status, out)
+	}
+	if m := next(t, p.lines); m["kind"] != "api" || m["session_id"] != id {
+		t.Fatalf("line %v", m)
 	}
 	resp, err := http.PostForm(p.url+"/sandbox/flow/"+id+"/decide", map[string][]string{"status": {"approved"}})
 	if err != nil || resp.StatusCode != 200 {

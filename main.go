@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -497,6 +498,10 @@ type sandboxParts struct {
 	created atomic.Pointer[func(sessions.TestSession)]
 }
 
+// maxSandboxSessions bounds how many kept sandbox sessions a start brings
+// back (the newest).
+const maxSandboxSessions = 10000
+
 // startSandbox builds the sandbox: its keys (--sandbox-key/--sandbox-secret,
 // else the configured Veriff ones, so a backend's .env works unchanged,
 // else ones generated once and kept in the database) and its simulator,
@@ -541,7 +546,33 @@ func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sess
 	if c.sandboxWebhook != "" {
 		cfg.Webhook = func(string) string { return c.sandboxWebhook }
 	}
+	// The sandbox's sessions outlive a restart: a backend that created one
+	// yesterday can still read its decision, and its end-user page works.
+	keepCtx := context.WithoutCancel(ctx)
+	cfg.Keep = func(snap simulator.Snapshot) {
+		b, err := json.Marshal(snap)
+		if err == nil {
+			err = store.KeepSandboxState(keepCtx, snap.ID, time.Now(), b)
+		}
+		if err != nil {
+			log.Error("keep sandbox session", "session", snap.ID, "err", err)
+		}
+	}
 	sb.sim = simulator.New(ctx, cfg)
+	states, err := store.SandboxStates(ctx, maxSandboxSessions)
+	if err != nil {
+		return nil, fmt.Errorf("read the sandbox's sessions: %w", err)
+	}
+	snaps := make([]simulator.Snapshot, 0, len(states))
+	for _, b := range states {
+		var snap simulator.Snapshot
+		if err := json.Unmarshal(b, &snap); err != nil {
+			log.Warn("a kept sandbox session is unreadable", "err", err)
+			continue
+		}
+		snaps = append(snaps, snap)
+	}
+	sb.sim.Restore(snaps)
 	sb.config = sandbox.Config{Sim: sb.sim, APIKey: sb.key, Secret: sb.secret, MaxBody: c.maxBody,
 		Record: func(ctx context.Context, r sessions.Record) {
 			if _, err := rc.Keep(ctx, r); err != nil {

@@ -156,7 +156,7 @@ func (l *Lab) simulatorKeys() *KeysInfo {
 func (l *Lab) Decide(ctx context.Context, t Target, status string) error {
 	if t.Source == sessions.SourceSandbox && l.Sandbox != nil {
 		if !l.Sandbox.Open(t.SessionID) {
-			return errors.New("this sandbox session is already decided, or was made before kycwatch restarted")
+			return errors.New("this sandbox session is already decided, or its state is gone (cleared with C)")
 		}
 		return l.Sandbox.Decide(ctx, t.SessionID, status, known(t))
 	}
