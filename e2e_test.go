@@ -599,6 +599,76 @@ func TestSandboxHeadless(t *testing.T) {
 	}
 }
 
+// TestSandboxWebhookRoutes: with --sandbox-webhook events=URL the events
+// go to the user's backend, signed, and the decisions still come to
+// kycwatch itself.
+func TestSandboxWebhookRoutes(t *testing.T) {
+	const key, secret = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f", "sandbox-route-secret"
+	backend := make(chan *http.Request, 10)
+	bodies := make(chan []byte, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		backend <- r
+		bodies <- b
+	}))
+	defer srv.Close()
+	p := startHeadless(t, cleanEnv(t), "--no-tunnel", "--db", filepath.Join(t.TempDir(), "k.db"),
+		"--sandbox-key", key, "--sandbox-secret", secret, "--secret", secret, "--sandbox-webhook", "events="+srv.URL+"/hooks/veriff")
+	for l := range p.stderr {
+		if strings.Contains(l, "sandbox API") {
+			if !strings.Contains(l, "webhooks events → "+strings.TrimPrefix(srv.URL, "http://")+"/hooks/veriff") {
+				t.Errorf("stderr does not say where events go: %s", l)
+			}
+			break
+		}
+	}
+	body := `{"verification":{"vendorData":"routed"}}`
+	req, _ := http.NewRequest("POST", p.url+"/sandbox/v1/sessions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-AUTH-CLIENT", key)
+	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create: %v %v", resp, err)
+	}
+	var out struct{ Verification struct{ ID string } }
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	id := out.Verification.ID
+	next(t, p.lines) // the API call
+	if resp, err = http.PostForm(p.url+"/sandbox/flow/"+id+"/start", nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("start: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case r := <-backend:
+		b := <-bodies
+		if r.URL.Path != "/hooks/veriff" || r.Header.Get("X-HMAC-SIGNATURE") != decode.Sign(secret, b) || !strings.Contains(string(b), `"code":7001`) {
+			t.Fatalf("backend got %s %s %s", r.URL.Path, r.Header, b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the backend got no event")
+	}
+	for m := next(t, p.lines); ; m = next(t, p.lines) {
+		if m["kind"] == "event" {
+			t.Fatalf("an event came to kycwatch too: %v", m)
+		}
+		if m["kind"] == "api" { // the page's start step
+			break
+		}
+	}
+	if resp, err = http.PostForm(p.url+"/sandbox/flow/"+id+"/decide", map[string][]string{"status": {"declined"}}); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("decide: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	m := next(t, p.lines)
+	for ; m["kind"] == "api"; m = next(t, p.lines) {
+	}
+	if m["kind"] != "decision" || m["state"] != "declined" || m["signature"] != "valid" {
+		t.Fatalf("decision line %v", m)
+	}
+}
+
 // TestExpectInCI: --expect ends a headless run with 0 when the delivery
 // arrives, and with 1 at --timeout when it does not.
 func TestExpectInCI(t *testing.T) {

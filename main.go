@@ -41,32 +41,33 @@ import (
 
 // config is everything the flags and environment decide.
 type config struct {
-	addr                                      string
-	db                                        string
-	logPath                                   string
-	headless                                  bool
-	noTunnel                                  bool
-	authtoken                                 string // ngrok's; never printed
-	tokenFrom                                 string // where the token came from, for the header
-	domain                                    string
-	tunnelWait                                time.Duration
-	maxBody                                   int64
-	keys                                      decode.Keys
-	apiURL                                    string // Veriff's API base URL
-	sandboxKey, sandboxSecret, sandboxWebhook string
-	forwardTo                                 []string
-	answerApp                                 bool
-	forwardTimeout                            time.Duration
-	maskPII                                   bool
-	expect                                    []sessions.Expectation
-	expectTimeout                             time.Duration
-	keep                                      sessions.Retention
-	vmOrg                                     string // VerifiMe organisation code
-	vmAPIURL                                  string
-	simAssess                                 time.Duration
-	simStart                                  time.Duration
-	simSubmit                                 time.Duration
-	history                                   int
+	addr                      string
+	db                        string
+	logPath                   string
+	headless                  bool
+	noTunnel                  bool
+	authtoken                 string // ngrok's; never printed
+	tokenFrom                 string // where the token came from, for the header
+	domain                    string
+	tunnelWait                time.Duration
+	maxBody                   int64
+	keys                      decode.Keys
+	apiURL                    string // Veriff's API base URL
+	sandboxKey, sandboxSecret string
+	sandboxWebhooks           webhookRoutes
+	forwardTo                 []string
+	answerApp                 bool
+	forwardTimeout            time.Duration
+	maskPII                   bool
+	expect                    []sessions.Expectation
+	expectTimeout             time.Duration
+	keep                      sessions.Retention
+	vmOrg                     string // VerifiMe organisation code
+	vmAPIURL                  string
+	simAssess                 time.Duration
+	simStart                  time.Duration
+	simSubmit                 time.Duration
+	history                   int
 }
 
 // multi is a repeatable string flag.
@@ -74,6 +75,83 @@ type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// webhookRoutes is where the sandbox sends its webhooks: a URL for every
+// kind (key ""), or one per kind (events, decisions, verifime), as Veriff's
+// portal has a URL for events and another for decisions. A kind with no
+// URL goes to kycwatch itself.
+type webhookRoutes map[string]string
+
+var webhookKinds = []string{"events", "decisions", "verifime"}
+
+// parseWebhookRoutes reads --sandbox-webhook values: URL, or KIND=URL.
+func parseWebhookRoutes(vals []string) (webhookRoutes, error) {
+	r := webhookRoutes{}
+	for _, v := range vals {
+		kind, u := "", strings.TrimSpace(v)
+		if k, rest, ok := strings.Cut(u, "="); ok && !strings.Contains(k, ":") {
+			kind, u = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(rest)
+			if !slices.Contains(webhookKinds, kind) {
+				return nil, fmt.Errorf("--sandbox-webhook %q: the kind is events, decisions or verifime, not %q", v, k)
+			}
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, fmt.Errorf("--sandbox-webhook %q: want an http:// or https:// URL", v)
+		}
+		if _, dup := r[kind]; dup {
+			what := "every kind"
+			if kind != "" {
+				what = kind
+			}
+			return nil, fmt.Errorf("--sandbox-webhook: two URLs for %s", what)
+		}
+		r[kind] = u
+	}
+	if len(r) == 0 {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// url is where a webhook for the simulator's path goes ("" for kycwatch
+// itself).
+func (r webhookRoutes) url(path string) string {
+	kind := "verifime"
+	switch {
+	case strings.HasPrefix(path, "/veriff/events"):
+		kind = "events"
+	case strings.HasPrefix(path, "/veriff/decisions"):
+		kind = "decisions"
+	}
+	if u, ok := r[kind]; ok {
+		return u
+	}
+	return r[""]
+}
+
+// describe says where the routed kinds go, for headless stderr, with no
+// scheme: the public URL stays the first https:// line there.
+func (r webhookRoutes) describe() string {
+	var parts []string
+	for _, k := range append([]string{""}, webhookKinds...) {
+		if u, ok := r[k]; ok {
+			if k == "" {
+				k = "all"
+			}
+			parts = append(parts, k+" → "+strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; webhooks " + strings.Join(parts, ", ")
+}
+
+// allAway reports whether no Veriff webhook of the sandbox comes to
+// kycwatch itself.
+func (r webhookRoutes) allAway() bool {
+	return r.url("/veriff/events") != "" && r.url("/veriff/decisions") != ""
+}
 
 // byteSize is a flag like 10MiB, 512KiB, 1MB or a plain number of bytes.
 type byteSize int64
@@ -165,8 +243,10 @@ The sandbox: kycwatch also answers as Veriff's API under /sandbox/v1
 (sessions, media, decision, attempts; Veriff's authentication and errors),
 so a backend written for Veriff runs against it by changing its base URL.
 Its session URLs open a page where the end-user starts and submits and
-the person testing picks the outcome; webhooks go to --sandbox-webhook
-(default: kycwatch itself). The header shows its key and secret (c copies).
+the person testing picks the outcome; webhooks go to --sandbox-webhook URL
+(default: kycwatch itself), or per kind: --sandbox-webhook events=URL
+--sandbox-webhook decisions=URL. The header shows its key and secret (c
+copies).
 
 VerifiMe (keys in the UI): i invites a customer, with VerifiMe's API when
 VERIFIME_ORG_CODE is set, else with the simulator. kycwatch polls the
@@ -184,7 +264,7 @@ delivery, after it is stored):
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
-	var secrets, vmSecrets, forwards, expects multi
+	var secrets, vmSecrets, forwards, expects, sbHooks multi
 	var answer, keep string
 	maxBody := byteSize(listener.DefaultLimits.MaxBody)
 	fs := flag.NewFlagSet("kycwatch", flag.ContinueOnError)
@@ -214,7 +294,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
 	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
-	fs.StringVar(&c.sandboxWebhook, "sandbox-webhook", "", "`URL` the sandbox sends its webhooks to (default: kycwatch itself)")
+	fs.Var(&sbHooks, "sandbox-webhook", "`URL` the sandbox sends its webhooks to (default: kycwatch itself); KIND=URL for one kind: events, decisions or verifime (repeatable)")
 	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
 	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
 	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
@@ -231,6 +311,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.maxBody = int64(maxBody)
 	c.forwardTo = forwards
+	routes, err := parseWebhookRoutes(sbHooks)
+	if err != nil {
+		return c, err
+	}
+	c.sandboxWebhooks = routes
 	for _, f := range c.forwardTo {
 		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
@@ -531,7 +616,7 @@ func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sess
 	}
 	// A kycwatch that checks signatures must know the sandbox's secret too,
 	// or its own sandbox's webhooks would show as forged.
-	if keys := rc.Keys(); len(keys.VeriffSecrets) > 0 && !slices.Contains(keys.VeriffSecrets, sb.secret) && c.sandboxWebhook == "" {
+	if keys := rc.Keys(); len(keys.VeriffSecrets) > 0 && !slices.Contains(keys.VeriffSecrets, sb.secret) && !c.sandboxWebhooks.allAway() {
 		keys.VeriffSecrets = append(keys.VeriffSecrets, sb.secret)
 		rc.SetKeys(keys)
 	}
@@ -543,8 +628,13 @@ func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sess
 		SessionURL: func(id string) string { return strings.TrimRight(target(), "/") + sandbox.FlowPrefix + id },
 		Log:        log.With("component", "sandbox"),
 		Failed:     func(err error) { log.Warn("sandbox webhook", "err", err) }}
-	if c.sandboxWebhook != "" {
-		cfg.Webhook = func(string) string { return c.sandboxWebhook }
+	if len(c.sandboxWebhooks) > 0 {
+		cfg.Webhook = func(path string) string {
+			if u := c.sandboxWebhooks.url(path); u != "" {
+				return u
+			}
+			return strings.TrimRight(target(), "/") + path
+		}
 	}
 	// The sandbox's sessions outlive a restart: a backend that created one
 	// yesterday can still read its decision, and its end-user page works.
@@ -658,7 +748,7 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 		say("  %-48s %s", local+p.Path, p.Field)
 	}
 	say("%s; database %s", secretsLine(c.keys), c.db)
-	say("sandbox API %s%s (API key %s, secret %s)", local, sandbox.APIPrefix, sb.key, ui.Mask(sb.secret))
+	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, sb.key, ui.Mask(sb.secret), c.sandboxWebhooks.describe())
 
 	// Only the public URL line and what follows it may carry https://.
 	report := func(st listener.TunnelStatus) {

@@ -31,6 +31,42 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+// TestWebhookRoutes: --sandbox-webhook takes one URL for every kind, or
+// KIND=URL; a kind with no URL goes to kycwatch itself.
+func TestWebhookRoutes(t *testing.T) {
+	r, err := parseWebhookRoutes([]string{"https://app.test/hooks", "decisions=http://localhost:3000/veriff/decisions?x=a=b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/veriff/events":    "https://app.test/hooks",
+		"/veriff/decisions": "http://localhost:3000/veriff/decisions?x=a=b",
+		"/verifime":         "https://app.test/hooks",
+	} {
+		if got := r.url(path); got != want {
+			t.Errorf("url(%s) = %q, want %q", path, got, want)
+		}
+	}
+	if !r.allAway() {
+		t.Error("every Veriff kind is routed away")
+	}
+	if d := r.describe(); d != "; webhooks all → app.test/hooks, decisions → localhost:3000/veriff/decisions?x=a=b" {
+		t.Errorf("describe %q", d)
+	}
+	r, _ = parseWebhookRoutes([]string{"Events=https://app.test/e"})
+	if r.url("/veriff/events") != "https://app.test/e" || r.url("/veriff/decisions") != "" || r.allAway() {
+		t.Errorf("events only: %v", r)
+	}
+	if r, err := parseWebhookRoutes(nil); r != nil || err != nil || r.url("/veriff/events") != "" || r.describe() != "" {
+		t.Errorf("none: %v %v", r, err)
+	}
+	for _, bad := range [][]string{{"ftp://x"}, {"events=/relative"}, {"status=https://x"}, {"https://a", "https://b"}, {"events=https://a", "events=https://b"}, {""}} {
+		if _, err := parseWebhookRoutes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
 func TestFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("VERIFF_SHARED_SECRET", "env-a, env-b")
 	t.Setenv("VERIFF_API_KEY", "env-key")
