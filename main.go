@@ -838,6 +838,14 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		ui.Field{Name: "Sandbox API base URL (for your backend)", Short: "sandbox", Path: sandbox.APIPrefix},
 		ui.Field{Name: "Sandbox API key (X-AUTH-CLIENT)", Short: "sandbox key", Value: sb.key},
 		ui.Field{Name: "Sandbox shared secret", Short: "sandbox secret", Value: sb.secret, Secret: true})
+	for _, k := range append([]string{""}, webhookKinds...) {
+		if u, ok := c.sandboxWebhooks[k]; ok {
+			name := map[string]string{"": "Sandbox webhooks go to", "events": "Sandbox event webhooks go to",
+				"decisions": "Sandbox decision webhooks go to", "verifime": "Sandbox VerifiMe webhooks go to"}[k]
+			short := strings.TrimSpace("sandbox → " + k)
+			info.Fields = append(info.Fields, ui.Field{Name: name, Short: short, Value: u})
+		}
+	}
 	if c.keys.VeriffAPIKey != "" {
 		info.APIKey = ui.Mask(c.keys.VeriffAPIKey)
 	}
