@@ -108,6 +108,21 @@ func labModel(t *testing.T, w, h int, lab *fakeLab) Model {
 	return m
 }
 
+// TestEmptyStateOffersTestSessions: with nothing received yet, the
+// sessions pane says how to make something happen without a provider.
+func TestEmptyStateOffersTestSessions(t *testing.T) {
+	m := labModel(t, 80, 24, &fakeLab{})
+	out := ansi.Strip(screen(m))
+	for _, want := range []string{"Waiting for deliveries", "Or press n for a simulated session,", "i for a VerifiMe invite."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen lacks %q:\n%s", want, out)
+		}
+	}
+	if out := ansi.Strip(screen(newModel(t, 80, 24, nil))); strings.Contains(out, "Or press n") {
+		t.Errorf("offered with no lab:\n%s", out)
+	}
+}
+
 func TestNewSimulatedSession(t *testing.T) {
 	lab := &fakeLab{}
 	m := labModel(t, 100, 30, lab)

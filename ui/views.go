@@ -236,6 +236,14 @@ func (m Model) sessionsView(w, h int) string {
 				lines = append(lines, st.Faint.Render(" POST a webhook to"))
 			}
 			lines = append(lines, " "+Safe(m.info.LocalURL)+"/veriff/events")
+			if m.lab != nil {
+				what := "a simulated session"
+				if m.lab.Real() {
+					what = "a Veriff test session"
+				}
+				lines = append(lines, "", st.Faint.Render(" Or press ")+st.Bold.Render("n")+st.Faint.Render(" for "+what)+st.Faint.Render(","),
+					st.Faint.Render(" ")+st.Bold.Render("i")+st.Faint.Render(" for a VerifiMe invite."))
+			}
 		}
 		return m.box(title, lines, w, h, m.focus == focusSessions)
 	}
