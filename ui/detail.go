@@ -107,7 +107,9 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if v.Header != "" {
 		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
 	}
-	verdict += st.Faint.Render(" · ") + "API key " + string(v.APIKey)
+	if d.Provider != decode.VerifiMe { // VerifiMe sends no API key
+		verdict += st.Faint.Render(" · ") + "API key " + string(v.APIKey)
+	}
 	field("Verdict", verdict)
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
@@ -195,7 +197,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hits", wl.TotalHits))
 	case d.Risk != nil:
 		rk := d.Risk
-		field("Risk", Safe(rk.RiskLevel)+st.Faint.Render(" · assessment "+Safe(rk.AssessmentStatus)))
+		level := m.riskStyle(rk.RiskLevel).Render(Safe(rk.RiskLevel))
+		if rk.RiskLevel == "" {
+			level = st.Faint.Render("no level yet")
+		}
+		field("Risk", level+st.Faint.Render(" · assessment "+Safe(rk.AssessmentStatus)))
 		field("Customer", m.pii(rk.CustomerName))
 		field("Portal", Safe(rk.PortalURL))
 		field("Event", Safe(rk.EventID))

@@ -284,6 +284,10 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 	if out = ansi.Strip(screen(m)); !strings.Contains(out, "preliminary not final") || !strings.Contains(out, "phase 2 · assessment preliminary, not final") {
 		t.Errorf("preliminary:\n%s", out)
 	}
+	// VerifiMe sends no API key: the verdict does not speak of one.
+	if !strings.Contains(out, "Verdict    · signature unchecked  ") || !strings.Contains(out, "Risk       no level yet · assessment PRELIMINARY") {
+		t.Errorf("VerifiMe verdict:\n%s", out)
+	}
 	for k, want := range map[string]string{"1": "LOW", "2": "MEDIUM", "3": "HIGH", "4": "EXTREME", "0": "NO RISK DETECTED"} {
 		m = run(t, m, k)
 		if got := lab.levels[len(lab.levels)-1]; got != want || lab.targets[len(lab.targets)-1].SessionID != id {
