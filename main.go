@@ -925,7 +925,14 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		}
 	}
 	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys}).
-		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII).WithClearer(store.Clear)
+		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII).
+		WithClearer(func(ctx context.Context) (int64, error) {
+			n, err := store.Clear(ctx)
+			if err == nil {
+				sb.sim.Forget() // the sandbox's sessions go with their kept states
+			}
+			return n, err
+		})
 	p := tea.NewProgram(model, tea.WithContext(ctx))
 	prog.Store(p)
 	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }

@@ -93,4 +93,8 @@ func TestKeepAndRestore(t *testing.T) {
 	if d == nil || d.Status != Approved || d.AttemptID != snap.Attempt || d.VendorData == nil || *d.VendorData != "backend-1" {
 		t.Fatalf("decision after restore %+v", d)
 	}
+	second.Forget()
+	if _, err := second.Attempts(c.ID); err == nil {
+		t.Fatal("a forgotten session still answers")
+	}
 }

@@ -97,6 +97,15 @@ func (s *Simulator) kept(ss *session) {
 	s.cfg.Keep(snap)
 }
 
+// Forget drops every Veriff session the simulator holds (the history was
+// cleared): the sandbox then answers 404 for them, as for any unknown id.
+// A lifecycle already playing finishes on its own.
+func (s *Simulator) Forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+}
+
 // Restore brings back sessions kept by an earlier run (their lifecycles
 // are not replayed: a restored session waits for its next API call or
 // decision). A session the simulator already holds is left as it is.
