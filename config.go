@@ -1,0 +1,448 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+)
+
+// config is everything the flags and environment decide.
+type config struct {
+	addr                      string
+	db                        string
+	logPath                   string
+	headless                  bool
+	noTunnel                  bool
+	authtoken                 string // ngrok's; never printed
+	tokenFrom                 string // where the token came from, for the header
+	domain                    string
+	tunnelWait                time.Duration
+	maxBody                   int64
+	keys                      decode.Keys
+	apiURL                    string // Veriff's API base URL
+	sandboxKey, sandboxSecret string
+	sandboxWebhooks           webhookRoutes
+	forwardTo                 []string
+	answerApp                 bool
+	forwardTimeout            time.Duration
+	maskPII                   bool
+	expect                    []sessions.Expectation
+	expectTimeout             time.Duration
+	keep                      sessions.Retention
+	vmOrg                     string // VerifiMe organisation code
+	vmAPIURL                  string
+	simAssess                 time.Duration
+	simStart                  time.Duration
+	simSubmit                 time.Duration
+	history                   int
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string { return strings.Join(*m, ",") }
+
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// webhookRoutes is where the sandbox sends its webhooks: a URL for every
+// kind (key ""), or one per kind (events, decisions, verifime), as Veriff's
+// portal has a URL for events and another for decisions. A kind with no
+// URL goes to kycwatch itself.
+type webhookRoutes map[string]string
+
+var webhookKinds = []string{"events", "decisions", "verifime"}
+
+// parseWebhookRoutes reads --sandbox-webhook values: URL, or KIND=URL.
+func parseWebhookRoutes(vals []string) (webhookRoutes, error) {
+	r := webhookRoutes{}
+	for _, v := range vals {
+		kind, u := "", strings.TrimSpace(v)
+		if k, rest, ok := strings.Cut(u, "="); ok && !strings.Contains(k, ":") {
+			kind, u = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(rest)
+			if !slices.Contains(webhookKinds, kind) {
+				return nil, fmt.Errorf("--sandbox-webhook %q: the kind is events, decisions or verifime, not %q", v, k)
+			}
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, fmt.Errorf("--sandbox-webhook %q: want an http:// or https:// URL", v)
+		}
+		if _, dup := r[kind]; dup {
+			what := "every kind"
+			if kind != "" {
+				what = kind
+			}
+			return nil, fmt.Errorf("--sandbox-webhook: two URLs for %s", what)
+		}
+		r[kind] = u
+	}
+	if len(r) == 0 {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// url is where a webhook for the simulator's path goes ("" for kycwatch
+// itself).
+func (r webhookRoutes) url(path string) string {
+	kind := "verifime"
+	switch {
+	case strings.HasPrefix(path, "/veriff/events"):
+		kind = "events"
+	case strings.HasPrefix(path, "/veriff/decisions"):
+		kind = "decisions"
+	}
+	if u, ok := r[kind]; ok {
+		return u
+	}
+	return r[""]
+}
+
+// describe says where the routed kinds go, for headless stderr, with no
+// scheme: the public URL stays the first https:// line there.
+func (r webhookRoutes) describe() string {
+	var parts []string
+	for _, k := range append([]string{""}, webhookKinds...) {
+		if u, ok := r[k]; ok {
+			if k == "" {
+				k = "all"
+			}
+			parts = append(parts, k+" → "+strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; webhooks " + strings.Join(parts, ", ")
+}
+
+// allAway reports whether no Veriff webhook of the sandbox comes to
+// kycwatch itself.
+func (r webhookRoutes) allAway() bool {
+	return r.url("/veriff/events") != "" && r.url("/veriff/decisions") != ""
+}
+
+// byteSize is a flag like 10MiB, 512KiB, 1MB or a plain number of bytes.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseSize(s)
+	*b = byteSize(n)
+	return err
+}
+
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a size such as 10MiB or 65536")
+	}
+	return n * mult, nil
+}
+
+const usage = `kycwatch: receive, verify and watch identity-verification webhooks.
+
+Usage:
+  kycwatch [flags]              the terminal UI
+  kycwatch --headless [flags]   no UI: one JSON line per delivery on stdout
+  kycwatch send KIND [flags]    fire one signed webhook (kycwatch send --help)
+  kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
+  kycwatch export [flags]       write stored deliveries: ndjson, har, or a curl script
+
+kycwatch listens on a local address and, with an ngrok authtoken, on a
+public HTTPS URL too. It stores every webhook delivery (raw bytes and
+headers) in a SQLite database, verifies its HMAC signature and shows it in
+a timeline per verification session. Paste its URLs into the Veriff
+Customer Portal (one per webhook field):
+
+  /veriff/events  /veriff/decisions  /veriff/statuses  /veriff/watchlist
+
+The public URL (ngrok):
+  Veriff sends webhooks only to public HTTPS URLs. kycwatch opens one with
+  ngrok when it has an authtoken: sign up free at ngrok.com, copy the token
+  from dashboard.ngrok.com/get-started/your-authtoken, then
+    NGROK_AUTHTOKEN=... kycwatch
+  (or --authtoken, or the token the ngrok CLI saved in its ngrok.yml).
+  A free account gets a random URL that changes on each run, so the portal
+  fields need pasting again; a reserved or free static domain (dashboard,
+  Domains) keeps it: kycwatch --domain your-name.ngrok-free.app
+  Without a token everything else works on the local address: curl,
+  the simulator, replay; only Veriff itself cannot reach you.
+
+Flags:
+`
+
+const envHelp = `
+Environment:
+  VERIFF_SHARED_SECRET     shared secret key (comma-separated for several), like --secret
+  VERIFF_API_KEY           API key (X-AUTH-CLIENT), like --api-key
+  VERIFF_API_URL           Veriff API base URL, like --api-url
+  VERIFIME_WEBHOOK_SECRET  VerifiMe webhook secret, like --verifime-secret
+  VERIFIME_ORG_CODE        VerifiMe organisation code, like --verifime-org
+  VERIFIME_API_URL         VerifiMe API base URL, like --verifime-api-url
+  KYCWATCH_DB              database path, like --db
+  NGROK_AUTHTOKEN          ngrok authtoken, like --authtoken
+  NO_COLOR                 no colours in the UI
+
+Without a secret, signatures are shown as unchecked (·) and every JSON
+delivery is accepted. With one, only deliveries signed with it get 200.
+
+Test sessions (keys in the UI): n creates one. With VERIFF_API_KEY and
+VERIFF_SHARED_SECRET set it is a real session in your Veriff integration
+(POST /v1/sessions); without them, and with N always, the embedded
+simulator plays it: started, submitted, then the decision you send with
+a (approve) d (decline) r (resubmission) v (review) e (expired)
+b (abandoned). x, w and m send a bad signature, a wrong API key and
+invalid JSON. With no secret configured, the simulator makes one up and
+kycwatch checks deliveries with it from the first simulated session on.
+
+The sandbox: kycwatch also answers as Veriff's API under /sandbox/v1
+(sessions, media, decision, attempts; Veriff's authentication and errors),
+so a backend written for Veriff runs against it by changing its base URL.
+Its session URLs open a page where the end-user starts and submits and
+the person testing picks the outcome; webhooks go to --sandbox-webhook URL
+(default: kycwatch itself), or per kind: --sandbox-webhook events=URL
+--sandbox-webhook decisions=URL. The header shows its key and secret (c
+copies).
+
+VerifiMe (keys in the UI): i invites a customer, with VerifiMe's API when
+VERIFIME_ORG_CODE is set, else with the simulator. kycwatch polls the
+invite's tracking status (phase 1: Inactive, Active, Completed = data
+entry done, not verified) and waits for the RISK_ASSESSMENT_UPDATED
+webhook (phase 2). 1 2 3 4 0 send LOW, MEDIUM, HIGH, EXTREME and
+NO RISK DETECTED for a simulated invite.
+
+Headless output (stderr: the addresses; once the tunnel is up, the first
+stderr line with https:// is the public URL. stdout: one object per
+delivery, after it is stored):
+  seq received_at method path status kind provider session_id attempt_id
+  code state signature api_key duplicate_of reason (and more)
+`
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	var secrets, vmSecrets, forwards, expects, sbHooks multi
+	var answer, keep string
+	maxBody := byteSize(listener.DefaultLimits.MaxBody)
+	fs := flag.NewFlagSet("kycwatch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
+	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
+	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless logs to stderr)")
+	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
+	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
+	fs.StringVar(&c.authtoken, "authtoken", "", "ngrok `token` for the public URL (default: $NGROK_AUTHTOKEN, then the ngrok CLI's ngrok.yml)")
+	fs.StringVar(&c.domain, "domain", "", "reserved or static ngrok `domain` for a URL that stays the same (e.g. name.ngrok-free.app)")
+	fs.DurationVar(&c.tunnelWait, "tunnel-timeout", 15*time.Second, "how long the tunnel may take to open before kycwatch says why not")
+	fs.Var(&secrets, "secret", "Veriff shared secret `key` to verify X-HMAC-SIGNATURE with (repeat for several)")
+	fs.StringVar(&c.keys.VeriffAPIKey, "api-key", "", "Veriff API `key` that X-AUTH-CLIENT must carry")
+	fs.Var(&vmSecrets, "verifime-secret", "VerifiMe webhook `secret` for X-VerifiMe-Signature (repeat for several)")
+	fs.Var(&maxBody, "max-body", "largest body `size` accepted (e.g. 10MiB); larger ones get 413")
+	fs.IntVar(&c.history, "history", 5000, "how many stored deliveries the UI loads at start")
+	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
+	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
+	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
+	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
+	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
+	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
+	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, session=ID; repeatable: all must arrive)")
+	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then")
+	fs.StringVar(&keep, "keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
+	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
+	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
+	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
+	fs.Var(&sbHooks, "sandbox-webhook", "`URL` the sandbox sends its webhooks to (default: kycwatch itself); KIND=URL for one kind: events, decisions or verifime (repeatable)")
+	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
+	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
+	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, envHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	c.maxBody = int64(maxBody)
+	c.forwardTo = forwards
+	routes, err := parseWebhookRoutes(sbHooks)
+	if err != nil {
+		return c, err
+	}
+	c.sandboxWebhooks = routes
+	for _, f := range c.forwardTo {
+		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
+		}
+	}
+	if keep != "" {
+		r, err := parseKeep(keep)
+		if err != nil {
+			return c, err
+		}
+		c.keep = r
+	}
+	for _, x := range expects {
+		e, err := sessions.ParseExpectation(x)
+		if err != nil {
+			return c, err
+		}
+		c.expect = append(c.expect, e)
+	}
+	if len(c.expect) > 0 && !c.headless {
+		return c, fmt.Errorf("--expect is for --headless runs (CI)")
+	}
+	switch answer {
+	case "kycwatch":
+	case "app":
+		if len(c.forwardTo) == 0 {
+			return c, fmt.Errorf("--answer app needs --forward-to")
+		}
+		c.answerApp = true
+	default:
+		return c, fmt.Errorf("--answer is kycwatch or app, not %q", answer)
+	}
+	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), secrets...)
+	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
+	if c.keys.VeriffAPIKey == "" {
+		c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
+	}
+	if c.apiURL == "" {
+		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
+	}
+	if c.apiURL == "" {
+		c.apiURL = veriffapi.DefaultBaseURL
+	}
+	if c.vmOrg == "" {
+		c.vmOrg = strings.TrimSpace(os.Getenv("VERIFIME_ORG_CODE"))
+	}
+	if c.vmAPIURL == "" {
+		c.vmAPIURL = strings.TrimSpace(os.Getenv("VERIFIME_API_URL"))
+	}
+	if c.vmAPIURL == "" {
+		c.vmAPIURL = verifimeapi.DefaultBaseURL
+	}
+	if c.simStart < 0 || c.simSubmit < 0 || c.simAssess < 0 {
+		return c, fmt.Errorf("simulator delays must not be negative")
+	}
+	if c.tunnelWait <= 0 {
+		return c, fmt.Errorf("--tunnel-timeout must be positive")
+	}
+	c.authtoken = strings.TrimSpace(c.authtoken)
+	c.tokenFrom = "--authtoken"
+	if c.authtoken == "" {
+		c.authtoken, c.tokenFrom = strings.TrimSpace(os.Getenv("NGROK_AUTHTOKEN")), "NGROK_AUTHTOKEN"
+	}
+	if c.authtoken == "" {
+		c.authtoken, c.tokenFrom = ngrokConfigToken()
+	}
+	if c.db == "" {
+		c.db = os.Getenv("KYCWATCH_DB")
+	}
+	if c.db == "" {
+		p, err := sessions.DefaultPath()
+		if err != nil {
+			return c, fmt.Errorf("no database path: %w (use --db)", err)
+		}
+		c.db = p
+	}
+	if c.logPath == "" {
+		c.logPath = filepath.Join(filepath.Dir(c.db), "kycwatch.log")
+	}
+	return c, nil
+}
+
+func splitEnv(name string) []string {
+	var out []string
+	for _, s := range strings.Split(os.Getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ngrokConfigToken reads the authtoken the ngrok CLI saved (ngrok config
+// add-authtoken), so that a machine set up for ngrok needs nothing more.
+func ngrokConfigToken() (token, from string) {
+	var paths []string
+	if dir, err := os.UserConfigDir(); err == nil {
+		paths = append(paths, filepath.Join(dir, "ngrok", "ngrok.yml"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		paths = append(paths, filepath.Join(home, ".ngrok2", "ngrok.yml"))
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if t := yamlToken(string(b)); t != "" {
+			return t, p
+		}
+	}
+	return "", ""
+}
+
+// yamlToken finds "authtoken: X" in an ngrok.yml (version 2 has it at the
+// top, version 3 under "agent:"); quotes are dropped.
+func yamlToken(doc string) string {
+	for _, line := range strings.Split(doc, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || strings.TrimSpace(k) != "authtoken" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		return strings.Trim(v, `"'`)
+	}
+	return ""
+}
+
+// parseKeep reads --keep: 30d, 12h, or a count of deliveries.
+func parseKeep(s string) (sessions.Retention, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return sessions.Retention{MaxCount: n}, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return sessions.Retention{MaxAge: time.Duration(n) * 24 * time.Hour}, nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return sessions.Retention{MaxAge: d}, nil
+	}
+	return sessions.Retention{}, fmt.Errorf("--keep %q: want an age (30d, 12h) or a number of deliveries (100000)", s)
+}

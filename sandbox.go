@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/sandbox"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+)
+
+// sandboxParts is the sandbox as the rest of the wiring needs it.
+type sandboxParts struct {
+	sim         *simulator.Simulator
+	config      sandbox.Config
+	key, secret string
+	// created tells the UI of a session made through the API (set once the
+	// program exists).
+	created atomic.Pointer[func(sessions.TestSession)]
+}
+
+// maxSandboxSessions bounds how many kept sandbox sessions a start brings
+// back (the newest).
+const maxSandboxSessions = 10000
+
+// startSandbox builds the sandbox: its keys (--sandbox-key/--sandbox-secret,
+// else the configured Veriff ones, so a backend's .env works unchanged,
+// else ones generated once and kept in the database) and its simulator,
+// which sends webhooks to --sandbox-webhook or to kycwatch itself.
+func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sessions.Receiver, target func() string, log *slog.Logger) (*sandboxParts, error) {
+	sb := &sandboxParts{key: c.sandboxKey, secret: c.sandboxSecret}
+	if sb.key == "" {
+		sb.key = c.keys.VeriffAPIKey
+	}
+	if sb.secret == "" && len(c.keys.VeriffSecrets) > 0 {
+		sb.secret = c.keys.VeriffSecrets[0]
+	}
+	for _, k := range []struct {
+		v    *string
+		name string
+		make func() string
+	}{{&sb.key, "sandbox_api_key", simulator.NewUUID}, {&sb.secret, "sandbox_secret", simulator.NewSecret}} {
+		if *k.v != "" {
+			continue
+		}
+		if *k.v = store.Setting(ctx, k.name); *k.v == "" {
+			*k.v = k.make()
+			if err := store.SetSetting(ctx, k.name, *k.v); err != nil {
+				return nil, fmt.Errorf("keep the sandbox's keys: %w", err)
+			}
+		}
+	}
+	// A kycwatch that checks signatures must know the sandbox's secret too,
+	// or its own sandbox's webhooks would show as forged.
+	if keys := rc.Keys(); len(keys.VeriffSecrets) > 0 && !slices.Contains(keys.VeriffSecrets, sb.secret) && !c.sandboxWebhooks.allAway() {
+		keys.VeriffSecrets = append(keys.VeriffSecrets, sb.secret)
+		rc.SetKeys(keys)
+	}
+	vmSecret := sb.secret
+	if len(c.keys.VerifiMeSecrets) > 0 {
+		vmSecret = c.keys.VerifiMeSecrets[0]
+	}
+	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target, VerifiMeSecret: vmSecret, AssessAfter: c.simAssess,
+		SessionURL: func(id string) string { return strings.TrimRight(target(), "/") + sandbox.FlowPrefix + id },
+		Log:        log.With("component", "sandbox"),
+		Failed:     func(err error) { log.Warn("sandbox webhook", "err", err) }}
+	if len(c.sandboxWebhooks) > 0 {
+		cfg.Webhook = func(path string) string {
+			if u := c.sandboxWebhooks.url(path); u != "" {
+				return u
+			}
+			return strings.TrimRight(target(), "/") + path
+		}
+	}
+	// The sandbox's sessions outlive a restart: a backend that created one
+	// yesterday can still read its decision, and its end-user page works.
+	keepCtx := context.WithoutCancel(ctx)
+	cfg.Keep = func(snap simulator.Snapshot) {
+		b, err := json.Marshal(snap)
+		if err == nil {
+			err = store.KeepSandboxState(keepCtx, snap.ID, time.Now(), b)
+		}
+		if err != nil {
+			log.Error("keep sandbox session", "session", snap.ID, "err", err)
+		}
+	}
+	sb.sim = simulator.New(ctx, cfg)
+	states, err := store.SandboxStates(ctx, maxSandboxSessions)
+	if err != nil {
+		return nil, fmt.Errorf("read the sandbox's sessions: %w", err)
+	}
+	snaps := make([]simulator.Snapshot, 0, len(states))
+	for _, b := range states {
+		var snap simulator.Snapshot
+		if err := json.Unmarshal(b, &snap); err != nil {
+			log.Warn("a kept sandbox session is unreadable", "err", err)
+			continue
+		}
+		snaps = append(snaps, snap)
+	}
+	sb.sim.Restore(snaps)
+	sb.config = sandbox.Config{Sim: sb.sim, APIKey: sb.key, Secret: sb.secret, MaxBody: c.maxBody,
+		Record: func(ctx context.Context, r sessions.Record) {
+			if _, err := rc.Keep(ctx, r); err != nil {
+				log.Error("store sandbox call", "err", err)
+			}
+		},
+		Created: func(ctx context.Context, t sessions.TestSession) {
+			if err := store.AddTestSession(ctx, t); err != nil {
+				log.Error("store sandbox session", "err", err)
+			}
+			if f := sb.created.Load(); f != nil {
+				(*f)(t)
+			}
+		}}
+	return sb, nil
+}
