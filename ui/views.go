@@ -278,7 +278,12 @@ func (m Model) sessionsView(w, h int) string {
 		state := s.State
 		stateCell := m.stateStyle(state).Render(Pad(stateLabel(state), stW))
 		if s.RiskLevel != "" {
-			stateCell = m.stateStyle(state).Render(Pad(stateLabel(state)+" "+s.RiskLevel, stW))
+			// The level is what matters: it keeps its room before the state.
+			label := stateLabel(state) + " " + Safe(s.RiskLevel)
+			if ansi.StringWidth(label) > stW {
+				label = Safe(s.RiskLevel)
+			}
+			stateCell = m.riskStyle(s.RiskLevel).Render(Pad(label, stW))
 		}
 		vend := ""
 		if vendW > 0 {
