@@ -368,6 +368,12 @@ func (m Model) timelineView(w, h int) string {
 		}
 		rows -= len(wait)
 	}
+	// The code column (7001, 9001…) is Veriff's: VerifiMe's deliveries
+	// carry no code, so its sessions give the room to the text.
+	codeCol := func(code string) string { return Pad(code, 4) + " " }
+	if s.Provider == decode.VerifiMe {
+		codeCol = func(string) string { return "" }
+	}
 	for i := m.stepTop; i < len(s.Steps) && i < m.stepTop+rows; i++ {
 		step := s.Steps[i]
 		d := step.Delivery
@@ -382,7 +388,7 @@ func (m Model) timelineView(w, h int) string {
 				kind = Pad("session", 8) + " "
 			}
 			row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + st.Info.Render("●") + " " +
-				kind + Pad("", 4) + " " + m.stateStyle(sessions.StateCreated).Render("created") + st.Faint.Render(" · "+src)
+				kind + codeCol("") + m.stateStyle(sessions.StateCreated).Render("created") + st.Faint.Render(" · "+src)
 			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 			continue
 		}
@@ -399,7 +405,7 @@ func (m Model) timelineView(w, h int) string {
 				what += st.Faint.Render(" data entry done")
 			}
 			row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + st.Info.Render("●") + " " +
-				kind + Pad("", 4) + " " + what
+				kind + codeCol("") + what
 			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 			continue
 		}
@@ -409,7 +415,7 @@ func (m Model) timelineView(w, h int) string {
 				kind = Pad("callback", 8) + " "
 			}
 			row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + st.Info.Render("↩") + " " +
-				kind + Pad("", 4) + " " + st.Info.Render("end-user returned")
+				kind + codeCol("") + st.Info.Render("end-user returned")
 			lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 			continue
 		}
@@ -457,7 +463,7 @@ func (m Model) timelineView(w, h int) string {
 			kind = Pad(kindLabel(d.Kind), 8) + " "
 		}
 		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + m.badge(step.Record) + " " +
-			kind + Pad(code, 4) + " " + what + tail
+			kind + codeCol(code) + what + tail
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 	}
 	if len(wait) > 0 {
