@@ -616,7 +616,7 @@ func TestSandboxWebhookRoutes(t *testing.T) {
 		"--sandbox-key", key, "--sandbox-secret", secret, "--secret", secret, "--sandbox-webhook", "events="+srv.URL+"/hooks/veriff")
 	for l := range p.stderr {
 		if strings.Contains(l, "sandbox API") {
-			if !strings.Contains(l, "webhooks events → "+strings.TrimPrefix(srv.URL, "http://")+"/hooks/veriff") {
+			if !strings.Contains(l, "webhooks events → "+strings.TrimPrefix(srv.URL, "http://")+"/hooks/veriff") || !strings.Contains(l, "API key "+key) {
 				t.Errorf("stderr does not say where events go: %s", l)
 			}
 			break

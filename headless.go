@@ -76,7 +76,11 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 		say("  %-48s %s", local+p.Path, p.Field)
 	}
 	say("%s; database %s", secretsLine(c.keys), c.db)
-	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, sb.key, ui.Mask(sb.secret), c.sandboxWebhooks.describe())
+	key := sb.key
+	if sb.realKey(c) {
+		key = ui.Mask(key)
+	}
+	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, ui.Mask(sb.secret), c.sandboxWebhooks.describe())
 
 	// Only the public URL line and what follows it may carry https://.
 	report := func(st listener.TunnelStatus) {

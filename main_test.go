@@ -226,3 +226,20 @@ func TestNgrokConfigToken(t *testing.T) {
 		t.Error("a zero tunnel timeout was accepted")
 	}
 }
+
+// TestSandboxKeyShownWholeOnlyWhenMadeForIt: the integration's own API key
+// (VERIFF_API_KEY, reused by the sandbox) is masked like the header's; a
+// key made for the sandbox is shown whole, for a backend's .env.
+func TestSandboxKeyShownWholeOnlyWhenMadeForIt(t *testing.T) {
+	var c config
+	c.keys.VeriffAPIKey = "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"
+	if !(&sandboxParts{key: c.keys.VeriffAPIKey}).realKey(c) {
+		t.Error("the configured key would be shown whole")
+	}
+	if (&sandboxParts{key: "78264014-ede2-4f46-bd49-97d32068e519"}).realKey(c) {
+		t.Error("a sandbox key would be masked")
+	}
+	if (&sandboxParts{key: "k"}).realKey(config{}) {
+		t.Error("masked with no key configured")
+	}
+}

@@ -25,6 +25,14 @@ type sandboxParts struct {
 	created atomic.Pointer[func(sessions.TestSession)]
 }
 
+// realKey reports whether the sandbox's API key is the integration's own
+// (VERIFF_API_KEY): that one is shown masked, like the configured key in
+// the header. A key made for the sandbox is shown whole, for a backend's
+// .env.
+func (sb *sandboxParts) realKey(c config) bool {
+	return sb.key != "" && sb.key == c.keys.VeriffAPIKey
+}
+
 // maxSandboxSessions bounds how many kept sandbox sessions a start brings
 // back (the newest).
 const maxSandboxSessions = 10000

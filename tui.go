@@ -41,7 +41,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 	}
 	info.Fields = append(info.Fields,
 		ui.Field{Name: "Sandbox API base URL (for your backend)", Short: "sandbox", Path: sandbox.APIPrefix},
-		ui.Field{Name: "Sandbox API key (X-AUTH-CLIENT)", Short: "sandbox key", Value: sb.key},
+		ui.Field{Name: "Sandbox API key (X-AUTH-CLIENT)", Short: "sandbox key", Value: sb.key, Secret: sb.realKey(c)},
 		ui.Field{Name: "Sandbox shared secret", Short: "sandbox secret", Value: sb.secret, Secret: true})
 	for _, k := range append([]string{""}, webhookKinds...) {
 		if u, ok := c.sandboxWebhooks[k]; ok {
