@@ -561,7 +561,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 			}
 			return line
 		case "pending", "preliminary":
-			return st.Warning.Render("phase 2 · assessment " + s.State + ", not final" + wait)
+			return st.Warning.Render("phase 2 · assessment " + Safe(s.State) + ", not final" + wait)
 		}
 		return ""
 	}

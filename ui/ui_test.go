@@ -261,6 +261,9 @@ func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
 		`{"verification":{"id":"s","status":"approved\u001b[5m","code":9001,"person":{"firstName":"\u001b[8m","lastName":"\u2066x\u2069"}}}`,
 	}
 	var recs []sessions.Record
+	// A VerifiMe risk update: its level and status reach the sessions row.
+	bodies = append(bodies, `{"eventId":"e\u009b2J","eventName":"RISK_ASSESSMENT_UPDATED","riskLevel":"LOW\u001b]0;x\u0007","assessmentStatus":"ASSESSED\u001b[2J",`+
+		`"metadata":"kw-\u202eevil","customerName":"\u001b[8m","assessmentPortalUrl":"https://x/\u001b[5m"}`)
 	for i, b := range bodies {
 		r := judged(int64(i+1), time.Duration(i)*time.Second, []byte(b), "sec", "/veriff/\x1b[2Jevents")
 		r.Header["X-Evil\x1b[2J"] = []string{"\x1b]0;title\x07"}

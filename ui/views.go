@@ -209,7 +209,7 @@ func stateLabel(s string) string {
 	case "":
 		return "—"
 	}
-	return s
+	return Safe(s) // a state is the payload's word: hostile until cleaned
 }
 
 // --- sessions pane ---
