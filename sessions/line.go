@@ -3,7 +3,9 @@ package sessions
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Line is the NDJSON object headless mode prints for every delivery it
@@ -45,11 +47,47 @@ func (r Record) Line() Line {
 
 // MarshalLine encodes the record's line as one line of JSON, newline
 // included. Payload strings stay JSON-escaped: control bytes never reach a
-// terminal raw.
+// terminal raw. encoding/json escapes C0 controls only, so DEL, the C1
+// controls (U+0080–U+009F, CSI among them) and the bidi and invisible format
+// characters are escaped here too; the line decodes to the same strings.
 func (r Record) MarshalLine() []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(r.Line()) // a struct of strings and numbers cannot fail
-	return b.Bytes()
+	return escapeFormatRunes(b.Bytes())
+}
+
+// escapeFormatRunes rewrites DEL, C1 controls and bidi/invisible characters in
+// JSON text as \uXXXX escapes. JSON's syntax is ASCII, so such runes can only
+// be inside strings, where the escape means the same rune.
+func escapeFormatRunes(js []byte) []byte {
+	if utf8.Valid(js) && !bytes.ContainsFunc(js, dangerousRune) {
+		return js
+	}
+	out := make([]byte, 0, len(js)+16)
+	for len(js) > 0 {
+		r, n := utf8.DecodeRune(js)
+		if dangerousRune(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, js[:n]...)
+		}
+		js = js[n:]
+	}
+	return out
+}
+
+// dangerousRune: DEL, a C1 control, or a character that reorders or hides
+// text.
+func dangerousRune(r rune) bool {
+	switch {
+	case r >= 0x7f && r <= 0x9f: // DEL and the C1 controls
+		return true
+	case r == 0x061c, r == 0x200b, r == 0x200c, r == 0x200d, r == 0x200e, r == 0x200f, r == 0xfeff:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }

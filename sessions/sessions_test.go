@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -156,6 +157,34 @@ func TestLineHasTheContractFields(t *testing.T) {
 	}
 	if m["received_at"] != "2026-11-23T09:00:00Z" || m["kind"] != "event" || m["code"] != float64(7001) || m["signature"] != "valid" {
 		t.Errorf("%v", m)
+	}
+}
+
+// TestLineEscapesWhatATerminalWouldObey: headless lines go to a terminal
+// as often as to a pipe. ESC is JSON-escaped by encoding/json; C1
+// controls (CSI), bidi overrides and invisible characters are escaped too,
+// and the line still decodes to the payload's exact strings.
+func TestLineEscapesWhatATerminalWouldObey(t *testing.T) {
+	body := []byte(`{"id":"S\u009b","code":7001,"action":"started","vendorData":"v\u001b[2J\u009b31m\u202egnp.exe\u2066\u200b\ufeffé日本"}`)
+	r := Judge(Incoming{ReceivedAt: t0, Method: "POST", Path: "/veriff/\u202eevents", Body: body}, decode.Keys{})
+	if r.Delivery.VendorData == "" || r.Delivery.Kind != decode.KindEvent {
+		t.Fatalf("not decoded: %+v", r.Delivery)
+	}
+	line := r.MarshalLine()
+	for _, bad := range []string{"\x1b", "\u009b", "\u202e", "\u2066", "\u200b", "\ufeff"} {
+		if strings.Contains(string(line), bad) {
+			t.Errorf("raw %q in %s", bad, line)
+		}
+	}
+	if !strings.Contains(string(line), "é日本") {
+		t.Errorf("ordinary text escaped: %s", line)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(line, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["vendor_data"] != r.Delivery.VendorData || m["session_id"] != r.Delivery.SessionID || m["path"] != r.Path {
+		t.Errorf("round trip: %v", m)
 	}
 }
 
@@ -496,4 +525,36 @@ func TestSandboxStates(t *testing.T) {
 	if all, _ := st.SandboxStates(ctx, 10); len(all) != 3 {
 		t.Fatalf("%d states, want 3", len(all))
 	}
+}
+
+// FuzzMarshalLine: whatever a request carries, its headless line is one
+// line of valid JSON with no byte a terminal would obey, and it decodes to
+// the record's own strings.
+func FuzzMarshalLine(f *testing.F) {
+	f.Add([]byte(`{"id":"S","code":7001,"action":"started","vendorData":"v\u009b\u202e"}`), "/veriff/events")
+	f.Add([]byte("\x1b[2J\xff\xfe"), "/\u2066x")
+	f.Add([]byte(`{"eventName":"RISK_ASSESSMENT_UPDATED","riskLevel":"LOW\u0085","metadata":"m"}`), "/verifime")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		r := Judge(Incoming{ReceivedAt: t0, Method: "POST", Path: path, Body: body, BodySize: int64(len(body))}, decode.Keys{})
+		line := r.MarshalLine()
+		if !bytes.HasSuffix(line, []byte("\n")) || bytes.Count(line, []byte("\n")) != 1 {
+			t.Fatalf("not one line: %q", line)
+		}
+		for _, c := range line[:len(line)-1] {
+			if c < 0x20 || c == 0x7f {
+				t.Fatalf("control byte %#x in %q", c, line)
+			}
+		}
+		if bytes.ContainsFunc(line, dangerousRune) {
+			t.Fatalf("format rune in %q", line)
+		}
+		var back Line
+		if err := json.Unmarshal(line, &back); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		valid := func(s string) string { return string([]rune(s)) } // as encoding/json: U+FFFD per bad byte
+		if want := r.Line(); back.VendorData != valid(want.VendorData) || back.Path != valid(want.Path) {
+			t.Fatalf("round trip: %q %q, want %q %q", back.VendorData, back.Path, want.VendorData, want.Path)
+		}
+	})
 }
