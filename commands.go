@@ -28,7 +28,8 @@ const sendUsage = `kycwatch send: fire one signed Veriff webhook at a URL and pr
 
 Usage:
   kycwatch send event      [--status started|submitted|…] [flags]
-  kycwatch send decision   [--status approved|declined|resubmission_requested|review|expired|abandoned] [flags]
+  kycwatch send decision   [--status approved|declined|review|expired|…] [flags]
+                           (also resubmission_requested, abandoned)
   kycwatch send user-status [--status "Custom status"] [flags]
 
 The body is what Veriff sends (compact JSON), signed with X-HMAC-SIGNATURE
@@ -60,7 +61,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	sessionID := fs.String("session", "", "session `id` (default: a new UUID)")
 	vendorData := fs.String("vendor-data", "kycwatch-send", "`vendorData` in the payload")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
-	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); printFlags(stderr, fs) }
 	kind, rest := "", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		kind, rest = args[0], args[1:]
@@ -188,7 +189,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	apiKey := fs.String("api-key", "", "the API `key` it expects (default $VERIFF_API_KEY; none: that case is skipped)")
 	asJSON := fs.Bool("json", false, "print the results as JSON (for CI)")
 	limit := fs.Duration("limit", 10*time.Second, "how long an answer may take")
-	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); printFlags(stderr, fs) }
 	url, rest := "", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		url, rest = args[0], args[1:]
@@ -237,7 +238,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 const exportUsage = `kycwatch export: write stored deliveries to stdout.
 
 Usage:
-  kycwatch export [--format ndjson|har|curl] [--db PATH] [--session ID] [--since T] [--mask-pii]
+  kycwatch export [--format ndjson|har|curl] [--db PATH] [--session ID]
+                  [--since T] [--mask-pii]
 
   ndjson  headless mode's lines, plus each delivery's headers and body
   har     HAR 1.2, for browser devtools and HTTP clients
@@ -258,7 +260,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	session := fs.String("session", "", "only this session `id`")
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
-	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -138,7 +138,46 @@ func (r webhookRoutes) allAway() bool {
 // byteSize is a flag like 10MiB, 512KiB, 1MB or a plain number of bytes.
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) String() string {
+	n := int64(*b)
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// printFlags lists a command's flags as flag.PrintDefaults does, with each
+// description wrapped to fit 80 columns.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, use := flag.UnquoteUsage(f)
+		line := "  -" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "0s" {
+			use += " (default " + def + ")"
+		}
+		fmt.Fprintln(w, line)
+		var cur string
+		for _, word := range strings.Fields(use) {
+			if cur != "" && len(cur)+1+len(word) > 74 {
+				fmt.Fprintln(w, "      "+cur)
+				cur = ""
+			}
+			if cur != "" {
+				cur += " "
+			}
+			cur += word
+		}
+		if cur != "" {
+			fmt.Fprintln(w, "      "+cur)
+		}
+	})
+}
 
 func (b *byteSize) Set(s string) error {
 	n, err := parseSize(s)
@@ -173,7 +212,7 @@ Usage:
   kycwatch --headless [flags]   no UI: one JSON line per delivery on stdout
   kycwatch send KIND [flags]    fire one signed webhook (kycwatch send --help)
   kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
-  kycwatch export [flags]       write stored deliveries: ndjson, har, or a curl script
+  kycwatch export [flags]       write stored deliveries (ndjson, har, curl)
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -200,7 +239,7 @@ Flags:
 
 const envHelp = `
 Environment:
-  VERIFF_SHARED_SECRET     shared secret key (comma-separated for several), like --secret
+  VERIFF_SHARED_SECRET     shared secret (several: comma-separated), --secret
   VERIFF_API_KEY           API key (X-AUTH-CLIENT), like --api-key
   VERIFF_API_URL           Veriff API base URL, like --api-url
   VERIFIME_WEBHOOK_SECRET  VerifiMe webhook secret, like --verifime-secret
@@ -283,7 +322,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 		fmt.Fprint(stderr, envHelp)
 	}
 	if err := fs.Parse(args); err != nil {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/listener"
 )
@@ -241,5 +242,32 @@ func TestSandboxKeyShownWholeOnlyWhenMadeForIt(t *testing.T) {
 	}
 	if (&sandboxParts{key: "k"}).realKey(config{}) {
 		t.Error("masked with no key configured")
+	}
+}
+
+// TestHelpFitsEightyColumns: every --help reads in an 80-column terminal,
+// flag descriptions wrapped, defaults shown as a person writes them.
+func TestHelpFitsEightyColumns(t *testing.T) {
+	helps := map[string]string{}
+	var b bytes.Buffer
+	parseFlags([]string{"--help"}, &b)
+	helps["kycwatch"] = b.String()
+	for name, cmd := range map[string]func([]string, io.Writer, io.Writer) int{"send": send, "check": check, "export": exportCmd} {
+		var out bytes.Buffer
+		cmd([]string{"--help"}, &out, &out)
+		helps[name] = out.String()
+	}
+	for name, h := range helps {
+		if !strings.Contains(h, "  -") {
+			t.Errorf("%s: no flags listed:\n%s", name, h)
+		}
+		for _, l := range strings.Split(h, "\n") {
+			if n := utf8.RuneCountInString(l); n > 80 {
+				t.Errorf("%s: %d columns: %q", name, n, l)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(helps["kycwatch"]), " "), "(default 10MiB)") {
+		t.Errorf("--max-body default not in MiB:\n%s", helps["kycwatch"])
 	}
 }
