@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"charm.land/lipgloss/v2"
 	"github.com/alecthomas/chroma/v2"
 	"github.com/alecthomas/chroma/v2/lexers"
 	"github.com/charmbracelet/x/ansi"
@@ -361,13 +362,15 @@ func wrap(s string, w, indent int) []string {
 	if ansi.StringWidth(s) <= w {
 		return []string{s}
 	}
-	// Word wrap, breaking words only when one is longer than the line.
-	parts := strings.Split(ansi.Wrap(s, w, ""), "\n")
+	// Word wrap, breaking words only when one is longer than the line;
+	// lipgloss.Wrap carries the styles over each break, so every line
+	// stands alone.
+	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
 	out := []string{parts[0]}
 	if len(parts) > 1 {
 		rest := strings.TrimLeft(strings.Join(parts[1:], " "), " ")
 		pad := strings.Repeat(" ", min(indent, w/2))
-		for _, p := range strings.Split(ansi.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
+		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
 			out = append(out, pad+p)
 		}
 	}

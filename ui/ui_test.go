@@ -332,3 +332,26 @@ func TestSafe(t *testing.T) {
 		t.Errorf("Fit by width: %q", got)
 	}
 }
+
+// TestLongMessagesWrapWhole: an error or a question in the footer is read
+// whole at 80 columns (it wraps, up to three lines, each line styled on
+// its own), and the panes give up the rows.
+func TestLongMessagesWrapWhole(t *testing.T) {
+	m := newModel(t, 80, 24, demo(t))
+	msg := "could not create a session: cannot resolve stationapi.veriff.com: no network, or a wrong VERIFF_API_URL"
+	m = update(m, ProblemMsg(msg))
+	out := m.View().Content
+	plain := ansi.Strip(out)
+	if !strings.Contains(strings.Join(strings.Fields(plain), " "), msg) {
+		t.Fatalf("message cut:\n%s", plain)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != 24 {
+		t.Fatalf("%d lines, want 24", len(lines))
+	}
+	last := lines[len(lines)-1]
+	// The colour is set again before the text on the second line.
+	if before, _, ok := strings.Cut(last, "VERIFF_API_URL"); !ok || !strings.Contains(before, "\x1b[3") {
+		t.Errorf("the second line lost its style: %q", last)
+	}
+}

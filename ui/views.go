@@ -83,17 +83,30 @@ func (m Model) header() string {
 	return strings.Join(lines, "\n")
 }
 
+// footerLines wraps a message that must be read whole (an error, a
+// question and its keys) onto three lines at most.
+func (m Model) footerLines(s string) string {
+	lines := wrap(s, max(10, m.width-2), 2)
+	if len(lines) > 3 {
+		lines = append(lines[:2], ansi.Truncate(strings.Join(lines[2:], " "), max(10, m.width-2), "…"))
+	}
+	for i, l := range lines {
+		lines[i] = Pad(" "+l, m.width)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func (m Model) footer() string {
 	if m.status != "" && !m.showHelp {
-		return Pad(" "+m.styles.Danger.Render(Safe(m.status)), m.width)
+		return m.footerLines(m.styles.Danger.Render(Safe(m.status)))
 	}
 	if m.confirmClear {
-		return Pad(" "+m.styles.Danger.Render(fmt.Sprintf("Delete all %d stored deliveries and the test sessions from the database? ", max(m.book.Total, m.stored)))+
-			m.styles.Bold.Render("y")+" yes · any other key: no", m.width)
+		return m.footerLines(m.styles.Danger.Render(fmt.Sprintf("Delete all %d stored deliveries and the test sessions from the database?", max(m.book.Total, m.stored))) + " " +
+			m.styles.Bold.Render("y") + " yes · any other key: no")
 	}
 	if m.pendingEdit != nil {
-		return Pad(" "+m.styles.Warning.Render(fmt.Sprintf("Body of #%d edited. Re-sign it with the configured secret? ", m.pendingEdit.seq))+
-			m.styles.Bold.Render("y")+" yes · "+m.styles.Bold.Render("n")+" no, send as edited · esc cancel", m.width)
+		return m.footerLines(m.styles.Warning.Render(fmt.Sprintf("Body of #%d edited. Re-sign it with the configured secret?", m.pendingEdit.seq)) + " " +
+			m.styles.Bold.Render("y") + " yes · " + m.styles.Bold.Render("n") + " no, send as edited · esc cancel")
 	}
 	if m.notice != "" && !m.showHelp {
 		return Pad(" "+m.styles.Success.Render("✓ ")+Fit(Safe(m.notice), m.width-4), m.width)
