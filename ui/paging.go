@@ -127,6 +127,10 @@ func (m Model) clearKey() (Model, tea.Cmd) {
 		m.status = "clearing is not available in this run"
 		return m, nil
 	}
+	if max(m.book.Total, m.stored) == 0 && len(m.book.Sessions()) == 0 {
+		m.notice = "nothing stored yet: nothing to clear"
+		return m, nil
+	}
 	m.confirmClear = true
 	return m, nil
 }

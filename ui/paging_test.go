@@ -104,4 +104,9 @@ func TestClearAsksFirst(t *testing.T) {
 	if calls != 1 || m.book.Total != 0 || len(m.book.Sessions()) != 0 || !strings.Contains(ansi.Strip(screen(m)), "deleted 8 deliveries") {
 		t.Fatalf("calls %d, book %d\n%s", calls, m.book.Total, ansi.Strip(screen(m)))
 	}
+	// With nothing left, C does not ask about deleting 0 deliveries.
+	m = run(t, m, "C")
+	if out := ansi.Strip(screen(m)); m.confirmClear || !strings.Contains(out, "nothing to clear") {
+		t.Fatalf("asked to clear nothing:\n%s", out)
+	}
 }
