@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -58,7 +59,11 @@ func TestKeepAndRestore(t *testing.T) {
 	if err := json.Unmarshal(b, &snap); err != nil {
 		t.Fatal(err)
 	}
+	// The next run listens elsewhere (another port).
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv2.Close()
 	cfg.Keep = nil
+	cfg.Target = func() string { return srv2.URL }
 	second := New(ctx, cfg)
 	second.Restore([]Snapshot{snap, {}}) // an empty one is skipped
 	for _, f := range []func(*Simulator) (any, error){
@@ -71,6 +76,7 @@ func TestKeepAndRestore(t *testing.T) {
 		got, err := f(second)
 		wj, _ := json.Marshal(want)
 		gj, _ := json.Marshal(got)
+		wj = []byte(strings.ReplaceAll(string(wj), srv.URL, srv2.URL)) // media URLs name the new address
 		if err != nil || string(wj) != string(gj) {
 			t.Errorf("restored %s (%v), want %s", gj, err, wj)
 		}

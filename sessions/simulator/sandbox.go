@@ -94,7 +94,11 @@ func (s *Simulator) MediaOf(id string) ([]Media, error) {
 	if ss == nil {
 		return nil, notFound(id)
 	}
-	return append([]Media{}, ss.media...), nil
+	out := append([]Media{}, ss.media...)
+	for i := range out { // the address of now: a restored session may come from another port
+		out[i].URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), out[i].ID)
+	}
+	return out, nil
 }
 
 // DecisionOf is the latest decision's verification object, nil before one.
