@@ -411,7 +411,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	field("vendorData", Safe(t.VendorData))
 	field("endUserId", Safe(t.EndUserID))
 	if t.URL != "" { // a URL has no spaces to wrap at: cut it evenly
-		for i, l := range strings.Split(ansi.Hardwrap(Safe(t.URL), max(10, w-12), false), "\n") {
+		for i, l := range strings.Split(ansi.Hardwrap(Safe(m.liveURL(*t)), max(10, w-12), false), "\n") {
 			label := ""
 			if i == 0 {
 				label = "URL"
@@ -442,7 +442,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	for _, l := range wrap(next, max(10, w-2), 0) {
 		out = append(out, " "+l)
 	}
-	return m.withQR(out, t.URL, w, h)
+	return m.withQR(out, m.liveURL(*t), w, h)
 }
 
 // withQR adds url's QR code under lines when it fits the pane.
@@ -480,7 +480,7 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	field("Email", Safe(t.Email))
 	field("Tracking", Safe(t.Ref))
 	if t.URL != "" {
-		for i, l := range strings.Split(ansi.Hardwrap(Safe(t.URL), max(10, w-12), false), "\n") {
+		for i, l := range strings.Split(ansi.Hardwrap(Safe(m.liveURL(*t)), max(10, w-12), false), "\n") {
 			label := ""
 			if i == 0 {
 				label = "Invite URL"
@@ -497,7 +497,7 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	for _, l := range wrap(next, max(10, w-2), 0) {
 		out = append(out, " "+l)
 	}
-	return m.withQR(out, t.URL, w, h)
+	return m.withQR(out, m.liveURL(*t), w, h)
 }
 
 // trackingLines describe one tracking status change.

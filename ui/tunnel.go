@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -223,9 +224,25 @@ func (m *Model) copySelected() tea.Cmd {
 // selected: then c and p act on it rather than on the webhook URLs.
 func (m Model) verificationURL() (*sessions.Session, string) {
 	if st := m.selectedStep(); st != nil && st.Created != nil && st.Created.URL != "" {
-		return m.selected(), st.Created.URL
+		return m.selected(), m.liveURL(*st.Created)
 	}
 	return nil, ""
+}
+
+// liveURL is where a test session's page is now. kycwatch serves the
+// simulator's and the sandbox's pages itself, so their address follows
+// kycwatch's (a free ngrok URL changes with every run); any other URL (a
+// real Veriff session) is kept as it was given.
+func (m Model) liveURL(t sessions.TestSession) string {
+	u, err := url.Parse(t.URL)
+	if err != nil || !t.Simulated() || !(strings.HasPrefix(u.Path, "/simulator/") || strings.HasPrefix(u.Path, "/sandbox/")) {
+		return t.URL
+	}
+	base, _ := m.base()
+	if base == "" {
+		return t.URL
+	}
+	return base + u.RequestURI()
 }
 
 // qrView fills the body with the public URL as a QR code, to open on a

@@ -212,3 +212,28 @@ func TestSandboxFieldsCopyWholeAndShowMasked(t *testing.T) {
 		t.Errorf("sandbox session:\n%s", out)
 	}
 }
+
+// TestPagesKycwatchServesFollowItsAddress: a sandbox session made in an
+// earlier run (another port, or another free ngrok URL) shows and copies
+// its page at kycwatch's address of now; a real Veriff URL is kept.
+func TestPagesKycwatchServesFollowItsAddress(t *testing.T) {
+	m := newModel(t, 120, 40, nil)
+	id := "49339f56-4bb2-4ba2-bdd4-2605813dbfe2"
+	m = update(m, TestSessionMsg(sessions.TestSession{ID: id, CreatedAt: t0, Source: sessions.SourceSandbox,
+		URL: "https://old-name.ngrok-free.app/sandbox/flow/" + id}))
+	m = update(m, online)
+	if _, u := m.verificationURL(); u != online.URL+"/sandbox/flow/"+id {
+		t.Errorf("sandbox page at %q", u)
+	}
+	if out := ansi.Strip(screen(m)); strings.Contains(out, "old-name") {
+		t.Errorf("the old address is shown:\n%s", out)
+	}
+	m = update(m, TunnelMsg{State: TunnelFailed, Reason: "no public URL: the tunnel closed"})
+	if _, u := m.verificationURL(); u != "http://127.0.0.1:8080/sandbox/flow/"+id {
+		t.Errorf("with the tunnel down, sandbox page at %q", u)
+	}
+	real := sessions.TestSession{ID: "r", Source: sessions.SourceVeriff, URL: "https://alchemy.veriff.com/v/eyJhbGci"}
+	if u := m.liveURL(real); u != real.URL {
+		t.Errorf("a Veriff URL was rewritten: %q", u)
+	}
+}
