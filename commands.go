@@ -203,7 +203,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if url == "" && fs.NArg() > 0 {
 		url = fs.Arg(0)
 	}
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+	if !httpURL(url) {
 		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
 		return 2
 	}

@@ -77,7 +77,7 @@ func parseWebhookRoutes(vals []string) (webhookRoutes, error) {
 				return nil, fmt.Errorf("--sandbox-webhook %q: the kind is events, decisions or verifime, not %q", v, k)
 			}
 		}
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		if !httpURL(u) {
 			return nil, fmt.Errorf("--sandbox-webhook %q: want an http:// or https:// URL", v)
 		}
 		if _, dup := r[kind]; dup {
@@ -93,6 +93,13 @@ func parseWebhookRoutes(vals []string) (webhookRoutes, error) {
 		return nil, nil
 	}
 	return r, nil
+}
+
+// httpURL reports whether s is an absolute http:// or https:// URL, as
+// --forward-to, --sandbox-webhook and check need.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // url is where a webhook for the simulator's path goes ("" for kycwatch
@@ -339,7 +346,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.sandboxWebhooks = routes
 	for _, f := range c.forwardTo {
-		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !httpURL(f) {
 			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
 		}
 	}

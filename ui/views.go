@@ -436,7 +436,7 @@ func (m Model) timelineView(w, h int) string {
 		if d.Code != 0 {
 			code = strconv.Itoa(d.Code)
 		}
-		what := m.stateStyle(d.State).Render(Safe(stateLabel(d.State)))
+		what := m.stateStyle(d.State).Render(stateLabel(d.State))
 		if d.Kind == decode.KindRiskAssessment && d.Risk != nil {
 			if d.Risk.RiskLevel != "" {
 				what += " " + m.riskStyle(d.Risk.RiskLevel).Render(Safe(d.Risk.RiskLevel))
@@ -448,7 +448,7 @@ func (m Model) timelineView(w, h int) string {
 		if d.Kind == decode.KindAPICall {
 			what = st.Faint.Render(Safe(d.Note))
 			if d.State != "" {
-				what = m.stateStyle(d.State).Render(Safe(stateLabel(d.State))) + st.Faint.Render(" · "+Safe(d.Note))
+				what = m.stateStyle(d.State).Render(stateLabel(d.State)) + st.Faint.Render(" · "+Safe(d.Note))
 			}
 		}
 		if d.Kind == decode.KindInvalid || d.Kind == decode.KindUnknown {
