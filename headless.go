@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
@@ -31,102 +31,235 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func headless(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, serveErr chan error,
-	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, sb *sandboxParts, o deps) error {
+// followBatch is how many deliveries a consumer reads from the store at once.
+const followBatch = 1000
+
+// printGrace bounds how long a stopping kycwatch waits for a stdout that
+// does not read to take the last lines.
+const printGrace = 5 * time.Second
+
+func headless(ctx context.Context, a *app, o deps) error {
+	c := a.c
 	errw := &lockedWriter{w: o.stderr}
 	say := func(format string, args ...any) { fmt.Fprintf(errw, "kycwatch: "+format+"\n", args...) }
-	out := bufio.NewWriter(o.stdout)
-	// --expect: each expectation is met once; when all are, the run is done.
-	met := make(chan struct{})
-	pending := slices.Clone(c.expect)
-	var expectMu sync.Mutex
-	rc.Subscribe(func(r sessions.Record) {
-		line := r
-		if c.maskPII {
-			line.Delivery.Note = decode.MaskText(line.Delivery.Note) // decode's summary names the person
-		}
-		out.Write(line.MarshalLine())
-		out.Flush() // one line per delivery, as it is stored
-		if len(c.expect) == 0 {
-			return
-		}
-		expectMu.Lock()
-		defer expectMu.Unlock()
-		for i, e := range pending {
-			if e.Match(r) {
-				say("expected %s: arrived (#%d)", e.Text, r.Seq)
-				pending = slices.Delete(pending, i, i+1)
-				if len(pending) == 0 {
-					close(met)
-				}
-				break
-			}
-		}
-	})
-	var deadline <-chan time.Time
+	// Three consumers, each with its own subscription, none holding up
+	// another or the listener: the NDJSON printer (stdout), the
+	// expectations, and the notices (stderr).
+	printed, notices := a.events.Subscribe(), a.events.Subscribe()
+	defer printed.Close()
+	defer notices.Close()
+	var exp *expectations
 	if len(c.expect) > 0 {
-		deadline = time.After(c.expectTimeout)
+		exp = newExpectations(c.expect, say)
+		sub := a.events.Subscribe()
+		defer sub.Close()
+		go exp.follow(ctx, a.store, sub, a.startSeq)
 	}
-	if note != "" {
-		say("%s", note)
+
+	if a.note != "" {
+		say("%s", a.note)
 	}
-	local := listener.URL(ln)
+	local := listener.URL(a.ln)
 	say("listening on %s", local)
 	for _, p := range listener.Paths {
 		say("  %-48s %s", local+p.Path, p.Field)
 	}
-	say("%s; database %s", secretsLine(c.keys), c.db)
-	key := sb.key
-	if sb.realKey(c) {
+	say("%s; database %s", secretsLine(a.rc.Keys()), c.db)
+	key := a.sb.key
+	if a.sb.realKey(c) {
 		key = ui.Mask(key)
 	}
-	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, ui.Mask(sb.secret), c.sandboxWebhooks.describe())
-
-	// Only the public URL line and what follows it may carry https://.
-	report := func(st listener.TunnelStatus) {
-		switch st.State {
-		case listener.TunnelConnecting:
-			say("tunnel: connecting to ngrok (token from %s; up to %s)…", c.tokenFrom, c.tunnelWait)
-		case listener.TunnelOnline:
-			say("public URL %s", st.URL)
-			for i, u := range listener.PublicURLs(st.URL) {
-				say("  %-48s %s", u, listener.Paths[i].Field)
-			}
-		case listener.TunnelReconnecting:
-			say("tunnel: %s (%s)", st.Reason, st.Hint)
-		case listener.TunnelFailed:
-			say("%s (%s)", st.Reason, st.Hint)
-		}
-	}
-	switch first.State {
+	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, ui.Mask(a.sb.secret), c.sandboxWebhooks.describe())
+	switch a.first.State {
 	case listener.TunnelOff:
 		say("no tunnel (--no-tunnel): reachable from this machine only")
 	case listener.TunnelFailed:
-		report(first)
+		reportTunnel(c, say, a.first)
 	}
+
+	serveErr, stopServing := a.serve(ctx, o.tunnel(c, a.fileLog.With("component", "ngrok")))
+	finish := make(chan struct{})
+	printerDone := make(chan error, 1)
+	go func() { printerDone <- printLines(a.store, printed, a.startSeq, o.stdout, c.maskPII, finish) }()
 	go func() {
-		for st := range changes {
-			report(st)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-notices.Ready():
+			}
+			for _, e := range notices.Take() {
+				switch e := e.(type) {
+				case listener.TunnelStatus:
+					reportTunnel(c, say, e)
+				case problem:
+					say("%s", e)
+				}
+			}
 		}
 	}()
+
+	var deadline <-chan time.Time
+	var met <-chan struct{}
+	if exp != nil {
+		deadline, met = time.After(c.expectTimeout), exp.met
+	}
+	var err error
 	select {
 	case <-ctx.Done():
 		say("stopping")
-		return nil
-	case err := <-serveErr:
-		return err
+		if left := exp.missing(); left != "" {
+			say("stopped before these arrived: %s", left)
+			err = errExpectTimeout
+		}
+	case err = <-serveErr:
 	case <-met:
 		say("every expectation met")
-		return nil
 	case <-deadline:
-		expectMu.Lock()
-		var left []string
-		for _, e := range pending {
-			left = append(left, e.Text)
+		say("timed out after %s waiting for: %s", c.expectTimeout, exp.missing())
+		err = errExpectTimeout
+	}
+	// Nothing more is answered; then every answered delivery is printed.
+	stopServing()
+	close(finish)
+	select {
+	case perr := <-printerDone:
+		if perr != nil && err == nil {
+			err = perr
 		}
-		expectMu.Unlock()
-		say("timed out after %s waiting for: %s", c.expectTimeout, strings.Join(left, ", "))
-		return errExpectTimeout
+	case <-time.After(printGrace):
+		say("stdout is not reading: the last lines were not printed")
+	}
+	return err
+}
+
+// printLines prints one NDJSON line per delivery stored after seq, in seq
+// order, reading the store in batches whenever it stored more. Only this
+// goroutine waits for a stdout that does not read; it catches up after.
+// When finish closes it prints what is left and returns.
+func printLines(store *sessions.Store, sub *bus.Sub, after int64, w io.Writer, mask bool, finish <-chan struct{}) error {
+	cur := store.Follow(after)
+	out := bufio.NewWriterSize(w, 64<<10)
+	ctx := context.Background()
+	for {
+		done := false
+		select {
+		case <-sub.Ready():
+			sub.Take()
+		case <-finish:
+			done = true
+		}
+		for {
+			recs, err := cur.Next(ctx, followBatch)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if mask {
+					r.Delivery.Note = decode.MaskText(r.Delivery.Note) // decode's summary names the person
+				}
+				out.Write(r.MarshalLine())
+			}
+			if err := out.Flush(); err != nil {
+				return err
+			}
+			if len(recs) < followBatch {
+				break
+			}
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// expectations are the --expect still waited for. Each is met once, by a
+// delivery stored after the start; when all are, met closes.
+type expectations struct {
+	mu      sync.Mutex
+	pending []sessions.Expectation
+	met     chan struct{}
+	say     func(string, ...any)
+}
+
+func newExpectations(want []sessions.Expectation, say func(string, ...any)) *expectations {
+	return &expectations{pending: slices.Clone(want), met: make(chan struct{}), say: say}
+}
+
+// follow matches every delivery stored after seq until all are met.
+func (e *expectations) follow(ctx context.Context, store *sessions.Store, sub *bus.Sub, after int64) {
+	cur := store.Follow(after)
+	for {
+		for {
+			recs, err := cur.Next(ctx, followBatch)
+			if err != nil {
+				return
+			}
+			for _, r := range recs {
+				if e.match(r) {
+					return
+				}
+			}
+			if len(recs) < followBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.Ready():
+			sub.Take()
+		}
+	}
+}
+
+// match takes r into account and reports whether every expectation is met.
+func (e *expectations) match(r sessions.Record) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, x := range e.pending {
+		if x.Match(r) {
+			e.say("expected %s: arrived (#%d)", x.Text, r.Seq)
+			e.pending = slices.Delete(e.pending, i, i+1)
+			if len(e.pending) == 0 {
+				close(e.met)
+				return true
+			}
+			break
+		}
+	}
+	return false
+}
+
+// missing lists what has not arrived ("" when nothing; e may be nil).
+func (e *expectations) missing() string {
+	if e == nil {
+		return ""
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var left []string
+	for _, x := range e.pending {
+		left = append(left, x.Text)
+	}
+	return strings.Join(left, ", ")
+}
+
+// reportTunnel says what the tunnel is doing. Only the public URL line and
+// what follows it may carry https://.
+func reportTunnel(c config, say func(string, ...any), st listener.TunnelStatus) {
+	switch st.State {
+	case listener.TunnelConnecting:
+		say("tunnel: connecting to ngrok (token from %s; up to %s)…", c.tokenFrom, c.tunnelWait)
+	case listener.TunnelOnline:
+		say("public URL %s", st.URL)
+		for i, u := range listener.PublicURLs(st.URL) {
+			say("  %-48s %s", u, listener.Paths[i].Field)
+		}
+	case listener.TunnelReconnecting:
+		say("tunnel: %s (%s)", st.Reason, st.Hint)
+	case listener.TunnelFailed:
+		say("%s (%s)", st.Reason, st.Hint)
 	}
 }
 

@@ -11,13 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/sandbox"
 )
 
 func main() {
@@ -63,7 +62,8 @@ func ngrokTunnel(c config, log *slog.Logger) listener.Tunnel {
 const version = "0.3.0"
 
 func run(ctx context.Context, c config, o deps) error {
-	store, err := sessions.Open(c.db)
+	events := bus.New()
+	store, err := sessions.Open(c.db, sessions.WithEvents(events))
 	if err != nil {
 		return err
 	}
@@ -76,113 +76,45 @@ func run(ctx context.Context, c config, o deps) error {
 		return fmt.Errorf("open log: %w", err)
 	}
 	defer f.Close()
-	fileLog := slog.New(slog.NewTextHandler(f, nil))
-	logger := fileLog
-	if c.headless {
-		logger = slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	slog.SetDefault(logger)
 
-	// Retention: what --keep does not keep goes now, then hourly.
-	if c.keep != (sessions.Retention{}) {
-		prune := func() {
-			n, err := store.Prune(ctx, c.keep, time.Now())
-			if err != nil {
-				logger.Error("prune", "err", err)
-			} else if n > 0 {
-				logger.Info("pruned old deliveries", "count", n)
-			}
-		}
-		prune()
-		go func() {
-			t := time.NewTicker(time.Hour)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					prune()
-				}
-			}
-		}()
-	}
-
-	ln, note, err := listener.Listen(c.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.addr, err)
-	}
-	limits := listener.DefaultLimits
-	limits.MaxBody = c.maxBody
-	rc := sessions.NewReceiver(store, c.keys)
-	srv := listener.New(rc, limits, logger)
-
-	// Where kycwatch can be reached: the public URL while the tunnel is up,
-	// else the local one. The simulators deliver there.
-	var public atomic.Value
-	public.Store("")
-	publicURL := func() string { return public.Load().(string) }
-	local := listener.URL(ln)
-	target := func() string {
-		if u := publicURL(); u != "" {
-			return u
-		}
-		return local
-	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sb, err := startSandbox(ctx, c, store, rc, target, fileLog)
+	a, err := newApp(ctx, c, o, events, store, f)
 	if err != nil {
+		cancel()
 		return err
 	}
-	srv.Mount("/sandbox/", sandbox.Handler(sb.config))
-	defer sb.sim.Wait()
-	var fwd *listener.Forwarder
-	if len(c.forwardTo) > 0 {
-		fwd = listener.NewForwarder(ctx, c.forwardTo, c.forwardTimeout, store, fileLog.With("component", "forward"))
-		srv.Forward(fwd, c.answerApp)
-		defer fwd.Wait()
+	defer func() { cancel(); a.wait() }()
+	if c.keep != (sessions.Retention{}) {
+		pruneOnce(ctx, store, c.keep, a.log) // at start, then hourly
+		go prune(ctx, store, c.keep, a.log)
 	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	published := make(chan struct{})
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-		<-published
-	}()
-
-	// The tunnel starts in the background: the UI is up at once. Changes
-	// come from ngrok's goroutines, which must not block: a buffered
-	// channel, read by the UI or by the headless printer.
-	first := initialTunnel(c)
-	changes := make(chan listener.TunnelStatus, 64)
-	go func() {
-		defer close(published)
-		defer close(changes)
-		if first.State != listener.TunnelConnecting {
-			return
-		}
-		srv.Publish(ctx, o.tunnel(c, fileLog.With("component", "ngrok")), c.tunnelWait, func(st listener.TunnelStatus) {
-			if st.State == listener.TunnelOnline {
-				public.Store(st.URL)
-			} else if st.State == listener.TunnelFailed {
-				public.Store("")
-			}
-			select {
-			case changes <- st:
-			default:
-				slog.Warn("tunnel status dropped", "state", st.State)
-			}
-		})
-	}()
-
 	if c.headless {
-		return headless(ctx, c, ln, note, rc, serveErr, first, changes, sb, o)
+		return headless(ctx, a, o)
 	}
-	return tui(ctx, c, ln, note, rc, store, first, changes, publicURL, target, sb, fwd, fileLog)
+	return tui(ctx, a, o)
+}
+
+// prune deletes what --keep does not keep, hourly.
+func prune(ctx context.Context, store *sessions.Store, keep sessions.Retention, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pruneOnce(ctx, store, keep, log)
+		}
+	}
+}
+
+func pruneOnce(ctx context.Context, store *sessions.Store, keep sessions.Retention, log *slog.Logger) {
+	n, err := store.Prune(ctx, keep, time.Now())
+	if err != nil {
+		log.Error("prune", "err", err)
+	} else if n > 0 {
+		log.Info("pruned old deliveries", "count", n)
+	}
 }
 
 // initialTunnel is the tunnel's state before anything is tried.

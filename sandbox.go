@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/kycwatch/kycwatch/sessions"
@@ -20,9 +18,6 @@ type sandboxParts struct {
 	sim         *simulator.Simulator
 	config      sandbox.Config
 	key, secret string
-	// created tells the UI of a session made through the API (set once the
-	// program exists).
-	created atomic.Pointer[func(sessions.TestSession)]
 }
 
 // realKey reports whether the sandbox's API key is the integration's own
@@ -37,39 +32,43 @@ func (sb *sandboxParts) realKey(c config) bool {
 // back (the newest).
 const maxSandboxSessions = 10000
 
-// startSandbox builds the sandbox: its keys (--sandbox-key/--sandbox-secret,
-// else the configured Veriff ones, so a backend's .env works unchanged,
-// else ones generated once and kept in the database) and its simulator,
-// which sends webhooks to --sandbox-webhook or to kycwatch itself.
-func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sessions.Receiver, target func() string, log *slog.Logger) (*sandboxParts, error) {
-	sb := &sandboxParts{key: c.sandboxKey, secret: c.sandboxSecret}
-	if sb.key == "" {
-		sb.key = c.keys.VeriffAPIKey
+// sandboxKeys are the sandbox's keys: --sandbox-key/--sandbox-secret, else
+// the configured Veriff ones, so a backend's .env works unchanged, else
+// ones generated once and kept in the database. The simulator signs with
+// the same ones when nothing is configured.
+func sandboxKeys(ctx context.Context, c config, store *sessions.Store) (key, secret string, err error) {
+	key, secret = c.sandboxKey, c.sandboxSecret
+	if key == "" {
+		key = c.keys.VeriffAPIKey
 	}
-	if sb.secret == "" && len(c.keys.VeriffSecrets) > 0 {
-		sb.secret = c.keys.VeriffSecrets[0]
+	if secret == "" && len(c.keys.VeriffSecrets) > 0 {
+		secret = c.keys.VeriffSecrets[0]
 	}
 	for _, k := range []struct {
 		v    *string
 		name string
 		make func() string
-	}{{&sb.key, "sandbox_api_key", simulator.NewUUID}, {&sb.secret, "sandbox_secret", simulator.NewSecret}} {
+	}{{&key, "sandbox_api_key", simulator.NewUUID}, {&secret, "sandbox_secret", simulator.NewSecret}} {
 		if *k.v != "" {
 			continue
 		}
 		if *k.v = store.Setting(ctx, k.name); *k.v == "" {
 			*k.v = k.make()
 			if err := store.SetSetting(ctx, k.name, *k.v); err != nil {
-				return nil, fmt.Errorf("keep the sandbox's keys: %w", err)
+				return "", "", fmt.Errorf("keep the sandbox's keys: %w", err)
 			}
 		}
 	}
-	// A kycwatch that checks signatures must know the sandbox's secret too,
-	// or its own sandbox's webhooks would show as forged.
-	if keys := rc.Keys(); len(keys.VeriffSecrets) > 0 && !slices.Contains(keys.VeriffSecrets, sb.secret) && !c.sandboxWebhooks.allAway() {
-		keys.VeriffSecrets = append(keys.VeriffSecrets, sb.secret)
-		rc.SetKeys(keys)
-	}
+	return key, secret, nil
+}
+
+// startSandbox builds the sandbox's simulator, which sends webhooks to
+// --sandbox-webhook or to kycwatch itself, and restores the sessions it
+// kept. Every API call is stored through rc; a session it creates is
+// stored and published to events.
+func startSandbox(ctx context.Context, c config, key, secret string, store *sessions.Store, rc *sessions.Receiver,
+	events sessions.Publisher, target func() string, log *slog.Logger) (*sandboxParts, error) {
+	sb := &sandboxParts{key: key, secret: secret}
 	vmSecret := sb.secret
 	if len(c.keys.VerifiMeSecrets) > 0 {
 		vmSecret = c.keys.VerifiMeSecrets[0]
@@ -123,9 +122,7 @@ func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sess
 			if err := store.AddTestSession(ctx, t); err != nil {
 				log.Error("store sandbox session", "err", err)
 			}
-			if f := sb.created.Load(); f != nil {
-				(*f)(t)
-			}
+			events.Publish(t)
 		}}
 	return sb, nil
 }

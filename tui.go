@@ -4,38 +4,57 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
 	"path"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/export"
-	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 	"github.com/kycwatch/kycwatch/ui"
 )
 
-func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessions.Receiver, store *sessions.Store,
-	first listener.TunnelStatus, changes <-chan listener.TunnelStatus, publicURL, target func() string, sb *sandboxParts,
-	fwd *listener.Forwarder, log *slog.Logger) error {
-	history, total, err := store.Recent(ctx, c.history)
+func tui(ctx context.Context, a *app, o deps) error {
+	c := a.c
+	// Subscribe before reading the history: whatever is stored after it is
+	// read from the store by the feed, so nothing falls between the two.
+	sub := a.events.Subscribe()
+	defer sub.Close()
+	before := a.store.Last()
+	history, total, err := a.store.Recent(ctx, c.history)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
-	info := ui.Info{
-		LocalURL: listener.URL(ln), DBPath: store.Path(), Tunnel: tunnelMsg(first),
-		Secrets: len(c.keys.VeriffSecrets), VerifiMe: len(c.keys.VerifiMeSecrets),
+	after := before
+	if n := len(history); n > 0 {
+		after = max(after, history[n-1].Seq)
 	}
+	model, err := a.model(ctx, history, total)
+	if err != nil {
+		return err
+	}
+	p := tea.NewProgram(model, tea.WithContext(ctx))
+	_, stop := a.serve(ctx, o.tunnel(c, a.fileLog.With("component", "ngrok")))
+	defer stop()
+	go a.feed(ctx, sub, after, p.Send)
+	_, err = p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// model builds the UI's model from what is stored: the history, the test
+// sessions and their tracking, the forwards; and its ports to the services.
+func (a *app) model(ctx context.Context, history []sessions.Record, total int) (ui.Model, error) {
+	c, sb := a.c, a.sb
+	info := ui.Info{LocalURL: listener.URL(a.ln), DBPath: a.store.Path(), Tunnel: tunnelMsg(a.first), ForwardTo: c.forwardTo}
 	for _, p := range listener.Paths {
 		info.Fields = append(info.Fields, ui.Field{Name: p.Field, Short: path.Base(p.Path), Path: p.Path})
 	}
@@ -51,123 +70,138 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 			info.Fields = append(info.Fields, ui.Field{Name: name, Short: short, Value: u})
 		}
 	}
-	if c.keys.VeriffAPIKey != "" {
-		info.APIKey = ui.Mask(c.keys.VeriffAPIKey)
-	}
-	if note != "" {
-		info.Notes = append(info.Notes, note)
+	info.Keys = a.keysMsg(a.rc.Keys()) // what the receiver enforces
+	if a.note != "" {
+		info.Notes = append(info.Notes, a.note)
 	}
 	if total > len(history) {
 		info.Notes = append(info.Notes, fmt.Sprintf("%d stored deliveries: the newest %d loaded; older ones load as you scroll past the last session", total, len(history)))
 	}
-	// Test sessions: the simulator delivers to target, the public URL when
-	// the tunnel is up (a demo then proves the tunnel too), else locally.
-	var prog atomic.Pointer[tea.Program] // set once the program exists
-	simSecret, simKey, generated := lab.Keys(c.keys, sb.secret, sb.key)
-	vmSecret := simulator.NewSecret()
-	if len(c.keys.VerifiMeSecrets) > 0 {
-		vmSecret = c.keys.VerifiMeSecrets[0]
-	}
-	simCtx, stopSim := context.WithCancel(ctx)
-	sim := simulator.New(simCtx, simulator.Config{Secret: simSecret, APIKey: simKey, Target: target,
-		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: log.With("component", "simulator"),
-		VerifiMeSecret: vmSecret, AssessAfter: c.simAssess,
-		Failed: func(err error) {
-			log.Warn("simulator", "err", err)
-			if p := prog.Load(); p != nil {
-				go p.Send(ui.ProblemMsg(err.Error()))
-			}
-		}})
-	l := &lab.Lab{Store: store, Receiver: rc, Sim: sim, Sandbox: sb.sim, SimSecret: simSecret, SimAPIKey: simKey, Generated: generated,
-		Public: publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: simCtx,
-		PollEvery: 700 * time.Millisecond, // the simulator's statuses move every 2 s
-		OnTracking: func(st sessions.TrackingStep) {
-			if p := prog.Load(); p != nil {
-				go p.Send(ui.TrackingMsg(st))
-			}
-		},
-		Failed: func(err error) {
-			log.Warn("lab", "err", err)
-			if p := prog.Load(); p != nil {
-				go p.Send(ui.ProblemMsg(err.Error()))
-			}
-		}}
-	defer func() { stopSim(); sim.Wait(); l.Wait() }()
-	if c.vmOrg != "" {
-		l.VerifiMe, l.PollEvery = verifimeapi.NewClient(c.vmAPIURL), 0 // the default pace for a real API
-	}
-	if c.keys.VeriffAPIKey != "" && len(c.keys.VeriffSecrets) > 0 {
-		l.API = veriffapi.NewClient(c.apiURL, c.keys.VeriffAPIKey, c.keys.VeriffSecrets[0])
-	}
-	tests, err := store.TestSessions(ctx, c.history)
+	tests, err := a.store.TestSessions(ctx, c.history)
 	if err != nil {
-		return fmt.Errorf("read test sessions: %w", err)
+		return ui.Model{}, fmt.Errorf("read test sessions: %w", err)
 	}
 	ids := make([]string, 0, len(tests))
 	for _, t := range tests {
 		ids = append(ids, t.ID)
 	}
-	tracking, err := store.Tracking(ctx, ids)
+	tracking, err := a.store.Tracking(ctx, ids)
 	if err != nil {
-		return fmt.Errorf("read tracking: %w", err)
+		return ui.Model{}, fmt.Errorf("read tracking: %w", err)
 	}
-	l.Resume(tests, tracking)
-	model := ui.New(info, history, store.Get).WithLab(l, tests, tracking).WithPaging(store.Before, total).WithSearch(store.Search)
-	if fwd != nil {
+	a.lab.Resume(tests, tracking)
+	model := ui.New(info, history, a.store.Get).WithLab(a.lab, tests, tracking).WithPaging(a.store.Before, total).
+		WithSearch(a.store.Search).WithHistory(c.history)
+	if a.fwd != nil {
 		seqs := make([]int64, len(history))
 		for i, r := range history {
 			seqs[i] = r.Seq
 		}
-		done, err := store.Forwards(ctx, seqs...)
+		done, err := a.store.Forwards(ctx, seqs...)
 		if err != nil {
-			return fmt.Errorf("read forwards: %w", err)
+			return ui.Model{}, fmt.Errorf("read forwards: %w", err)
 		}
 		model = model.WithForwards(c.forwardTo, done)
-		fwd.Done = func(f sessions.Forward) {
-			if p := prog.Load(); p != nil {
-				go p.Send(ui.ForwardMsg(f))
-			}
-		}
 	}
-	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys}).
-		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII).
+	model = model.WithReplayer(&listener.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys}).
+		WithExporter(fileExporter{store: a.store}).WithMaskPII(c.maskPII).
 		WithClearer(func(ctx context.Context) (int64, error) {
-			n, err := store.Clear(ctx)
+			n, err := a.store.Clear(ctx)
 			if err == nil {
 				sb.sim.Forget() // the sandbox's sessions go with their kept states
 			}
 			return n, err
 		})
-	p := tea.NewProgram(model, tea.WithContext(ctx))
-	prog.Store(p)
-	notify := func(t sessions.TestSession) { go p.Send(ui.TestSessionMsg(t)) }
-	sb.created.Store(&notify)
+	return model, nil
+}
 
-	// Deliveries reach the program through a queue, so a busy screen never
-	// holds up the answer a provider is waiting for.
-	queue := make(chan sessions.Record, 4096)
-	rc.Subscribe(func(r sessions.Record) {
+// frame is the shortest time between two batches of deliveries sent to the
+// program: the screen redraws at most once a frame for them, however fast
+// they arrive.
+const frame = time.Second / 60
+
+// uiBatch bounds the deliveries one message carries (a program far behind
+// catches up in a few frames).
+const uiBatch = 5000
+
+// feed is the TUI's one consumer loop: it takes the bus's events in order,
+// reads the deliveries a Stored event announces from the store (in
+// batches, at most one message a frame), and turns the other events into
+// the program's messages. When the program is slow only this loop waits;
+// the events queue (Stored ones collapse into the newest), nothing is lost.
+func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea.Msg)) {
+	cur := a.store.Follow(after)
+	var sent time.Time
+	for {
 		select {
-		case queue <- r:
-		default:
-			slog.Warn("UI queue full; delivery stored but not shown live", "seq", r.Seq)
+		case <-ctx.Done():
+			return
+		case <-sub.Ready():
 		}
-	})
-	go func() {
-		for r := range queue {
-			p.Send(ui.DeliveryMsg{Record: r})
+		for _, e := range sub.Take() {
+			if _, ok := e.(sessions.Stored); !ok {
+				if msg := a.uiMsg(e); msg != nil {
+					send(msg)
+				}
+				continue
+			}
+			for {
+				recs, err := cur.Next(ctx, uiBatch)
+				if err != nil {
+					if ctx.Err() == nil {
+						send(ui.ProblemMsg("could not read new deliveries: " + err.Error()))
+					}
+					break
+				}
+				if len(recs) == 0 {
+					break
+				}
+				if wait := frame - time.Since(sent); wait > 0 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(wait):
+					}
+				}
+				send(ui.DeliveriesMsg{Records: recs, Stored: int(a.store.Count())})
+				sent = time.Now()
+				if len(recs) < uiBatch {
+					break
+				}
+			}
 		}
-	}()
-	go func() {
-		for st := range changes {
-			p.Send(tunnelMsg(st))
-		}
-	}()
-	_, err = p.Run()
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		return nil
 	}
-	return err
+}
+
+// uiMsg is the program's message for an event of the bus (nil for none).
+func (a *app) uiMsg(e any) tea.Msg {
+	switch e := e.(type) {
+	case listener.TunnelStatus:
+		return tunnelMsg(e)
+	case sessions.Forward:
+		return ui.ForwardMsg(e)
+	case sessions.TestSession:
+		return ui.TestSessionMsg(e)
+	case sessions.TrackingStep:
+		return ui.TrackingMsg(e)
+	case sessions.KeysChanged:
+		return a.keysMsg(e.Keys)
+	case problem:
+		return ui.ProblemMsg(e)
+	}
+	return nil
+}
+
+// keysMsg is the header's account of the keys the receiver checks with.
+func (a *app) keysMsg(k decode.Keys) ui.KeysMsg {
+	m := ui.KeysMsg{Secrets: len(k.VeriffSecrets), VerifiMe: len(k.VerifiMeSecrets)}
+	if k.VeriffAPIKey != "" {
+		m.APIKey = ui.Mask(k.VeriffAPIKey)
+	}
+	if len(a.c.keys.VeriffSecrets) == 0 && len(k.VeriffSecrets) > 0 {
+		m.Generated = ui.Mask(k.VeriffSecrets[0]) // none configured: kycwatch's own
+	}
+	return m
 }
 
 func tunnelMsg(st listener.TunnelStatus) ui.TunnelMsg {

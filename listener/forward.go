@@ -28,8 +28,9 @@ type Forwarder struct {
 	HTTP    *http.Client
 	Store   *sessions.Store
 	Log     *slog.Logger
-	// Done hears each outcome (the UI shows it on the timeline).
-	Done func(sessions.Forward)
+	// events hears each outcome, a sessions.Forward (the UI shows it on
+	// the timeline).
+	events sessions.Publisher
 
 	mu     sync.Mutex
 	queues map[string]*queue // by session id
@@ -45,14 +46,15 @@ type queue struct {
 const maxResponse = 4 << 10
 
 // NewForwarder returns a forwarder to targets; its workers stop with ctx.
-func NewForwarder(ctx context.Context, targets []string, timeout time.Duration, store *sessions.Store, log *slog.Logger) *Forwarder {
+// Each outcome is stored, then published to events (nil for none).
+func NewForwarder(ctx context.Context, targets []string, timeout time.Duration, store *sessions.Store, log *slog.Logger, events sessions.Publisher) *Forwarder {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Forwarder{Targets: targets, Timeout: timeout, Store: store, Log: log, ctx: ctx,
+	return &Forwarder{Targets: targets, Timeout: timeout, Store: store, Log: log, ctx: ctx, events: events,
 		HTTP: &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // an app's redirect is its answer
 		}},
@@ -104,8 +106,8 @@ func (f *Forwarder) Send(ctx context.Context, r sessions.Record, replay bool) []
 				f.Log.Error("store forward", "seq", r.Seq, "err", err)
 			}
 		}
-		if f.Done != nil {
-			f.Done(fw)
+		if f.events != nil {
+			f.events.Publish(fw)
 		}
 		out = append(out, fw)
 	}

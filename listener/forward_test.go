@@ -63,9 +63,8 @@ func newFwdRig(t *testing.T, target string, transparent bool) *fwdRig {
 	t.Cleanup(func() { st.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &fwdRig{store: st}
-	g.fwd = NewForwarder(ctx, []string{target}, 2*time.Second, st, nil)
-	g.fwd.Done = func(f sessions.Forward) { g.mu.Lock(); g.done = append(g.done, f); g.mu.Unlock() }
-	srv := New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}), DefaultLimits, nil)
+	g.fwd = NewForwarder(ctx, []string{target}, 2*time.Second, st, nil, outcomes(func(f sessions.Forward) { g.mu.Lock(); g.done = append(g.done, f); g.mu.Unlock() }))
+	srv := New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), DefaultLimits, nil)
 	srv.Forward(g.fwd, transparent)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); cancel(); g.fwd.Wait() })
@@ -201,5 +200,14 @@ func TestTransparentAnswersWithTheApp(t *testing.T) {
 	}
 	if _, total, _ := g.store.Recent(context.Background(), 10); total != 2 {
 		t.Fatalf("stored %d", total)
+	}
+}
+
+// outcomes hears the forwarder's published outcomes.
+type outcomes func(sessions.Forward)
+
+func (o outcomes) Publish(e any) {
+	if f, ok := e.(sessions.Forward); ok {
+		o(f)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,10 +19,7 @@ func TestReplayToKycwatchAndEditedReplays(t *testing.T) {
 	}
 	defer st.Close()
 	keys := decode.Keys{VeriffSecrets: []string{"sec"}}
-	rc := sessions.NewReceiver(st, keys)
-	var mu sync.Mutex
-	var got []sessions.Record
-	rc.Subscribe(func(r sessions.Record) { mu.Lock(); got = append(got, r); mu.Unlock() })
+	rc := sessions.NewReceiver(st, keys, nil)
 	hs := httptest.NewServer(New(rc, DefaultLimits, nil).Handler())
 	defer hs.Close()
 	body := []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`)
@@ -32,7 +28,13 @@ func TestReplayToKycwatchAndEditedReplays(t *testing.T) {
 	}
 	rp := &Replayer{Store: st, LocalURL: hs.URL, Keys: rc.Keys}
 	ctx := context.Background()
-	last := func() sessions.Record { mu.Lock(); defer mu.Unlock(); return got[len(got)-1] }
+	last := func() sessions.Record { // the newest stored delivery
+		got, err := st.After(context.Background(), st.Last()-1, 1)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("newest delivery: %v", err)
+		}
+		return got[0]
+	}
 
 	done, err := rp.Replay(ctx, 1, nil, false)
 	if err != nil || !strings.Contains(done, "replayed #1 to kycwatch: answered 200") {

@@ -107,7 +107,7 @@ func newTunnelRig(t *testing.T) *tunnelRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	srv := New(sessions.NewReceiver(st, decode.Keys{}), DefaultLimits, nil)
+	srv := New(sessions.NewReceiver(st, decode.Keys{}, nil), DefaultLimits, nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ func BenchmarkReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	rc := NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}})
+	rc := NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil)
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
@@ -42,7 +42,7 @@ func BenchmarkRecent(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	rc := NewReceiver(st, decode.Keys{})
+	rc := NewReceiver(st, decode.Keys{}, nil)
 	ctx := context.Background()
 	for i := range 20000 {
 		body := []byte(fmt.Sprintf(`{"id":"s%d","code":7001,"action":"started","feature":"selfid"}`, i%3000))

@@ -1,5 +1,5 @@
 // Package sessions stores deliveries, folds them into verification sessions
-// and their timelines, and publishes each one as it is stored.
+// and their timelines, and tells the app's bus when new ones are stored.
 package sessions
 
 import (
@@ -45,34 +45,44 @@ type Incoming struct {
 	ReplayOf   int64 // sent again from kycwatch (X-Kycwatch-Replay): the original's seq
 }
 
-// Receiver judges, stores and publishes deliveries. It is the one place the
-// listener hands requests to; the same path serves real providers and the
-// simulator.
+// Receiver judges and stores deliveries. It is the one place the listener
+// hands requests to; the same path serves real providers and the
+// simulator. Consumers learn of what it stored from the store (Stored
+// events), never from the receiver.
 type Receiver struct {
-	store *Store
-	keys  decode.Keys
+	store  *Store
+	events Publisher // nil: none
 
-	mu   sync.Mutex // orders store+publish, so seq order is publish order
-	subs []func(Record)
+	mu   sync.RWMutex
+	keys decode.Keys
 }
 
-// NewReceiver returns a receiver that checks deliveries against keys.
-func NewReceiver(store *Store, keys decode.Keys) *Receiver {
-	return &Receiver{store: store, keys: keys}
+// KeysChanged is the event the receiver publishes when the keys it checks
+// deliveries with change: the header shows what is enforced.
+type KeysChanged struct{ Keys decode.Keys }
+
+// NewReceiver returns a receiver that checks deliveries against keys and
+// publishes its key changes to events (nil for none).
+func NewReceiver(store *Store, keys decode.Keys, events Publisher) *Receiver {
+	return &Receiver{store: store, keys: keys, events: events}
 }
 
 // Keys are the secrets deliveries are checked against.
 func (rc *Receiver) Keys() decode.Keys {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
+	rc.mu.RLock()
+	defer rc.mu.RUnlock()
 	return rc.keys
 }
 
-// SetKeys changes them, e.g. when the simulator brings its own.
+// SetKeys changes them, e.g. when the simulator brings its own, and says
+// so on the bus.
 func (rc *Receiver) SetKeys(k decode.Keys) {
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
 	rc.keys = k
+	rc.mu.Unlock()
+	if rc.events != nil {
+		rc.events.Publish(KeysChanged{Keys: k})
+	}
 }
 
 // CallbackPath is where kycwatch asks Veriff to send the end-user back
@@ -93,14 +103,6 @@ func (rc *Receiver) Returned(ctx context.Context, in Incoming, ref string) (Reco
 		r.Delivery.Note = "a callback with no known session reference"
 	}
 	return rc.keep(ctx, r)
-}
-
-// Subscribe registers fn to be called with every stored delivery, in seq
-// order. fn must not block for long: the provider is waiting for its answer.
-func (rc *Receiver) Subscribe(fn func(Record)) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	rc.subs = append(rc.subs, fn)
 }
 
 // Judge decides the answer for a request without storing it: decode,
@@ -132,27 +134,18 @@ func Judge(in Incoming, keys decode.Keys) Record {
 	return r
 }
 
-// Receive judges, stores and publishes one request, and returns the record
-// with the status to answer. When storing fails the error is returned and
-// nothing is published: the listener answers 500 so the provider retries.
+// Receive judges and stores one request, and returns the record with the
+// status to answer, once it is committed. When storing fails the error is
+// returned: the listener answers 500 so the provider retries.
 func (rc *Receiver) Receive(ctx context.Context, in Incoming) (Record, error) {
 	r := Judge(in, rc.Keys())
 	return rc.keep(ctx, r)
 }
 
-// Keep stores and publishes a record made elsewhere (the sandbox's API
-// calls): every request kycwatch answers is stored, and shown.
+// Keep stores a record made elsewhere (the sandbox's API calls): every
+// request kycwatch answers is stored, and shown.
 func (rc *Receiver) Keep(ctx context.Context, r Record) (Record, error) { return rc.keep(ctx, r) }
 
-// keep stores and publishes r under the lock: seq order is publish order.
 func (rc *Receiver) keep(ctx context.Context, r Record) (Record, error) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if err := rc.store.insert(ctx, &r); err != nil {
-		return r, err
-	}
-	for _, fn := range rc.subs {
-		fn(r)
-	}
-	return r, nil
+	return rc.store.Append(ctx, r)
 }

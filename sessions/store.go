@@ -2,20 +2,16 @@ package sessions
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/decode"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -29,12 +25,31 @@ type Store struct {
 	// writers that queue here do not spin in its busy handler.
 	wmu sync.Mutex
 
-	// Search indexing happens beside the hot path: a delivery is stored
-	// (and answered) first, indexed a moment later in a batch.
-	toIndex chan Record
-	indexed chan struct{} // closed when the indexer has finished
-	closing sync.Once
+	events           Publisher // the app's bus (nil: none)
+	dupStmt, insStmt *sql.Stmt
+
+	// Deliveries go through one writer, in groups (writer.go).
+	writes  chan *pendingWrite
+	written chan struct{} // closed when the writer has finished
+	closeMu sync.RWMutex  // Append holds it to send; Close to close writes
+	closed  bool
+	last    atomic.Int64 // the newest seq
+	count   atomic.Int64 // deliveries held
+
+	// Search indexing follows the store beside the hot path (search.go).
+	indexedTo atomic.Int64
+	indexWake chan struct{}
+	indexStop chan struct{}
+	indexed   chan struct{} // closed when the indexer has finished
+	closing   sync.Once
 }
+
+// Option sets up a store at Open.
+type Option func(*Store)
+
+// WithEvents makes the store publish a Stored event after each commit of
+// deliveries, and after a prune or a clear.
+func WithEvents(p Publisher) Option { return func(s *Store) { s.events = p } }
 
 const schema = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -114,6 +129,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content
 var migrations = []string{
 	`ALTER TABLE test_sessions ADD COLUMN email TEXT NOT NULL DEFAULT ''`,
 	`ALTER TABLE deliveries ADD COLUMN replay_of INTEGER NOT NULL DEFAULT 0`, // sent again from kycwatch
+	`ALTER TABLE deliveries ADD COLUMN problem TEXT NOT NULL DEFAULT ''`,     // decode's account of a bad payload
 }
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -151,7 +167,7 @@ func DefaultPath() (string, error) {
 }
 
 // Open opens (creating if needed) the database at path.
-func Open(path string) (*Store, error) {
+func Open(path string, opts ...Option) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -174,226 +190,66 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("upgrade %s: %w", path, err)
 		}
 	}
-	st := &Store{db: db, path: path, toIndex: make(chan Record, 1<<14), indexed: make(chan struct{})}
-	if err := st.backfillSearch(context.Background()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("index %s for search: %w", path, err)
+	st := &Store{db: db, path: path, writes: make(chan *pendingWrite, maxGroup), written: make(chan struct{}),
+		indexWake: make(chan struct{}, 1), indexStop: make(chan struct{}), indexed: make(chan struct{})}
+	for _, o := range opts {
+		o(st)
 	}
+	if err := st.prepare(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	go st.writer()
 	go st.indexer()
+	st.wakeIndexer() // deliveries stored before search existed, or before a kill
 	return st, nil
+}
+
+// prepare reads where the store stands and prepares the writer's
+// statements.
+func (s *Store) prepare() error {
+	var last, count, indexed int64
+	if err := s.db.QueryRow(`SELECT coalesce(max(seq), 0), count(*) FROM deliveries`).Scan(&last, &count); err != nil {
+		return err
+	}
+	if err := s.db.QueryRow(`SELECT coalesce(max(rowid), 0) FROM deliveries_fts`).Scan(&indexed); err != nil {
+		return err
+	}
+	s.last.Store(last)
+	s.count.Store(count)
+	s.indexedTo.Store(indexed)
+	var err error
+	if s.dupStmt, err = s.db.Prepare(dupSQL); err != nil {
+		return err
+	}
+	s.insStmt, err = s.db.Prepare(insSQL)
+	return err
 }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
-// Close finishes indexing and closes the database.
+// Close finishes the writes in flight and the indexing, and closes the
+// database. A delivery appended after Close gets ErrClosed.
 func (s *Store) Close() error {
 	var err error
 	s.closing.Do(func() {
-		close(s.toIndex)
+		s.closeMu.Lock()
+		s.closed = true
+		close(s.writes)
+		s.closeMu.Unlock()
+		<-s.written
+		close(s.indexStop)
 		<-s.indexed
+		s.dupStmt.Close()
+		s.insStmt.Close()
 		err = s.db.Close()
 	})
 	return err
 }
 
-// indexer adds stored deliveries to the search index, in batches: every
-// 100 ms, or every 500 deliveries under load.
-func (s *Store) indexer() {
-	defer close(s.indexed)
-	var batch []Record
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		if err := s.indexBatch(batch); err != nil {
-			slog.Error("search index", "err", err, "deliveries", len(batch))
-		}
-		batch = batch[:0]
-	}
-	for {
-		select {
-		case r, ok := <-s.toIndex:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, r)
-			if len(batch) >= 500 {
-				flush()
-			}
-		case <-tick.C:
-			flush()
-		}
-	}
-}
-
-func (s *Store) indexBatch(batch []Record) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, r := range batch {
-		if _, err := tx.Exec(`INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`, r.Seq, searchText(r.Body), searchMeta(r)); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-// FlushSearch waits until what is stored is searchable (tests).
-func (s *Store) FlushSearch() {
-	for len(s.toIndex) > 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(150 * time.Millisecond)
-}
-
-// insert stores r and fills in its Seq and DuplicateOf. One short
-// transaction: the duplicate lookup and the insert see the same data.
-func (s *Store) insert(ctx context.Context, r *Record) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	hdr, err := json.Marshal(r.Header)
-	if err != nil {
-		return err
-	}
-	var sum []byte
-	if len(r.Body) > 0 && !r.Truncated {
-		h := sha256.Sum256(r.Body)
-		sum = h[:]
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	r.DuplicateOf = 0
-	if sum != nil {
-		err := tx.QueryRowContext(ctx,
-			`SELECT seq FROM deliveries WHERE body_sha256 = ? AND duplicate_of = 0 ORDER BY seq LIMIT 1`, sum).Scan(&r.DuplicateOf)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-	}
-	d := r.Delivery
-	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
-		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
-		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
-		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(hdr), r.Body, r.BodySize, r.Truncated, sum,
-		r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
-		d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header, r.DuplicateOf, r.ReplayOf)
-	if err != nil {
-		return err
-	}
-	if r.Seq, err = res.LastInsertId(); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	select {
-	case s.toIndex <- *r:
-	default: // the indexer is far behind: index this one here
-		go s.indexBatch([]Record{*r})
-	}
-	return nil
-}
-
-// searchText is what search sees of a body: the text, when it is text.
-func searchText(b []byte) string {
-	if !utf8.Valid(b) {
-		return ""
-	}
-	return string(b)
-}
-
-// searchMeta is what search sees of a summary.
-func searchMeta(r Record) string {
-	d := r.Delivery
-	return strings.Join([]string{r.Method, r.Path, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.State,
-		d.VendorData, d.EndUserID, d.Note, string(r.Verdict.Signature)}, " ")
-}
-
-// backfillSearch indexes deliveries stored before search existed.
-func (s *Store) backfillSearch(ctx context.Context) error {
-	var indexed, last int64
-	s.db.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM deliveries_fts`).Scan(&indexed)
-	s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries`).Scan(&last)
-	for indexed < last {
-		var batch []Record
-		rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+`, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT 1000`, indexed)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r Record
-			if err := scanSummary(rows, &r, &r.Body); err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if len(batch) == 0 {
-			return nil
-		}
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		for _, r := range batch {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`, r.Seq, searchText(r.Body), searchMeta(r)); err != nil {
-				tx.Rollback()
-				return err
-			}
-			indexed = r.Seq
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Search finds the sessions whose deliveries contain every word of text
-// (in a body, or in the summary: kind, state, ids, vendorData, …),
-// newest first. The unsorted group is "".
-func (s *Store) Search(ctx context.Context, text string, limit int) ([]string, error) {
-	var terms []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' }) {
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
-	}
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT d.session_id FROM deliveries_fts f JOIN deliveries d ON d.seq = f.rowid
-		WHERE deliveries_fts MATCH ? GROUP BY d.session_id ORDER BY max(f.rowid) DESC LIMIT ?`, strings.Join(terms, " AND "), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,
-	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of`
+	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, problem`
 
 func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) error {
 	var at int64
@@ -401,11 +257,11 @@ func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) er
 	d := &r.Delivery
 	err := sc.Scan(append([]any{&r.Seq, &at, &r.Method, &r.Path, &r.RemoteAddr, &r.BodySize, &r.Truncated, &r.Status,
 		&kind, &provider, &d.SessionID, &d.AttemptID, &d.Code, &d.State, &d.VendorData, &d.EndUserID,
-		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf}, extra...)...)
+		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf, &d.Problem}, extra...)...)
 	r.ReceivedAt = time.Unix(0, at).UTC()
 	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
-	if risk != "" {
-		d.Risk = &decode.RiskAssessment{RiskLevel: risk}
+	if risk != "" || d.Kind == decode.KindRiskAssessment {
+		d.Risk = &decode.RiskAssessment{RiskLevel: risk} // a summary: the level only
 	}
 	r.Verdict.Signature, r.Verdict.APIKey = decode.Signature(sig), decode.APIKey(key)
 	return err
@@ -421,10 +277,7 @@ func riskLevel(d decode.Delivery) string {
 // Recent returns the summaries (no headers, no body) of the last limit
 // deliveries, oldest first, and how many deliveries the database holds.
 func (s *Store) Recent(ctx context.Context, limit int) ([]Record, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries`).Scan(&total); err != nil {
-		return nil, 0, err
-	}
+	total := int(s.Count())
 	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+` FROM
 		(SELECT * FROM deliveries ORDER BY seq DESC LIMIT ?) ORDER BY seq`, limit)
 	if err != nil {
@@ -858,5 +711,9 @@ func (s *Store) deleteUpTo(ctx context.Context, cut int64) (int64, error) {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	return n, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	s.publish(Stored{Last: s.last.Load(), Count: s.count.Add(-n)})
+	return n, nil
 }

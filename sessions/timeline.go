@@ -69,8 +69,12 @@ func (s *Session) Unsorted() bool { return s.ID == UnsortedKey }
 // Book holds every session, newest activity first. It is a plain value
 // folded by Add; the UI owns one and changes it only inside Update.
 type Book struct {
-	byID      map[string]*Session
+	byID map[string]*Session
+	// order is oldest activity first, so that news (the usual case: a new
+	// session, or the newest one again) lands at the end in O(1); view is
+	// the newest-first list Sessions returns, made again after a change.
 	order     []*Session
+	view      []*Session
 	Total     int   // deliveries folded in
 	synthetic int64 // the last id given to a step that is not a delivery
 }
@@ -86,8 +90,28 @@ func (b *Book) nextSynthetic() int64 {
 func NewBook() *Book { return &Book{byID: map[string]*Session{}} }
 
 // Sessions returns the sessions, most recent activity first, the unsorted
-// group among them by its own last activity.
-func (b *Book) Sessions() []*Session { return b.order }
+// group among them by its own last activity. The slice is the book's: it
+// holds until the next change.
+func (b *Book) Sessions() []*Session {
+	if len(b.view) != len(b.order) {
+		b.view = make([]*Session, len(b.order))
+		for i, s := range b.order {
+			b.view[len(b.order)-1-i] = s
+		}
+	}
+	return b.view
+}
+
+// add puts a new session in the book, at its place by last activity
+// (usually the newest: the end).
+func (b *Book) add(s *Session) {
+	b.byID[s.ID] = s
+	b.order = append(b.order, s)
+	b.view = nil
+	for i := len(b.order) - 1; i > 0 && b.order[i-1].Last.After(s.Last); i-- {
+		b.order[i-1], b.order[i] = b.order[i], b.order[i-1]
+	}
+}
 
 // Get returns the session with id, or nil.
 func (b *Book) Get(id string) *Session { return b.byID[id] }
@@ -97,9 +121,8 @@ func (b *Book) Add(r Record) *Session {
 	id := r.Delivery.SessionID
 	s := b.byID[id]
 	if s == nil {
-		s = &Session{ID: id, First: r.ReceivedAt}
-		b.byID[id] = s
-		b.order = append(b.order, s)
+		s = &Session{ID: id, First: r.ReceivedAt, Last: r.ReceivedAt}
+		b.add(s)
 	}
 	b.Total++
 	step := Step{Record: r}
@@ -145,7 +168,8 @@ func (b *Book) AddOlder(r Record) *Session {
 	if s == nil {
 		s = &Session{ID: id, First: r.ReceivedAt, Last: r.ReceivedAt, Provider: r.Delivery.Provider}
 		b.byID[id] = s
-		b.order = append(b.order, s) // older than everything: at the end
+		b.order = append([]*Session{s}, b.order...) // older than everything: first
+		b.view = nil
 		if r.Accepted() && !s.Unsorted() {
 			s.State = NextState("", r.Delivery)
 			s.VendorData, s.EndUserID = r.Delivery.VendorData, r.Delivery.EndUserID
@@ -180,9 +204,8 @@ func (b *Book) AddOlder(r Record) *Session {
 func (b *Book) AddCreated(t TestSession) *Session {
 	s := b.byID[t.ID]
 	if s == nil {
-		s = &Session{ID: t.ID, First: t.CreatedAt, Provider: t.Provider()}
-		b.byID[t.ID] = s
-		b.order = append(b.order, s)
+		s = &Session{ID: t.ID, First: t.CreatedAt, Last: t.CreatedAt, Provider: t.Provider()}
+		b.add(s)
 	}
 	if s.Test != nil {
 		return s
@@ -218,9 +241,8 @@ func (b *Book) AddCreated(t TestSession) *Session {
 func (b *Book) AddTracking(t TrackingStep) *Session {
 	s := b.byID[t.SessionID]
 	if s == nil {
-		s = &Session{ID: t.SessionID, First: t.At, Provider: decode.VerifiMe}
-		b.byID[t.SessionID] = s
-		b.order = append(b.order, s)
+		s = &Session{ID: t.SessionID, First: t.At, Last: t.At, Provider: decode.VerifiMe}
+		b.add(s)
 	}
 	tc := t
 	step := Step{Record: Record{Incoming: Incoming{ReceivedAt: t.At}, Seq: b.nextSynthetic()}, Tracking: &tc}
@@ -257,13 +279,49 @@ func trackingState(cur, status string) string {
 	return next
 }
 
-// reorder moves s to its place by last activity (it only ever moves up).
+// reorder moves s to its place by last activity (it only ever moves
+// towards the newest).
 func (b *Book) reorder(s *Session) {
 	i := indexOf(b.order, s)
-	for i > 0 && b.order[i-1].Last.Before(s.Last) {
-		b.order[i-1], b.order[i] = b.order[i], b.order[i-1]
-		i--
+	for i >= 0 && i+1 < len(b.order) && b.order[i+1].Last.Before(s.Last) {
+		b.order[i+1], b.order[i] = b.order[i], b.order[i+1]
+		b.view = nil
+		i++
 	}
+}
+
+// Evict drops the deliveries older than seq below from the book (they stay
+// stored: paging back brings them again), and the sessions left with no
+// step. It returns how many deliveries went. Steps that are not deliveries
+// (created, tracking) stay with their sessions.
+func (b *Book) Evict(below int64) int {
+	n := 0
+	kept := b.order[:0]
+	for _, s := range b.order {
+		steps := s.Steps[:0]
+		for _, st := range s.Steps {
+			if st.Seq > 0 && st.Seq < below {
+				n++
+				if st.Failed() {
+					s.Failed--
+				}
+				continue
+			}
+			steps = append(steps, st)
+		}
+		clear(s.Steps[len(steps):])
+		s.Steps = steps
+		if len(steps) == 0 {
+			delete(b.byID, s.ID)
+			continue
+		}
+		steps[0].Delta = 0
+		kept = append(kept, s)
+	}
+	clear(b.order[len(kept):])
+	b.order, b.view = kept, nil
+	b.Total -= n
+	return n
 }
 
 // NextState is the session state after an accepted delivery. Events move a

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // benchModel is a 200x50 screen over 5000 deliveries in 1000 sessions.
@@ -14,7 +16,7 @@ func benchModel(b *testing.B) Model {
 	for i := range 5000 {
 		body := []byte(fmt.Sprintf(`{"id":"%08d-d3be-4b28-b028-a652feb060b5","attemptId":"a","feature":"selfid","code":%d,"action":"x","vendorData":"v%d","endUserId":null}`,
 			i%1000, 7001+i%2, i))
-		m = update(m, DeliveryMsg{Record: judged(int64(i+1), time.Duration(i)*time.Second, body, "sec", "/veriff/events")})
+		m = update(m, DeliveriesMsg{Records: []sessions.Record{judged(int64(i+1), time.Duration(i)*time.Second, body, "sec", "/veriff/events")}})
 	}
 	return m
 }
@@ -37,7 +39,7 @@ func BenchmarkDelivery(b *testing.B) {
 	i := int64(10000)
 	for b.Loop() {
 		i++
-		m = update(m, DeliveryMsg{Record: judged(i, time.Hour, body, "sec", "/veriff/events")})
+		m = update(m, DeliveriesMsg{Records: []sessions.Record{judged(i, time.Hour, body, "sec", "/veriff/events")}})
 		_ = m.View()
 	}
 }

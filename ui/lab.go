@@ -50,7 +50,6 @@ type (
 	InviteForm = lab.InviteForm
 	NewSession = lab.NewSession
 	Created    = lab.Created
-	KeysInfo   = lab.KeysInfo
 	Target     = lab.Target
 )
 
@@ -249,14 +248,6 @@ func (m *Model) created(msg createdMsg) {
 	}
 	ts := msg.c.Session
 	s := m.book.AddCreated(ts)
-	if k := msg.c.Keys; k != nil {
-		if k.Secrets > 0 {
-			m.info.Secrets, m.info.APIKey, m.info.Generated = k.Secrets, Mask(k.APIKey), Mask(k.Generated)
-		}
-		if k.VerifiMe > 0 {
-			m.info.VerifiMe = k.VerifiMe
-		}
-	}
 	m.follow = true
 	m.filter.SetValue("")
 	m.selSession, m.hasSel, m.selSeq = ts.ID, true, 0

@@ -37,7 +37,7 @@ func (f *fakeLab) Invite(_ context.Context, in InviteForm) (Created, error) {
 	f.invites = append(f.invites, in)
 	return Created{Session: sessions.TestSession{ID: "kw-5f0c2a9b1d3e", CreatedAt: t0.Add(100 * time.Second), Source: sessions.SourceVerifiMeSim,
 		VendorData: "kw-5f0c2a9b1d3e", FirstName: in.FirstName, LastName: in.FamilyName, Email: in.Email, Ref: "6f1c2a7e-0d4b-4c55-9d0e-2b3f4a5c6d7e",
-		URL: "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"}, Keys: &KeysInfo{VerifiMe: 1}}, nil
+		URL: "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"}}, nil
 }
 
 func (f *fakeLab) Assess(_ context.Context, t Target, level string) error {
@@ -59,8 +59,7 @@ func (f *fakeLab) Create(_ context.Context, n NewSession, sim bool) (Created, er
 		callback = "https://a1b2-203-0-113-5.ngrok-free.app/veriff/callback?ref=5f0c2a"
 	}
 	return Created{Session: sessions.TestSession{ID: "aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7", CreatedAt: t0.Add(100 * time.Second),
-		Source: src, VendorData: n.VendorData, URL: "https://alchemy.veriff.com/v/aea9ba6d", Callback: callback},
-		Keys: &KeysInfo{Secrets: 1, APIKey: "11111111-2222-3333-4444-555555555555", Generated: "sim-0123456789abcdef"}}, nil
+		Source: src, VendorData: n.VendorData, URL: "https://alchemy.veriff.com/v/aea9ba6d", Callback: callback}}, nil
 }
 
 func (f *fakeLab) Decide(_ context.Context, t Target, status string) error {
@@ -123,6 +122,13 @@ func TestEmptyStateOffersTestSessions(t *testing.T) {
 	}
 }
 
+// What the app sends when the receiver starts checking with the
+// simulator's keys (sessions.KeysChanged on the bus).
+var (
+	simulatorKeys = KeysMsg{Secrets: 1, APIKey: Mask("11111111-2222-3333-4444-555555555555"), Generated: Mask("sim-0123456789abcdef")}
+	verifimeKeys  = KeysMsg{Secrets: 1, APIKey: Mask(keys.VeriffAPIKey), VerifiMe: 1}
+)
+
 func TestNewSimulatedSession(t *testing.T) {
 	lab := &fakeLab{}
 	m := labModel(t, 100, 30, lab)
@@ -131,6 +137,7 @@ func TestNewSimulatedSession(t *testing.T) {
 		t.Fatalf("no form:\n%s", ansi.Strip(screen(m)))
 	}
 	m = run(t, m, "d", "e", "m", "o", "tab", "A", "d", "a", "enter")
+	m = update(m, simulatorKeys) // the receiver took the simulator's keys: the bus says so
 	if len(lab.forms) != 1 || lab.forms[0] != (NewSession{VendorData: "demo", FirstName: "Ada"}) || !lab.simulated[0] {
 		t.Fatalf("form sent %+v %v", lab.forms, lab.simulated)
 	}
@@ -149,8 +156,8 @@ func TestNewSimulatedSession(t *testing.T) {
 		t.Errorf("p:\n%s", out)
 	}
 	// Deliveries arrive; then a decides it, with what kycwatch knows.
-	m = update(m, DeliveryMsg{Record: judged(1, 102*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7001,"action":"started","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")})
-	m = update(m, DeliveryMsg{Record: judged(2, 106*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7002,"action":"submitted","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")})
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{judged(1, 102*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7001,"action":"started","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")}})
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{judged(2, 106*time.Second, []byte(`{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","attemptId":"a1","feature":"selfid","code":7002,"action":"submitted","vendorData":"demo","endUserId":null}`), "sec", "/veriff/events")}})
 	if out := ansi.Strip(screen(m)); !strings.Contains(out, "phase 1 done · decision pending") {
 		t.Errorf("no wait line:\n%s", out)
 	}
@@ -220,7 +227,7 @@ func TestRealSessionsAndRefusals(t *testing.T) {
 		t.Error("esc did not cancel")
 	}
 	// Decision keys on a session that came from elsewhere say why not.
-	m = update(m, DeliveryMsg{Record: delivery(t, 9, 110*time.Second, "veriff-event-7001-started.json", "sec", "/veriff/events")})
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{delivery(t, 9, 110*time.Second, "veriff-event-7001-started.json", "sec", "/veriff/events")}})
 	m = run(t, m, "a")
 	if !strings.Contains(ansi.Strip(screen(m)), "did not come from kycwatch") {
 		t.Errorf("a on a foreign session:\n%s", ansi.Strip(screen(m)))
@@ -237,6 +244,7 @@ func TestLabGoldenCreated(t *testing.T) {
 	lab := &fakeLab{real: true}
 	m := update(labModel(t, 120, 40, lab), online)
 	m = run(t, m, "n", "enter")
+	m = update(m, simulatorKeys)
 	golden.RequireEqual(t, checkSize(t, screen(m), 120, 40))
 }
 
@@ -248,6 +256,7 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 		t.Fatalf("no invite form:\n%s", out)
 	}
 	m = run(t, m, "enter") // defaults
+	m = update(m, verifimeKeys)
 	if len(lab.invites) != 1 || !strings.HasSuffix(lab.invites[0].Email, "@example.com") || lab.invites[0].FirstName != "Jane" || lab.invites[0].FamilyName != "Citizen" {
 		t.Fatalf("invite %+v", lab.invites)
 	}
@@ -280,7 +289,7 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 	}
 	// Phase 2: PRELIMINARY is not final; the keys choose the level.
 	pre := judged(1, 110*time.Second, []byte(`{"eventId":"e1","eventName":"RISK_ASSESSMENT_UPDATED","customerName":"Jane Citizen","assessmentStatus":"PRELIMINARY","riskLevel":null,"assessmentPortalUrl":"https://x","eventTimestamp":"2026-11-23T09:01:50Z","metadata":"kw-5f0c2a9b1d3e"}`), "", "/verifime")
-	m = update(m, DeliveryMsg{Record: pre})
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{pre}})
 	if out = ansi.Strip(screen(m)); !strings.Contains(out, "preliminary not final") || !strings.Contains(out, "phase 2 · assessment preliminary, not final") {
 		t.Errorf("preliminary:\n%s", out)
 	}
@@ -304,6 +313,7 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 func TestVerifiMeGolden(t *testing.T) {
 	m := labModel(t, 80, 24, &fakeLab{})
 	m = run(t, m, "i", "enter")
+	m = update(m, verifimeKeys)
 	for i, st := range []string{"Inactive", "Active", "Completed"} {
 		m = update(m, TrackingMsg{SessionID: "kw-5f0c2a9b1d3e", At: t0.Add(time.Duration(101+i) * time.Second), Status: st, Raw: `{"status":"` + st + `"}`})
 	}

@@ -27,8 +27,23 @@ const (
 	paneCount
 )
 
-// DeliveryMsg carries a stored delivery to the program (via Program.Send).
-type DeliveryMsg struct{ Record sessions.Record }
+// DeliveriesMsg carries the deliveries stored since the last one, oldest
+// first, as summaries (bodies load on demand), and how many the store
+// holds: the header's count is the store's.
+type DeliveriesMsg struct {
+	Records []sessions.Record
+	Stored  int
+}
+
+// KeysMsg is what the receiver checks deliveries with now (the header shows
+// it): the counts of secrets, the API key and kycwatch's own generated
+// secret, masked.
+type KeysMsg struct {
+	Secrets   int    // Veriff shared secrets
+	APIKey    string // masked
+	Generated string // kycwatch's own secret (masked), when none was configured
+	VerifiMe  int    // VerifiMe secrets
+}
 
 // loadedMsg answers a request for a delivery's body and headers.
 type loadedMsg struct {
@@ -53,12 +68,9 @@ type Info struct {
 	Tunnel   TunnelMsg // the tunnel's state at start
 	Notes    []string  // e.g. "port 8080 is taken; …"
 	DBPath   string    // shown with the full help (?)
-	Secrets  int       // Veriff shared secrets configured
-	APIKey   string    // masked
-	VerifiMe int       // VerifiMe secrets configured
-	// Generated is the simulator's own secret (masked), when it made one
-	// because none was configured.
-	Generated string
+	// Keys are what deliveries are checked with at start; KeysMsg tells
+	// of changes.
+	Keys KeysMsg
 	// ForwardTo are the user's app URLs deliveries are sent on to.
 	ForwardTo []string
 }
@@ -107,6 +119,9 @@ type Model struct {
 	stored       int   // deliveries in the database
 	oldest       int64 // the oldest seq in the book
 	loadingOlder bool
+	// keepLive bounds the deliveries the book holds while new ones arrive
+	// (0: no bound); older ones are dropped and load again on scrolling.
+	keepLive int
 
 	clearer      Clearer
 	confirmClear bool // "delete everything?" is asked
@@ -212,8 +227,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		m.clock = time.Time(msg)
 		return m, tickCmd()
-	case DeliveryMsg:
-		m.receive(msg.Record)
+	case DeliveriesMsg:
+		m.receive(msg)
+		return m, m.loadSelected()
+	case KeysMsg:
+		m.info.Keys = msg
 		return m, nil
 	case ProblemMsg:
 		m.status = string(msg)
@@ -315,21 +333,58 @@ func (m *Model) followStep(s *sessions.Session) {
 	m.clampScroll()
 }
 
-// receive folds a new delivery in and, when following, selects it.
-func (m *Model) receive(r sessions.Record) {
-	m.stored++
-	if m.oldest == 0 {
-		m.oldest = r.Seq
+// receive folds new deliveries in and, when following, selects the newest.
+func (m *Model) receive(msg DeliveriesMsg) {
+	if len(msg.Records) == 0 {
+		return
 	}
-	m.remember(r)
-	m.book.Add(summary(r))
+	m.stored = msg.Stored
+	if m.oldest == 0 {
+		m.oldest = msg.Records[0].Seq
+	}
+	for _, r := range msg.Records {
+		m.remember(r)
+		m.book.Add(summary(r))
+	}
+	r := msg.Records[len(msg.Records)-1]
+	m.evict(r.Seq)
 	if m.follow && !m.filtering && m.filter.Value() == "" {
 		m.selSession, m.hasSel = r.Delivery.SessionID, true
 		m.selSeq = r.Seq
 		m.sessTop = 0
 		m.detail.reset()
 	}
+	if m.hasSel && m.selected() == nil { // its deliveries were dropped
+		m.selectNewest()
+	}
 	m.clampScroll()
+}
+
+// evict keeps the book within keepLive deliveries when news arrives (last
+// is the newest seq): past a quarter more, the oldest go, and load again
+// when the list is scrolled past its end.
+func (m *Model) evict(last int64) {
+	if m.keepLive <= 0 || m.book.Total <= m.keepLive+m.keepLive/4 {
+		return
+	}
+	cut := last - int64(m.keepLive) + 1
+	if cut <= m.oldest {
+		return
+	}
+	m.book.Evict(cut)
+	m.oldest = cut
+	for seq := range m.forwards {
+		if seq < cut {
+			delete(m.forwards, seq)
+		}
+	}
+}
+
+// WithHistory bounds how many deliveries the screen holds as new ones
+// arrive (--history): older ones stay stored, and load on scrolling.
+func (m Model) WithHistory(n int) Model {
+	m.keepLive = n
+	return m
 }
 
 func (m *Model) remember(r sessions.Record) {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 type fakeReplayer struct {
@@ -50,7 +52,7 @@ func TestReplayKeys(t *testing.T) {
 	// Replay marks in the timeline.
 	r := delivery(t, 9, 99e9, "veriff-event-7002-submitted.json", "sec", "/veriff/events")
 	r.ReplayOf = 2
-	m = update(m, DeliveryMsg{Record: r})
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{r}})
 	if !strings.Contains(ansi.Strip(screen(m)), "replay of #2") {
 		t.Errorf("no replay mark:\n%s", ansi.Strip(screen(m)))
 	}

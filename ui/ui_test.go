@@ -62,11 +62,11 @@ func demo(t testing.TB) []sessions.Record {
 
 func newModel(t testing.TB, w, h int, recs []sessions.Record) Model {
 	info := Info{LocalURL: "http://127.0.0.1:8080", Fields: fields, Tunnel: TunnelMsg{State: TunnelOff},
-		Secrets: 1, APIKey: Mask(keys.VeriffAPIKey), DBPath: "/tmp/k.db"}
+		Keys: KeysMsg{Secrets: 1, APIKey: Mask(keys.VeriffAPIKey)}, DBPath: "/tmp/k.db"}
 	m := New(info, nil, nil).WithClock(t0.Add(2*time.Minute), time.UTC)
 	m = update(m, tea.WindowSizeMsg{Width: w, Height: h})
 	for _, r := range recs {
-		m = update(m, DeliveryMsg{Record: r})
+		m = update(m, DeliveriesMsg{Records: []sessions.Record{r}})
 	}
 	return m
 }
@@ -180,7 +180,7 @@ func TestFollowAndNavigation(t *testing.T) {
 	// Moving by hand stops following: a new delivery does not steal focus.
 	m = press(m, "down")
 	sel := m.selSession
-	m = update(m, DeliveryMsg{Record: delivery(t, 9, 100*time.Second, "veriff-fullauto.json", "sec", "/")})
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{delivery(t, 9, 100*time.Second, "veriff-fullauto.json", "sec", "/")}})
 	if m.selSession != sel || m.follow {
 		t.Fatalf("paused selection moved to %q", m.selSession)
 	}

@@ -42,17 +42,17 @@ func (m Model) header() string {
 	legend := m.legend()
 	var cfg []string
 	switch {
-	case m.info.Generated != "":
-		cfg = append(cfg, "secret "+m.info.Generated+st.Faint.Render(" (generated)"))
-	case m.info.Secrets == 0:
+	case m.info.Keys.Generated != "":
+		cfg = append(cfg, "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
+	case m.info.Keys.Secrets == 0:
 		cfg = append(cfg, st.Warning.Render("no secret set (--secret)"))
 	default:
-		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets)))
+		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Keys.Secrets, plural(m.info.Keys.Secrets)))
 	}
-	if m.info.APIKey != "" {
-		cfg = append(cfg, "API key "+m.info.APIKey)
+	if m.info.Keys.APIKey != "" {
+		cfg = append(cfg, "API key "+m.info.Keys.APIKey)
 	}
-	if m.info.VerifiMe > 0 {
+	if m.info.Keys.VerifiMe > 0 {
 		cfg = append(cfg, "VerifiMe secret")
 	}
 	for _, f := range m.info.ForwardTo {

@@ -30,7 +30,7 @@ func records(t *testing.T) []sessions.Record {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rc := sessions.NewReceiver(st, keys)
+	rc := sessions.NewReceiver(st, keys, nil)
 	decision, _ := os.ReadFile("../../testdata/payloads/veriff-decision-approved.json")
 	bodies := [][]byte{decision, []byte("{\"id\":\"s'1\",\"code\":7001,\"action\":\"started\",\"feature\":\"selfid\",\"vendorData\":\"caf\u00e9 \\\"x\\\" $HOME `id`\"}\n"),
 		{0xff, 0xfe, '{'}}

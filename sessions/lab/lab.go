@@ -32,20 +32,11 @@ type InviteForm struct {
 	Email, FirstName, FamilyName string
 }
 
-// Created is a new test session and what the header should now say.
+// Created is a new test session. When the simulator's keys start checking
+// deliveries, the receiver says so on the bus (KeysChanged).
 type Created struct {
 	Session sessions.TestSession
 	Note    string // e.g. why no callback URL was sent
-	// Keys is set when the simulator's keys started checking deliveries.
-	Keys *KeysInfo
-}
-
-// KeysInfo is the header's account of the keys deliveries are checked with.
-type KeysInfo struct {
-	Secrets   int
-	APIKey    string // the UI masks it
-	Generated string // the simulator's own secret, when it made one (the UI masks it)
-	VerifiMe  int    // VerifiMe secrets, when the simulator's started checking
 }
 
 // Target is the session a decision or a forgery is for, as kycwatch knows
@@ -101,7 +92,7 @@ func (l *Lab) Create(ctx context.Context, f NewSession, simulated bool) (Created
 	t := sessions.TestSession{VendorData: f.VendorData, EndUserID: f.EndUserID, FirstName: f.FirstName, LastName: f.LastName}
 	var out Created
 	if simulated || l.API == nil {
-		out.Keys = l.simulatorKeys()
+		l.simulatorKeys()
 		c, err := l.Sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: v})
 		if err != nil {
 			return Created{}, err
@@ -129,11 +120,19 @@ func (l *Lab) Create(ctx context.Context, f NewSession, simulated bool) (Created
 	return out, nil
 }
 
+// Settings that remember, across restarts, that kycwatch checks deliveries
+// with its generated keys: the simulator and the sandbox go on signing with
+// them, so the receiver goes on enforcing them.
+const (
+	SettingGeneratedKeys     = "checks_generated_keys"
+	SettingGeneratedVerifiMe = "checks_generated_verifime_secret"
+)
+
 // simulatorKeys makes the receiver check deliveries with the simulator's
 // keys when it had none, the first time the simulator is used: until then
-// a fresh kycwatch accepts deliveries unchecked, as documented.
-func (l *Lab) simulatorKeys() *KeysInfo {
-	var info *KeysInfo
+// a fresh kycwatch accepts deliveries unchecked, as documented. It is
+// remembered, so a restart goes on checking with them.
+func (l *Lab) simulatorKeys() {
 	l.once.Do(func() {
 		// Only a kycwatch with no secret takes the simulator's keys: one
 		// with a secret checks real deliveries, and a made-up API key would
@@ -147,9 +146,10 @@ func (l *Lab) simulatorKeys() *KeysInfo {
 			k.VeriffAPIKey = l.SimAPIKey
 		}
 		l.Receiver.SetKeys(k)
-		info = &KeysInfo{Secrets: 1, APIKey: k.VeriffAPIKey, Generated: l.SimSecret}
+		if l.Generated {
+			l.remember(SettingGeneratedKeys)
+		}
 	})
-	return info
 }
 
 // Decide sends a simulated decision.
@@ -234,7 +234,7 @@ func (l *Lab) Invite(ctx context.Context, f InviteForm) (Created, error) {
 		inv, err = l.VerifiMe.Invite(ctx, req)
 		t.Source, tracker = sessions.SourceVerifiMe, l.VerifiMe
 	} else {
-		out.Keys = l.verifimeKeys()
+		l.verifimeKeys()
 		req.Code = "kycwatch-simulator"
 		inv, err = l.Sim.Invite(ctx, req)
 		t.Source, tracker = sessions.SourceVerifiMeSim, l.Sim
@@ -251,10 +251,19 @@ func (l *Lab) Invite(ctx context.Context, f InviteForm) (Created, error) {
 	return out, nil
 }
 
+// remember keeps a setting that says the generated keys are enforced.
+func (l *Lab) remember(setting string) {
+	if l.Store == nil {
+		return
+	}
+	if err := l.Store.SetSetting(context.Background(), setting, time.Now().UTC().Format(time.RFC3339)); err != nil && l.Failed != nil {
+		l.Failed(fmt.Errorf("remember the generated keys: %w", err))
+	}
+}
+
 // verifimeKeys makes the receiver check VerifiMe deliveries with the
 // simulator's secret when it had none (the first time only).
-func (l *Lab) verifimeKeys() *KeysInfo {
-	var info *KeysInfo
+func (l *Lab) verifimeKeys() {
 	l.vmOnce.Do(func() {
 		k := l.Receiver.Keys()
 		if len(k.VerifiMeSecrets) > 0 {
@@ -262,9 +271,8 @@ func (l *Lab) verifimeKeys() *KeysInfo {
 		}
 		k.VerifiMeSecrets = []string{l.SimVerifiMeSecret}
 		l.Receiver.SetKeys(k)
-		info = &KeysInfo{VerifiMe: 1}
+		l.remember(SettingGeneratedVerifiMe)
 	})
-	return info
 }
 
 // Assess sends a simulated ASSESSED webhook with the risk level.

@@ -27,7 +27,7 @@ func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rc := sessions.NewReceiver(st, keys)
+	rc := sessions.NewReceiver(st, keys, nil)
 	srv := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
 	t.Cleanup(srv.Close)
 	secret, apiKey, generated := Keys(keys, "", "")
@@ -75,11 +75,13 @@ func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Keys == nil || c.Keys.Generated != l.SimSecret || c.Keys.APIKey != l.SimAPIKey {
-		t.Fatalf("keys info %+v", c.Keys)
-	}
 	if k := l.Receiver.Keys(); len(k.VeriffSecrets) != 1 || k.VeriffSecrets[0] != l.SimSecret || k.VeriffAPIKey != l.SimAPIKey {
 		t.Fatalf("receiver keys %+v", k)
+	}
+	// Remembered: a restart goes on checking with them (see checkedKeys).
+	taken := st.Setting(context.Background(), SettingGeneratedKeys)
+	if taken == "" {
+		t.Fatal("taking the generated keys was not remembered")
 	}
 	if c.Session.Source != sessions.SourceSimulator || c.Session.VendorData != "demo" || !strings.HasSuffix(c.Session.URL, c.Session.ID) {
 		t.Fatalf("session %+v", c.Session)
@@ -87,9 +89,9 @@ func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
 	if saved, _ := st.TestSessions(context.Background(), 10); len(saved) != 1 || saved[0].ID != c.Session.ID {
 		t.Fatalf("not saved: %+v", saved)
 	}
-	c2, _ := l.Create(context.Background(), NewSession{}, true)
-	if c2.Keys != nil {
-		t.Error("keys reported twice")
+	l.Create(context.Background(), NewSession{}, true)
+	if k := l.Receiver.Keys(); len(k.VeriffSecrets) != 1 || st.Setting(context.Background(), SettingGeneratedKeys) != taken {
+		t.Errorf("keys taken twice: %+v", k)
 	}
 	// The forgeries now fail the checks, as they should.
 	for kind, want := range map[simulator.Forgery]int{simulator.BadSignature: 401, simulator.WrongAPIKey: 401, simulator.InvalidJSON: 400} {
@@ -105,7 +107,7 @@ func TestConfiguredKeysAreKept(t *testing.T) {
 		t.Fatalf("simulator secret %q", l.SimSecret)
 	}
 	c, err := l.Create(context.Background(), NewSession{}, true)
-	if err != nil || c.Keys != nil {
+	if err != nil {
 		t.Fatalf("%+v %v", c, err)
 	}
 	// A made-up API key must not turn real deliveries away.
@@ -169,8 +171,8 @@ func TestVerifiMeInviteWithTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Keys == nil || c.Keys.VerifiMe != 1 || len(l.Receiver.Keys().VerifiMeSecrets) != 1 {
-		t.Fatalf("VerifiMe keys not taken: %+v", c.Keys)
+	if len(l.Receiver.Keys().VerifiMeSecrets) != 1 || st.Setting(context.Background(), SettingGeneratedVerifiMe) == "" {
+		t.Fatalf("VerifiMe keys not taken: %+v", l.Receiver.Keys())
 	}
 	ts := c.Session
 	if !strings.HasPrefix(ts.ID, "kw-") || ts.Source != sessions.SourceVerifiMeSim || ts.Ref == "" || ts.Email != "jane@example.com" {
@@ -257,7 +259,7 @@ func TestVerifiMeInviteWithTheAPI(t *testing.T) {
 	req := sent[0]
 	mu.Unlock()
 	if req["code"] != "ORG-7" || req["referenceData"] != c.Session.ID || req["sendInvitationEmail"] != false || c.Session.Source != sessions.SourceVerifiMe ||
-		c.Session.Ref != "tr-1" || c.Keys != nil {
+		c.Session.Ref != "tr-1" {
 		t.Fatalf("sent %v, got %+v", req, c)
 	}
 	if k := l.Receiver.Keys(); len(k.VerifiMeSecrets) != 1 || k.VerifiMeSecrets[0] != "mine" {

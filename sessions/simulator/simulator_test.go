@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
@@ -33,28 +34,56 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	events := bus.New()
+	sub := events.Subscribe()
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"), sessions.WithEvents(events))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rc := sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{secret}, VeriffAPIKey: apiKey, VerifiMeSecrets: []string{vmSecret}})
+	rc := sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{secret}, VeriffAPIKey: apiKey, VerifiMeSecrets: []string{vmSecret}}, nil)
 	g := &rig{cond: make(chan struct{}, 1000)}
-	rc.Subscribe(func(r sessions.Record) {
-		g.mu.Lock()
-		g.got = append(g.got, r)
-		g.mu.Unlock()
-		g.cond <- struct{}{}
-	})
 	srv := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
+	// Follow the store as kycwatch's consumers do: whole deliveries, in order.
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		cur := st.Follow(0)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub.Ready():
+				sub.Take()
+			}
+			for recs, _ := cur.Next(ctx, 1000); len(recs) > 0; recs, _ = cur.Next(ctx, 1000) {
+				g.deliver(ctx, st, recs)
+			}
+		}
+	}()
+	t.Cleanup(func() { <-followed })
+
 	g.sim = New(ctx, Config{Secret: secret, APIKey: apiKey, Target: func() string { return srv.URL },
 		StartAfter: 10 * time.Millisecond, SubmitAfter: 10 * time.Millisecond,
 		VerifiMeSecret: vmSecret, TrackingStep: 20 * time.Millisecond, AssessAfter: 60 * time.Millisecond,
 		Failed: func(err error) { t.Errorf("delivery failed: %v", err) }})
 	t.Cleanup(func() { cancel(); g.sim.Wait() })
 	return g
+}
+
+// deliver keeps what the follower read, whole.
+func (g *rig) deliver(ctx context.Context, st *sessions.Store, recs []sessions.Record) {
+	for _, r := range recs {
+		if full, err := st.Get(ctx, r.Seq); err == nil {
+			r = full
+		}
+		g.mu.Lock()
+		g.got = append(g.got, r)
+		g.mu.Unlock()
+		g.cond <- struct{}{}
+	}
 }
 
 // waitN waits until n deliveries have been received.

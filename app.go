@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/bus"
+	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/lab"
+	"github.com/kycwatch/kycwatch/sessions/sandbox"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+)
+
+// app is kycwatch's root: every service, built before any consumer runs,
+// and the one bus they publish their events to. Consumers (the TUI, the
+// headless printer, the expectations) each subscribe to the bus and read
+// deliveries from the store at their own pace; nothing is wired in after
+// the server serves.
+type app struct {
+	c       config
+	events  *bus.Bus
+	store   *sessions.Store
+	rc      *sessions.Receiver
+	srv     *listener.Server
+	ln      net.Listener
+	note    string // about the address, e.g. the port was taken
+	log     *slog.Logger
+	fileLog *slog.Logger
+	sb      *sandboxParts
+	fwd     *listener.Forwarder // nil without --forward-to
+	lab     *lab.Lab
+	sim     *simulator.Simulator // the lab's (test sessions)
+	first   listener.TunnelStatus
+	public  atomic.Value // the public URL while the tunnel is up, else ""
+	// startSeq is the newest delivery stored before the server served:
+	// consumers that show only what is new start after it.
+	startSeq int64
+}
+
+// problem is an event: a background task failed in a way worth showing
+// (a simulated delivery that did not get through).
+type problem string
+
+// newApp builds every service. Nothing serves yet.
+func newApp(ctx context.Context, c config, o deps, events *bus.Bus, store *sessions.Store, logs *os.File) (*app, error) {
+	a := &app{c: c, events: events, store: store, first: initialTunnel(c)}
+	a.public.Store("")
+	a.fileLog = slog.New(slog.NewTextHandler(logs, nil))
+	a.log = a.fileLog
+	if c.headless {
+		a.log = slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	slog.SetDefault(a.log)
+
+	var err error
+	a.ln, a.note, err = listener.Listen(c.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	sbKey, sbSecret, err := sandboxKeys(ctx, c, store)
+	if err != nil {
+		return nil, err
+	}
+	a.rc = sessions.NewReceiver(store, checkedKeys(ctx, c, store, sbKey, sbSecret), events)
+	limits := listener.DefaultLimits
+	limits.MaxBody = c.maxBody
+	a.srv = listener.New(a.rc, limits, a.log)
+	a.sb, err = startSandbox(ctx, c, sbKey, sbSecret, store, a.rc, events, a.target, a.fileLog)
+	if err != nil {
+		return nil, err
+	}
+	a.srv.Mount("/sandbox/", sandbox.Handler(a.sb.config))
+	if len(c.forwardTo) > 0 {
+		a.fwd = listener.NewForwarder(ctx, c.forwardTo, c.forwardTimeout, store, a.fileLog.With("component", "forward"), events)
+		a.srv.Forward(a.fwd, c.answerApp)
+	}
+	a.buildLab(ctx)
+	a.startSeq = store.Last()
+	return a, nil
+}
+
+// target is where kycwatch can be reached: the public URL while the tunnel
+// is up, else the local one. The simulators deliver there, so a demo
+// proves the tunnel too.
+func (a *app) target() string {
+	if u := a.publicURL(); u != "" {
+		return u
+	}
+	return listener.URL(a.ln)
+}
+
+func (a *app) publicURL() string { return a.public.Load().(string) }
+
+// buildLab makes the test sessions' simulator and the lab that drives it
+// (Veriff's or VerifiMe's API when configured). Their news (tracking
+// changes, failures) goes to the bus.
+func (a *app) buildLab(ctx context.Context) {
+	c := a.c
+	simSecret, simKey, generated := lab.Keys(c.keys, a.sb.secret, a.sb.key)
+	vmSecret := a.sb.secret // kept, like the sandbox's: it verifies after a restart
+	if len(c.keys.VerifiMeSecrets) > 0 {
+		vmSecret = c.keys.VerifiMeSecrets[0]
+	}
+	failed := func(what string) func(error) {
+		return func(err error) {
+			a.fileLog.Warn(what, "err", err)
+			a.events.Publish(problem(err.Error()))
+		}
+	}
+	a.sim = simulator.New(ctx, simulator.Config{Secret: simSecret, APIKey: simKey, Target: a.target,
+		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: a.fileLog.With("component", "simulator"),
+		VerifiMeSecret: vmSecret, AssessAfter: c.simAssess, Failed: failed("simulator")})
+	a.lab = &lab.Lab{Store: a.store, Receiver: a.rc, Sim: a.sim, Sandbox: a.sb.sim, SimSecret: simSecret, SimAPIKey: simKey,
+		Generated: generated, Public: a.publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: ctx,
+		PollEvery:  700 * time.Millisecond, // the simulator's statuses move every 2 s
+		OnTracking: func(st sessions.TrackingStep) { a.events.Publish(st) },
+		Failed:     failed("lab")}
+	if c.vmOrg != "" {
+		a.lab.VerifiMe, a.lab.PollEvery = verifimeapi.NewClient(c.vmAPIURL), 0 // the default pace for a real API
+	}
+	if c.keys.VeriffAPIKey != "" && len(c.keys.VeriffSecrets) > 0 {
+		a.lab.API = veriffapi.NewClient(c.apiURL, c.keys.VeriffAPIKey, c.keys.VeriffSecrets[0])
+	}
+}
+
+// checkedKeys are the keys the receiver starts with: the configured ones;
+// the sandbox's secret beside them, or its own webhooks would show as
+// forged; and, with nothing configured, the generated keys once the
+// simulator made kycwatch check with them (kept across restarts, as the
+// simulator and the sandbox still sign with them).
+func checkedKeys(ctx context.Context, c config, store *sessions.Store, sbKey, sbSecret string) decode.Keys {
+	k := decode.Keys{VeriffSecrets: slices.Clone(c.keys.VeriffSecrets), VeriffAPIKey: c.keys.VeriffAPIKey,
+		VerifiMeSecrets: slices.Clone(c.keys.VerifiMeSecrets)}
+	if len(k.VeriffSecrets) > 0 && !slices.Contains(k.VeriffSecrets, sbSecret) && !c.sandboxWebhooks.allAway() {
+		k.VeriffSecrets = append(k.VeriffSecrets, sbSecret)
+	}
+	if len(k.VeriffSecrets) == 0 && store.Setting(ctx, lab.SettingGeneratedKeys) != "" {
+		k.VeriffSecrets = []string{sbSecret}
+		if k.VeriffAPIKey == "" {
+			k.VeriffAPIKey = sbKey
+		}
+	}
+	if len(k.VerifiMeSecrets) == 0 && store.Setting(ctx, lab.SettingGeneratedVerifiMe) != "" {
+		k.VerifiMeSecrets = []string{sbSecret}
+	}
+	return k
+}
+
+// serve starts serving locally and opens the tunnel in the background. The
+// returned function stops both and waits for them.
+func (a *app) serve(ctx context.Context, tunnel listener.Tunnel) (serveErr <-chan error, stop func()) {
+	errs := make(chan error, 1)
+	go func() { errs <- a.srv.Serve(a.ln) }()
+	// The tunnel's states come from ngrok's goroutines: they go to the bus,
+	// which never blocks.
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		if a.first.State != listener.TunnelConnecting {
+			return
+		}
+		a.srv.Publish(ctx, tunnel, a.c.tunnelWait, func(st listener.TunnelStatus) {
+			if st.State == listener.TunnelOnline {
+				a.public.Store(st.URL)
+			} else if st.State == listener.TunnelFailed {
+				a.public.Store("")
+			}
+			a.events.Publish(st)
+		})
+	}()
+	return errs, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.srv.Shutdown(sctx)
+		<-opened
+	}
+}
+
+// wait waits for the background work of the services to end (after ctx).
+func (a *app) wait() {
+	a.sim.Wait()
+	a.lab.Wait()
+	a.sb.sim.Wait()
+	if a.fwd != nil {
+		a.fwd.Wait()
+	}
+}
