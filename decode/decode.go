@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is what a webhook body turned out to be.
@@ -177,11 +178,13 @@ func classify(body []byte) Delivery {
 	if d := depth(trimmed); d > MaxDepth {
 		return Delivery{Kind: KindInvalid, Problem: fmt.Sprintf("JSON nested deeper than %d levels", MaxDepth)}
 	}
-	if !json.Valid(trimmed) {
-		return Delivery{Kind: KindInvalid, Problem: "not valid JSON" + syntaxWhere(trimmed)}
-	}
 	var top obj
 	if err := json.Unmarshal(trimmed, &top); err != nil || top == nil {
+		// Unmarshal checks the whole document before it decodes: a syntax
+		// error means it is not JSON at all.
+		if _, bad := err.(*json.SyntaxError); bad {
+			return Delivery{Kind: KindInvalid, Problem: "not valid JSON" + syntaxWhere(trimmed)}
+		}
 		return Delivery{Kind: KindUnknown, Problem: "JSON is not an object"}
 	}
 	switch {
@@ -390,6 +393,12 @@ func (o obj) str(k string) string {
 	}
 	switch raw[0] {
 	case '"':
+		// The raw value comes from a document already validated: a string
+		// with no escape and valid UTF-8 is its own bytes. Others go through
+		// the decoder (escapes; invalid UTF-8 becomes U+FFFD).
+		if n := len(raw); n >= 2 && bytes.IndexByte(raw[1:n-1], '\\') < 0 && utf8.Valid(raw[1:n-1]) {
+			return string(raw[1 : n-1])
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
