@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -62,7 +63,7 @@ func (r Record) MarshalLine() []byte {
 // JSON text as \uXXXX escapes. JSON's syntax is ASCII, so such runes can only
 // be inside strings, where the escape means the same rune.
 func escapeFormatRunes(js []byte) []byte {
-	if utf8.Valid(js) && !bytes.ContainsFunc(js, dangerousRune) {
+	if plainASCII(js) || utf8.Valid(js) && !bytes.ContainsFunc(js, dangerousRune) {
 		return js
 	}
 	out := make([]byte, 0, len(js)+16)
@@ -80,6 +81,27 @@ func escapeFormatRunes(js []byte) []byte {
 
 // dangerousRune: DEL, a C1 control, or a character that reorders or hides
 // text.
+// plainASCII reports whether b is printable ASCII and the C0 controls
+// (which encoding/json escapes): nothing in it can be a dangerous rune.
+// It is the usual line, checked a word at a time.
+func plainASCII(b []byte) bool {
+	if bytes.IndexByte(b, 0x7f) >= 0 { // DEL
+		return false
+	}
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 func dangerousRune(r rune) bool {
 	switch {
 	case r >= 0x7f && r <= 0x9f: // DEL and the C1 controls
