@@ -33,6 +33,14 @@ func (c *Cursor) Next(ctx context.Context, limit int) ([]Record, error) {
 // After returns up to limit summaries (no headers, no body) newer than
 // seq, oldest first.
 func (s *Store) After(ctx context.Context, seq int64, limit int) ([]Record, error) {
+	if recs, ok := s.recent.after(seq, s.last.Load(), limit); ok {
+		return recs, nil
+	}
+	return s.afterSQL(ctx, seq, limit)
+}
+
+// afterSQL is After from the database.
+func (s *Store) afterSQL(ctx context.Context, seq int64, limit int) ([]Record, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+` FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
 	if err != nil {
 		return nil, err

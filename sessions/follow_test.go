@@ -3,7 +3,9 @@ package sessions
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -208,5 +210,60 @@ func TestBookOrderAndEvict(t *testing.T) {
 	}
 	if s := b.Sessions(); s[0].ID != "s09999" || s[9999].ID != "s00000" || len(s) != 10003 {
 		t.Fatalf("flood order: %s … %s (%d)", s[0].ID, s[9999].ID, len(s))
+	}
+}
+
+// The summaries kept in memory for consumers that keep up are exactly those
+// the database gives, for every kind of payload (fixtures, bad input and
+// over-size bodies included).
+func TestRecentSummariesMatchTheStore(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}, VeriffAPIKey: "key"}, nil)
+	ctx := context.Background()
+	files, _ := filepath.Glob("../testdata/payloads/*.json")
+	broken, _ := filepath.Glob("../testdata/payloads/broken/*")
+	files = append(files, broken...)
+	if len(files) < 5 {
+		t.Fatalf("fixtures: %v", files)
+	}
+	for i, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := incoming(string(body))
+		in.Header = signed(body, "sec", "key")
+		in.Truncated = i%7 == 3
+		in.ReplayOf = int64(i % 3)
+		if _, err := rc.Receive(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rc.Receive(ctx, incoming(string(body))); err != nil { // unsigned: refused, and a duplicate
+			t.Fatal(err)
+		}
+	}
+	mem, ok := st.recent.after(0, st.Last(), 1000)
+	if !ok || len(mem) != 2*len(files) {
+		t.Fatalf("ring: %d rows, %v", len(mem), ok)
+	}
+	db, err := st.afterSQL(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range db {
+		if !reflect.DeepEqual(mem[i], db[i]) {
+			t.Fatalf("#%d differs:\nring %+v\nsql  %+v", db[i].Seq, mem[i], db[i])
+		}
+	}
+	// Cleared deliveries are gone from memory too.
+	if _, err := st.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := st.After(ctx, 0, 10); err != nil || len(recs) != 0 {
+		t.Fatalf("after clear: %d %v", len(recs), err)
 	}
 }

@@ -2,22 +2,75 @@ package sessions
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Search indexing follows the store by seq, beside the hot path: a
-// delivery is stored and answered first, and indexed in a batch a moment
-// later. The indexer takes the write lock between the writer's groups, so
-// under a flood it falls behind by at most what arrives during one of its
-// batches, and catches up as soon as the flood eases. How far behind it is
+// Search has a database of its own beside the store's (path.search.db):
+// an index derived from the deliveries, which can be rebuilt from them at
+// any time. It follows the store by seq, beside the hot path: a delivery is
+// stored and answered first, and indexed a moment later by the indexer, in
+// that other file, so indexing never holds the deliveries' write lock.
+// Indexing a 2 KiB body costs about as much CPU as storing it, so while the
+// writer is busy (a flood) the indexer yields: it indexes a small batch
+// every tick and lets its lag grow, up to maxSearchLag; past that, and as
+// soon as the flood eases, it indexes at full speed. How far behind it is
 // (SearchLag) is shown where search is used.
+const (
+	indexBatchSize = 500                    // one indexing transaction
+	indexTrickle   = 100                    // one while the writer is busy
+	indexTick      = 100 * time.Millisecond // between trickles
+	maxSearchLag   = 100_000                // past this, index at full speed anyway
+	writerBusy     = 50 * time.Millisecond  // a commit this recent means a flood
+)
 
-// indexBatchSize bounds one indexing transaction.
-const indexBatchSize = 2000
+const searchSchema = `
+CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content='', contentless_delete=1, tokenize='unicode61');
+CREATE TABLE IF NOT EXISTS indexed (          -- what is indexed: rowid = the delivery's seq
+	seq          INTEGER PRIMARY KEY,
+	session_id   TEXT    NOT NULL
+);
+`
+
+// SearchPath is where the search index of the database at path lives.
+func SearchPath(path string) string {
+	return strings.TrimSuffix(path, filepath.Ext(path)) + ".search.db"
+}
+
+// openSearch opens the search index beside the store and reads how far it
+// got. An index ahead of the store (a database replaced under it) is
+// emptied and built again.
+func (s *Store) openSearch() error {
+	db, err := sql.Open("sqlite", dsn(SearchPath(s.path)))
+	if err != nil {
+		return err
+	}
+	if _, err := db.Exec(searchSchema); err != nil {
+		db.Close()
+		return fmt.Errorf("search index %s: %w", SearchPath(s.path), err)
+	}
+	var indexed int64
+	if err := db.QueryRow(`SELECT coalesce(max(seq), 0) FROM indexed`).Scan(&indexed); err != nil {
+		db.Close()
+		return err
+	}
+	if indexed > s.last.Load() {
+		if _, err := db.Exec(`DELETE FROM deliveries_fts; DELETE FROM indexed`); err != nil {
+			db.Close()
+			return err
+		}
+		indexed = 0
+	}
+	s.search = db
+	s.indexedTo.Store(indexed)
+	return nil
+}
 
 // wakeIndexer tells the indexer that new rows exist.
 func (s *Store) wakeIndexer() {
@@ -34,15 +87,39 @@ func (s *Store) indexer() {
 		select {
 		case <-s.indexWake:
 		case <-s.indexStop:
-			s.indexUpToDate()
+			s.indexAll()
 			return
 		}
 		s.indexUpToDate()
 	}
 }
 
-// indexUpToDate indexes batches until nothing is left.
+// indexUpToDate indexes batches until nothing is left: at full speed when
+// the writer is idle or the lag is over maxSearchLag, a trickle a tick while
+// it is busy. It returns early when the store closes (after a last full
+// catch-up, done by the caller).
 func (s *Store) indexUpToDate() {
+	for s.SearchLag() > 0 {
+		limit := indexBatchSize
+		if s.SearchLag() < maxSearchLag && time.Since(time.Unix(0, s.lastCommit.Load())) < writerBusy {
+			select {
+			case <-s.indexStop:
+				return
+			case <-time.After(indexTick):
+			}
+			limit = indexTrickle
+		}
+		if n, err := s.indexNext(limit); err != nil || n == 0 {
+			if err != nil {
+				slog.Error("search index", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// indexAll indexes everything left, at full speed (on close).
+func (s *Store) indexAll() {
 	for {
 		n, err := s.indexNext(indexBatchSize)
 		if err != nil {
@@ -56,11 +133,12 @@ func (s *Store) indexUpToDate() {
 }
 
 // indexNext indexes up to limit deliveries after indexedTo in one
-// transaction. The rows are read under the write lock, so a delivery that
-// Clear or Prune deletes meanwhile is never indexed.
+// transaction of the search database. It holds imu, which Clear and Prune
+// take to delete from the index after the store: a delivery deleted while
+// it was being indexed is deleted from the index too.
 func (s *Store) indexNext(limit int) (int, error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.imu.Lock()
+	defer s.imu.Unlock()
 	from := s.indexedTo.Load()
 	ctx := context.Background()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+`, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, from, limit)
@@ -80,7 +158,7 @@ func (s *Store) indexNext(limit int) (int, error) {
 	if err := rows.Err(); err != nil || len(batch) == 0 {
 		return 0, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.search.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -89,12 +167,34 @@ func (s *Store) indexNext(limit int) (int, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries_fts(rowid, body, meta) VALUES (?, ?, ?)`, r.Seq, searchText(r.Body), searchMeta(r)); err != nil {
 			return 0, err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO indexed (seq, session_id) VALUES (?, ?)`, r.Seq, r.Delivery.SessionID); err != nil {
+			return 0, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
 	s.indexedTo.Store(batch[len(batch)-1].Seq)
 	return len(batch), nil
+}
+
+// unindex deletes the deliveries up to seq cut from the index (after the
+// store deleted them).
+func (s *Store) unindex(ctx context.Context, cut int64) error {
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	tx, err := s.search.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries_fts WHERE rowid <= ?`, cut); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM indexed WHERE seq <= ?`, cut); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // SearchLag is how many stored deliveries search does not see yet.
@@ -136,8 +236,8 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]string, e
 	if len(terms) == 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT d.session_id FROM deliveries_fts f JOIN deliveries d ON d.seq = f.rowid
-		WHERE deliveries_fts MATCH ? GROUP BY d.session_id ORDER BY max(f.rowid) DESC LIMIT ?`, strings.Join(terms, " AND "), limit)
+	rows, err := s.search.QueryContext(ctx, `SELECT i.session_id FROM deliveries_fts f JOIN indexed i ON i.seq = f.rowid
+		WHERE deliveries_fts MATCH ? GROUP BY i.session_id ORDER BY max(f.rowid) DESC LIMIT ?`, strings.Join(terms, " AND "), limit)
 	if err != nil {
 		return nil, err
 	}

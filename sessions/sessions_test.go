@@ -448,10 +448,11 @@ func TestSearch(t *testing.T) {
 		}
 	}
 	st.Close()
-	// A database from before search: indexed on open.
-	st, _ = Open(path)
-	st.db.Exec(`DELETE FROM deliveries_fts`)
-	st.Close()
+	// An index lost (deleted, or from before search had its own file) is
+	// built again from the deliveries.
+	os.Remove(SearchPath(path))
+	os.Remove(SearchPath(path) + "-wal")
+	os.Remove(SearchPath(path) + "-shm")
 	st, _ = Open(path)
 	defer st.Close()
 	st.FlushSearch() // indexing follows the store, beside opening

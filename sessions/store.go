@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,8 +26,8 @@ type Store struct {
 	// writers that queue here do not spin in its busy handler.
 	wmu sync.Mutex
 
-	events           Publisher // the app's bus (nil: none)
-	dupStmt, insStmt *sql.Stmt
+	events  Publisher // the app's bus (nil: none)
+	insStmt *sql.Stmt
 
 	// Deliveries go through one writer, in groups (writer.go).
 	writes  chan *pendingWrite
@@ -34,14 +35,24 @@ type Store struct {
 	closeMu sync.RWMutex  // Append holds it to send; Close to close writes
 	closed  bool
 	last    atomic.Int64 // the newest seq
+	recent  *recentRing  // the newest summaries, as committed
 	count   atomic.Int64 // deliveries held
 
-	// Search indexing follows the store beside the hot path (search.go).
-	indexedTo atomic.Int64
-	indexWake chan struct{}
-	indexStop chan struct{}
-	indexed   chan struct{} // closed when the indexer has finished
-	closing   sync.Once
+	// Search indexing follows the store beside the hot path, into a
+	// database of its own (search.go).
+	search     *sql.DB
+	imu        sync.Mutex // held by an indexing batch, and to delete from the index
+	indexedTo  atomic.Int64
+	lastCommit atomic.Int64 // unix nanoseconds of the writer's last commit
+	indexWake  chan struct{}
+	indexStop  chan struct{}
+	indexed    chan struct{} // closed when the indexer has finished
+	// Checkpoints (the WAL copied back into the database) run beside the
+	// writer, not inside its commits.
+	checkpointWake  chan struct{}
+	checkpointed    chan struct{} // closed when the checkpointer has finished
+	sinceCheckpoint atomic.Int64  // deliveries committed since the last one
+	closing         sync.Once
 }
 
 // Option sets up a store at Open.
@@ -80,8 +91,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	sig_header   TEXT    NOT NULL DEFAULT '',
 	duplicate_of INTEGER NOT NULL DEFAULT 0
 );
+
 CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha256);
-CREATE INDEX IF NOT EXISTS deliveries_session ON deliveries(session_id, seq);
 CREATE TABLE IF NOT EXISTS test_sessions (  -- sessions created from kycwatch
 	id           TEXT    PRIMARY KEY,
 	created_at   INTEGER NOT NULL,           -- unix nanoseconds, UTC
@@ -119,9 +130,6 @@ CREATE TABLE IF NOT EXISTS forwards (            -- a delivery sent on to the us
 	replay       INTEGER NOT NULL DEFAULT 0  -- sent again by hand
 );
 CREATE INDEX IF NOT EXISTS forwards_seq ON forwards(seq, at);
--- Full-text search over bodies and summaries (rowid = seq). Contentless:
--- the text is in deliveries already.
-CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content='', contentless_delete=1, tokenize='unicode61');
 `
 
 // migrations add columns to tables created by earlier versions; "duplicate
@@ -130,6 +138,13 @@ var migrations = []string{
 	`ALTER TABLE test_sessions ADD COLUMN email TEXT NOT NULL DEFAULT ''`,
 	`ALTER TABLE deliveries ADD COLUMN replay_of INTEGER NOT NULL DEFAULT 0`, // sent again from kycwatch
 	`ALTER TABLE deliveries ADD COLUMN problem TEXT NOT NULL DEFAULT ''`,     // decode's account of a bad payload
+	// An index by session made every delivery write one more page at
+	// random (a quarter of the writer's time under a flood); only an export
+	// of one session read it, and a pass over the table serves that.
+	`DROP INDEX IF EXISTS deliveries_session`,
+	// Search moved to a database of its own (search.go): indexing there
+	// never holds the deliveries' write lock.
+	`DROP TABLE IF EXISTS deliveries_fts`,
 }
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -173,8 +188,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +204,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("upgrade %s: %w", path, err)
 		}
 	}
-	st := &Store{db: db, path: path, writes: make(chan *pendingWrite, maxGroup), written: make(chan struct{}),
-		indexWake: make(chan struct{}, 1), indexStop: make(chan struct{}), indexed: make(chan struct{})}
+	st := &Store{db: db, path: path, recent: newRecentRing(), writes: make(chan *pendingWrite, maxGroup), written: make(chan struct{}),
+		indexWake: make(chan struct{}, 1), indexStop: make(chan struct{}), indexed: make(chan struct{}),
+		checkpointWake: make(chan struct{}, 1), checkpointed: make(chan struct{})}
 	for _, o := range opts {
 		o(st)
 	}
@@ -201,6 +216,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	go st.writer()
 	go st.indexer()
+	go st.checkpointer()
 	st.wakeIndexer() // deliveries stored before search existed, or before a kill
 	return st, nil
 }
@@ -208,22 +224,25 @@ func Open(path string, opts ...Option) (*Store, error) {
 // prepare reads where the store stands and prepares the writer's
 // statements.
 func (s *Store) prepare() error {
-	var last, count, indexed int64
+	var last, count int64
 	if err := s.db.QueryRow(`SELECT coalesce(max(seq), 0), count(*) FROM deliveries`).Scan(&last, &count); err != nil {
-		return err
-	}
-	if err := s.db.QueryRow(`SELECT coalesce(max(rowid), 0) FROM deliveries_fts`).Scan(&indexed); err != nil {
 		return err
 	}
 	s.last.Store(last)
 	s.count.Store(count)
-	s.indexedTo.Store(indexed)
-	var err error
-	if s.dupStmt, err = s.db.Prepare(dupSQL); err != nil {
+	if err := s.openSearch(); err != nil {
 		return err
 	}
+	var err error
 	s.insStmt, err = s.db.Prepare(insSQL)
 	return err
+}
+
+// dsn opens a database in WAL mode; writers queue on busy_timeout, and
+// checkpoints run beside the writer (checkpointer), not inside its commits.
+func dsn(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)" +
+		"&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)"
 }
 
 // Path is the database file.
@@ -241,8 +260,9 @@ func (s *Store) Close() error {
 		<-s.written
 		close(s.indexStop)
 		<-s.indexed
-		s.dupStmt.Close()
+		<-s.checkpointed
 		s.insStmt.Close()
+		s.search.Close()
 		err = s.db.Close()
 	})
 	return err
@@ -700,9 +720,6 @@ func (s *Store) deleteUpTo(ctx context.Context, cut int64) (int64, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries_fts WHERE rowid <= ?`, cut); err != nil {
-		return 0, err
-	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM forwards WHERE seq <= ?`, cut); err != nil {
 		return 0, err
 	}
@@ -713,6 +730,10 @@ func (s *Store) deleteUpTo(ctx context.Context, cut int64) (int64, error) {
 	n, _ := res.RowsAffected()
 	if err := tx.Commit(); err != nil {
 		return 0, err
+	}
+	s.recent.forget(cut)
+	if err := s.unindex(ctx, cut); err != nil {
+		slog.Warn("search index", "err", err) // a session it still names shows only if the book has it
 	}
 	s.publish(Stored{Last: s.last.Load(), Count: s.count.Add(-n)})
 	return n, nil

@@ -3,9 +3,11 @@ package sessions
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"runtime"
+	"time"
 )
 
 // Deliveries are written by one writer, in groups: what arrives while a
@@ -78,20 +80,38 @@ func (s *Store) writer() {
 	group := make([]*pendingWrite, 0, maxGroup)
 	for p := range s.writes {
 		group = append(group[:0], p)
-	gather:
-		for len(group) < maxGroup {
-			select {
-			case p, ok := <-s.writes:
-				if !ok {
-					break gather
-				}
-				group = append(group, p)
-			default:
-				break gather
+		// Under load, give the deliveries being read and judged a moment to
+		// join this group: a bigger group writes fewer pages per delivery.
+		for try := 0; try < lingerTries && len(group) < maxGroup; try++ {
+			n := len(group)
+			group = s.gather(group)
+			if try > 0 && len(group) == n {
+				break
 			}
+			runtime.Gosched()
 		}
 		s.commitGroup(group)
 	}
+}
+
+// lingerTries bounds how often the writer yields for more deliveries
+// before it commits a group.
+var lingerTries = 3
+
+// gather adds what is queued now to group, without waiting.
+func (s *Store) gather(group []*pendingWrite) []*pendingWrite {
+	for len(group) < maxGroup {
+		select {
+		case p, ok := <-s.writes:
+			if !ok {
+				return group
+			}
+			group = append(group, p)
+		default:
+			return group
+		}
+	}
+	return group
 }
 
 // commitGroup writes one group in one transaction. When that fails, each
@@ -115,7 +135,9 @@ func (s *Store) commitGroup(group []*pendingWrite) {
 			last = max(last, p.r.Seq)
 		}
 	}
+	s.recent.put(group)
 	count := s.count.Add(n)
+	s.lastCommit.Store(time.Now().UnixNano())
 	if last > s.last.Load() {
 		s.last.Store(last)
 	}
@@ -123,6 +145,12 @@ func (s *Store) commitGroup(group []*pendingWrite) {
 	if n > 0 {
 		s.publish(Stored{Last: s.last.Load(), Count: count})
 		s.wakeIndexer()
+		if s.sinceCheckpoint.Add(n) >= checkpointEvery {
+			select {
+			case s.checkpointWake <- struct{}{}:
+			default:
+			}
+		}
 	}
 	for _, p := range group {
 		close(p.done)
@@ -139,25 +167,19 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 		return err
 	}
 	defer tx.Rollback()
-	dup, ins := tx.StmtContext(ctx, s.dupStmt), tx.StmtContext(ctx, s.insStmt)
+	ins := tx.StmtContext(ctx, s.insStmt)
 	for _, p := range group {
 		r := p.r
-		r.Seq, r.DuplicateOf = 0, 0
-		if p.sum != nil {
-			if err := dup.QueryRowContext(ctx, p.sum).Scan(&r.DuplicateOf); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
 		d := r.Delivery
-		res, err := ins.ExecContext(ctx,
+		// One statement: the duplicate lookup is its sub-query, and the
+		// row's seq and duplicate_of come back with RETURNING.
+		err := ins.QueryRowContext(ctx,
 			r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(p.hdr), r.Body, r.BodySize, r.Truncated, p.sum,
 			r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
 			d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header,
-			r.DuplicateOf, r.ReplayOf, d.Problem)
+			r.ReplayOf, d.Problem).Scan(&r.Seq, &r.DuplicateOf)
 		if err != nil {
-			return err
-		}
-		if r.Seq, err = res.LastInsertId(); err != nil {
+			r.Seq, r.DuplicateOf = 0, 0
 			return err
 		}
 	}
@@ -170,14 +192,43 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 	return nil
 }
 
-const (
-	dupSQL = `SELECT seq FROM deliveries WHERE body_sha256 = ? AND duplicate_of = 0 ORDER BY seq LIMIT 1`
-	insSQL = `INSERT INTO deliveries
+// insSQL stores one delivery. ?9 is the body's SHA-256 (NULL for none):
+// the first delivery with the same bytes, not itself a duplicate, is the
+// original.
+const insSQL = `INSERT INTO deliveries
 		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
 		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
-		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, problem)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-)
+		 note, risk_level, signature, api_key, reason, sig_header, replay_of, problem, duplicate_of)
+		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,
+		 coalesce((SELECT seq FROM deliveries WHERE ?9 IS NOT NULL AND body_sha256 = ?9 AND duplicate_of = 0 ORDER BY seq LIMIT 1), 0))
+		RETURNING seq, duplicate_of`
+
+// checkpointEvery is how many deliveries the WAL takes before the
+// checkpointer copies it back (some 40 MB for 2 KiB bodies): a page written
+// many times in between is copied once.
+const checkpointEvery = 4000
+
+// checkpointer copies the WAL back into the database beside the writer
+// (PASSIVE: it never blocks the writer nor readers), when the writer has
+// committed enough, and once a minute for the other tables' writes. It
+// stops when the writer has.
+func (s *Store) checkpointer() {
+	defer close(s.checkpointed)
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.checkpointWake:
+		case <-tick.C:
+		case <-s.indexed: // the writer and the indexer are done
+			return
+		}
+		s.sinceCheckpoint.Store(0)
+		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			slog.Warn("checkpoint", "err", err)
+		}
+	}
+}
 
 // publish hands an event to the app's bus, if there is one.
 func (s *Store) publish(e any) {
