@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,6 +26,25 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// browser starts headless Chromium at a window size, offline but for
+// 127.0.0.1 (every other host name fails to resolve: pages that ask for
+// web fonts or the like get nothing, and nothing leaves the machine).
+func browser(t *testing.T, bin string, w, h int) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-domain-reliability", true), chromedp.Flag("no-pings", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancel(); cancelAlloc() })
+	return ctx
+}
+
 // TestEndUserPageInChromium drives the end-user's page in headless Chromium
 // at a phone's size: start, add a photo, submit, then the outcome. Each
 // step sends its webhook, signed.
@@ -34,17 +54,11 @@ func TestEndUserPageInChromium(t *testing.T) {
 	_, out := g.call(t, "POST", "/sessions", `{"verification":{"vendorData":"browser-test","callback":"https://app.example/done"}}`, key, "", "")
 	url := out["verification"].(map[string]any)["url"].(string)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
+	ctx := browser(t, bin, 390, 844)
+	photo := filepath.Join(t.TempDir(), "document.png")
+	if err := os.WriteFile(photo, pngBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(url),
@@ -58,7 +72,7 @@ func TestEndUserPageInChromium(t *testing.T) {
 	}
 	// Each step is a form post and a new page: wait for what only the new
 	// page shows before the next click.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("upload"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("image"), []string{photo}), chromedp.Click(chromedp.ID("upload"))); err != nil {
 		t.Fatalf("upload: %v", err)
 	}
 	waitJS(t, ctx, `!!document.getElementById("media") && document.getElementById("media").textContent === "1"`)

@@ -79,6 +79,9 @@ type Snapshot struct {
 	Decision   *Decision `json:"decision,omitempty"`
 	Media      []Media   `json:"media,omitempty"`
 	Callback   string    `json:"callback,omitempty"`
+	// MediaAttempts names each image's attempt (media id → attempt id),
+	// for GET /v1/attempts/{id}/media.
+	MediaAttempts map[string]string `json:"mediaAttempts,omitempty"`
 }
 
 // kept hands the session's state to Config.Keep (called locked).
@@ -90,6 +93,14 @@ func (s *Simulator) kept(ss *session) {
 		FirstName: ss.firstName, LastName: ss.lastName, Created: ss.created, Submitted: ss.submitted,
 		Status: ss.status, Attempts: append([]Attempt{}, ss.attempts...), Media: append([]Media{}, ss.media...),
 		Callback: ss.callback}
+	for _, m := range ss.media {
+		if m.attempt != "" {
+			if snap.MediaAttempts == nil {
+				snap.MediaAttempts = map[string]string{}
+			}
+			snap.MediaAttempts[m.ID] = m.attempt
+		}
+	}
 	if ss.decision != nil {
 		d := *ss.decision
 		snap.Decision = &d
@@ -119,6 +130,9 @@ func (s *Simulator) Restore(snaps []Snapshot) {
 		ss := &session{id: p.ID, attempt: p.Attempt, vendorData: p.VendorData, endUserID: p.EndUserID,
 			firstName: p.FirstName, lastName: p.LastName, created: p.Created, submitted: p.Submitted,
 			status: p.Status, attempts: p.Attempts, decision: p.Decision, media: p.Media, callback: p.Callback}
+		for i := range ss.media {
+			ss.media[i].attempt = p.MediaAttempts[ss.media[i].ID]
+		}
 		if ss.attempt == "" {
 			ss.attempt = newUUID()
 		}
@@ -174,6 +188,7 @@ type Media struct {
 	Size      int     `json:"size"`
 	SessionID string  `json:"sessionId"`
 	Timestamp *string `json:"timestamp"`
+	attempt   string  // the attempt it was uploaded in
 }
 
 // New returns a simulator whose scheduled deliveries stop when ctx ends.
