@@ -282,6 +282,12 @@ func (s *Simulator) play(ss *session, gen int) {
 				s.mu.Unlock()
 				return
 			}
+			// A decision came first (expired, abandoned, or any other the
+			// person testing sent): the end-user is gone.
+			if want := map[int]string{7001: "created", 7002: "started"}[step.code]; ss.status != want {
+				s.mu.Unlock()
+				return
+			}
 			if step.code == 7002 {
 				ss.submitted = s.cfg.Now()
 			}
@@ -334,6 +340,31 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 		}
 	}
 	return nil
+}
+
+// Decided is the decision a session already has ("" when it has none, or
+// when it was asked to resubmit and goes round again).
+func (s *Simulator) Decided(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[id]
+	if ss == nil || ss.decision == nil {
+		return ""
+	}
+	switch ss.status {
+	case "created", "started", "submitted":
+		return ""
+	}
+	return ss.status
+}
+
+// OverrideNote says that a new decision overrides prev, as a status forced
+// in the Customer Portal of a test integration does ("" when prev is "").
+func OverrideNote(prev string) string {
+	if prev == "" {
+		return ""
+	}
+	return "overrides the earlier " + prev + ", as a status forced in Veriff's Customer Portal does"
 }
 
 // setStatus moves the session and its current attempt (called locked).
