@@ -77,6 +77,10 @@ func Handler(c Config) http.Handler {
 	h.mux.HandleFunc("POST "+FlowPrefix+"{id}/{step}", h.step)
 	h.mux.HandleFunc("POST "+VerifiMeAPIPrefix+"/user/invite", h.invite)
 	h.mux.HandleFunc("GET "+VerifiMeAPIPrefix+"/user/signup/tracking/{ref}/status", h.tracking)
+	h.mux.HandleFunc("GET "+simulator.InvitePage+"{ref}", h.invitation)
+	h.mux.HandleFunc("POST "+simulator.InvitePage+"{ref}/complete", h.completeInvite)
+	h.mux.HandleFunc("GET "+simulator.InviteQR+"{ref}", h.inviteQR)
+	h.mux.HandleFunc("GET "+simulator.AssessmentPage+"{id}", h.assessment)
 	h.mux.HandleFunc(APIPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, "", &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "No such endpoint: " + r.Method + " " + r.URL.Path})
 	})
