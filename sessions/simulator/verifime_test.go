@@ -99,3 +99,34 @@ func TestVerifiMeInviteValidation(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestAnOpenedInviteMovesWithTheCustomer: once the customer opens the
+// invite page, the timer no longer completes the data entry for them.
+func TestAnOpenedInviteMovesWithTheCustomer(t *testing.T) {
+	g := newRig(t)
+	g.sim.cfg.TrackingStep = time.Second
+	ctx := context.Background()
+	inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-open-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := g.sim.OpenInvite(inv.TrackingReference); err != nil || st.Status != verifimeapi.Active {
+		t.Fatalf("%+v %v", st, err)
+	}
+	g.sim.Wait() // the timer has had its turns
+	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifimeapi.Active {
+		t.Fatalf("the timer moved it to %s", st)
+	}
+	if err := g.sim.EnterData(inv.TrackingReference, "Jane Citizen"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifimeapi.Completed {
+		t.Fatalf("after the details: %s", st)
+	}
+	if rs := g.waitN(t, 2); rs[1].Delivery.State != "assessed" || rs[1].Delivery.SessionID != "kw-open-1" {
+		t.Fatalf("%+v", rs[1].Delivery)
+	}
+	if err := g.sim.EnterData(inv.TrackingReference, "again"); err == nil {
+		t.Error("Completed is one way")
+	}
+}
