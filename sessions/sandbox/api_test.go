@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
 )
 
 // pngBytes is a 1×1 PNG: a photo by its bytes.
@@ -265,5 +266,23 @@ func TestThePagesFormsAreStoredWithTheirBodies(t *testing.T) {
 	r := g.records[len(g.records)-1]
 	if string(r.Body) != "status=approved" || r.BodySize != 15 || http.Header(r.Header).Get("Content-Length") != "15" {
 		t.Fatalf("stored %q (%d bytes), Content-Length %s", r.Body, r.BodySize, http.Header(r.Header).Get("Content-Length"))
+	}
+}
+
+// TestASessionTakesBoundedMedia: the sandbox is on the internet; a session
+// keeps simulator.MaxMedia images, then refuses more in Veriff's shape.
+func TestASessionTakesBoundedMedia(t *testing.T) {
+	g := newRig(t)
+	_, out := g.call(t, "POST", "/sessions", `{"verification":{}}`, key, "", "")
+	id := out["verification"].(map[string]any)["id"].(string)
+	body := `{"image":{"context":"document-front","content":"` + base64.StdEncoding.EncodeToString(pngBytes) + `"}}`
+	for i := 0; i < simulator.MaxMedia; i++ {
+		if a := g.do(t, "POST", "/sessions/"+id+"/media", body, body, nil); a.status != 200 {
+			t.Fatalf("image %d: %d %s", i, a.status, a.body)
+		}
+	}
+	a := g.do(t, "POST", "/sessions/"+id+"/media", body, body, nil)
+	if m := a.json(t); a.status != 400 || m["status"] != "fail" || m["code"] != "1104" || !a.signed() {
+		t.Fatalf("one more: %d %s", a.status, a.body)
 	}
 }

@@ -68,6 +68,10 @@ func (s *Simulator) Submit(ctx context.Context, id string) error {
 	return s.deliver(ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey)
 }
 
+// MaxMedia bounds a session's images (the sandbox is reachable from the
+// internet, and every image is kept with the session).
+const MaxMedia = 50
+
 // AddMedia stores an uploaded image's description (not its bytes: the
 // sandbox only needs to answer for it). After submit Veriff answers 409.
 func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp string) (Media, error) {
@@ -79,6 +83,10 @@ func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp s
 	}
 	if ss.status != "created" && ss.status != "started" {
 		return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
+	}
+	if len(ss.media) >= MaxMedia {
+		return Media{}, &veriffapi.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
+			Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
 	}
 	m := Media{ID: newUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp), attempt: ss.attempt}
 	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
