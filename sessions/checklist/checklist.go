@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -63,7 +64,10 @@ type Stopped struct {
 
 func (s *Stopped) Error() string {
 	if s.After == 0 {
-		return fmt.Sprintf("nothing is listening at %s (%s)", s.URL, plain(s.Err))
+		if errors.Is(s.Err, syscall.ECONNREFUSED) {
+			return fmt.Sprintf("nothing is listening at %s (%s)", s.URL, plain(s.Err))
+		}
+		return fmt.Sprintf("cannot connect to %s (%s)", s.URL, plain(s.Err))
 	}
 	return fmt.Sprintf("the endpoint stopped answering after case %d (%s): %s", s.After, s.Case, plain(s.Err))
 }
