@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,7 +105,8 @@ veriff.mount({submitBtnText: "Start"});
 // opens a sandbox session with @veriff/incontext-sdk; the end-user goes
 // through the flow inside the SDK's frame; the SDK hears STARTED,
 // SUBMITTED, FINISHED in that order and closes its modal, and the app is
-// not opened inside the frame.
+// not opened inside the frame. Closing another session's flow gives
+// CANCELED, and the modal closes too.
 func TestInContextSDKEventsInOrder(t *testing.T) {
 	bin, dir := chromium(t), sdks(t)
 	g := newRig(t)
@@ -117,7 +119,7 @@ func TestInContextSDKEventsInOrder(t *testing.T) {
 <script>
 window.events = [];
 window.frameHandle = veriffSDK.createVeriffFrame({
-  url: "` + url + `",
+  url: new URLSearchParams(location.search).get("session"),
   onEvent: function (msg) { window.events.push(msg); }
 });
 </script></body></html>`
@@ -127,9 +129,13 @@ window.frameHandle = veriffSDK.createVeriffFrame({
 	if err := os.WriteFile(photo, pngBytes, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(app+"/app")); err != nil {
-		t.Fatal(err)
+	open := func(session string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(app+"/app?session="+neturl.QueryEscape(session))); err != nil {
+			t.Fatal(err)
+		}
 	}
+	open(url)
 	// inFrame waits for sel in the frame's current document (each step is a
 	// form post: the document changes), then runs act there.
 	inFrame := func(sel string, act func(frame *chromedp.Node) chromedp.Action[chromedp.Void]) {
@@ -176,10 +182,16 @@ window.frameHandle = veriffSDK.createVeriffFrame({
 	inFrame("html[data-sdk] #back", click("#back"))
 	waitJS(t, ctx, `window.events.length === 3 && document.getElementById("veriffFrame") === null`)
 	got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.events.join(",") + " " + location.href + " " + document.getElementById("app").textContent`))
-	if got != "STARTED,SUBMITTED,FINISHED "+app+"/app The app" {
+	if got != "STARTED,SUBMITTED,FINISHED "+app+"/app?session="+neturl.QueryEscape(url)+" The app" {
 		t.Fatalf("events, page: %s", got)
 	}
 	if d := g.sink.wait(t, 3); d[2].State != "approved" {
 		t.Errorf("decision %+v", d[2])
 	}
+	// Another session, closed by the end-user before they start: CANCELED,
+	// and the modal closes.
+	_, out = g.call(t, "POST", "/sessions", `{"verification":{"vendorData":"incontext-2"}}`, key, "", "")
+	open(out["verification"].(map[string]any)["url"].(string))
+	inFrame("html[data-sdk] #close", click("#close"))
+	waitJS(t, ctx, `window.events.join(",") === "CANCELED" && document.getElementById("veriffFrame") === null`)
 }
