@@ -154,6 +154,7 @@ type Simulator struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	invites  map[string]*invite // VerifiMe, by tracking reference and by referenceData
+	order    []*invite          // oldest first, to drop beyond MaxInvites
 	wg       sync.WaitGroup
 }
 

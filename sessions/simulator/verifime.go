@@ -80,13 +80,35 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 	}
 	s.invites[inv.ref] = inv
 	s.invites[inv.referenceData] = inv
+	s.order = append(s.order, inv)
+	var dropped []string            // their registry keys
+	for len(s.order) > MaxInvites { // the sandbox's invite needs no key: bound what anyone can add
+		old := s.order[0]
+		s.order = s.order[1:]
+		if s.invites[old.ref] == old {
+			delete(s.invites, old.ref)
+		}
+		if s.invites[old.referenceData] == old {
+			delete(s.invites, old.referenceData)
+		}
+		dropped = append(dropped, old.ref)
+		for _, a := range old.assessments {
+			dropped = append(dropped, a.EventID)
+		}
+	}
 	s.mu.Unlock()
+	for _, k := range dropped {
+		registry.Delete(k)
+	}
 	registry.Store(inv.ref, s)
 	s.playInvite(inv)
 	host := strings.TrimRight(s.cfg.Target(), "/")
 	return verifimeapi.Invite{TrackingReference: inv.ref, InviteURL: host + InvitePage + inv.ref,
 		QRCodeURL: host + InviteQR + inv.ref}, nil
 }
+
+// MaxInvites bounds the invites a simulator holds; the oldest go first.
+const MaxInvites = 10000
 
 // Where the sandbox serves a simulated invite's pages: the customer's data
 // entry, its QR code, and an assessment as VerifiMe's portal would show it.

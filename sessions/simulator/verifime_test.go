@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,35 @@ func TestAnOpenedInviteMovesWithTheCustomer(t *testing.T) {
 	}
 	if err := g.sim.EnterData(inv.TrackingReference, "again"); err == nil {
 		t.Error("Completed is one way")
+	}
+}
+
+// TestInvitesAreBounded: the sandbox's invite endpoint needs no key, so a
+// simulator holds MaxInvites at most, dropping the oldest.
+func TestInvitesAreBounded(t *testing.T) {
+	g := newRig(t)
+	g.sim.cfg.TrackingStep = time.Hour
+	ctx := context.Background()
+	var first string
+	for i := 0; i <= MaxInvites; i++ {
+		inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: fmt.Sprint("kw-", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = inv.TrackingReference
+		}
+	}
+	if _, ok := g.sim.Invitation(first); ok || Holding(first) != nil {
+		t.Error("the oldest invite is still held")
+	}
+	if _, _, err := g.sim.TrackingStatus(ctx, first); err == nil {
+		t.Error("the oldest invite still answers")
+	}
+	g.sim.mu.Lock()
+	n := len(g.sim.order)
+	g.sim.mu.Unlock()
+	if n != MaxInvites {
+		t.Errorf("%d held", n)
 	}
 }
