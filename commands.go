@@ -172,12 +172,15 @@ const checkUsage = `kycwatch check: run Veriff's webhook test checklist against 
 Usage:
   kycwatch check URL [--secret S] [--api-key K] [--json]
 
-It sends real signed deliveries to URL and says, case by case, what passes
-and why not: the events and every decision status accepted (2xx); a wrong
-API key and a mismatched HMAC refused (4xx, not 5xx); invalid JSON not
-crashing it; a body with unusual but valid formatting accepted (catches
-endpoints that verify a re-encoding rather than the raw bytes); a retry
-accepted twice; every answer in time. Exit status 1 when any case fails.
+It sends real signed deliveries to URL and says, case by case, what the
+answers show and why a case fails: the events and every decision status
+accepted (2xx); a wrong API key, a mismatched HMAC and a delivery with no
+signature refused (4xx, not 5xx); invalid JSON answered, not with a 5xx; a
+body with unusual but valid formatting accepted (2xx: an endpoint that
+verifies a re-encoding rather than the raw bytes refuses it); a retry
+accepted twice; every answer in time. When nothing answers at URL, or the
+endpoint stops answering, it says so and stops. Exit status 1 when any
+case fails or the run stops.
 
 Flags:
 `
@@ -212,22 +215,33 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch check: the endpoint's shared secret is needed to sign: pass --secret or set VERIFF_SHARED_SECRET")
 		return 2
 	}
-	results := checklist.Run(context.Background(), checklist.Config{URL: url, Secret: *secret, APIKey: *apiKey, Limit: *limit})
-	ok := true
+	results, stopped := checklist.Run(context.Background(), checklist.Config{URL: url, Secret: *secret, APIKey: *apiKey, Limit: *limit})
+	ok := stopped == nil
 	for _, r := range results {
 		ok = ok && r.Pass
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(struct {
+		report := struct {
 			URL     string             `json:"url"`
 			Pass    bool               `json:"pass"`
+			Stopped string             `json:"stopped,omitempty"`
 			Results []checklist.Result `json:"results"`
-		}{url, ok, results})
+		}{URL: url, Pass: ok, Results: results}
+		if stopped != nil {
+			report.Stopped = stopped.Error()
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(report)
+	} else if len(results) == 0 && stopped != nil {
+		// Nothing listening: one line, not a table of the same failure.
+		fmt.Fprintln(stderr, "kycwatch check: "+stopped.Error())
 	} else {
 		fmt.Fprintf(stdout, "Checking %s\n\n", url)
 		checklist.Table(stdout, results)
+		if stopped != nil {
+			fmt.Fprintln(stdout, "\n"+stopped.Error()+"; the remaining cases were not run")
+		}
 	}
 	if !ok {
 		return 1

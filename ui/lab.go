@@ -165,7 +165,13 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 				return m, nil, true
 			}
 			return m, labCmd(func(ctx context.Context) (string, error) {
-				return "sent " + stateLabel(status) + " for " + Short(t.SessionID), l.Decide(ctx, t, status)
+				msg := "sent " + stateLabel(status) + " for " + Short(t.SessionID)
+				if o, ok := l.(interface{ Overrides(Target) string }); ok { // a second decision: say so
+					if note := o.Overrides(t); note != "" {
+						msg += " (" + note + ")"
+					}
+				}
+				return msg, l.Decide(ctx, t, status)
 			}), true
 		}
 	}

@@ -1,7 +1,9 @@
 // Package checklist runs Veriff's webhook test checklist against a user's
 // endpoint: every decision and the events accepted, the security cases
-// refused without crashing, the raw bytes verified (not a re-encoding),
-// retries accepted, answers in time. It sends real signed requests.
+// refused without crashing, unusual but valid formatting accepted (which
+// an endpoint verifying a re-encoding of the body refuses), retries
+// accepted, answers in time. It sends real signed requests, and each case
+// claims only what the answer shows (its status code).
 package checklist
 
 import (
@@ -10,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -49,8 +53,29 @@ type answer struct {
 	err     error // no answer at all: timeout, reset, refused
 }
 
-// Run sends every case and returns the results in order.
-func Run(ctx context.Context, c Config) []Result {
+// Stopped is why a run ended early: the endpoint could not be reached
+// (nothing answered at all), or it stopped answering after some cases.
+type Stopped struct {
+	URL   string
+	After int    // cases answered before it stopped (0: nothing was listening)
+	Case  string // the last case it answered
+	Err   error
+}
+
+func (s *Stopped) Error() string {
+	if s.After == 0 {
+		if errors.Is(s.Err, syscall.ECONNREFUSED) {
+			return fmt.Sprintf("nothing is listening at %s (%s)", s.URL, plain(s.Err))
+		}
+		return fmt.Sprintf("cannot connect to %s (%s)", s.URL, plain(s.Err))
+	}
+	return fmt.Sprintf("the endpoint stopped answering after case %d (%s): %s", s.After, s.Case, plain(s.Err))
+}
+
+// Run sends every case and returns the results in order. When the
+// endpoint cannot be reached, it stops at once: the error is a *Stopped,
+// and the results are the cases answered before.
+func Run(ctx context.Context, c Config) ([]Result, error) {
 	if c.Limit <= 0 {
 		c.Limit = 10 * time.Second
 	}
@@ -62,29 +87,56 @@ func Run(ctx context.Context, c Config) []Result {
 	}
 	r := runner{c: c, ctx: ctx}
 	var out []Result
+	// add keeps a case's result, unless its request could not be sent at
+	// all: then the run stops there.
+	add := func(res Result, a ...answer) bool {
+		for _, x := range a {
+			if x.err != nil && isDial(x.err) {
+				r.stopped = &Stopped{URL: c.URL, After: len(out), Err: x.err}
+				if len(out) > 0 {
+					r.stopped.Case = out[len(out)-1].Case
+				}
+				return false
+			}
+		}
+		out = append(out, res)
+		return true
+	}
 	session, attempt := simulator.NewUUID(), simulator.NewUUID()
 	now := c.Now()
 	for _, action := range []string{"started", "submitted"} {
 		ev, _ := simulator.EventPayload(session, attempt, action, "kycwatch-check")
-		body := mustMarshal(ev)
-		out = append(out, r.accepted(fmt.Sprintf("event %d %s is accepted", ev.Code, action), r.send(body, c.Secret, c.APIKey)))
+		a := r.send(mustMarshal(ev), c.Secret, c.APIKey, true)
+		if !add(r.accepted(fmt.Sprintf("event %d %s is accepted (2xx)", ev.Code, action), a), a) {
+			return out, r.stopped
+		}
 	}
 	for _, st := range simulator.Statuses {
 		d, _ := simulator.DecisionPayload(session, attempt, "kycwatch-check", st, now.Add(-time.Minute), now.Add(-30*time.Second), now)
-		out = append(out, r.accepted("decision "+st+" is accepted", r.send(mustMarshal(d), c.Secret, c.APIKey)))
+		a := r.send(mustMarshal(d), c.Secret, c.APIKey, true)
+		if !add(r.accepted("decision "+st+" is accepted (2xx)", a), a) {
+			return out, r.stopped
+		}
 	}
 
 	ev, _ := simulator.EventPayload(session, attempt, "submitted", "kycwatch-check")
 	body := mustMarshal(ev)
 	if c.APIKey == "" {
-		out = append(out, Result{Case: "a wrong API key is refused", Pass: true, Skipped: true,
+		out = append(out, Result{Case: "a wrong API key is refused (4xx)", Pass: true, Skipped: true,
 			Why: "no API key given (--api-key): a wrong one cannot be told from the right one"})
-	} else {
-		out = append(out, r.refused("a wrong API key is refused", r.send(body, c.Secret, simulator.NewUUID())))
+	} else if a := r.send(body, c.Secret, simulator.NewUUID(), true); !add(r.refused("a wrong API key is refused (4xx)", a), a) {
+		return out, r.stopped
 	}
-	out = append(out, r.refused("a mismatched HMAC is refused", r.send(body, "not-"+c.Secret, c.APIKey)))
+	if a := r.send(body, "not-"+c.Secret, c.APIKey, true); !add(r.refused("a mismatched HMAC is refused (4xx)", a), a) {
+		return out, r.stopped
+	}
+	if a := r.send(body, c.Secret, c.APIKey, false); !add(r.refused("a delivery with no signature is refused (4xx)", a), a) {
+		return out, r.stopped
+	}
 	broken := body[:len(body)/2]
-	out = append(out, r.survives("invalid JSON does not crash it", r.send(broken, c.Secret, c.APIKey)))
+	if a := r.send(broken, c.Secret, c.APIKey, true); !add(r.survives("invalid JSON gets an answer, not a 5xx", a), a) {
+		return out, r.stopped
+	}
 
 	// The same event, formatted as a sender might: indented, escaped
 	// characters, a field it has never seen. Signed over these bytes: an
@@ -93,14 +145,16 @@ func Run(ctx context.Context, c Config) []Result {
 		"  \"feature\": \"selfid\",\n  \"code\": 7002,\n  \"action\": \"submitted\",\n" +
 		"  \"vendorData\": \"caf\\u00e9 \\/ \\\"quoted\\\" <&>\",\n  \"endUserId\": null,\n" +
 		"  \"newFieldFromVeriff\": {\"nested\": [1, 2.50, true]}\n}\n")
-	out = append(out, r.accepted("unusual but valid formatting is accepted (raw bytes verified)", r.send(odd, c.Secret, c.APIKey)))
+	if a := r.send(odd, c.Secret, c.APIKey, true); !add(r.accepted("unusual but valid formatting is accepted (2xx)", a), a) {
+		return out, r.stopped
+	}
 
 	// A session of its own: the first copy must be new to the endpoint.
 	d, _ := simulator.DecisionPayload(simulator.NewUUID(), simulator.NewUUID(), "kycwatch-check", simulator.Approved,
 		now.Add(-time.Minute), now.Add(-30*time.Second), now)
 	retry := mustMarshal(d)
-	first, second := r.send(retry, c.Secret, c.APIKey), r.send(retry, c.Secret, c.APIKey)
-	res := r.accepted("a retry (the same delivery twice) is accepted both times", first)
+	first, second := r.send(retry, c.Secret, c.APIKey, true), r.send(retry, c.Secret, c.APIKey, true)
+	res := r.accepted("a retry (the same delivery twice) is accepted both times (2xx)", first)
 	if res.Pass {
 		res = r.accepted(res.Case, second)
 		if !res.Pass {
@@ -108,7 +162,9 @@ func Run(ctx context.Context, c Config) []Result {
 		}
 	}
 	res.Latency = max(first.latency, second.latency)
-	out = append(out, res)
+	if !add(res, first, second) {
+		return out, r.stopped
+	}
 
 	// Time: every answer above within the limit.
 	slowest, slowCase := time.Duration(0), ""
@@ -124,17 +180,30 @@ func Run(ctx context.Context, c Config) []Result {
 			t.Why = fmt.Sprintf("%d request(s) got no answer within %s", r.timeouts, c.Limit)
 		}
 	}
-	return append(out, t)
+	return append(out, t), nil
+}
+
+// isDial reports whether err is a failure to connect at all (refused, no
+// such host, unreachable): nothing reached the endpoint.
+func isDial(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 type runner struct {
 	c        Config
 	ctx      context.Context
 	timeouts int
+	stopped  *Stopped
 }
 
-// send posts body with Veriff's headers, signed with secret.
-func (r *runner) send(body []byte, secret, apiKey string) answer {
+// send posts body with Veriff's headers, signed with secret (or, when
+// signed is false, with no signature header at all).
+func (r *runner) send(body []byte, secret, apiKey string, signed bool) answer {
 	req, err := http.NewRequestWithContext(r.ctx, http.MethodPost, r.c.URL, bytes.NewReader(body))
 	if err != nil {
 		return answer{err: err}
@@ -144,7 +213,9 @@ func (r *runner) send(body []byte, secret, apiKey string) answer {
 	if apiKey != "" {
 		req.Header.Set("X-AUTH-CLIENT", apiKey)
 	}
-	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, body))
+	if signed {
+		req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, body))
+	}
 	start := time.Now()
 	resp, err := r.c.HTTP.Do(req)
 	lat := time.Since(start)
@@ -198,7 +269,7 @@ func (r *runner) survives(name string, a answer) Result {
 	res := Result{Case: name, Status: a.status, Latency: a.latency}
 	switch {
 	case a.err != nil:
-		res.Why = "no answer (" + plain(a.err) + "): the server broke on it"
+		res.Why = "no answer (" + plain(a.err) + "): the connection ended without one"
 	case a.status >= 500:
 		res.Why = fmt.Sprintf("answered %d: bad input is the sender's fault (4xx), not a crash", a.status)
 	default:

@@ -1,12 +1,15 @@
 package checklist
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,6 +33,7 @@ type endpoint struct {
 	crashOnBadJSON bool
 	refuseRetries  bool
 	error500       bool // refuses forgeries with 500
+	unsignedPass   bool // checks a signature only when there is one
 	delay          time.Duration
 
 	mu   sync.Mutex
@@ -48,6 +52,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		bad := r.Header.Get("X-AUTH-CLIENT") != apiKey || decode.Sign(secret, signed) != strings.ToLower(r.Header.Get("X-HMAC-SIGNATURE"))
+		if e.unsignedPass && r.Header.Get("X-HMAC-SIGNATURE") == "" {
+			bad = false
+		}
 		if bad {
 			if e.error500 {
 				http.Error(w, "boom", 500)
@@ -85,7 +92,11 @@ func check(t *testing.T, e *endpoint, limit time.Duration, key string) map[strin
 	srv.Start()
 	defer srv.Close()
 	out := map[string]Result{}
-	for _, r := range Run(context.Background(), Config{URL: srv.URL + "/webhooks/veriff", Secret: secret, APIKey: key, Limit: limit}) {
+	results, err := Run(context.Background(), Config{URL: srv.URL + "/webhooks/veriff", Secret: secret, APIKey: key, Limit: limit})
+	if err != nil {
+		t.Fatalf("stopped: %v", err)
+	}
+	for _, r := range results {
 		out[r.Case] = r
 	}
 	return out
@@ -106,11 +117,11 @@ func TestACorrectEndpointPassesEverything(t *testing.T) {
 	if f := failing(res); len(f) != 0 {
 		t.Fatalf("failed: %v\n%+v", f, res)
 	}
-	if len(res) != 14 {
+	if len(res) != 15 {
 		t.Errorf("%d cases", len(res))
 	}
 	var buf bytes.Buffer
-	if !Table(&buf, sortedResults(res)) || !strings.Contains(buf.String(), "14 of 14 cases passed") {
+	if !Table(&buf, sortedResults(res)) || !strings.Contains(buf.String(), "15 of 15 cases passed") {
 		t.Errorf("table:\n%s", buf.String())
 	}
 }
@@ -124,15 +135,17 @@ func TestEachFaultIsNamed(t *testing.T) {
 		why   string
 	}{
 		{"accepts anything", &endpoint{noChecks: true}, 2 * time.Second,
-			[]string{"a wrong API key is refused", "a mismatched HMAC is refused"}, "a forged delivery was accepted"},
+			[]string{"a wrong API key is refused (4xx)", "a mismatched HMAC is refused (4xx)", "a delivery with no signature is refused (4xx)"}, "a forged delivery was accepted"},
 		{"verifies a re-encoded body", &endpoint{reencoded: true}, 2 * time.Second,
-			[]string{"unusual but valid formatting is accepted (raw bytes verified)"}, "re-encoded body"},
+			[]string{"unusual but valid formatting is accepted (2xx)"}, "re-encoded body"},
 		{"crashes on invalid JSON", &endpoint{crashOnBadJSON: true}, 2 * time.Second,
-			[]string{"invalid JSON does not crash it"}, "the server broke on it"},
+			[]string{"invalid JSON gets an answer, not a 5xx"}, "the connection ended without one"},
 		{"refuses retries", &endpoint{refuseRetries: true}, 2 * time.Second,
-			[]string{"a retry (the same delivery twice) is accepted both times"}, "the second copy: answered 409"},
+			[]string{"a retry (the same delivery twice) is accepted both times (2xx)"}, "the second copy: answered 409"},
 		{"refuses forgeries with 500", &endpoint{error500: true}, 2 * time.Second,
-			[]string{"a wrong API key is refused", "a mismatched HMAC is refused"}, "not a server error"},
+			[]string{"a wrong API key is refused (4xx)", "a mismatched HMAC is refused (4xx)", "a delivery with no signature is refused (4xx)"}, "not a server error"},
+		{"checks a signature only when there is one", &endpoint{unsignedPass: true}, 2 * time.Second,
+			[]string{"a delivery with no signature is refused (4xx)"}, "a forged delivery was accepted"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -159,7 +172,7 @@ func TestASlowEndpointFailsTheTimeCase(t *testing.T) {
 func TestWithoutAnAPIKeyThatCaseIsSkipped(t *testing.T) {
 	e := &endpoint{noChecks: true}
 	res := check(t, e, 2*time.Second, "")
-	r := res["a wrong API key is refused"]
+	r := res["a wrong API key is refused (4xx)"]
 	if !r.Skipped || !strings.Contains(r.Why, "--api-key") {
 		t.Fatalf("%+v", r)
 	}
@@ -196,4 +209,66 @@ func sortStrings(s []string) []string {
 		}
 	}
 	return out
+}
+
+// TestAClosedPortStopsAtOnce: nothing listening is one finding, not a
+// case-by-case failure, and it comes from the first connection.
+func TestAClosedPortStopsAtOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String() + "/webhooks/veriff"
+	l.Close()
+	results, err := Run(context.Background(), Config{URL: url, Secret: secret, APIKey: apiKey})
+	var stopped *Stopped
+	if !errors.As(err, &stopped) || stopped.After != 0 || len(results) != 0 {
+		t.Fatalf("%v %+v", err, results)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "nothing is listening at "+url) || strings.Contains(msg, "\n") {
+		t.Errorf("%q", msg)
+	}
+}
+
+// TestAnEndpointThatDiesIsNamed: it answers the first case, then its
+// process is gone (the port closed): the run says so and stops.
+func TestAnEndpointThatDiesIsNamed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		l.Close() // no one will answer again
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err == nil {
+			io.Copy(io.Discard, req.Body)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		}
+		c.Close()
+	}()
+	results, err := Run(context.Background(), Config{URL: "http://" + l.Addr().String() + "/", Secret: secret, APIKey: apiKey})
+	var stopped *Stopped
+	if !errors.As(err, &stopped) || stopped.After != 1 || len(results) != 1 || !results[0].Pass {
+		t.Fatalf("%v %+v", err, results)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "stopped answering after case 1 (event 7001 started is accepted (2xx))") {
+		t.Errorf("%q", msg)
+	}
+}
+
+// TestPassingLabelsClaimOnlyTheAnswer: a label says what the status code
+// shows, nothing about what the endpoint did inside.
+func TestPassingLabelsClaimOnlyTheAnswer(t *testing.T) {
+	for name := range check(t, &endpoint{}, 2*time.Second, apiKey) {
+		if strings.Contains(name, "verified") || strings.Contains(name, "crash") {
+			t.Errorf("%q claims more than an answer shows", name)
+		}
+		if strings.Contains(name, "accepted") && !strings.Contains(name, "(2xx)") || strings.Contains(name, "refused") && !strings.Contains(name, "(4xx)") {
+			t.Errorf("%q does not say which answers count", name)
+		}
+	}
 }

@@ -164,6 +164,16 @@ func (l *Lab) Decide(ctx context.Context, t Target, status string) error {
 	return l.Sim.Decide(ctx, t.SessionID, status, known(t))
 }
 
+// Overrides says, before a simulated decision for t, which decision it
+// overrides ("" when the session has none yet): the simulator takes a
+// second decision, as a test integration's forced status does.
+func (l *Lab) Overrides(t Target) string {
+	if t.Source == sessions.SourceSandbox && l.Sandbox != nil {
+		return "" // the sandbox refuses a second decision (Decide says so)
+	}
+	return simulator.OverrideNote(l.Sim.Decided(t.SessionID))
+}
+
 // Forge sends a delivery that must fail one check.
 func (l *Lab) Forge(ctx context.Context, t Target, kind simulator.Forgery) (int, error) {
 	l.simulatorKeys()

@@ -269,3 +269,26 @@ func TestVerifiMeInviteWithTheAPI(t *testing.T) {
 		t.Errorf("validation: %v", err)
 	}
 }
+
+// TestASecondDecisionIsNamedAsAnOverride: `a` after `d` on a simulated
+// session sends the decision and says it overrides the first.
+func TestASecondDecisionIsNamedAsAnOverride(t *testing.T) {
+	l, _ := newLab(t, decode.Keys{})
+	c, err := l.Create(context.Background(), NewSession{FirstName: "Ada", LastName: "Lovelace"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := Target{SessionID: c.Session.ID, Source: c.Session.Source, VendorData: c.Session.VendorData}
+	if note := l.Overrides(target); note != "" {
+		t.Fatalf("before any decision: %q", note)
+	}
+	if err := l.Decide(context.Background(), target, simulator.Declined); err != nil {
+		t.Fatal(err)
+	}
+	if note := l.Overrides(target); !strings.Contains(note, "overrides the earlier declined") {
+		t.Fatalf("after declined: %q", note)
+	}
+	if err := l.Decide(context.Background(), target, simulator.Approved); err != nil {
+		t.Fatal(err)
+	}
+}

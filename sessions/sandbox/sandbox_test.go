@@ -69,6 +69,7 @@ func (s *sink) wait(t *testing.T, n int) []decode.Delivery {
 }
 
 type rig struct {
+	sim     *simulator.Simulator
 	url     string
 	sink    *sink
 	mu      sync.Mutex
@@ -76,19 +77,23 @@ type rig struct {
 	created []sessions.TestSession
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, opts ...func(*simulator.Config)) *rig {
 	t.Helper()
 	g := &rig{sink: &sink{ch: make(chan struct{}, 100)}}
 	hook := httptest.NewServer(g.sink)
 	t.Cleanup(hook.Close)
 	var base string
 	ctx, cancel := context.WithCancel(context.Background())
-	sim := simulator.New(ctx, simulator.Config{Secret: secret, APIKey: key, Manual: true,
+	cfg := simulator.Config{Secret: secret, APIKey: key, Manual: true,
 		VerifiMeSecret: secret, TrackingStep: 20 * time.Millisecond, AssessAfter: 40 * time.Millisecond,
 		Target:     func() string { return base },
 		Webhook:    func(string) string { return hook.URL + "/webhooks/veriff" },
 		SessionURL: func(id string) string { return base + FlowPrefix + id },
-		Failed:     func(err error) { t.Errorf("webhook: %v", err) }})
+		Failed:     func(err error) { t.Errorf("webhook: %v", err) }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sim := simulator.New(ctx, cfg)
 	h := Handler(Config{Sim: sim, APIKey: key, Secret: secret,
 		Record: func(_ context.Context, r sessions.Record) {
 			g.mu.Lock()
@@ -102,6 +107,7 @@ func newRig(t *testing.T) *rig {
 		}})
 	srv := httptest.NewServer(h)
 	base = srv.URL
+	g.sim = sim
 	g.url = srv.URL
 	t.Cleanup(func() { srv.Close(); cancel(); sim.Wait() })
 	return g

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 )
@@ -67,6 +68,10 @@ func (s *Simulator) Submit(ctx context.Context, id string) error {
 	return s.deliver(ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey)
 }
 
+// MaxMedia bounds a session's images (the sandbox is reachable from the
+// internet, and every image is kept with the session).
+const MaxMedia = 50
+
 // AddMedia stores an uploaded image's description (not its bytes: the
 // sandbox only needs to answer for it). After submit Veriff answers 409.
 func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp string) (Media, error) {
@@ -79,7 +84,11 @@ func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp s
 	if ss.status != "created" && ss.status != "started" {
 		return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
 	}
-	m := Media{ID: newUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp)}
+	if len(ss.media) >= MaxMedia {
+		return Media{}, &veriffapi.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
+			Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
+	}
+	m := Media{ID: newUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp), attempt: ss.attempt}
 	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
 	ss.media = append(ss.media, m)
 	s.kept(ss)
@@ -99,6 +108,97 @@ func (s *Simulator) MediaOf(id string) ([]Media, error) {
 		out[i].URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), out[i].ID)
 	}
 	return out, nil
+}
+
+// MediaByID finds an image by its id: its description and its session.
+func (s *Simulator) MediaByID(mediaID string) (Media, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		for _, m := range ss.media {
+			if m.ID == mediaID {
+				m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
+				return m, true
+			}
+		}
+	}
+	return Media{}, false
+}
+
+// AttemptMedia lists the images of one attempt (GET /v1/attempts/{id}/media)
+// and names its session.
+func (s *Simulator) AttemptMedia(attemptID string) ([]Media, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		found := false
+		for _, a := range ss.attempts {
+			found = found || a.ID == attemptID
+		}
+		if !found {
+			continue
+		}
+		out := []Media{}
+		for _, m := range ss.media {
+			if m.attempt == attemptID {
+				m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
+				out = append(out, m)
+			}
+		}
+		return out, ss.id, nil
+	}
+	return nil, "", &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "Attempt " + attemptID + " not found"}
+}
+
+// PersonOf is what GET /v1/sessions/{id}/person tells: the person of the
+// latest decision, else the names the session was created with.
+func (s *Simulator) PersonOf(id string) (map[string]any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return nil, notFound(id)
+	}
+	p := map[string]any{"id": ss.id, "firstName": str(ss.firstName), "lastName": str(ss.lastName), "idCode": nil,
+		"dateOfBirth": nil, "gender": nil, "nationality": nil, "placeOfBirth": nil,
+		"citizenships": []any{}, "pepSanctionMatches": []any{}}
+	if d := ss.decision; d != nil {
+		vp := d.Verification.Person
+		for k, v := range map[string]*string{"firstName": vp.FirstName, "lastName": vp.LastName, "idCode": vp.IDNumber,
+			"dateOfBirth": vp.DateOfBirth, "gender": vp.Gender, "nationality": vp.Nationality, "placeOfBirth": vp.PlaceOfBirth} {
+			if v != nil { // an expired or abandoned session's decision has no person
+				p[k] = v
+			}
+		}
+		if vp.Nationality != nil {
+			p["citizenships"] = []any{map[string]any{"kind": "nationality", "value": *vp.Nationality}}
+		}
+	}
+	return p, nil
+}
+
+// WatchlistOf is what GET /v1/sessions/{id}/watchlist-screening tells: the
+// sandbox screens no one, so a no_match for the latest attempt, searched
+// by the person's name.
+func (s *Simulator) WatchlistOf(id string) (map[string]any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		return nil, notFound(id)
+	}
+	first, last, year := ss.firstName, ss.lastName, ""
+	if d := ss.decision; d != nil {
+		if p := d.Verification.Person; p.FirstName != nil && p.LastName != nil {
+			first, last = *p.FirstName, *p.LastName
+		}
+		if y := d.Verification.Person.YearOfBirth; y != nil {
+			year = *y
+		}
+	}
+	return map[string]any{"attemptId": ss.attempt, "vendorData": str(ss.vendorData), "checkType": "initial_result",
+		"matchStatus": "no_match", "searchTerm": map[string]any{"name": strings.TrimSpace(first + " " + last), "year": str(year)},
+		"totalHits": 0, "createdAt": millis(ss.created), "hits": []any{}}, nil
 }
 
 // DecisionOf is the latest decision's verification object, nil before one.

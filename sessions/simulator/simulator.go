@@ -79,6 +79,9 @@ type Snapshot struct {
 	Decision   *Decision `json:"decision,omitempty"`
 	Media      []Media   `json:"media,omitempty"`
 	Callback   string    `json:"callback,omitempty"`
+	// MediaAttempts names each image's attempt (media id → attempt id),
+	// for GET /v1/attempts/{id}/media.
+	MediaAttempts map[string]string `json:"mediaAttempts,omitempty"`
 }
 
 // kept hands the session's state to Config.Keep (called locked).
@@ -90,6 +93,14 @@ func (s *Simulator) kept(ss *session) {
 		FirstName: ss.firstName, LastName: ss.lastName, Created: ss.created, Submitted: ss.submitted,
 		Status: ss.status, Attempts: append([]Attempt{}, ss.attempts...), Media: append([]Media{}, ss.media...),
 		Callback: ss.callback}
+	for _, m := range ss.media {
+		if m.attempt != "" {
+			if snap.MediaAttempts == nil {
+				snap.MediaAttempts = map[string]string{}
+			}
+			snap.MediaAttempts[m.ID] = m.attempt
+		}
+	}
 	if ss.decision != nil {
 		d := *ss.decision
 		snap.Decision = &d
@@ -119,6 +130,9 @@ func (s *Simulator) Restore(snaps []Snapshot) {
 		ss := &session{id: p.ID, attempt: p.Attempt, vendorData: p.VendorData, endUserID: p.EndUserID,
 			firstName: p.FirstName, lastName: p.LastName, created: p.Created, submitted: p.Submitted,
 			status: p.Status, attempts: p.Attempts, decision: p.Decision, media: p.Media, callback: p.Callback}
+		for i := range ss.media {
+			ss.media[i].attempt = p.MediaAttempts[ss.media[i].ID]
+		}
 		if ss.attempt == "" {
 			ss.attempt = newUUID()
 		}
@@ -140,6 +154,7 @@ type Simulator struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	invites  map[string]*invite // VerifiMe, by tracking reference and by referenceData
+	order    []*invite          // oldest first, to drop beyond MaxInvites
 	wg       sync.WaitGroup
 }
 
@@ -174,6 +189,7 @@ type Media struct {
 	Size      int     `json:"size"`
 	SessionID string  `json:"sessionId"`
 	Timestamp *string `json:"timestamp"`
+	attempt   string  // the attempt it was uploaded in
 }
 
 // New returns a simulator whose scheduled deliveries stop when ctx ends.
@@ -267,6 +283,12 @@ func (s *Simulator) play(ss *session, gen int) {
 				s.mu.Unlock()
 				return
 			}
+			// A decision came first (expired, abandoned, or any other the
+			// person testing sent): the end-user is gone.
+			if want := map[int]string{7001: "created", 7002: "started"}[step.code]; ss.status != want {
+				s.mu.Unlock()
+				return
+			}
 			if step.code == 7002 {
 				ss.submitted = s.cfg.Now()
 			}
@@ -319,6 +341,31 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 		}
 	}
 	return nil
+}
+
+// Decided is the decision a session already has ("" when it has none, or
+// when it was asked to resubmit and goes round again).
+func (s *Simulator) Decided(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[id]
+	if ss == nil || ss.decision == nil {
+		return ""
+	}
+	switch ss.status {
+	case "created", "started", "submitted":
+		return ""
+	}
+	return ss.status
+}
+
+// OverrideNote says that a new decision overrides prev, as a status forced
+// in the Customer Portal of a test integration does ("" when prev is "").
+func OverrideNote(prev string) string {
+	if prev == "" {
+		return ""
+	}
+	return "overrides the earlier " + prev + ", as a status forced in Veriff's Customer Portal does"
 }
 
 // setStatus moves the session and its current attempt (called locked).

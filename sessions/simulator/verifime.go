@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -28,10 +29,30 @@ const (
 )
 
 type invite struct {
-	ref, referenceData, customer string
-	status                       string
-	level                        string // chosen outcome
-	assessed                     bool   // ASSESSED sent: the automatic one is off
+	ref, referenceData, customer, email string
+	status                              string
+	level                               string // chosen outcome
+	assessed                            bool   // ASSESSED sent: the automatic one is off
+	// byPage: the customer opened the invite page, so the tracking status
+	// moves with them, not on a timer.
+	byPage      bool
+	phase2      bool // the back office's turn has begun
+	assessments []RiskAssessment
+}
+
+// registry finds, by tracking reference or assessment event id, the
+// simulator holding an invite: kycwatch runs two (the TUI's, whose `i`
+// invites, and the sandbox's), and the end-user pages the sandbox serves
+// must open either's invites.
+var registry sync.Map // string → *Simulator
+
+// Holding returns the simulator that made the invite with tracking
+// reference (or assessment event id) key, nil when none did.
+func Holding(key string) *Simulator {
+	if v, ok := registry.Load(key); ok {
+		return v.(*Simulator)
+	}
+	return nil
 }
 
 // Invite answers as VerifiMe's POST /v1/user/invite, then plays the
@@ -52,49 +73,103 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 		id := identityFor(req.ReferenceData, "", "", s.cfg.Now())
 		customer = titleCase(id.first + " " + id.last)
 	}
-	inv := &invite{ref: newUUID(), referenceData: req.ReferenceData, customer: customer, status: verifimeapi.Inactive, level: "LOW"}
+	inv := &invite{ref: newUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifimeapi.Inactive, level: "LOW"}
 	s.mu.Lock()
 	if s.invites == nil {
 		s.invites = map[string]*invite{}
 	}
 	s.invites[inv.ref] = inv
 	s.invites[inv.referenceData] = inv
+	s.order = append(s.order, inv)
+	var dropped []string            // their registry keys
+	for len(s.order) > MaxInvites { // the sandbox's invite needs no key: bound what anyone can add
+		old := s.order[0]
+		s.order = s.order[1:]
+		if s.invites[old.ref] == old {
+			delete(s.invites, old.ref)
+		}
+		if s.invites[old.referenceData] == old {
+			delete(s.invites, old.referenceData)
+		}
+		dropped = append(dropped, old.ref)
+		for _, a := range old.assessments {
+			dropped = append(dropped, a.EventID)
+		}
+	}
 	s.mu.Unlock()
+	for _, k := range dropped {
+		registry.Delete(k)
+	}
+	registry.Store(inv.ref, s)
 	s.playInvite(inv)
 	host := strings.TrimRight(s.cfg.Target(), "/")
-	return verifimeapi.Invite{TrackingReference: inv.ref, InviteURL: host + "/simulator/verifime/invite/" + inv.ref,
-		QRCodeURL: host + "/simulator/verifime/qr/" + inv.ref}, nil
+	return verifimeapi.Invite{TrackingReference: inv.ref, InviteURL: host + InvitePage + inv.ref,
+		QRCodeURL: host + InviteQR + inv.ref}, nil
 }
 
+// MaxInvites bounds the invites a simulator holds; the oldest go first.
+const MaxInvites = 10000
+
+// Where the sandbox serves a simulated invite's pages: the customer's data
+// entry, its QR code, and an assessment as VerifiMe's portal would show it.
+const (
+	InvitePage     = "/sandbox/verifime/invite/"
+	InviteQR       = "/sandbox/verifime/qr/"
+	AssessmentPage = "/sandbox/verifime/assessments/"
+)
+
 func (s *Simulator) playInvite(inv *invite) {
-	step, assess := s.cfg.TrackingStep, s.cfg.AssessAfter
+	step := s.cfg.TrackingStep
 	if step <= 0 {
 		step = DefaultTrackingStep
-	}
-	if assess <= 0 {
-		assess = DefaultAssessAfter
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		wait := func(d time.Duration) bool {
-			select {
-			case <-s.ctx.Done():
-				return false
-			case <-time.After(d):
-				return true
-			}
-		}
 		for _, st := range []string{verifimeapi.Active, verifimeapi.Completed} {
-			if !wait(step) {
+			if !s.wait(step) {
 				return
 			}
 			s.mu.Lock()
+			if inv.byPage { // the customer drives it now
+				s.mu.Unlock()
+				return
+			}
 			inv.status = st
 			s.mu.Unlock()
 		}
-		// Phase 2: VerifiMe's back office, a while after the data entry.
-		if !wait(assess / 2) {
+		s.phase2(inv)
+	}()
+}
+
+func (s *Simulator) wait(d time.Duration) bool {
+	select {
+	case <-s.ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// phase2 is VerifiMe's back office, a while after the data entry:
+// PRELIMINARY, then ASSESSED with the chosen level, unless the person
+// testing chose first. It runs once per invite.
+func (s *Simulator) phase2(inv *invite) {
+	assess := s.cfg.AssessAfter
+	if assess <= 0 {
+		assess = DefaultAssessAfter
+	}
+	s.mu.Lock()
+	if inv.phase2 {
+		s.mu.Unlock()
+		return
+	}
+	inv.phase2 = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if !s.wait(assess / 2) {
 			return
 		}
 		s.mu.Lock()
@@ -106,7 +181,7 @@ func (s *Simulator) playInvite(inv *invite) {
 		if err := s.sendAssessment(s.ctx, inv, "PRELIMINARY", ""); err != nil {
 			s.failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
 		}
-		if !wait(assess - assess/2) {
+		if !s.wait(assess - assess/2) {
 			return
 		}
 		s.mu.Lock()
@@ -119,6 +194,85 @@ func (s *Simulator) playInvite(inv *invite) {
 			s.failed(fmt.Errorf("simulated assessment for %s: %w", inv.referenceData, err))
 		}
 	}()
+}
+
+// InviteState is what the invite's page shows.
+type InviteState struct {
+	Ref, ReferenceData, Customer, Email, Status string
+	Assessments                                 []RiskAssessment // sent so far, oldest first
+}
+
+func (inv *invite) state() InviteState {
+	return InviteState{Ref: inv.ref, ReferenceData: inv.referenceData, Customer: inv.customer, Email: inv.email,
+		Status: inv.status, Assessments: append([]RiskAssessment(nil), inv.assessments...)}
+}
+
+// Invitation reads an invite for its page, by tracking reference.
+func (s *Simulator) Invitation(ref string) (InviteState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.invites[ref]
+	if inv == nil || inv.ref != ref {
+		return InviteState{}, false
+	}
+	return inv.state(), true
+}
+
+// OpenInvite is the customer opening the invite: the tracking status
+// becomes Active (from Inactive), and from now on it moves with them.
+func (s *Simulator) OpenInvite(ref string) (InviteState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.invites[ref]
+	if inv == nil || inv.ref != ref {
+		return InviteState{}, &verifimeapi.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
+	}
+	if inv.status != verifimeapi.Completed {
+		inv.byPage = true
+		inv.status = verifimeapi.Active
+	}
+	return inv.state(), nil
+}
+
+// EnterData is the customer finishing data entry (phase 1): the tracking
+// status becomes Completed, and phase 2 follows. Completed is one way:
+// entering the data again is refused.
+func (s *Simulator) EnterData(ref, name string) error {
+	s.mu.Lock()
+	inv := s.invites[ref]
+	if inv == nil || inv.ref != ref {
+		s.mu.Unlock()
+		return &verifimeapi.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
+	}
+	if inv.status == verifimeapi.Completed {
+		s.mu.Unlock()
+		return &verifimeapi.Error{HTTPStatus: 409, Body: "The data entry is already completed"}
+	}
+	inv.byPage = true
+	inv.status = verifimeapi.Completed
+	if name = strings.TrimSpace(name); name != "" && len(name) <= 200 {
+		inv.customer = name
+	}
+	s.mu.Unlock()
+	s.phase2(inv)
+	return nil
+}
+
+// Assessment finds a sent assessment by its event id, with its invite.
+func (s *Simulator) Assessment(eventID string) (RiskAssessment, InviteState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, inv := range s.invites {
+		if key != inv.ref {
+			continue
+		}
+		for _, a := range inv.assessments {
+			if a.EventID == eventID {
+				return a, inv.state(), true
+			}
+		}
+	}
+	return RiskAssessment{}, InviteState{}, false
 }
 
 // TrackingStatus answers as VerifiMe's tracking endpoint, in the same
@@ -175,8 +329,10 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 	ev := RiskAssessment{EventID: newUUID(), EventName: "RISK_ASSESSMENT_UPDATED", CustomerName: inv.customer,
 		AssessmentStatus: status, RiskLevel: str(level), EventTimestamp: s.cfg.Now().UTC().Format(time.RFC3339),
 		Metadata: inv.referenceData}
-	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + "/simulator/verifime/assessments/" + ev.EventID
+	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + AssessmentPage + ev.EventID
+	inv.assessments = append(inv.assessments, ev)
 	s.mu.Unlock()
+	registry.Store(ev.EventID, s)
 	if s.cfg.VerifiMeSecret == "" {
 		return errors.New("no VerifiMe webhook secret to sign with")
 	}

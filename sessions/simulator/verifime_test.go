@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,66 @@ func TestVerifiMeInviteValidation(t *testing.T) {
 	var e *verifimeapi.Error
 	if !errors.As(err, &e) || len(e.Results) != 2 || !strings.Contains(err.Error(), "email: Email is not valid") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestAnOpenedInviteMovesWithTheCustomer: once the customer opens the
+// invite page, the timer no longer completes the data entry for them.
+func TestAnOpenedInviteMovesWithTheCustomer(t *testing.T) {
+	g := newRig(t)
+	g.sim.cfg.TrackingStep = time.Second
+	ctx := context.Background()
+	inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-open-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := g.sim.OpenInvite(inv.TrackingReference); err != nil || st.Status != verifimeapi.Active {
+		t.Fatalf("%+v %v", st, err)
+	}
+	g.sim.Wait() // the timer has had its turns
+	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifimeapi.Active {
+		t.Fatalf("the timer moved it to %s", st)
+	}
+	if err := g.sim.EnterData(inv.TrackingReference, "Jane Citizen"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifimeapi.Completed {
+		t.Fatalf("after the details: %s", st)
+	}
+	if rs := g.waitN(t, 2); rs[1].Delivery.State != "assessed" || rs[1].Delivery.SessionID != "kw-open-1" {
+		t.Fatalf("%+v", rs[1].Delivery)
+	}
+	if err := g.sim.EnterData(inv.TrackingReference, "again"); err == nil {
+		t.Error("Completed is one way")
+	}
+}
+
+// TestInvitesAreBounded: the sandbox's invite endpoint needs no key, so a
+// simulator holds MaxInvites at most, dropping the oldest.
+func TestInvitesAreBounded(t *testing.T) {
+	g := newRig(t)
+	g.sim.cfg.TrackingStep = time.Hour
+	ctx := context.Background()
+	var first string
+	for i := 0; i <= MaxInvites; i++ {
+		inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: fmt.Sprint("kw-", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = inv.TrackingReference
+		}
+	}
+	if _, ok := g.sim.Invitation(first); ok || Holding(first) != nil {
+		t.Error("the oldest invite is still held")
+	}
+	if _, _, err := g.sim.TrackingStatus(ctx, first); err == nil {
+		t.Error("the oldest invite still answers")
+	}
+	g.sim.mu.Lock()
+	n := len(g.sim.order)
+	g.sim.mu.Unlock()
+	if n != MaxInvites {
+		t.Errorf("%d held", n)
 	}
 }

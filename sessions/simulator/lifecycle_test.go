@@ -1,0 +1,79 @@
+package simulator
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+// TestADecidedEndUserStops: after expired (never started) or abandoned
+// (started, never submitted) the simulated end-user neither starts nor
+// submits.
+func TestADecidedEndUserStops(t *testing.T) {
+	for _, status := range []string{Expired, Abandoned} {
+		t.Run(status, func(t *testing.T) {
+			g := newRig(t)
+			g.sim.cfg.StartAfter, g.sim.cfg.SubmitAfter = 30*time.Millisecond, 30*time.Millisecond
+			ctx := context.Background()
+			c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "v"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status == Abandoned {
+				g.waitN(t, 1) // 7001 started
+			}
+			if err := g.sim.Decide(ctx, c.ID, status, Known{}); err != nil {
+				t.Fatal(err)
+			}
+			g.sim.Wait() // the end-user's steps have had their turn
+			var codes []int
+			g.mu.Lock()
+			for _, r := range g.got {
+				codes = append(codes, r.Delivery.Code)
+			}
+			g.mu.Unlock()
+			want := []int{9104}
+			if status == Abandoned {
+				want = []int{7001, 9104}
+			}
+			if len(codes) != len(want) || codes[len(codes)-1] != 9104 || (status == Abandoned && codes[0] != 7001) {
+				t.Fatalf("deliveries %v, want %v", codes, want)
+			}
+		})
+	}
+}
+
+// TestASecondDecisionSaysItOverrides: a decided session takes another
+// decision (as a forced status in a test integration does), and says
+// which one it overrides.
+func TestASecondDecisionSaysItOverrides(t *testing.T) {
+	g := newRig(t)
+	ctx := context.Background()
+	c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.waitN(t, 2) // started, submitted
+	if prev := g.sim.Decided(c.ID); prev != "" {
+		t.Fatalf("undecided session: %q", prev)
+	}
+	if err := g.sim.Decide(ctx, c.ID, Declined, Known{}); err != nil {
+		t.Fatal(err)
+	}
+	if prev := g.sim.Decided(c.ID); prev != Declined {
+		t.Fatalf("after declined: %q", prev)
+	}
+	if err := g.sim.Decide(ctx, c.ID, Approved, Known{}); err != nil {
+		t.Fatal(err)
+	}
+	rs := g.waitN(t, 4)
+	if d := rs[3].Delivery; d.Kind != decode.KindDecision || d.State != Approved {
+		t.Fatalf("%+v", d)
+	}
+	if got := OverrideNote(Declined); got == "" {
+		t.Fatal("no note")
+	}
+}
