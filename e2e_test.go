@@ -91,8 +91,16 @@ func fixture(t *testing.T, name string) []byte {
 // developer's shell, and no ngrok.yml from their home.
 func cleanEnv(t *testing.T, extra ...string) []string {
 	home := t.TempDir()
-	env := append(os.Environ(), "VERIFF_SHARED_SECRET=", "VERIFF_API_KEY=", "VERIFIME_WEBHOOK_SECRET=",
-		"NGROK_AUTHTOKEN=", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	var env []string
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFF_API_URL", "VERIFIME_WEBHOOK_SECRET", "VERIFIME_ORG_CODE",
+			"VERIFIME_API_URL", "NGROK_AUTHTOKEN", "KYCWATCH_DB":
+			continue // unset, not empty: kycwatch refuses an empty one
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
 	return append(env, extra...)
 }
 

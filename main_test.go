@@ -73,6 +73,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("VERIFF_API_KEY", "env-key")
 	t.Setenv("VERIFIME_WEBHOOK_SECRET", "vm")
 	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	c, err := parseFlags([]string{"--secret", "flag-a", "--secret", "flag-b", "--max-body", "1MiB", "--headless", "--no-tunnel"}, io.Discard)
 	if err != nil {
@@ -210,6 +211,7 @@ func TestNgrokConfigToken(t *testing.T) {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("NGROK_AUTHTOKEN", "")
+	os.Unsetenv("NGROK_AUTHTOKEN")
 	os.MkdirAll(filepath.Join(home, ".config", "ngrok"), 0o700)
 	os.WriteFile(filepath.Join(home, ".config", "ngrok", "ngrok.yml"), []byte("version: \"3\"\nagent:\n  authtoken: from-file\n"), 0o600)
 	c, err := parseFlags([]string{"--db", filepath.Join(home, "k.db")}, io.Discard)
@@ -269,5 +271,88 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(strings.Fields(helps["kycwatch"]), " "), "(default 10MiB)") {
 		t.Errorf("--max-body default not in MiB:\n%s", helps["kycwatch"])
+	}
+}
+
+// TestEmptyKeysRefused: an unset variable in a command line
+// (--secret "$VERIFF_SHARED_SECRET") becomes an empty value; kycwatch
+// refuses it at start, naming the flag and the variable to look at,
+// instead of checking every delivery against "" (every one a 401).
+func TestEmptyKeysRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFF_API_URL", "VERIFIME_API_URL", "VERIFIME_ORG_CODE"} {
+		os.Unsetenv(env)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  [2]string
+		want string
+	}{
+		{args: []string{"--secret", ""}, want: "--secret is empty: is VERIFF_SHARED_SECRET set?"},
+		{args: []string{"--secret", "  "}, want: "--secret is empty"},
+		{args: []string{"--api-key="}, want: "--api-key is empty: is VERIFF_API_KEY set?"},
+		{args: []string{"--verifime-secret", ""}, want: "--verifime-secret is empty: is VERIFIME_WEBHOOK_SECRET set?"},
+		{args: []string{"--sandbox-secret", ""}, want: "--sandbox-secret is empty"},
+		{args: []string{"--sandbox-key", ""}, want: "--sandbox-key is empty"},
+		{args: []string{"--authtoken", ""}, want: "--authtoken is empty: is NGROK_AUTHTOKEN set?"},
+		{env: [2]string{"VERIFF_SHARED_SECRET", ""}, want: "VERIFF_SHARED_SECRET is set but empty"},
+		{env: [2]string{"VERIFF_SHARED_SECRET", "a,,b"}, want: "VERIFF_SHARED_SECRET has an empty secret"},
+		{env: [2]string{"VERIFF_API_KEY", " "}, want: "VERIFF_API_KEY is set but empty"},
+		{env: [2]string{"VERIFIME_WEBHOOK_SECRET", ""}, want: "VERIFIME_WEBHOOK_SECRET is set but empty"},
+		{env: [2]string{"NGROK_AUTHTOKEN", ""}, want: "NGROK_AUTHTOKEN is set but empty"},
+	} {
+		t.Run(strings.Join(tc.args, " ")+tc.env[0], func(t *testing.T) {
+			if tc.env[0] != "" {
+				t.Setenv(tc.env[0], tc.env[1])
+			}
+			_, err := parseFlags(append([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, tc.args...), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBadFlagValuesRefused: values that would silently do nothing useful
+// are refused at start with what a right one looks like.
+func TestBadFlagValuesRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--history", "-1"}, "--history -1: want a number of deliveries, 0 or more"},
+		{[]string{"--api-url", "ftp://x"}, `--api-url "ftp://x": want an http:// or https:// URL`},
+		{[]string{"--verifime-api-url", "notaurl"}, `--verifime-api-url "notaurl": want an http:// or https:// URL`},
+		{[]string{"--addr", "bad"}, `--addr "bad": want host:port, e.g. 127.0.0.1:8080 (or :0 for any free port)`},
+		{[]string{"--addr", "127.0.0.1:99999"}, "want host:port"},
+		{[]string{"--forward-timeout", "0s"}, "--forward-timeout must be positive"},
+		{[]string{"--timeout", "-1s"}, "--timeout must be positive"},
+	} {
+		_, err := parseFlags(append([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	t.Setenv("VERIFF_API_URL", "stationapi.veriff.com")
+	if _, err := parseFlags([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, io.Discard); err == nil || !strings.Contains(err.Error(), "VERIFF_API_URL") {
+		t.Errorf("VERIFF_API_URL without a scheme: %v", err)
+	}
+}
+
+// TestUnknownFlagHint: a mistyped flag gets one line naming it and where
+// help is, not the whole usage.
+func TestUnknownFlagHint(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseFlags([]string{"--secrte", "x"}, &out)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := out.String() + err.Error()
+	if strings.Count(strings.TrimSpace(msg), "\n") > 0 || !strings.Contains(msg, "--secrte") || !strings.Contains(msg, "--help") {
+		t.Errorf("want one line naming the flag and --help, got %q", msg)
+	}
+	if !strings.Contains(msg, "--secret") {
+		t.Errorf("no suggestion of --secret: %q", msg)
 	}
 }
