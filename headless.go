@@ -63,6 +63,15 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 			}
 		}
 	})
+	unmet := func() []string {
+		expectMu.Lock()
+		defer expectMu.Unlock()
+		var left []string
+		for _, e := range pending {
+			left = append(left, e.Text)
+		}
+		return left
+	}
 	var deadline <-chan time.Time
 	if len(c.expect) > 0 {
 		deadline = time.After(c.expectTimeout)
@@ -111,6 +120,11 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 	}()
 	select {
 	case <-ctx.Done():
+		if left := unmet(); len(left) > 0 {
+			// A CI run stopped early has not seen what it waited for.
+			say("stopped before every expectation was met; missing: %s", strings.Join(left, ", "))
+			return errExpectUnmet
+		}
 		say("stopping")
 		return nil
 	case err := <-serveErr:
@@ -119,19 +133,14 @@ func headless(ctx context.Context, c config, ln net.Listener, note string, rc *s
 		say("every expectation met")
 		return nil
 	case <-deadline:
-		expectMu.Lock()
-		var left []string
-		for _, e := range pending {
-			left = append(left, e.Text)
-		}
-		expectMu.Unlock()
-		say("timed out after %s waiting for: %s", c.expectTimeout, strings.Join(left, ", "))
-		return errExpectTimeout
+		say("timed out after %s waiting for: %s", c.expectTimeout, strings.Join(unmet(), ", "))
+		return errExpectUnmet
 	}
 }
 
-// errExpectTimeout ends a headless run whose --expect did not come true.
-var errExpectTimeout = errors.New("expectations not met")
+// errExpectUnmet ends a headless run whose --expect did not come true
+// (timed out, or stopped first): exit status 1.
+var errExpectUnmet = errors.New("expectations not met")
 
 func secretsLine(k decode.Keys) string {
 	var parts []string

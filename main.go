@@ -41,7 +41,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); errors.Is(err, errExpectTimeout) {
+	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); errors.Is(err, errExpectUnmet) {
 		os.Exit(1)
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "kycwatch:", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 func TestParseSize(t *testing.T) {
@@ -354,5 +356,46 @@ func TestUnknownFlagHint(t *testing.T) {
 	}
 	if !strings.Contains(msg, "--secret") {
 		t.Errorf("no suggestion of --secret: %q", msg)
+	}
+}
+
+// TestHeadlessStoppedWithExpectationsUnmet: a CI run stopped (SIGTERM)
+// before what it expected arrived fails, and says what was missing.
+func TestHeadlessStoppedWithExpectationsUnmet(t *testing.T) {
+	dir := t.TempDir()
+	e1, _ := sessions.ParseExpectation("decision=approved")
+	e2, _ := sessions.ParseExpectation("event=submitted")
+	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
+		noTunnel: true, tunnelWait: time.Second, maxBody: 1 << 20, expect: []sessions.Expectation{e1, e2}, expectTimeout: time.Hour}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, c, deps{stdout: &stdout, stderr: &stderr}) }()
+	var local string
+	waitUntil(t, func() bool {
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
+				local = rest
+			}
+		}
+		return local != ""
+	})
+	resp, err := http.Post(local+"/veriff/events", "application/json", strings.NewReader(`{"id":"s1","attemptId":"a","code":7002,"action":"submitted","feature":"selfid"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitUntil(t, func() bool { return strings.Contains(stderr.String(), "arrived") })
+	cancel() // as SIGTERM does
+	select {
+	case err := <-done:
+		if !errors.Is(err, errExpectUnmet) {
+			t.Fatalf("run returned %v, want errExpectUnmet (exit 1)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return")
+	}
+	if !strings.Contains(stderr.String(), "stopped before every expectation was met; missing: decision=approved") {
+		t.Errorf("stderr does not name what was missing:\n%s", stderr.String())
 	}
 }
