@@ -114,6 +114,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content
 var migrations = []string{
 	`ALTER TABLE test_sessions ADD COLUMN email TEXT NOT NULL DEFAULT ''`,
 	`ALTER TABLE deliveries ADD COLUMN replay_of INTEGER NOT NULL DEFAULT 0`, // sent again from kycwatch
+	`ALTER TABLE deliveries ADD COLUMN answered INTEGER NOT NULL DEFAULT 0`,  // what the provider got, when not status (--answer app)
+	`ALTER TABLE forwards ADD COLUMN sent_as TEXT NOT NULL DEFAULT ''`,       // replay | edited | re-signed ('' as received)
+	`ALTER TABLE forwards ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1`,     // tries while the app did not answer
+	`ALTER TABLE forwards ADD COLUMN retry_in_ns INTEGER NOT NULL DEFAULT 0`, // wait before the next try (0: last)
 }
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -286,11 +290,11 @@ func (s *Store) insert(ctx context.Context, r *Record) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
 		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
 		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
-		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		 note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, answered)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(hdr), r.Body, r.BodySize, r.Truncated, sum,
 		r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
-		d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header, r.DuplicateOf, r.ReplayOf)
+		d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header, r.DuplicateOf, r.ReplayOf, r.Answered)
 	if err != nil {
 		return err
 	}
@@ -393,7 +397,7 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]string, e
 }
 
 const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,
-	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of`
+	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, answered`
 
 func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) error {
 	var at int64
@@ -401,7 +405,7 @@ func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) er
 	d := &r.Delivery
 	err := sc.Scan(append([]any{&r.Seq, &at, &r.Method, &r.Path, &r.RemoteAddr, &r.BodySize, &r.Truncated, &r.Status,
 		&kind, &provider, &d.SessionID, &d.AttemptID, &d.Code, &d.State, &d.VendorData, &d.EndUserID,
-		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf}, extra...)...)
+		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf, &r.Answered}, extra...)...)
 	r.ReceivedAt = time.Unix(0, at).UTC()
 	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
 	if risk != "" {
@@ -687,7 +691,33 @@ type Forward struct {
 	Latency  time.Duration
 	Response []byte // the first bytes of the answer
 	Error    string // why there was no answer
-	Replay   bool   // sent again by hand
+	SentAs   SentAs // "" for the delivery as received; else sent again by hand
+	Attempt  int    // 1 for the first try; more while the app did not answer
+	// RetryIn is the wait before the next try (0: this was the last one).
+	RetryIn time.Duration
+}
+
+// SentAs says what a forward carried.
+type SentAs string
+
+const (
+	SentDelivery SentAs = ""          // the delivery as received
+	SentReplay   SentAs = "replay"    // sent again as stored
+	SentEdited   SentAs = "edited"    // edited, with its original signature (which no longer matches)
+	SentResigned SentAs = "re-signed" // edited and signed again over the new bytes
+)
+
+// Label is how the UI names it.
+func (s SentAs) Label() string {
+	switch s {
+	case SentReplay:
+		return "replay"
+	case SentEdited:
+		return "edited replay, original signature"
+	case SentResigned:
+		return "edited replay, re-signed"
+	}
+	return "as received"
 }
 
 // OK reports whether the app answered 2xx.
@@ -697,8 +727,9 @@ func (f Forward) OK() bool { return f.Error == "" && f.Status >= 200 && f.Status
 func (s *Store) AddForward(ctx context.Context, f Forward) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO forwards (seq, at, target, status, latency_ns, response, error, replay) VALUES (?,?,?,?,?,?,?,?)`,
-		f.Seq, f.At.UnixNano(), f.Target, f.Status, int64(f.Latency), f.Response, f.Error, f.Replay)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forwards (seq, at, target, status, latency_ns, response, error, replay, sent_as, attempt, retry_in_ns)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		f.Seq, f.At.UnixNano(), f.Target, f.Status, int64(f.Latency), f.Response, f.Error, f.SentAs != SentDelivery, string(f.SentAs), f.Attempt, int64(f.RetryIn))
 	return err
 }
 
@@ -713,19 +744,24 @@ func (s *Store) Forwards(ctx context.Context, seqs ...int64) ([]Forward, error) 
 			args[i], marks[i] = seqs[i], "?"
 		}
 		seqs = seqs[n:]
-		rows, err := s.db.QueryContext(ctx, `SELECT seq, at, target, status, latency_ns, response, error, replay FROM forwards WHERE seq IN (`+
+		rows, err := s.db.QueryContext(ctx, `SELECT seq, at, target, status, latency_ns, response, error, replay, sent_as, attempt, retry_in_ns FROM forwards WHERE seq IN (`+
 			strings.Join(marks, ",")+`) ORDER BY at`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var f Forward
-			var at, lat int64
-			if err := rows.Scan(&f.Seq, &at, &f.Target, &f.Status, &lat, &f.Response, &f.Error, &f.Replay); err != nil {
+			var at, lat, retry int64
+			var replay bool
+			var sentAs string
+			if err := rows.Scan(&f.Seq, &at, &f.Target, &f.Status, &lat, &f.Response, &f.Error, &replay, &sentAs, &f.Attempt, &retry); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			f.At, f.Latency = time.Unix(0, at).UTC(), time.Duration(lat)
+			f.At, f.Latency, f.RetryIn, f.SentAs = time.Unix(0, at).UTC(), time.Duration(lat), time.Duration(retry), SentAs(sentAs)
+			if replay && f.SentAs == SentDelivery { // recorded before sent_as existed
+				f.SentAs = SentReplay
+			}
 			out = append(out, f)
 		}
 		rows.Close()

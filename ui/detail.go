@@ -96,8 +96,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
 	}
 	status := st.Success.Render("200")
-	if r.Status != 200 {
-		status = st.Danger.Render(fmt.Sprint(r.Status))
+	if r.ProviderStatus() != 200 {
+		status = st.Danger.Render(fmt.Sprint(r.ProviderStatus()))
+	}
+	if r.Answered != 0 { // --answer app: the provider got the app's answer
+		status += st.Faint.Render(fmt.Sprintf(" (your app's answer; kycwatch: %d)", r.Status))
 	}
 	field("Received", r.ReceivedAt.In(m.loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
 		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)

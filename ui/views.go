@@ -455,8 +455,8 @@ func (m Model) timelineView(w, h int) string {
 			what = st.Faint.Render(string(d.Kind))
 		}
 		tail := ""
-		if step.Status != 200 {
-			tail += " " + st.Danger.Render(strconv.Itoa(step.Status))
+		if step.ProviderStatus() != 200 {
+			tail += " " + st.Danger.Render(strconv.Itoa(step.ProviderStatus()))
 		}
 		if step.DuplicateOf != 0 {
 			tail += " " + st.Info.Render("↻")
