@@ -476,8 +476,8 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	}
 	field("Invited", t.CreatedAt.In(m.loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · VerifiMe "+src))
 	field("Reference", Safe(t.ID)+st.Faint.Render(" (referenceData: the webhook's metadata)"))
-	field("Customer", Safe(strings.TrimSpace(t.FirstName+" "+t.LastName)))
-	field("Email", Safe(t.Email))
+	field("Customer", m.pii(strings.TrimSpace(t.FirstName+" "+t.LastName)))
+	field("Email", m.pii(t.Email))
 	field("Tracking", Safe(t.Ref))
 	if t.URL != "" {
 		for i, l := range strings.Split(ansi.Hardwrap(Safe(m.liveURL(*t)), max(10, w-12), false), "\n") {
