@@ -367,7 +367,9 @@ func wrap(s string, w, indent int) []string {
 	}
 	// Word wrap, breaking words only when one is longer than the line;
 	// lipgloss.Wrap carries the styles over each break, so every line
-	// stands alone.
+	// stands alone. It breaks after any hyphen too, which cuts flags
+	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
+	s = strings.ReplaceAll(s, "-", nbHyphen)
 	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
 	out := []string{parts[0]}
 	if len(parts) > 1 {
@@ -377,8 +379,18 @@ func wrap(s string, w, indent int) []string {
 			out = append(out, pad+p)
 		}
 	}
+	for i := range out {
+		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
+	}
 	return out
 }
+
+// nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
+const nbHyphen = "\u2011"
+
+// keyList joins keys with non-breaking spaces: "a d r v e b" is read as
+// one thing, and wrap keeps it on one line.
+func keyList(keys string) string { return strings.ReplaceAll(keys, " ", "\u00a0") }
 
 func joinNonEmpty(ss ...string) string {
 	var out []string

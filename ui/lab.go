@@ -73,6 +73,11 @@ type form struct {
 	inputs    []textinput.Model
 	focus     int
 	simulated bool
+	// errField is the field a mistake is in (-1: none, or the whole form:
+	// err then comes from the API); err says what is wrong, beside it.
+	errField int
+	err      string
+	sent     bool // enter was pressed: a failed call reopens this form
 }
 
 func newForm(dark, simulated bool, now time.Time) form {
@@ -95,7 +100,48 @@ func buildForm(dark bool, f form, placeholders []string) form {
 		f.inputs = append(f.inputs, in)
 	}
 	f.inputs[0].Focus()
+	f.errField = -1
 	return f
+}
+
+// check finds a mistake the provider would refuse, before anything is
+// sent: the field it is in and what is wrong (-1 when there is none).
+func (f form) check() (int, string) {
+	if f.verifime {
+		if e := f.field(0); !looksLikeEmail(e) {
+			return 0, "is not an email address (name@example.com)"
+		}
+		return -1, ""
+	}
+	if id := f.field(3); id != "" && !isUUID(id) {
+		return 3, "must be a UUID (8-4-4-4-12 hex digits), or empty"
+	}
+	return -1, ""
+}
+
+func looksLikeEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(s, " \t<>,;")
+}
+
+// isUUID reports whether s is a UUID in its usual 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (f *form) move(n int) {
@@ -214,6 +260,13 @@ func (m Model) formKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.form.move(-1)
 		return m, nil
 	case "enter":
+		if i, err := m.form.check(); i >= 0 {
+			// Keep everything typed; mark the field and say why, beside it.
+			m.form.errField, m.form.err = i, err
+			m.form.move(i - m.form.focus)
+			return m, nil
+		}
+		m.form.errField, m.form.err, m.form.sent = -1, "", true
 		m.showForm = false
 		l := m.lab
 		if m.form.verifime {
@@ -245,8 +298,14 @@ func (m *Model) created(msg createdMsg) {
 	m.notice = ""
 	if msg.err != nil {
 		m.status = "could not create a session: " + msg.err.Error()
+		if m.form.sent && !m.showForm {
+			// The form comes back as it was sent, with the error in it.
+			m.form.sent, m.form.err, m.form.errField = false, msg.err.Error(), -1
+			m.showForm = true
+		}
 		return
 	}
+	m.form.sent = false
 	ts := msg.c.Session
 	s := m.book.AddCreated(ts)
 	if k := msg.c.Keys; k != nil {
@@ -363,7 +422,21 @@ func (m Model) formView(w, h int) string {
 		if i == f.focus {
 			mark = st.Accent.Render("▸ ")
 		}
+		if i == f.errField {
+			mark = st.Danger.Render("✗ ")
+		}
 		lines = append(lines, " "+mark+st.Label.Render(Pad(label, 12))+" "+in.View())
+		if i == f.errField {
+			for _, l := range wrap("✗ "+f.labels[i]+" "+Safe(f.err), max(10, w-4-15), 2) {
+				lines = append(lines, Pad("", 16)+st.Danger.Render(l))
+			}
+		}
+	}
+	if f.errField < 0 && f.err != "" {
+		lines = append(lines, "")
+		for _, l := range wrap("✗ "+Safe(f.err), max(10, w-4), 2) {
+			lines = append(lines, " "+st.Danger.Render(l))
+		}
 	}
 	lines = append(lines, "")
 	var about string
@@ -376,7 +449,7 @@ func (m Model) formView(w, h int) string {
 			"kycwatch polls the tracking status (phase 1) and waits for the risk assessment webhook (phase 2)."
 	case f.simulated:
 		about = "The simulator plays the end-user: started, then submitted, as signed webhooks to " +
-			"kycwatch's own URL. Then a d r v e b send the decision."
+			"kycwatch's own URL. Then "+keyList("a d r v e b")+" send the decision."
 	default:
 		about = "Creates a session in your Veriff integration (POST /v1/sessions). " +
 			"Its URL opens the real flow; a test integration then waits for you to force a decision in the Customer Portal."
@@ -431,7 +504,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	switch {
 	case t.Source == sessions.SourceSandbox:
 		next = "Made through the sandbox API by your backend. The URL opens the end-user's page (c copies it, p shows it as a QR code): " +
-			"start, add a photo, submit, then pick the outcome there, or here with a d r v e b. Webhooks go where --sandbox-webhook says."
+			"start, add a photo, submit, then pick the outcome there, or here with "+keyList("a d r v e b")+". Webhooks go where --sandbox-webhook says."
 	case t.Simulated():
 		next = "Simulated: nobody needs to open the URL. The simulator sends started, then submitted; " +
 			"then a approve · d decline · r resubmission · v review · e expired · b abandoned."

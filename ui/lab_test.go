@@ -309,3 +309,72 @@ func TestVerifiMeGolden(t *testing.T) {
 	}
 	golden.RequireEqual(t, checkSize(t, screen(m), 80, 24))
 }
+
+// TestFormKeepsWhatWasTypedOnAMistake: an endUserId that is not a UUID
+// keeps the form open with everything typed, the field marked and the
+// error next to it; nothing is sent. Fixed, enter creates the session.
+func TestFormKeepsWhatWasTypedOnAMistake(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "n")
+	m = typeText(t, m, "demo-1\tAda\tLovelace\tnot-a-uuid")
+	m = run(t, m, "enter")
+	if len(lab.forms) != 0 || !m.showForm {
+		t.Fatalf("the form closed (sent %+v)", lab.forms)
+	}
+	out := checkSize(t, screen(m), 80, 24)
+	for _, want := range []string{"demo-1", "Ada", "Lovelace", "not-a-uuid", "✗ endUserId must be a UUID"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("form lacks %q:\n%s", want, out)
+		}
+	}
+	golden.RequireEqual(t, out)
+	for range len("not-a-uuid") {
+		m = update(m, tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	m = typeText(t, m, "3f2a5c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b")
+	m = run(t, m, "enter")
+	if len(lab.forms) != 1 || lab.forms[0].EndUserID != "3f2a5c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b" || lab.forms[0].LastName != "Lovelace" || m.showForm {
+		t.Fatalf("sent %+v, form shown %v", lab.forms, m.showForm)
+	}
+}
+
+// TestFormReopensWhenTheCallFails: an error from the API (Veriff's 400)
+// brings the form back with what was typed and the error in it.
+func TestFormReopensWhenTheCallFails(t *testing.T) {
+	lab := &fakeLab{createErr: fmt.Errorf("Veriff answered 400 (1102): mandatory parameters are missing")}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "n")
+	m = typeText(t, m, "demo-2\tGrace")
+	m = run(t, m, "enter")
+	out := screen(m)
+	if !m.showForm || !strings.Contains(out, "Grace") || !strings.Contains(out, "1102") {
+		t.Fatalf("the form did not come back with the error:\n%s", out)
+	}
+}
+
+// TestInviteFormRefusesABadEmail: the invite's email is checked before
+// VerifiMe is called, in the form.
+func TestInviteFormRefusesABadEmail(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "i")
+	m = typeText(t, m, "jane.example.com")
+	m = run(t, m, "enter")
+	if len(lab.invites) != 0 || !m.showForm || !strings.Contains(screen(m), "✗ email is not an email address") {
+		t.Fatalf("sent %+v:\n%s", lab.invites, screen(m))
+	}
+}
+
+// typeText types s into the form, a tab moving to the next field.
+func typeText(t *testing.T, m Model, s string) Model {
+	t.Helper()
+	for _, r := range s {
+		if r == '\t' {
+			m = update(m, tea.KeyPressMsg{Code: tea.KeyTab})
+			continue
+		}
+		m = update(m, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	return m
+}
