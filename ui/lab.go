@@ -449,7 +449,7 @@ func (m Model) formView(w, h int) string {
 			"kycwatch polls the tracking status (phase 1) and waits for the risk assessment webhook (phase 2)."
 	case f.simulated:
 		about = "The simulator plays the end-user: started, then submitted, as signed webhooks to " +
-			"kycwatch's own URL. Then "+keyList("a d r v e b")+" send the decision."
+			"kycwatch's own URL. Then " + keyList("a d r v e b") + " send the decision."
 	default:
 		about = "Creates a session in your Veriff integration (POST /v1/sessions). " +
 			"Its URL opens the real flow; a test integration then waits for you to force a decision in the Customer Portal."
@@ -504,7 +504,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	switch {
 	case t.Source == sessions.SourceSandbox:
 		next = "Made through the sandbox API by your backend. The URL opens the end-user's page (c copies it, p shows it as a QR code): " +
-			"start, add a photo, submit, then pick the outcome there, or here with "+keyList("a d r v e b")+". Webhooks go where --sandbox-webhook says."
+			"start, add a photo, submit, then pick the outcome there, or here with " + keyList("a d r v e b") + ". Webhooks go where --sandbox-webhook says."
 	case t.Simulated():
 		next = "Simulated: nobody needs to open the URL. The simulator sends started, then submitted; " +
 			"then a approve · d decline · r resubmission · v review · e expired · b abandoned."
