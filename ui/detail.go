@@ -50,7 +50,7 @@ func (m Model) detailView(w, h int) string {
 		case step != nil && step.Created != nil:
 			lines = m.createdLines(s, inner, h)
 		case step != nil && step.Tracking != nil:
-			lines = m.trackingLines(s, step.Tracking, inner)
+			lines = m.trackingLines(s, step.Tracking, inner, h)
 		default:
 			return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
 		}

@@ -574,7 +574,7 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 }
 
 // trackingLines describe one tracking status change.
-func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w int) []string {
+func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h int) []string {
 	st := m.styles
 	var out []string
 	field := func(label, value string) {
@@ -603,6 +603,20 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w in
 	}
 	for _, l := range wrap(meaning, max(10, w-2), 0) {
 		out = append(out, " "+l)
+	}
+	if _, u := m.verificationURL(); u != "" {
+		// The customer has not finished: their URL is still the point, so
+		// it comes first, and its QR code last when it fits.
+		var head []string
+		for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, w-12), false), "\n") {
+			label := ""
+			if i == 0 {
+				label = urlName(s)
+			}
+			head = append(head, st.Label.Render(Pad(" "+label, 12))+st.Accent.Render(l))
+		}
+		head = append(head, st.Label.Render(Pad("", 12))+st.Faint.Render("c copies · p QR code"))
+		return m.withQR(append(head, out...), u, w, h)
 	}
 	return out
 }
@@ -658,6 +672,21 @@ func (m Model) waitLine(s *sessions.Session) string {
 		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · a d r v e b")
 	}
 	return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · force it in the Customer Portal")
+}
+
+// phase1Pending reports whether a test session waits for the end-user (or
+// the invited customer) to do their part: its URL is what matters then.
+func phase1Pending(s *sessions.Session) bool {
+	if s.Test == nil {
+		return false
+	}
+	switch s.State {
+	case sessions.StateCreated, sessions.StateInvited, sessions.StateEntering:
+		return true
+	case sessions.StateStarted, sessions.StateResubmit:
+		return s.Test.Provider() != "verifime" && !returned(s)
+	}
+	return false
 }
 
 // returned reports whether the end-user came back through the callback.

@@ -378,3 +378,39 @@ func typeText(t *testing.T, m Model, s string) Model {
 	}
 	return m
 }
+
+// TestInviteURLStaysWhilePhaseOneIsPending: follow mode selects the first
+// tracking change a moment after the invite; its URL, QR code, c and p
+// stay, on every step, until the customer has entered their data.
+func TestInviteURLStaysWhilePhaseOneIsPending(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "i", "enter")
+	id, url := "kw-5f0c2a9b1d3e", "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"
+	m = update(m, TrackingMsg{SessionID: id, At: t0.Add(101 * time.Second), Status: "Inactive", Raw: `{"status":"Inactive"}`})
+	if st := m.selectedStep(); st == nil || st.Tracking == nil {
+		t.Fatalf("follow mode did not select the tracking change")
+	}
+	out := checkSize(t, screen(m), 80, 24)
+	if !strings.Contains(out, "Invite URL "+url) {
+		t.Errorf("the invite URL went:\n%s", out)
+	}
+	golden.RequireEqual(t, out)
+	if big := screen(update(m, tea.WindowSizeMsg{Width: 200, Height: 50})); !strings.Contains(big, "Invite URL "+url) || !strings.Contains(big, "█") {
+		t.Errorf("no invite URL and QR code at 200×50:\n%s", big)
+	}
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) != url {
+		t.Errorf("c copied %v", msg)
+	}
+	if out := screen(run(t, m, "p")); !strings.Contains(out, "Invite URL of kw-5f0c2") {
+		t.Errorf("p:\n%s", out)
+	}
+	m = update(m, TrackingMsg{SessionID: id, At: t0.Add(102 * time.Second), Status: "Active", Raw: `{"status":"Active"}`})
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) != url {
+		t.Errorf("c on Active copied %v", msg)
+	}
+	m = update(m, TrackingMsg{SessionID: id, At: t0.Add(103 * time.Second), Status: "Completed", Raw: `{"status":"Completed"}`})
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) == url {
+		t.Errorf("c still copies the invite URL once data entry is done")
+	}
+}
