@@ -51,6 +51,7 @@ type config struct {
 	simStart                  time.Duration
 	simSubmit                 time.Duration
 	history                   int
+	exportDir                 string // where X writes (absolute)
 }
 
 // multi is a repeatable string flag.
@@ -302,6 +303,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
 	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
+	fs.StringVar(&c.exportDir, "export-dir", "", "`folder` X writes a session's HAR and curl script to (default: the database's folder)")
 	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless logs to stderr)")
 	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
 	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
@@ -451,6 +453,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.logPath == "" {
 		c.logPath = filepath.Join(filepath.Dir(c.db), "kycwatch.log")
+	}
+	// Exports hold personal data: never the working tree unless asked.
+	if c.exportDir == "" {
+		c.exportDir = filepath.Dir(c.db)
+	}
+	if abs, err := filepath.Abs(c.exportDir); err == nil {
+		c.exportDir = abs
 	}
 	return c, nil
 }

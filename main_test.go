@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -397,5 +398,47 @@ func TestHeadlessStoppedWithExpectationsUnmet(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "stopped before every expectation was met; missing: decision=approved") {
 		t.Errorf("stderr does not name what was missing:\n%s", stderr.String())
+	}
+}
+
+// TestExportsGoToTheChosenFolder: X writes into --export-dir (by default
+// the data directory, beside the database), never the working directory,
+// and names the files by their full path.
+func TestExportsGoToTheChosenFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", dir)
+	c, err := parseFlags([]string{"--db", filepath.Join(dir, "data", "k.db")}, io.Discard)
+	if err != nil || c.exportDir != filepath.Join(dir, "data") {
+		t.Fatalf("default export dir %q (%v)", c.exportDir, err)
+	}
+	c, _ = parseFlags([]string{"--db", filepath.Join(dir, "k.db"), "--export-dir", "rel/out"}, io.Discard)
+	if !filepath.IsAbs(c.exportDir) || !strings.HasSuffix(c.exportDir, filepath.Join("rel", "out")) {
+		t.Fatalf("--export-dir %q is not made absolute", c.exportDir)
+	}
+	store, err := sessions.Open(filepath.Join(dir, "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rc := sessions.NewReceiver(store, decode.Keys{})
+	rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/veriff/events",
+		Body: []byte(`{"id":"f04bdb47-d3be-4b28-b028-a652feb060b5","code":7001,"action":"started","feature":"selfid"}`), BodySize: 90})
+	cwd, _ := os.Getwd()
+	before, _ := os.ReadDir(cwd)
+	out := filepath.Join(dir, "exports")
+	paths, err := fileExporter{store: store, dir: out}.ExportSession(context.Background(), "f04bdb47-d3be-4b28-b028-a652feb060b5", true)
+	if err != nil || len(paths) != 2 {
+		t.Fatalf("%v %v", paths, err)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Dir(p) != out {
+			t.Errorf("%s is not in %s", p, out)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+	if after, _ := os.ReadDir(cwd); len(after) != len(before) {
+		t.Errorf("the export wrote into the working directory")
 	}
 }

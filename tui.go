@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -130,7 +131,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		}
 	}
 	model = model.WithReplayer(&listener.Replayer{Store: store, Forward: fwd, LocalURL: listener.URL(ln), Keys: rc.Keys}).
-		WithExporter(fileExporter{store: store}).WithMaskPII(c.maskPII).
+		WithExporter(fileExporter{store: store, dir: c.exportDir}).WithMaskPII(c.maskPII).
 		WithClearer(func(ctx context.Context) (int64, error) {
 			n, err := store.Clear(ctx)
 			if err == nil {
@@ -176,7 +177,10 @@ func tunnelMsg(st listener.TunnelStatus) ui.TunnelMsg {
 
 // fileExporter writes a session's deliveries, as HAR and as a curl
 // script, into the current directory (X in the UI).
-type fileExporter struct{ store *sessions.Store }
+type fileExporter struct {
+	store *sessions.Store
+	dir   string // --export-dir: the data directory unless chosen
+}
 
 func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) ([]string, error) {
 	if id == "" {
@@ -187,9 +191,12 @@ func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) (
 		short = short[:8]
 	}
 	base := fmt.Sprintf("kycwatch-%s-%s", safeName(short), time.Now().Format("20060102-150405"))
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return nil, err
+	}
 	var paths []string
 	for _, f := range []struct{ format, ext string }{{"har", ".har"}, {"curl", ".sh"}} {
-		path := base + f.ext
+		path := filepath.Join(e.dir, base+f.ext)
 		file, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
 			return paths, err

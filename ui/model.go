@@ -225,7 +225,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.status = "could not export: " + msg.err.Error()
 		} else {
-			m.notice = "exported to " + strings.Join(msg.paths, " and ")
+			m.notice = "exported to " + exportedPaths(msg.paths)
 		}
 		return m, nil
 	case searchedMsg:

@@ -64,7 +64,7 @@ type fakeExporter struct{ ids []string }
 
 func (f *fakeExporter) ExportSession(_ context.Context, id string, mask bool) ([]string, error) {
 	f.ids = append(f.ids, id)
-	return []string{"kycwatch-12df6045.har", "kycwatch-12df6045.sh"}, nil
+	return []string{"/home/dev/.local/share/kycwatch/kycwatch-12df6045.har", "/home/dev/.local/share/kycwatch/kycwatch-12df6045.sh"}, nil
 }
 
 func TestMaskAndExportKeys(t *testing.T) {
@@ -91,7 +91,7 @@ func TestMaskAndExportKeys(t *testing.T) {
 	ex := &fakeExporter{}
 	m = run(t, m.WithExporter(ex), "X")
 	if len(ex.ids) != 1 || ex.ids[0] != "12df6045-3846-3e45-946a-14fa6136d78b" ||
-		!strings.Contains(ansi.Strip(screen(m)), "exported to kycwatch-12df6045.har and kycwatch-12df6045.sh") {
+		!strings.Contains(ansi.Strip(screen(m)), "exported to /home/dev/.local/share/kycwatch/kycwatch-12df6045.{har,sh}") {
 		t.Errorf("export %v:\n%s", ex.ids, ansi.Strip(screen(m)))
 	}
 }
