@@ -29,6 +29,8 @@ func main() {
 			os.Exit(check(os.Args[2:], os.Stdout, os.Stderr))
 		case "export":
 			os.Exit(exportCmd(os.Args[2:], os.Stdout, os.Stderr))
+		case "sandbox":
+			os.Exit(sandboxCmd(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	c, err := parseFlags(os.Args[1:], os.Stderr)
@@ -123,6 +125,7 @@ func run(ctx context.Context, c config, o deps) error {
 	public.Store("")
 	publicURL := func() string { return public.Load().(string) }
 	local := listener.URL(ln)
+	recordRunning(ctx, store, local, c) // for kycwatch send and sandbox keys
 	target := func() string {
 		if u := publicURL(); u != "" {
 			return u

@@ -442,3 +442,100 @@ func TestExportsGoToTheChosenFolder(t *testing.T) {
 		t.Errorf("the export wrote into the working directory")
 	}
 }
+
+// startRun runs kycwatch headless in-process on a free port with c, and
+// returns its local URL.
+func startRun(t *testing.T, c config) string {
+	t.Helper()
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var local string
+	waitUntil(t, func() bool {
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
+				local = rest
+			}
+		}
+		return local != ""
+	})
+	return local
+}
+
+// TestSendFindsTheRunningKycwatch: with no --to and no --secret, send
+// posts to where the kycwatch using the same database listens (not :8080)
+// and signs with the secret it generated and kept there, and says where
+// both came from. A kycwatch started with a secret of its own is not
+// guessed at: send says to pass the same one.
+func TestSendFindsTheRunningKycwatch(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	local := startRun(t, config{addr: "127.0.0.1:0", db: db, logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second})
+	var out, errOut bytes.Buffer
+	if code := send([]string{"event", "--status", "started", "--db", db}, &out, &errOut); code != 0 {
+		t.Fatalf("send exited %d:\n%s%s", code, errOut.String(), out.String())
+	}
+	msg := errOut.String()
+	for _, want := range []string{"→ POST " + local + "/veriff/events", "address: the kycwatch running on " + db, "secret: the one kycwatch generated, kept in " + db} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if !strings.Contains(out.String(), "200 OK") {
+		t.Errorf("answer: %s", out.String())
+	}
+
+	db2 := filepath.Join(dir, "own.db")
+	startRun(t, config{addr: "127.0.0.1:0", db: db2, logPath: filepath.Join(dir, "k2.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, keys: decode.Keys{VeriffSecrets: []string{"its-own"}}})
+	errOut.Reset()
+	if code := send([]string{"event", "--db", db2}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "pass the same --secret") {
+		t.Errorf("send against a kycwatch with its own secret: exit %d\n%s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := send([]string{"event", "--db", filepath.Join(dir, "none.db")}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "no secret to sign with") {
+		t.Errorf("no database, no secret: exit %d\n%s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := send([]string{"event", "--secret", ""}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--secret is empty") {
+		t.Errorf("empty --secret: exit %d\n%s", code, errOut.String())
+	}
+}
+
+// TestSandboxKeysPrintsThemWhole: kycwatch sandbox keys prints what a CI
+// backend needs, whole, as KEY=value lines, the same ones kycwatch uses
+// (generated once and kept in the database), and the sandbox's URL.
+func TestSandboxKeysPrintsThemWhole(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	var out, errOut bytes.Buffer
+	if code := sandboxCmd([]string{"keys", "--db", db}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	first := out.String()
+	local := startRun(t, config{addr: "127.0.0.1:0", db: db, logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20})
+	out.Reset()
+	sandboxCmd([]string{"keys", "--db", db}, &out, &errOut)
+	st, _ := sessions.Open(db)
+	key, secret := st.Setting(context.Background(), "sandbox_api_key"), st.Setting(context.Background(), "sandbox_secret")
+	st.Close()
+	want := "VERIFF_API_URL=" + local + "/sandbox\nVERIFF_API_KEY=" + key + "\nVERIFF_SHARED_SECRET=" + secret + "\n"
+	if key == "" || secret == "" || out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+	if !strings.Contains(first, "VERIFF_SHARED_SECRET="+secret) {
+		t.Errorf("keys printed before the first run are not the ones kycwatch then used:\n%s", first)
+	}
+}

@@ -37,32 +37,72 @@ func (sb *sandboxParts) realKey(c config) bool {
 // back (the newest).
 const maxSandboxSessions = 10000
 
+// Settings kept in the database for the sandbox and for kycwatch send.
+const (
+	settingSandboxKey    = "sandbox_api_key"
+	settingSandboxSecret = "sandbox_secret"
+	settingLocalURL      = "local_url" // where the running kycwatch listens
+	settingOwnKeys       = "own_keys"  // "secret", "api-key": what it checks that send cannot know
+)
+
+// sandboxKeys are the sandbox's API key and secret: --sandbox-key and
+// --sandbox-secret, else the configured Veriff ones (so a backend's .env
+// works unchanged), else ones generated once and kept in the database.
+// from says where each came from.
+func sandboxKeys(ctx context.Context, store *sessions.Store, c config) (key, secret string, from [2]string, err error) {
+	key, secret, from = c.sandboxKey, c.sandboxSecret, [2]string{"--sandbox-key", "--sandbox-secret"}
+	if key == "" && c.keys.VeriffAPIKey != "" {
+		key, from[0] = c.keys.VeriffAPIKey, "VERIFF_API_KEY"
+	}
+	if secret == "" && len(c.keys.VeriffSecrets) > 0 {
+		secret, from[1] = c.keys.VeriffSecrets[0], "VERIFF_SHARED_SECRET"
+	}
+	for i, k := range []struct {
+		v    *string
+		name string
+		make func() string
+	}{{&key, settingSandboxKey, simulator.NewUUID}, {&secret, settingSandboxSecret, simulator.NewSecret}} {
+		if *k.v != "" {
+			continue
+		}
+		from[i] = "kept in " + store.Path()
+		if *k.v = store.Setting(ctx, k.name); *k.v == "" {
+			*k.v, from[i] = k.make(), "generated now, kept in "+store.Path()
+			if err := store.SetSetting(ctx, k.name, *k.v); err != nil {
+				return "", "", from, fmt.Errorf("keep the sandbox's keys: %w", err)
+			}
+		}
+	}
+	return key, secret, from, nil
+}
+
+// recordRunning keeps where this kycwatch listens and which checks it was
+// given keys for, so that kycwatch send on the same database can find it
+// and sign as it checks.
+func recordRunning(ctx context.Context, store *sessions.Store, local string, c config) {
+	var own []string
+	if len(c.keys.VeriffSecrets) > 0 {
+		own = append(own, "secret")
+	}
+	if c.keys.VeriffAPIKey != "" {
+		own = append(own, "api-key")
+	}
+	if c.sandboxSecret != "" {
+		own = append(own, "sandbox-secret")
+	}
+	store.SetSetting(ctx, settingLocalURL, local)
+	store.SetSetting(ctx, settingOwnKeys, strings.Join(own, ","))
+}
+
 // startSandbox builds the sandbox: its keys (--sandbox-key/--sandbox-secret,
 // else the configured Veriff ones, so a backend's .env works unchanged,
 // else ones generated once and kept in the database) and its simulator,
 // which sends webhooks to --sandbox-webhook or to kycwatch itself.
 func startSandbox(ctx context.Context, c config, store *sessions.Store, rc *sessions.Receiver, target func() string, log *slog.Logger) (*sandboxParts, error) {
-	sb := &sandboxParts{key: c.sandboxKey, secret: c.sandboxSecret}
-	if sb.key == "" {
-		sb.key = c.keys.VeriffAPIKey
-	}
-	if sb.secret == "" && len(c.keys.VeriffSecrets) > 0 {
-		sb.secret = c.keys.VeriffSecrets[0]
-	}
-	for _, k := range []struct {
-		v    *string
-		name string
-		make func() string
-	}{{&sb.key, "sandbox_api_key", simulator.NewUUID}, {&sb.secret, "sandbox_secret", simulator.NewSecret}} {
-		if *k.v != "" {
-			continue
-		}
-		if *k.v = store.Setting(ctx, k.name); *k.v == "" {
-			*k.v = k.make()
-			if err := store.SetSetting(ctx, k.name, *k.v); err != nil {
-				return nil, fmt.Errorf("keep the sandbox's keys: %w", err)
-			}
-		}
+	sb := &sandboxParts{}
+	var err error
+	if sb.key, sb.secret, _, err = sandboxKeys(ctx, store, c); err != nil {
+		return nil, err
 	}
 	// A kycwatch that checks signatures must know the sandbox's secret too,
 	// or its own sandbox's webhooks would show as forged.
