@@ -223,6 +223,7 @@ Usage:
   kycwatch send KIND [flags]    fire one signed webhook (kycwatch send --help)
   kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
   kycwatch export [flags]       write stored deliveries (ndjson, har, curl)
+  kycwatch sandbox keys         print the sandbox's API key and secret whole
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -321,8 +322,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
 	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
-	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, session=ID; repeatable: all must arrive)")
-	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then")
+	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, kind=watchlist, session=ID; repeatable: all must arrive; a value no delivery can carry is refused)")
+	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then (or the run is stopped first)")
 	fs.StringVar(&keep, "keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
 	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
