@@ -92,7 +92,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	keysFromEnv(secret, apiKey)
 	// What send cannot be told, the running kycwatch's database says.
 	running := readRunning(*db)
-	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch found on "+running.db+")"
+	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch has run on "+running.db+")"
 	if running.url != "" {
 		base, baseFrom = running.url, "the kycwatch running on "+running.db
 	}
@@ -426,10 +426,11 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuietly(fs, args, "kycwatch export --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
 	}
 	filter := sessions.Filter{SessionID: *session}
