@@ -34,7 +34,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		return fmt.Errorf("read history: %w", err)
 	}
 	info := ui.Info{
-		LocalURL: listener.URL(ln), DBPath: store.Path(), Tunnel: tunnelMsg(first),
+		LocalURL: listener.URL(ln), DBPath: store.Path(), ExportDir: c.exportDir, Tunnel: tunnelMsg(first),
 		Secrets: len(c.keys.VeriffSecrets), VerifiMe: len(c.keys.VerifiMeSecrets),
 	}
 	for _, p := range listener.Paths {

@@ -106,15 +106,21 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
 
 	// The verdict: the one thing to read first.
+	// Each check has its own mark, so no line says "valid" beside ✗.
 	v := r.Verdict
-	verdict := m.badge(r) + " signature " + string(v.Signature)
+	verdict := m.sigMark(v.Signature) + " signature " + string(v.Signature)
 	if v.Header != "" {
 		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
 	}
 	if d.Provider != decode.VerifiMe { // VerifiMe sends no API key
-		verdict += st.Faint.Render(" · ") + "API key " + string(v.APIKey)
+		verdict += st.Faint.Render(" · ") + m.keyMark(v.APIKey) + " API key " + string(v.APIKey)
 	}
 	field("Verdict", verdict)
+	if refused := r.Status; refused != 200 && !r.Failed() {
+		// Signed right, yet refused: say so, with kycwatch's reason.
+		why := map[int]string{400: "the body is empty or not JSON", 413: "the body is over --max-body"}[refused]
+		field("", st.Danger.Render(fmt.Sprintf("✗ refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
+	}
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
 	}
@@ -198,7 +204,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	case d.Watchlist != nil:
 		wl := d.Watchlist
 		field("Check", Safe(wl.CheckType))
-		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hits", wl.TotalHits))
+		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
 	case d.Risk != nil:
 		rk := d.Risk
 		level := m.riskStyle(rk.RiskLevel).Render(Safe(rk.RiskLevel))

@@ -313,7 +313,7 @@ func (m *Model) created(msg createdMsg) {
 			m.info.Secrets, m.info.APIKey, m.info.Generated = k.Secrets, Mask(k.APIKey), Mask(k.Generated)
 		}
 		if k.VerifiMe > 0 {
-			m.info.VerifiMe = k.VerifiMe
+			m.info.VerifiMe, m.info.VerifiMeSim = k.VerifiMe, Mask(k.VerifiMeSecret)
 		}
 	}
 	m.follow = true

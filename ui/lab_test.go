@@ -37,7 +37,7 @@ func (f *fakeLab) Invite(_ context.Context, in InviteForm) (Created, error) {
 	f.invites = append(f.invites, in)
 	return Created{Session: sessions.TestSession{ID: "kw-5f0c2a9b1d3e", CreatedAt: t0.Add(100 * time.Second), Source: sessions.SourceVerifiMeSim,
 		VendorData: "kw-5f0c2a9b1d3e", FirstName: in.FirstName, LastName: in.FamilyName, Email: in.Email, Ref: "6f1c2a7e-0d4b-4c55-9d0e-2b3f4a5c6d7e",
-		URL: "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"}, Keys: &KeysInfo{VerifiMe: 1}}, nil
+		URL: "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"}, Keys: &KeysInfo{VerifiMe: 1, VerifiMeSecret: "sim-0123456789abcdef"}}, nil
 }
 
 func (f *fakeLab) Assess(_ context.Context, t Target, level string) error {
@@ -253,7 +253,7 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 	}
 	out := ansi.Strip(screen(m))
 	for _, want := range []string{"created simulated VerifiMe session kw-5f0c2", "reference kw-5f0c2a9b1d3e", "Invite URL",
-		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe secret"} {
+		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe si…ef"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -53,12 +54,17 @@ type Info struct {
 	Tunnel   TunnelMsg // the tunnel's state at start
 	Notes    []string  // e.g. "port 8080 is taken; …"
 	DBPath   string    // shown with the full help (?)
-	Secrets  int       // Veriff shared secrets configured
-	APIKey   string    // masked
-	VerifiMe int       // VerifiMe secrets configured
+	// ExportDir is where X writes (--export-dir), shown with the help.
+	ExportDir string
+	Secrets   int    // Veriff shared secrets configured
+	APIKey    string // masked
+	VerifiMe  int    // VerifiMe secrets configured
 	// Generated is the simulator's own secret (masked), when it made one
 	// because none was configured.
 	Generated string
+	// VerifiMeSim is the simulator's VerifiMe secret (masked), once
+	// kycwatch checks VerifiMe deliveries with it.
+	VerifiMeSim string
 	// ForwardTo are the user's app URLs deliveries are sent on to.
 	ForwardTo []string
 }
@@ -725,9 +731,15 @@ func (m Model) View() tea.View {
 	return v
 }
 
+// MinWidth and MinHeight are the smallest window the panes are readable
+// in: below it kycwatch says so rather than draw empty borders.
+const MinWidth, MinHeight = 60, 16
+
 func (m Model) render() string {
-	if m.width < 20 || m.height < 8 {
-		return "kycwatch: window too small"
+	if m.width < MinWidth || m.height < MinHeight {
+		// The panes would be empty borders: say what is needed instead.
+		msg := []string{"kycwatch: window too small", fmt.Sprintf("needs %d×%d, is %d×%d", MinWidth, MinHeight, m.width, m.height), "q quits"}
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, Fit(msg[0], m.width)+"\n"+Fit(msg[1], m.width)+"\n"+m.styles.Faint.Render(Fit(msg[2], m.width)))
 	}
 	footer := m.footer()
 	if m.showHelp { // every key: the whole screen

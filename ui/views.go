@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
@@ -39,38 +40,73 @@ func (m Model) header() string {
 	left := title + m.tunnelSummary(room-ansi.StringWidth(count))
 	line1 := spread(left, count, w)
 
-	legend := m.legend()
-	var cfg []string
+	// What deliveries are checked with, in a long and a short form each.
+	var cfg, brief []string
+	add := func(long, b string) { cfg, brief = append(cfg, long), append(brief, b) }
+	vmSim := m.info.VerifiMeSim
 	switch {
+	case m.info.Generated != "" && vmSim == m.info.Generated:
+		add("secret "+m.info.Generated+st.Faint.Render(" (generated, Veriff and VerifiMe)"), "secret "+m.info.Generated+st.Faint.Render(" (generated)"))
+		vmSim = ""
 	case m.info.Generated != "":
-		cfg = append(cfg, "secret "+m.info.Generated+st.Faint.Render(" (generated)"))
+		add("secret "+m.info.Generated+st.Faint.Render(" (generated)"), "secret "+m.info.Generated+st.Faint.Render(" (generated)"))
 	case m.info.Secrets == 0:
-		cfg = append(cfg, st.Warning.Render("no secret set (--secret)"))
+		add(st.Warning.Render("no secret set (--secret)"), st.Warning.Render("no secret"))
 	default:
-		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets)))
+		n := fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets))
+		add(n, n)
 	}
 	if m.info.APIKey != "" {
-		cfg = append(cfg, "API key "+m.info.APIKey)
+		add("API key "+m.info.APIKey, "key "+m.info.APIKey)
 	}
-	if m.info.VerifiMe > 0 {
-		cfg = append(cfg, "VerifiMe secret")
+	switch {
+	case vmSim != "":
+		add("VerifiMe secret "+vmSim+st.Faint.Render(" (simulator's)"), "VerifiMe "+vmSim)
+	case m.info.Generated != "" && m.info.VerifiMeSim != "":
+	case m.info.VerifiMe > 0:
+		n := fmt.Sprintf("%d VerifiMe secret%s", m.info.VerifiMe, plural(m.info.VerifiMe))
+		add(n, n)
+	}
+	if m.maskPII {
+		add(st.Warning.Render("masked (M)"), st.Warning.Render("masked"))
 	}
 	for _, f := range m.info.ForwardTo {
-		cfg = append(cfg, st.Info.Render("→ ")+Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://")))
+		to := st.Info.Render("→ ") + Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
+		add(to, to)
 	}
-	// The legend goes first when the line is short of room: the detail
-	// pane spells each verdict out, and ? lists the marks.
-	legendLine := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
-	if ansi.StringWidth(legendLine) > w-1 {
-		legendLine = strings.Join(cfg, st.Faint.Render(" · "))
+	// The legend stays: in words when there is room, as bare marks (which
+	// ? explains) when not; the configuration shortens first.
+	sep, bar := st.Faint.Render(" · "), st.Faint.Render("  │  ")
+	tiers := []string{
+		m.legend() + bar + strings.Join(cfg, sep),
+		m.legend() + bar + strings.Join(brief, sep),
+		m.shortLegend() + bar + strings.Join(brief, sep),
+		strings.Join(brief, sep),
 	}
-
 	lines := []string{line1}
 	urls := m.urlLines(w)
 	lines = append(lines, urls...)
-	_, public := m.base()
-	if hint := m.urlHint(public); len(urls) > 0 && !strings.Contains(ansi.Strip(urls[0]), hint) {
-		legendLine = spread(legendLine, st.Faint.Render(hint), w)
+	// The URL keys' hint keeps its room while a shorter tier fits beside it.
+	hint := ""
+	if _, public := m.base(); len(urls) > 0 && !strings.Contains(ansi.Strip(urls[0]), m.urlHint(public)) {
+		hint = m.urlHint(public)
+	}
+	legendLine := tiers[len(tiers)-1]
+	fitted := false
+	if hint != "" {
+		for _, try := range tiers[:3] { // the legend before the hint
+			if ansi.StringWidth(try)+2+ansi.StringWidth(hint) <= w-1 {
+				legendLine, fitted = spread(try, st.Faint.Render(hint), w), true
+				break
+			}
+		}
+	}
+	if !fitted {
+		for _, try := range tiers {
+			if legendLine = try; ansi.StringWidth(try) <= w-1 {
+				break
+			}
+		}
 	}
 	lines = append(lines, legendLine)
 	lines = append(lines, m.tunnelNote(w)...)
@@ -101,7 +137,11 @@ func (m Model) footer() string {
 		return m.footerLines(m.styles.Danger.Render(Safe(m.status)))
 	}
 	if m.confirmClear {
-		return m.footerLines(m.styles.Danger.Render(fmt.Sprintf("Delete all %d stored deliveries and the test sessions from the database?", max(m.book.Total, m.stored))) + " " +
+		what := fmt.Sprintf("all %d stored deliveries", max(m.book.Total, m.stored))
+		if n := max(m.book.Total, m.stored); n == 1 {
+			what = "the 1 stored delivery"
+		}
+		return m.footerLines(m.styles.Danger.Render("Delete "+what+" and the test sessions from the database?") + " " +
 			m.styles.Bold.Render("y") + " yes · any other key: no")
 	}
 	if m.pendingEdit != nil {
@@ -179,10 +219,37 @@ func (m Model) badge(r sessions.Record) string {
 		return st.Danger.Render("✗")
 	case v.Signature == decode.SigMissing || v.APIKey == decode.KeyMissing:
 		return st.Danger.Render("!")
+	case r.Status != 200 && r.Delivery.Kind != decode.KindAPICall:
+		return st.Danger.Render("✗") // refused (not JSON, too large): never ✓
 	case v.Signature == decode.SigValid:
 		return st.Success.Render("✓")
 	}
 	return st.Faint.Render("·")
+}
+
+// sigMark and keyMark mark one check each, for the detail's verdict.
+func (m Model) sigMark(s decode.Signature) string {
+	switch s {
+	case decode.SigValid:
+		return m.styles.Success.Render("✓")
+	case decode.SigInvalid:
+		return m.styles.Danger.Render("✗")
+	case decode.SigMissing:
+		return m.styles.Danger.Render("!")
+	}
+	return m.styles.Faint.Render("·")
+}
+
+func (m Model) keyMark(k decode.APIKey) string {
+	switch k {
+	case decode.KeyMatch:
+		return m.styles.Success.Render("✓")
+	case decode.KeyMismatch:
+		return m.styles.Danger.Render("✗")
+	case decode.KeyMissing:
+		return m.styles.Danger.Render("!")
+	}
+	return m.styles.Faint.Render("·")
 }
 
 func (m Model) stateStyle(state string) lipgloss.Style {
@@ -261,7 +328,16 @@ func (m Model) sessionsView(w, h int) string {
 		return m.box(title, lines, w, h, m.focus == focusSessions)
 	}
 	// Columns: mark, id, state, vendorData (flex), deliveries, last activity.
-	const idW, nW, agoW = 8, 3, 4
+	// Ids are as long as it takes to tell them apart.
+	ids := make([]string, 0, len(list))
+	for _, s := range list {
+		if !s.Unsorted() {
+			ids = append(ids, s.ID)
+		}
+	}
+	shown, idW := uniqueIDs(ids)
+	idW = min(idW, max(8, inner-24)) // vendorData gives way first
+	const nW, agoW = 3, 4
 	stW := 12
 	vendW := inner - (2 + idW + 1 + stW + 1 + nW + 1 + agoW)
 	if vendW < 8 { // narrow: a shorter state column buys room for vendorData
@@ -275,7 +351,7 @@ func (m Model) sessionsView(w, h int) string {
 	} else {
 		vendW = 0
 	}
-	lines = append(lines, st.Faint.Render(Pad("  session  "+Pad("state", stW)+" "+vendCol+Pad("  #", nW)+" last", inner)))
+	lines = append(lines, st.Faint.Render(Pad("  "+Pad("session", idW)+" "+Pad("state", stW)+" "+vendCol+"dlv last", inner)))
 	rows := h - 2 - len(lines)
 	sel := m.sessionIndex(list)
 	for i := m.sessTop; i < len(list) && i < m.sessTop+rows; i++ {
@@ -284,7 +360,13 @@ func (m Model) sessionsView(w, h int) string {
 		if s.Failed > 0 {
 			mark = st.Danger.Render("⚠")
 		}
-		id := Safe(Short(s.ID))
+		id := Safe(shown[s.ID])
+		if utf8.RuneCountInString(shown[s.ID]) > idW {
+			// No room for the prefix that tells it apart: its head and
+			// tail, where ids that share a long prefix differ.
+			r := []rune(readableID(s.ID))
+			id = Safe(string(r[:3]) + "…" + string(r[len(r)-(idW-4):]))
+		}
 		if s.Unsorted() {
 			id = "unsorted"
 		}
@@ -303,10 +385,22 @@ func (m Model) sessionsView(w, h int) string {
 			vend = Pad(Safe(s.VendorData), vendW) + " "
 		}
 		row := mark + " " + Pad(id, idW) + " " + stateCell + " " + vend +
-			fmt.Sprintf("%*d", nW, len(s.Steps)) + " " + Pad(ago(m.clock, s.Last), agoW)
+			fmt.Sprintf("%*d", nW, deliveries(s)) + " " + Pad(ago(m.clock, s.Last), agoW)
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusSessions))
 	}
 	return m.box(title, lines, w, h, m.focus == focusSessions)
+}
+
+// deliveries counts a session's deliveries, as the header does: not its
+// created step nor its tracking changes.
+func deliveries(s *sessions.Session) int {
+	n := 0
+	for _, st := range s.Steps {
+		if st.Created == nil && st.Tracking == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // selectRow highlights the selected row: reversed when its pane has focus,
@@ -335,8 +429,14 @@ func ago(now, t time.Time) string {
 // legend names the verdict marks a delivery row carries.
 func (m Model) legend() string {
 	st := m.styles
-	return st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
+	return st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " failed " +
 		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
+}
+
+// shortLegend is the marks alone, for a narrow header (? names them).
+func (m Model) shortLegend() string {
+	st := m.styles
+	return st.Success.Render("✓") + st.Danger.Render("✗!") + st.Faint.Render("·") + st.Info.Render("↻")
 }
 
 // --- timeline pane ---
@@ -348,7 +448,10 @@ func (m Model) timelineView(w, h int) string {
 	if s == nil {
 		return m.box("Timeline", []string{st.Faint.Render(" Select a session")}, w, h, m.focus == focusTimeline)
 	}
-	title := "Timeline " + Safe(Short(s.ID))
+	title := "Timeline " + Safe(s.ID)
+	if w < 50+ansi.StringWidth(s.ID) {
+		title = "Timeline " + Safe(Short(s.ID))
+	}
 	if s.Unsorted() {
 		title = "Timeline: no session id"
 	}
@@ -562,9 +665,20 @@ func (m Model) helpView(w, h int) string {
 			lines = append(lines, " "+l)
 		}
 	}
-	lines = append(lines, "", " "+m.styles.Faint.Render("marks  ")+m.legend())
+	st := m.styles
+	marks := st.Success.Render("✓") + " verified  " + st.Danger.Render("✗") + " failed (invalid signature, wrong API key) or refused (not JSON, too large)  " +
+		st.Danger.Render("!") + " signature or API key missing  " + st.Faint.Render("·") + " unchecked (no secret)  " +
+		st.Info.Render("↻") + " a retry (same body)  " + st.Danger.Render("⚠") + " a session with a failed check"
+	lines = append(lines, "")
+	lines = append(lines, wrap(st.Faint.Render("marks  ")+marks, w-4, 7)...)
+	for i := len(lines) - 1; i >= 0 && !strings.HasPrefix(lines[i], " "); i-- {
+		lines[i] = " " + lines[i]
+	}
 	if m.info.DBPath != "" {
-		lines = append(lines, "", " "+m.styles.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
+		lines = append(lines, "", " "+st.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
+	}
+	if m.info.ExportDir != "" {
+		lines = append(lines, " "+st.Faint.Render(Fit("exports  "+m.info.ExportDir, w-4)))
 	}
 	return m.box("Keys", lines, w, h, true)
 }

@@ -46,6 +46,9 @@ type KeysInfo struct {
 	APIKey    string // the UI masks it
 	Generated string // the simulator's own secret, when it made one (the UI masks it)
 	VerifiMe  int    // VerifiMe secrets, when the simulator's started checking
+	// VerifiMeSecret is the simulator's VerifiMe secret kycwatch checks
+	// with then (the UI masks it).
+	VerifiMeSecret string
 }
 
 // Target is the session a decision or a forgery is for, as kycwatch knows
@@ -262,7 +265,7 @@ func (l *Lab) verifimeKeys() *KeysInfo {
 		}
 		k.VerifiMeSecrets = []string{l.SimVerifiMeSecret}
 		l.Receiver.SetKeys(k)
-		info = &KeysInfo{VerifiMe: 1}
+		info = &KeysInfo{VerifiMe: 1, VerifiMeSecret: l.SimVerifiMeSecret}
 	})
 	return info
 }

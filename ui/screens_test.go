@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/kycwatch/kycwatch/sessions"
+)
+
+// TestEachCheckHasItsOwnMark: a wrong API key on a valid signature reads
+// "✓ signature valid · ✗ API key mismatch"; no line says valid beside ✗.
+func TestEachCheckHasItsOwnMark(t *testing.T) {
+	r := delivery(t, 1, 0, "veriff-event-7001-started.json", "sec", "/veriff/events")
+	r.Header["X-Auth-Client"] = []string{"wrong"}
+	r = judged(1, 0, r.Body, "sec", "/veriff/events")
+	r.Incoming.Header["X-Auth-Client"] = []string{"wrong"}
+	r = sessions.Judge(r.Incoming, keys)
+	r.Seq = 1
+	missing := judged(2, time.Second, []byte(`{"id":"s2","code":7001,"action":"started","feature":"selfid"}`), "sec", "/veriff/events")
+	delete(missing.Incoming.Header, "X-Auth-Client")
+	missing = sessions.Judge(missing.Incoming, keys)
+	missing.Seq = 2
+	for _, c := range []struct {
+		r    sessions.Record
+		want string
+	}{{r, "✓ signature valid (X-Hmac-Signature) · ✗ API key mismatch"}, {missing, "✓ signature valid (X-Hmac-Signature) · ! API key missing"}} {
+		m := newModel(t, 120, 40, []sessions.Record{c.r})
+		m = update(m, loadedMsg{seq: c.r.Seq, rec: c.r})
+		out := screen(m)
+		if !strings.Contains(out, c.want) {
+			t.Errorf("want %q:\n%s", c.want, out)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "✗ signature valid") || strings.Contains(l, "! signature valid") {
+				t.Errorf("a line says valid beside a failure mark: %q", l)
+			}
+		}
+	}
+}
+
+// TestRefusedLooksRefused: invalid JSON, correctly signed, is refused with
+// 400: its row carries the refused mark, never ✓, and the detail says why.
+func TestRefusedLooksRefused(t *testing.T) {
+	r := judged(1, 0, []byte("{not json"), "sec", "/veriff/events")
+	m := newModel(t, 120, 40, []sessions.Record{r})
+	m = update(m, loadedMsg{seq: 1, rec: r})
+	out := screen(m)
+	if strings.Contains(out, "✓ invalid") || !strings.Contains(out, "✗ invalid       invalid 400") {
+		t.Errorf("the refused row:\n%s", out)
+	}
+	if !strings.Contains(out, "✗ refused 400: the body is empty or not JSON") {
+		t.Errorf("the detail does not say it was refused:\n%s", out)
+	}
+}
+
+// TestHeaderKeepsItsParts: with a generated VerifiMe secret the header
+// names it (masked), the legend stays (short when room is short), and M
+// shows in the header.
+func TestHeaderKeepsItsParts(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		lab := &fakeLab{}
+		m := labModel(t, w, 30, lab)
+		m = run(t, m, "i", "enter")
+		m = update(m, DeliveryMsg{Record: delivery(t, 1, 0, "veriff-event-7001-started.json", "sec", "/veriff/events")})
+		out := screen(m)
+		head, _, _ := strings.Cut(out, "╭")
+		if !strings.Contains(head, "VerifiMe si…ef") {
+			t.Errorf("%d: the VerifiMe secret has no value:\n%s", w, head)
+		}
+		if !strings.Contains(head, "✓") || !strings.Contains(head, "✗") {
+			t.Errorf("%d: the legend went:\n%s", w, head)
+		}
+		m = run(t, m, "M")
+		if head, _, _ := strings.Cut(screen(m), "╭"); !strings.Contains(head, "masked") {
+			t.Errorf("%d: M does not show in the header:\n%s", w, head)
+		}
+	}
+}
+
+// TestGrammar: one delivery, one hit.
+func TestGrammar(t *testing.T) {
+	m := newModel(t, 120, 40, []sessions.Record{delivery(t, 1, 0, "veriff-watchlist-camel.json", "sec", "/veriff/watchlist")})
+	m = update(m, loadedMsg{seq: 1, rec: delivery(t, 1, 0, "veriff-watchlist-camel.json", "sec", "/veriff/watchlist")})
+	out := screen(m)
+	if strings.Contains(out, "1 hits") || !strings.Contains(out, "1 hit") {
+		t.Errorf("hits:\n%s", out)
+	}
+	m.confirmClear = true
+	if out := screen(m); strings.Contains(out, "all 1 stored deliveries") || !strings.Contains(out, "Delete the 1 stored delivery") {
+		t.Errorf("clear:\n%s", out)
+	}
+}
+
+// TestWindowTooSmall: below the size the panes need, say so and how big.
+func TestWindowTooSmall(t *testing.T) {
+	m := newModel(t, 44, 16, demo(t))
+	out := screen(m)
+	if !strings.Contains(out, "window too small") || !strings.Contains(out, "needs 60×16") || strings.Contains(out, "╭") {
+		t.Errorf("44×16:\n%s", out)
+	}
+	golden.RequireEqual(t, checkSize(t, out, 44, 16))
+	if out := screen(update(m, tea.WindowSizeMsg{Width: 60, Height: 16})); strings.Contains(out, "too small") {
+		t.Errorf("60×16 is enough:\n%s", out)
+	}
+}
+
+// TestIdsAndCounts: ids sharing their first 8 characters get a longer
+// prefix until they differ; a VerifiMe metadata object reads as its
+// fields; the list counts deliveries, as the header does, and says so.
+func TestIdsAndCounts(t *testing.T) {
+	a := judged(1, 0, []byte(`{"id":"abcdef12-0000-4000-8000-000000000001","code":7001,"action":"started","feature":"selfid"}`), "sec", "/veriff/events")
+	b := judged(2, time.Second, []byte(`{"id":"abcdef12-0000-4000-8000-000000000002","code":7001,"action":"started","feature":"selfid"}`), "sec", "/veriff/events")
+	p := delivery(t, 3, 2*time.Second, "verifime-risk-placeholder.json", "", "/verifime")
+	m := newModel(t, 120, 40, []sessions.Record{a, b, p})
+	out, _, _ := strings.Cut(screen(m), "Delivery #")
+	for _, bad := range []string{`{"custom`} {
+		if strings.Contains(out, bad) {
+			t.Errorf("shows %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "customerId=42") {
+		t.Errorf("the metadata object is not readable:\n%s", out)
+	}
+	// They differ only at their end: the list shows where.
+	if !strings.Contains(out, "000000000001 started") || !strings.Contains(out, "000000000002 started") {
+		t.Errorf("the two ids are not told apart:\n%s", out)
+	}
+	c := judged(4, 3*time.Second, []byte(`{"id":"abcdef12-9999-4000-8000-000000000003","code":7001,"action":"started","feature":"selfid"}`), "sec", "/veriff/events")
+	m = newModel(t, 120, 40, []sessions.Record{a, c})
+	if out := screen(m); !strings.Contains(out, "abcdef12-0 ") || !strings.Contains(out, "abcdef12-9 ") {
+		t.Errorf("want the shortest prefixes that differ:\n%s", out)
+	}
+	if !strings.Contains(out, " dlv last") {
+		t.Errorf("the count column does not say what it counts:\n%s", out)
+	}
+	lab := &fakeLab{}
+	m = labModel(t, 120, 40, lab)
+	m = run(t, m, "N", "enter") // a created step, no delivery yet
+	if out := screen(m); !strings.Contains(out, "0 deliveries") || !strings.Contains(out, "   0 ") {
+		t.Errorf("a created step is counted as a delivery:\n%s", out)
+	}
+}
+
+// TestHelpMatchesTheREADME: ? names risk levels as VerifiMe and the README
+// do, lists every mark (⚠ too), and says where exports go.
+func TestHelpMatchesTheREADME(t *testing.T) {
+	m := newModel(t, 120, 40, demo(t))
+	m.info.ExportDir = "/home/dev/.local/share/kycwatch"
+	out := screen(run(t, m, "?"))
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"NO RISK DETECTED", "⚠ a session with a failed check", "✗ failed", "refused",
+		"exports /home/dev/.local/share/kycwatch", "database /tmp/k.db"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("? lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "no risk found") {
+		t.Errorf("? says no risk found:\n%s", out)
+	}
+}
