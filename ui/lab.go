@@ -644,7 +644,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 		case sessions.StateEntered:
 			line := st.Warning.Render("phase 1 done (data entry) · risk assessment pending" + wait)
 			if sim {
-				line += st.Faint.Render(" · 1 2 3 4 0")
+				line += st.Faint.Render(" · " + keyList("1 2 3 4 0"))
 			}
 			return line
 		case "pending", "preliminary":
@@ -669,7 +669,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 		return ""
 	}
 	if sim {
-		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · a d r v e b")
+		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · "+keyList("a d r v e b"))
 	}
 	return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · force it in the Customer Portal")
 }

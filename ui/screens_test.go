@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,56 @@ func TestHelpMatchesTheREADME(t *testing.T) {
 	}
 	if strings.Contains(out, "no risk found") {
 		t.Errorf("? says no risk found:\n%s", out)
+	}
+}
+
+// TestFooterAndNoticesWhole: the keys line ends on a whole key, not "…",
+// and a long notice wraps rather than losing its end.
+func TestFooterAndNoticesWhole(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		m := labModel(t, w, 34, &fakeLab{})
+		lines := strings.Split(screen(m), "\n")
+		foot := strings.TrimSpace(lines[len(lines)-1])
+		if strings.HasSuffix(foot, "…") || !strings.Contains(foot, "? help") {
+			t.Errorf("%d: footer %q", w, foot)
+		}
+		m.notice = "created Veriff session aea9ba6d · no callback URL sent: without the tunnel there is no HTTPS URL for Veriff to send the end-user back to"
+		out := strings.Join(strings.Fields(screen(m)), " ")
+		if !strings.Contains(out, "no HTTPS URL for Veriff to send the end-user back to") {
+			t.Errorf("%d: the notice is cut:\n%s", w, screen(m))
+		}
+		checkSize(t, screen(m), w, 34)
+	}
+}
+
+// TestSandboxRowsReadWhole: the sandbox's API calls on a timeline say
+// which call it was within an 80-column window: the session's own id (the
+// timeline's title) is not repeated in each path.
+func TestSandboxRowsReadWhole(t *testing.T) {
+	id := "c818afe2-500c-42e1-bbfd-59ed3eb37d55"
+	call := func(seq int64, method, path, state string, status int) sessions.Record {
+		r := sessions.Record{Seq: seq, Status: status, Incoming: sessions.Incoming{ReceivedAt: t0.Add(time.Duration(seq) * time.Second), Method: method, Path: "/sandbox" + path}}
+		r.Verdict.Signature, r.Verdict.APIKey = "valid", "match"
+		r.Delivery.Kind, r.Delivery.Provider, r.Delivery.SessionID, r.Delivery.State = "api", "veriff", id, state
+		r.Delivery.Note = method + " " + path + " → " + fmt.Sprint(status)
+		return r
+	}
+	recs := []sessions.Record{
+		call(1, "POST", "/v1/sessions", "created", 201),
+		call(2, "POST", "/v1/sessions/"+id+"/media", "", 200),
+		call(3, "PATCH", "/v1/sessions/"+id, "submitted", 200),
+		call(4, "GET", "/v1/sessions/"+id+"/decision", "", 200),
+		call(5, "GET", "/v1/sessions/"+id+"/attempts", "", 401),
+	}
+	m := newModel(t, 80, 24, recs)
+	m = press(m, "enter")
+	out := checkSize(t, screen(m), 80, 24)
+	for _, want := range []string{"POST /sessions ·", "POST …/media", "PATCH … · submitted", "GET …/decision", "GET …/attempts 401"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, " 201") {
+		t.Errorf("a 201 shows as a failure:\n%s", out)
 	}
 }

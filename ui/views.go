@@ -149,7 +149,7 @@ func (m Model) footer() string {
 			m.styles.Bold.Render("y") + " yes · " + m.styles.Bold.Render("n") + " no, send as edited · esc cancel")
 	}
 	if m.notice != "" && !m.showHelp {
-		return Pad(" "+m.styles.Success.Render("✓ ")+Fit(Safe(m.notice), m.width-4), m.width)
+		return m.footerLines(m.styles.Success.Render("✓ ") + Safe(m.notice)) // whole: its end is often the point
 	}
 	keys := m.keys.forPane(m.focus, m.filtering)
 	if m.showQR {
@@ -165,9 +165,19 @@ func (m Model) footer() string {
 	if !m.follow {
 		follow = m.styles.Warning.Render("paused ") + m.styles.Faint.Render("(f follows) ")
 	}
+	// As many whole keys as fit, in order; ? lists them all. (help's own
+	// cut can overflow by one key when its ellipsis does not fit.)
 	h := m.help
-	h.SetWidth(m.width - 1 - ansi.StringWidth(follow))
-	return Pad(" "+follow+h.ShortHelpView(keys.ShortHelp()), m.width)
+	h.SetWidth(0)
+	room := m.width - 1 - ansi.StringWidth(follow)
+	all := keys.ShortHelp()
+	line := ""
+	for n := len(all); n > 0; n-- {
+		if line = h.ShortHelpView(all[:n]); ansi.StringWidth(line) <= room {
+			break
+		}
+	}
+	return Pad(" "+follow+line, m.width)
 }
 
 // spread puts left and right on one line of width w, right-aligned.
@@ -391,6 +401,21 @@ func (m Model) sessionsView(w, h int) string {
 	return m.box(title, lines, w, h, m.focus == focusSessions)
 }
 
+// apiCallLabel shortens a sandbox call's note ("GET /v1/sessions/ID/decision
+// → 200") for the timeline of session id: "GET …/decision".
+func apiCallLabel(note, id string) string {
+	call, _, _ := strings.Cut(note, " → ")
+	method, path, ok := strings.Cut(call, " ")
+	if !ok || !strings.HasPrefix(path, "/") {
+		return note // the end-user's page: "end-user: started"
+	}
+	path = strings.TrimPrefix(path, "/v1")
+	if id != "" {
+		path = strings.Replace(path, "/sessions/"+id, "…", 1)
+	}
+	return method + " " + path
+}
+
 // deliveries counts a session's deliveries, as the header does: not its
 // created step nor its tracking changes.
 func deliveries(s *sessions.Session) int {
@@ -549,16 +574,20 @@ func (m Model) timelineView(w, h int) string {
 			}
 		}
 		if d.Kind == decode.KindAPICall {
-			what = st.Faint.Render(Safe(d.Note))
+			// The call first, short: the timeline's session is not repeated.
+			what = Safe(apiCallLabel(d.Note, s.ID))
 			if d.State != "" {
-				what = m.stateStyle(d.State).Render(stateLabel(d.State)) + st.Faint.Render(" · "+Safe(d.Note))
+				what += st.Faint.Render(" · ") + m.stateStyle(d.State).Render(stateLabel(d.State))
 			}
+			code = ""
 		}
 		if d.Kind == decode.KindInvalid || d.Kind == decode.KindUnknown {
 			what = st.Faint.Render(string(d.Kind))
 		}
 		tail := ""
-		if step.ProviderStatus() != 200 {
+		if d.Kind == decode.KindAPICall && step.ProviderStatus() < 400 {
+			// 201 created and the like are the sandbox working.
+		} else if step.ProviderStatus() != 200 {
 			tail += " " + st.Danger.Render(strconv.Itoa(step.ProviderStatus()))
 		}
 		if step.DuplicateOf != 0 {
@@ -578,8 +607,12 @@ func (m Model) timelineView(w, h int) string {
 		if inner >= 48 { // the code says the kind well enough when narrow
 			kind = Pad(kindLabel(d.Kind), 8) + " "
 		}
+		codeCell := codeCol(code)
+		if d.Kind == decode.KindAPICall && inner < 48 {
+			codeCell = "" // an API call has no code: its room goes to the call
+		}
 		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + m.badge(step.Record) + " " +
-			kind + codeCol(code) + what + tail
+			kind + codeCell + what + tail
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 	}
 	if len(wait) > 0 {
