@@ -135,7 +135,7 @@ func tui(ctx context.Context, c config, ln net.Listener, note string, rc *sessio
 		WithClearer(func(ctx context.Context) (int64, error) {
 			n, err := store.Clear(ctx)
 			if err == nil {
-				sb.sim.Forget() // the sandbox's sessions go with their kept states
+				l.Forget() // nothing in flight brings a cleared session back
 			}
 			return n, err
 		})
