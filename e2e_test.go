@@ -312,7 +312,7 @@ func TestTUIInTmux(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	session := "kycwatch-e2e"
-	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
 		dir, bin, addr, filepath.Join(dir, "k.db"))
 	tm := startTmux(t, session, 100, 30, cmdline)
 
@@ -443,7 +443,7 @@ func TestSimulatorInTmux(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	session := "kycwatch-sim"
-	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFF_SHARED_SECRET= VERIFF_API_KEY= HOME=%s TERM=xterm-256color %s --addr %s --db %s --sim-start-after 500ms --sim-submit-after 1s; echo EXITED $?; sleep 30",
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN -u VERIFF_SHARED_SECRET -u VERIFF_API_KEY HOME=%s TERM=xterm-256color %s --addr %s --db %s --sim-start-after 500ms --sim-submit-after 1s; echo EXITED $?; sleep 30",
 		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
 	tm := startTmux(t, session, 120, 34, cmdline)
 
@@ -480,7 +480,7 @@ func TestVerifiMeInTmux(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	session := "kycwatch-vm"
-	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFIME_ORG_CODE= VERIFIME_WEBHOOK_SECRET= HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel --sim-assess-after 3s; echo EXITED $?; sleep 30",
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN -u VERIFIME_ORG_CODE -u VERIFIME_WEBHOOK_SECRET HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel --sim-assess-after 3s; echo EXITED $?; sleep 30",
 		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
 	tm := startTmux(t, session, 120, 34, cmdline)
 	tm.waitFor("Waiting for deliveries")
