@@ -214,3 +214,14 @@ func TestSandboxRowsReadWhole(t *testing.T) {
 		t.Errorf("a 201 shows as a failure:\n%s", out)
 	}
 }
+
+// TestHeaderKeepsTheCounts: a five-digit port and a failed check still
+// leave room for the counts on an 80-column header.
+func TestHeaderKeepsTheCounts(t *testing.T) {
+	m := newModel(t, 80, 24, demo(t))
+	m.info.LocalURL = "http://127.0.0.1:41159"
+	first := strings.Split(screen(m), "\n")[0]
+	if !strings.Contains(first, "8 dlv · 5 sess ⚠1") || !strings.Contains(first, "127.0.0.1:41159") {
+		t.Errorf("header %q", first)
+	}
+}

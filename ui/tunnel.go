@@ -102,6 +102,8 @@ func (m Model) tunnelSummary(w int) string {
 			s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL))
 		case TunnelReconnecting:
 			s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL)
+		case TunnelOff:
+			s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
 		}
 	}
 	return ansi.Truncate(s, w, "…")

@@ -33,7 +33,8 @@ func (m Model) header() string {
 	}
 	title := st.Title.Render("kycwatch") + "  "
 	count := long
-	room := w - 3 - ansi.StringWidth(title)
+	room := w - 4 - ansi.StringWidth(title) // spread keeps two spaces between
+
 	if ansi.StringWidth(m.tunnelSummary(1000))+ansi.StringWidth(long) > room {
 		count = short
 	}
