@@ -379,7 +379,12 @@ func wrap(s string, w, indent int) []string {
 	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
 	out := []string{parts[0]}
 	if len(parts) > 1 {
-		rest := strings.TrimLeft(strings.Join(parts[1:], " "), " ")
+		// The rest is what follows the first line in s itself (cut by
+		// width, styles kept), not the parts joined again: a token
+		// hard-wrapped across lines must not gain a space.
+		rest := ansi.TruncateLeft(s, ansi.StringWidth(parts[0]), "")
+		plain := ansi.Strip(rest) // the break's spaces may sit after a style
+		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
 		pad := strings.Repeat(" ", min(indent, w/2))
 		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
 			out = append(out, pad+p)

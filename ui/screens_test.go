@@ -225,3 +225,19 @@ func TestHeaderKeepsTheCounts(t *testing.T) {
 		t.Errorf("header %q", first)
 	}
 }
+
+// TestWrapKeepsTokensWhole: a flag or an id is not split at its hyphens,
+// and a token longer than the line is cut without gaining a space.
+func TestWrapKeepsTokensWhole(t *testing.T) {
+	got := wrap("webhooks go where --sandbox-webhook says, or here with "+keyList("a d r v e b"), 30, 2)
+	for _, l := range got {
+		if strings.HasSuffix(strings.TrimSpace(l), "--") || strings.HasPrefix(strings.TrimSpace(l), "sandbox-") || strings.HasSuffix(strings.TrimSpace(l), " a d r v e") {
+			t.Errorf("split token: %q", got)
+		}
+	}
+	long := `{"id":"22548878-881d-4ccd-ac7e-11a851aed06d","attemptId":"19b08a67-6e5e-4d23-890e-b87db775cfd2"}`
+	lines := wrap(long, 40, 0)
+	if strings.Join(lines, "") != long {
+		t.Errorf("the long token changed when wrapped: %q", lines)
+	}
+}
