@@ -473,7 +473,11 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "kycwatch export: %d deliveries (%s)\n", n, *format)
+	what := "deliveries"
+	if n == 1 {
+		what = "delivery"
+	}
+	fmt.Fprintf(stderr, "kycwatch export: %d %s (%s)\n", n, what, *format)
 	return 0
 }
 

@@ -94,6 +94,11 @@ func TestGrammar(t *testing.T) {
 	if out := screen(m); strings.Contains(out, "all 1 stored deliveries") || !strings.Contains(out, "Delete the 1 stored delivery") {
 		t.Errorf("clear:\n%s", out)
 	}
+	m.confirmClear = false
+	m.cleared(clearedMsg{n: 1})
+	if out := screen(m); !strings.Contains(out, "deleted 1 delivery and") {
+		t.Errorf("cleared:\n%s", out)
+	}
 }
 
 // TestWindowTooSmall: below the size the panes need, say so and how big.
