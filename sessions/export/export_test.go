@@ -260,3 +260,27 @@ func readable(t *testing.T, format, out string) string {
 	}
 	return b.String()
 }
+
+// TestHARResponseIsWhatTheProviderGot: with --answer app the HAR's
+// response status is the app's answer, kycwatch's verdict in the comment.
+func TestHARResponseIsWhatTheProviderGot(t *testing.T) {
+	rs := records(t)[:1]
+	rs[0].Answered = 500
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Comment  string `json:"comment"`
+				Response struct {
+					Status int `json:"status"`
+				} `json:"response"`
+			} `json:"entries"`
+		} `json:"log"`
+	}
+	if err := json.Unmarshal(write(t, "har", rs, false), &doc); err != nil {
+		t.Fatal(err)
+	}
+	e := doc.Log.Entries[0]
+	if e.Response.Status != 500 || !strings.Contains(e.Comment, "kycwatch's verdict 200") {
+		t.Errorf("%+v", e)
+	}
+}
