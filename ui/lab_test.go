@@ -253,7 +253,7 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 	}
 	out := ansi.Strip(screen(m))
 	for _, want := range []string{"created simulated VerifiMe session kw-5f0c2", "reference kw-5f0c2a9b1d3e", "Invite URL",
-		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe si…ef"} {
+		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe secret si…ef (simulator's)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}

@@ -52,7 +52,7 @@ func (m Model) header() string {
 	case m.info.Generated != "":
 		add("secret "+m.info.Generated+st.Faint.Render(" (generated)"), "secret "+m.info.Generated+st.Faint.Render(" (generated)"))
 	case m.info.Secrets == 0:
-		add(st.Warning.Render("no secret set (--secret)"), st.Warning.Render("no secret"))
+		add(st.Warning.Render("no secret set (--secret)"), st.Warning.Render("no secret (--secret)"))
 	default:
 		n := fmt.Sprintf("%d secret%s", m.info.Secrets, plural(m.info.Secrets))
 		add(n, n)
@@ -81,6 +81,7 @@ func (m Model) header() string {
 	tiers := []string{
 		m.legend() + bar + strings.Join(cfg, sep),
 		m.legend() + bar + strings.Join(brief, sep),
+		m.shortLegend() + bar + strings.Join(cfg, sep),
 		m.shortLegend() + bar + strings.Join(brief, sep),
 		strings.Join(brief, sep),
 	}
@@ -95,7 +96,7 @@ func (m Model) header() string {
 	legendLine := tiers[len(tiers)-1]
 	fitted := false
 	if hint != "" {
-		for _, try := range tiers[:3] { // the legend before the hint
+		for _, try := range tiers[:4] { // the legend before the hint
 			if ansi.StringWidth(try)+2+ansi.StringWidth(hint) <= w-1 {
 				legendLine, fitted = spread(try, st.Faint.Render(hint), w), true
 				break
