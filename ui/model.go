@@ -88,6 +88,7 @@ type Model struct {
 	focus     focus
 	zoom      bool // detail fills the body
 	showHelp  bool
+	helpTop   int // the help's first line shown, when it does not fit
 	filtering bool
 	follow    bool // select new activity as it arrives
 
@@ -419,11 +420,23 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
-		m.showHelp = !m.showHelp
+		m.showHelp, m.helpTop = !m.showHelp, 0
 		m.help.ShowAll = m.showHelp
 		return m, nil
 	case m.showHelp && key.Matches(msg, k.Back):
 		m.showHelp, m.help.ShowAll = false, false
+		return m, nil
+	case m.showHelp && (key.Matches(msg, k.Down) || key.Matches(msg, k.PageDown)):
+		m.helpTop++ // helpView clamps it
+		if key.Matches(msg, k.PageDown) {
+			m.helpTop += 9
+		}
+		return m, nil
+	case m.showHelp && (key.Matches(msg, k.Up) || key.Matches(msg, k.PageUp)):
+		m.helpTop = max(0, m.helpTop-1)
+		if key.Matches(msg, k.PageUp) {
+			m.helpTop = max(0, m.helpTop-9)
+		}
 		return m, nil
 	case key.Matches(msg, k.NextPane):
 		m.focus = (m.focus + 1) % paneCount

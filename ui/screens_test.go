@@ -246,3 +246,25 @@ func TestWrapKeepsTokensWhole(t *testing.T) {
 		t.Errorf("the long token changed when wrapped: %q", lines)
 	}
 }
+
+// TestHelpScrolls: in a small window the help scrolls (↓) to the marks
+// and the paths, and says there is more.
+func TestHelpScrolls(t *testing.T) {
+	m := newModel(t, 80, 24, demo(t))
+	m.info.ExportDir = "/home/dev/.local/share/kycwatch"
+	m = run(t, m, "?")
+	if out := screen(m); !strings.Contains(out, "↓ more") {
+		t.Errorf("no sign of more:\n%s", out)
+	}
+	for range 30 {
+		m = update(m, tea.KeyPressMsg{Code: tea.KeyDown})
+	}
+	out := screen(m)
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"⚠ a session with a failed check", "database /tmp/k.db", "exports /home/dev/.local/share/kycwatch"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("scrolled help lacks %q:\n%s", want, out)
+		}
+	}
+	checkSize(t, out, 80, 24)
+}

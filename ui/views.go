@@ -161,7 +161,7 @@ func (m Model) footer() string {
 		keys = m.keys.forForm()
 	}
 	if m.showHelp {
-		return Pad(" "+m.styles.Faint.Render("? or esc closes the help"), m.width)
+		return Pad(" "+m.styles.Faint.Render("? or esc closes the help · ↑↓ scroll"), m.width)
 	}
 	follow := ""
 	if !m.follow {
@@ -705,9 +705,8 @@ func (m Model) helpView(w, h int) string {
 		st.Danger.Render("!") + " signature or API key missing  " + st.Faint.Render("·") + " unchecked (no secret)  " +
 		st.Info.Render("↻") + " a retry (same body)  " + st.Danger.Render("⚠") + " a session with a failed check"
 	lines = append(lines, "")
-	lines = append(lines, wrap(st.Faint.Render("marks  ")+marks, w-4, 7)...)
-	for i := len(lines) - 1; i >= 0 && !strings.HasPrefix(lines[i], " "); i-- {
-		lines[i] = " " + lines[i]
+	for _, l := range wrap(st.Faint.Render("marks  ")+marks, w-4, 7) {
+		lines = append(lines, " "+l)
 	}
 	if m.info.DBPath != "" {
 		lines = append(lines, "", " "+st.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
@@ -715,5 +714,15 @@ func (m Model) helpView(w, h int) string {
 	if m.info.ExportDir != "" {
 		lines = append(lines, " "+st.Faint.Render(Fit("exports  "+m.info.ExportDir, w-4)))
 	}
-	return m.box("Keys", lines, w, h, true)
+	// A small window scrolls the help (↑↓) rather than cut the marks off.
+	visible := h - 2
+	top := min(m.helpTop, max(0, len(lines)-visible))
+	title := "Keys"
+	if top > 0 {
+		title += " · ↑ more"
+	}
+	if top+visible < len(lines) {
+		title += " · ↓ more"
+	}
+	return m.box(title, lines[top:min(len(lines), top+visible)], w, h, true)
 }
