@@ -144,7 +144,12 @@ func run(ctx context.Context, c config, o deps) error {
 	if len(c.forwardTo) > 0 {
 		fwd = listener.NewForwarder(ctx, c.forwardTo, c.forwardTimeout, store, fileLog.With("component", "forward"))
 		srv.Forward(fwd, c.answerApp)
-		defer fwd.Wait()
+		defer func() { fwd.Close(); fwd.Wait() }() // no waiting on a down app to quit
+		if n, err := fwd.Resume(ctx); err != nil {
+			fileLog.Warn("resume forwards", "err", err)
+		} else if n > 0 {
+			fileLog.Info("resumed forwards the last run left to try again", "count", n)
+		}
 	}
 
 	serveErr := make(chan error, 1)

@@ -42,6 +42,8 @@ type Forwarder struct {
 	queues map[string]*queue // by session id
 	wg     sync.WaitGroup
 	ctx    context.Context
+	stop   chan struct{} // closed by Close: no more waiting between tries
+	closed sync.Once
 }
 
 // DefaultAttempts is how often a forward is tried while the app is down:
@@ -59,6 +61,7 @@ func DefaultBackoff(n int) time.Duration {
 type job struct {
 	r       sessions.Record
 	targets []string
+	attempt int // the first try's number (more than 1 when resumed)
 }
 
 type queue struct {
@@ -81,7 +84,41 @@ func NewForwarder(ctx context.Context, targets []string, timeout time.Duration, 
 		HTTP: &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // an app's redirect is its answer
 		}},
-		queues: map[string]*queue{}}
+		queues: map[string]*queue{}, stop: make(chan struct{})}
+}
+
+// Close ends the waits between tries (kycwatch is quitting): forwards in
+// flight finish, and what was still to be tried is tried again by the next
+// start's Resume.
+func (f *Forwarder) Close() { f.closed.Do(func() { close(f.stop) }) }
+
+// Resume tries again the forwards an earlier run left waiting for the app
+// (their last try has a RetryIn): kycwatch restarted meanwhile. It returns
+// how many it queued.
+func (f *Forwarder) Resume(ctx context.Context) (int, error) {
+	if f.Store == nil {
+		return 0, nil
+	}
+	pending, err := f.Store.PendingForwards(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range pending {
+		r, err := f.Store.Get(ctx, p.Seq)
+		if err != nil {
+			f.Log.Warn("resume forward", "seq", p.Seq, "err", err)
+			continue
+		}
+		for _, t := range f.Targets { // the stored URL is the target's, with the path
+			if to, err := Target(t, r.Path); err == nil && to == p.Target {
+				f.enqueueFrom(r, []string{t}, p.Attempt+1)
+				n++
+				break
+			}
+		}
+	}
+	return n, nil
 }
 
 // Enqueue forwards r in the background, after the session's earlier ones.
@@ -95,16 +132,19 @@ func (f *Forwarder) EnqueueRest(r sessions.Record) {
 	}
 }
 
-func (f *Forwarder) enqueue(r sessions.Record, targets []string) {
+func (f *Forwarder) enqueue(r sessions.Record, targets []string) { f.enqueueFrom(r, targets, 1) }
+
+func (f *Forwarder) enqueueFrom(r sessions.Record, targets []string, attempt int) {
 	key := r.Delivery.SessionID
+	j := job{r, targets, attempt}
 	f.mu.Lock()
 	q := f.queues[key]
 	if q != nil {
-		q.jobs = append(q.jobs, job{r, targets})
+		q.jobs = append(q.jobs, j)
 		f.mu.Unlock()
 		return
 	}
-	q = &queue{jobs: []job{{r, targets}}}
+	q = &queue{jobs: []job{j}}
 	f.queues[key] = q
 	f.mu.Unlock()
 	f.wg.Add(1)
@@ -121,7 +161,7 @@ func (f *Forwarder) enqueue(r sessions.Record, targets []string) {
 			q.jobs = q.jobs[1:]
 			f.mu.Unlock()
 			for _, t := range j.targets {
-				f.untilAnswered(t, j.r)
+				f.untilAnswered(t, j.r, j.attempt)
 			}
 		}
 	}()
@@ -129,8 +169,8 @@ func (f *Forwarder) enqueue(r sessions.Record, targets []string) {
 
 // untilAnswered forwards r to target, and again with backoff while the app
 // does not answer, each try recorded (the last try's RetryIn is 0).
-func (f *Forwarder) untilAnswered(target string, r sessions.Record) {
-	for n := 1; ; n++ {
+func (f *Forwarder) untilAnswered(target string, r sessions.Record, first int) {
+	for n := first; ; n++ {
 		fw, retriable := f.one(f.ctx, target, r)
 		fw.Attempt = n
 		wait := time.Duration(0)
@@ -145,6 +185,9 @@ func (f *Forwarder) untilAnswered(target string, r sessions.Record) {
 		t := time.NewTimer(wait)
 		select {
 		case <-f.ctx.Done():
+			t.Stop()
+			return
+		case <-f.stop: // quitting: the next start resumes it
 			t.Stop()
 			return
 		case <-t.C:

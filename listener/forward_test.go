@@ -239,6 +239,7 @@ func TestTransparentStoresWhatTheProviderGot(t *testing.T) {
 			t.Errorf("line %s", line)
 		}
 	}
+	g.waitDone(t, 3) // the oversized one's is recorded in the background
 	fws, _ := g.store.Forwards(context.Background(), 1, 2, 3)
 	if len(fws) != 3 || fws[0].Seq != 1 || fws[0].Status != 500 || fws[1].Seq != 2 || fws[1].Error == "" || !strings.Contains(fws[2].Error, "not forwarded") {
 		t.Errorf("forwards recorded %+v", fws)
@@ -307,5 +308,50 @@ func TestForwardTriesAreBounded(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if n := len(g.waitDone(t, 3)); n != 3 {
 		t.Errorf("%d tries, want 3", n)
+	}
+}
+
+// TestForwardsCutOffByAQuitResumeAtStart: kycwatch quitting stops the
+// waits between tries at once (Close), and the next start tries again
+// what was still to be tried, so a restart loses nothing either.
+func TestForwardsCutOffByAQuitResumeAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	g := newFwdRig(t, "http://"+addr+"/hooks", false)
+	g.fwd.Backoff = func(int) time.Duration { return time.Hour } // only Close ends this wait
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	if f := g.waitDone(t, 1)[0]; f.RetryIn != time.Hour {
+		t.Fatalf("first try %+v", f)
+	}
+	g.fwd.Close()
+	g.fwd.Wait() // returns: the hour is not waited out
+
+	a := &app{}
+	up, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skip("the port was taken meanwhile:", err)
+	}
+	hs := &httptest.Server{Listener: up, Config: &http.Server{Handler: a}}
+	hs.Start()
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	next := NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil)
+	done := make(chan sessions.Forward, 4)
+	next.Done = func(f sessions.Forward) { done <- f }
+	if n, err := next.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("resumed %d, %v", n, err)
+	}
+	f := <-done
+	next.Wait()
+	if !f.OK() || f.Attempt != 2 || a.count() != 1 || a.reqs[0].URL.Path != "/hooks/veriff/events" {
+		t.Errorf("resumed try %+v; the app got %d", f, a.count())
+	}
+	if n, _ := next.Resume(ctx); n != 0 {
+		t.Errorf("resumed %d again", n)
 	}
 }
