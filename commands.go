@@ -147,6 +147,14 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kycwatch send: --to %q: want an http:// or https:// URL\n", url)
 		return 2
 	}
+	if urlFrom == baseFrom && running.url != "" {
+		// The address is where kycwatch last ran: make sure it still does,
+		// rather than post to whatever took the port since.
+		if err := isKycwatch(base, *timeout); err != nil {
+			fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
+			return 1
+		}
+	}
 	body, _ := veriffapi.Marshal(payload)
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
 	if err != nil {
@@ -183,6 +191,36 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isKycwatch reports (as an error) whether base answers GET / as kycwatch
+// does: "kycwatch is listening."
+func isKycwatch(base string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("no answer (%v)", plainErr(err))
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "kycwatch is listening") {
+		return fmt.Errorf("it answered %s", resp.Status)
+	}
+	return nil
+}
+
+// plainErr is the last part of a network error, the part that says why.
+func plainErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
 }
 
 // runningKycwatch is what the database of a kycwatch says about it.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -537,5 +538,32 @@ func TestSandboxKeysPrintsThemWhole(t *testing.T) {
 	}
 	if !strings.Contains(first, "VERIFF_SHARED_SECRET="+secret) {
 		t.Errorf("keys printed before the first run are not the ones kycwatch then used:\n%s", first)
+	}
+}
+
+// TestSendChecksItIsKycwatch: a database naming an address where another
+// program now answers (kycwatch stopped, the port reused) is not posted
+// to blindly: send says what it found there.
+func TestSendChecksItIsKycwatch(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not implemented", http.StatusNotImplemented)
+	}))
+	defer other.Close()
+	db := filepath.Join(t.TempDir(), "k.db")
+	st, err := sessions.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetSetting(context.Background(), settingLocalURL, other.URL)
+	st.SetSetting(context.Background(), settingSandboxSecret, "sim-secret")
+	st.Close()
+	var out, errOut bytes.Buffer
+	code := send([]string{"event", "--db", db}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "does not answer as kycwatch") || strings.Contains(out.String(), "501") {
+		t.Errorf("exit %d\n%s%s", code, errOut.String(), out.String())
 	}
 }
