@@ -113,7 +113,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
 	}
 	if d.Provider != decode.VerifiMe { // VerifiMe sends no API key
-		verdict += st.Faint.Render(" · ") + m.keyMark(v.APIKey) + " API key " + string(v.APIKey)
+		if v.APIKey == decode.KeyUnchecked { // no mark: "· ·" reads as nothing
+			verdict += st.Faint.Render(" · API key unchecked (none configured)")
+		} else {
+			verdict += st.Faint.Render(" · ") + m.keyMark(v.APIKey) + " API key " + string(v.APIKey)
+		}
 	}
 	field("Verdict", verdict)
 	if refused := r.Status; refused != 200 && !r.Failed() {

@@ -268,3 +268,17 @@ func TestHelpScrolls(t *testing.T) {
 	}
 	checkSize(t, out, 80, 24)
 }
+
+// TestUncheckedKeyReadsPlainly: with no API key configured the verdict
+// says so in words, not as a mark beside a separator ("· ·").
+func TestUncheckedKeyReadsPlainly(t *testing.T) {
+	body := []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`)
+	r := sessions.Judge(sessions.Incoming{ReceivedAt: t0, Method: "POST", Path: "/veriff/events", Body: body, BodySize: int64(len(body)),
+		Header: map[string][]string{"X-Hmac-Signature": {"00"}}}, keys)
+	r.Verdict.APIKey, r.Seq = "unchecked", 1
+	m := newModel(t, 120, 40, []sessions.Record{r})
+	m = update(m, loadedMsg{seq: 1, rec: r})
+	if out := screen(m); strings.Contains(out, "· · API key") || !strings.Contains(out, "API key unchecked (none configured)") {
+		t.Errorf("verdict:\n%s", out)
+	}
+}
