@@ -263,6 +263,9 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 		cmd([]string{"--help"}, &out, &out)
 		helps[name] = out.String()
 	}
+	var sb bytes.Buffer
+	sandboxCmd([]string{"keys", "--help"}, &sb, &sb)
+	helps["sandbox keys"] = sb.String()
 	for name, h := range helps {
 		if !strings.Contains(h, "  -") {
 			t.Errorf("%s: no flags listed:\n%s", name, h)
