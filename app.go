@@ -67,7 +67,8 @@ func newApp(ctx context.Context, c config, o deps, events *bus.Bus, store *sessi
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	sbKey, sbSecret, err := sandboxKeys(ctx, c, store)
+	recordRunning(ctx, store, listener.URL(a.ln), c) // for kycwatch send and sandbox keys
+	sbKey, sbSecret, _, err := sandboxKeys(ctx, store, c)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +159,16 @@ func checkedKeys(ctx context.Context, c config, store *sessions.Store, sbKey, sb
 
 // serve starts serving locally and opens the tunnel in the background. The
 // returned function stops both and waits for them.
-func (a *app) serve(ctx context.Context, tunnel listener.Tunnel) (serveErr <-chan error, stop func()) {
+func (a *app) serve(ctx context.Context, o deps) (serveErr <-chan error, stop func()) {
 	errs := make(chan error, 1)
 	go func() { errs <- a.srv.Serve(a.ln) }()
+	if a.fwd != nil { // what the last run left to try again
+		if n, err := a.fwd.Resume(ctx); err != nil {
+			a.fileLog.Warn("resume forwards", "err", err)
+		} else if n > 0 {
+			a.fileLog.Info("resumed forwards the last run left to try again", "count", n)
+		}
+	}
 	// The tunnel's states come from ngrok's goroutines: they go to the bus,
 	// which never blocks.
 	opened := make(chan struct{})
@@ -169,6 +177,7 @@ func (a *app) serve(ctx context.Context, tunnel listener.Tunnel) (serveErr <-cha
 		if a.first.State != listener.TunnelConnecting {
 			return
 		}
+		tunnel := o.tunnel(a.c, a.fileLog.With("component", "ngrok"))
 		a.srv.Publish(ctx, tunnel, a.c.tunnelWait, func(st listener.TunnelStatus) {
 			if st.State == listener.TunnelOnline {
 				a.public.Store(st.URL)
@@ -192,6 +201,7 @@ func (a *app) wait() {
 	a.lab.Wait()
 	a.sb.sim.Wait()
 	if a.fwd != nil {
+		a.fwd.Close() // no waiting on a down app to quit
 		a.fwd.Wait()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
@@ -34,7 +35,10 @@ Usage:
 
 The body is what Veriff sends (compact JSON), signed with X-HMAC-SIGNATURE
 over its exact bytes, with X-AUTH-CLIENT. The secret and API key default to
-VERIFF_SHARED_SECRET and VERIFF_API_KEY.
+VERIFF_SHARED_SECRET and VERIFF_API_KEY; with neither, to the secret the
+kycwatch on the same database generated. Without --to it goes to where
+that kycwatch listens (its database says), else http://127.0.0.1:8080.
+send says where each came from.
 
 Flags:
 `
@@ -54,10 +58,11 @@ func keysFromEnv(secret, apiKey *string) {
 func send(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kycwatch send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	to := fs.String("to", "", "`URL` to post to (default: kycwatch's own, http://127.0.0.1:8080/veriff/events|decisions|statuses)")
+	to := fs.String("to", "", "`URL` to post to (default: the running kycwatch's /veriff/events|decisions|statuses)")
 	status := fs.String("status", "", "event action, decision status, or user status `text`")
-	secret := fs.String("secret", "", "shared `secret` to sign with (default $VERIFF_SHARED_SECRET)")
+	secret := fs.String("secret", "", "shared `secret` to sign with (default $VERIFF_SHARED_SECRET, else the one kycwatch generated)")
 	apiKey := fs.String("api-key", "", "API `key` for X-AUTH-CLIENT (default $VERIFF_API_KEY)")
+	db := fs.String("db", "", "the running kycwatch's database `path`, for its address and secret (default $KYCWATCH_DB, else the user data directory)")
 	sessionID := fs.String("session", "", "session `id` (default: a new UUID)")
 	vendorData := fs.String("vendor-data", "kycwatch-send", "`vendorData` in the payload")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
@@ -66,16 +71,49 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		kind, rest = args[0], args[1:]
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseQuietly(fs, rest, "kycwatch send --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
-	keysFromEnv(secret, apiKey)
-	if *secret == "" {
-		fmt.Fprintln(stderr, "kycwatch send: no secret to sign with: pass --secret or set VERIFF_SHARED_SECRET")
+	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"}); err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
+	}
+	secretFrom, apiKeyFrom := "--secret", "--api-key"
+	if *secret == "" {
+		secretFrom = "VERIFF_SHARED_SECRET"
+	}
+	if *apiKey == "" {
+		apiKeyFrom = "VERIFF_API_KEY"
+	}
+	keysFromEnv(secret, apiKey)
+	// What send cannot be told, the running kycwatch's database says.
+	running := readRunning(*db)
+	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch has run on "+running.db+")"
+	if running.url != "" {
+		base, baseFrom = running.url, "the kycwatch running on "+running.db
+	}
+	if *secret == "" {
+		switch {
+		case running.own["secret"] || running.own["sandbox-secret"]:
+			fmt.Fprintf(stderr, "kycwatch send: the kycwatch on %s checks with the secret it was started with: pass the same --secret (or set VERIFF_SHARED_SECRET)\n", running.db)
+			return 2
+		case running.secret == "":
+			fmt.Fprintln(stderr, "kycwatch send: no secret to sign with: pass --secret, set VERIFF_SHARED_SECRET, or run kycwatch once (it generates one; --db says which)")
+			return 2
+		}
+		*secret, secretFrom = running.secret, "the one kycwatch generated, kept in "+running.db
+	}
+	if *apiKey == "" && running.own["api-key"] {
+		fmt.Fprintf(stderr, "kycwatch send: the kycwatch on %s checks X-AUTH-CLIENT: pass the same --api-key (or set VERIFF_API_KEY)\n", running.db)
+		return 2
+	}
+	if *apiKey == "" && running.apiKey != "" && secretFrom != "--secret" && secretFrom != "VERIFF_SHARED_SECRET" {
+		// Its simulator's key, which it checks once it made a session.
+		*apiKey, apiKeyFrom = running.apiKey, "the one kycwatch generated, kept in "+running.db
 	}
 	if *sessionID == "" {
 		*sessionID = simulator.NewUUID()
@@ -102,9 +140,20 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
-	url := *to
+	url, urlFrom := *to, "--to"
 	if url == "" {
-		url = "http://127.0.0.1:8080" + path
+		url, urlFrom = strings.TrimRight(base, "/")+path, baseFrom
+	} else if !httpURL(url) {
+		fmt.Fprintf(stderr, "kycwatch send: --to %q: want an http:// or https:// URL\n", url)
+		return 2
+	}
+	if urlFrom == baseFrom && running.url != "" {
+		// The address is where kycwatch last ran: make sure it still does,
+		// rather than post to whatever took the port since.
+		if err := isKycwatch(base, *timeout); err != nil {
+			fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
+			return 1
+		}
 	}
 	body, _ := veriffapi.Marshal(payload)
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
@@ -119,6 +168,11 @@ func send(args []string, stdout, stderr io.Writer) int {
 		req.Header.Set("X-AUTH-CLIENT", *apiKey)
 	}
 	fmt.Fprintf(stderr, "→ POST %s (%s %s, session %s, %d bytes)\n", url, kind, cmpOr(*status, defaultStatus(kind)), *sessionID, len(body))
+	fmt.Fprintf(stderr, "  address: %s · secret: %s", urlFrom, secretFrom)
+	if *apiKey != "" {
+		fmt.Fprintf(stderr, " · API key: %s", apiKeyFrom)
+	}
+	fmt.Fprintln(stderr)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -136,6 +190,155 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return 1
 	}
+	return 0
+}
+
+// isKycwatch reports (as an error) whether base answers GET / as kycwatch
+// does: "kycwatch is listening."
+func isKycwatch(base string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("no answer (%v)", plainErr(err))
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "kycwatch is listening") {
+		return fmt.Errorf("it answered %s", resp.Status)
+	}
+	return nil
+}
+
+// plainErr is the last part of a network error, the part that says why.
+func plainErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// runningKycwatch is what the database of a kycwatch says about it.
+type runningKycwatch struct {
+	db     string
+	url    string          // where it listens ("" if it never ran on this database)
+	secret string          // the secret it generated (the sandbox's)
+	apiKey string          // the API key it generated (the sandbox's)
+	own    map[string]bool // checks it was given keys for: secret, api-key, sandbox-secret
+}
+
+// readRunning reads the database at path (else $KYCWATCH_DB, else the
+// default), if there is one; it is never created here.
+func readRunning(path string) runningKycwatch {
+	r := runningKycwatch{db: dbPath(path), own: map[string]bool{}}
+	if _, err := os.Stat(r.db); err != nil {
+		return r
+	}
+	store, err := sessions.Open(r.db)
+	if err != nil {
+		return r
+	}
+	defer store.Close()
+	ctx := context.Background()
+	r.url, r.secret = store.Setting(ctx, settingLocalURL), store.Setting(ctx, settingSandboxSecret)
+	r.apiKey = store.Setting(ctx, settingSandboxKey)
+	for _, k := range strings.Split(store.Setting(ctx, settingOwnKeys), ",") {
+		if k != "" {
+			r.own[k] = true
+		}
+	}
+	return r
+}
+
+// dbPath is the database a subcommand reads: the flag, else $KYCWATCH_DB,
+// else the default ("" when there is none).
+func dbPath(flagValue string) string {
+	if p := cmpOr(flagValue, os.Getenv("KYCWATCH_DB")); p != "" {
+		return p
+	}
+	p, _ := sessions.DefaultPath()
+	return p
+}
+
+const sandboxUsage = `kycwatch sandbox keys: print the sandbox's API key and shared secret whole.
+
+Usage:
+  kycwatch sandbox keys [--db PATH]
+
+For a backend (or its CI) that calls kycwatch's Veriff-compatible sandbox:
+one KEY=value line each for VERIFF_API_URL (where the sandbox answers),
+VERIFF_API_KEY and VERIFF_SHARED_SECRET, e.g.
+  kycwatch sandbox keys > .env.kycwatch
+They are the ones kycwatch on the same database uses: VERIFF_API_KEY and
+VERIFF_SHARED_SECRET when set, else a key and secret generated once and
+kept in the database (made now if kycwatch never ran). The secret is
+printed whole: keep the output out of logs you share.
+
+Flags:
+`
+
+// sandboxCmd is kycwatch sandbox keys.
+func sandboxCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kycwatch sandbox keys", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
+	fs.Usage = func() { fmt.Fprint(stderr, sandboxUsage); printFlags(stderr, fs) }
+	if len(args) == 0 || args[0] != "keys" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fs.Usage()
+			return 0
+		}
+		fmt.Fprintln(stderr, "kycwatch sandbox: the one command is keys (kycwatch sandbox keys --help)")
+		return 2
+	}
+	if err := parseQuietly(fs, args[1:], "kycwatch sandbox keys --help"); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 2
+	}
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		if err := refuseEmptyEnv(env); err != nil {
+			fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+			return 2
+		}
+	}
+	path := dbPath(*db)
+	if path == "" {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys: no database path (--db)")
+		return 2
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 1
+	}
+	store, err := sessions.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 1
+	}
+	defer store.Close()
+	var c config
+	c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
+	c.keys.VeriffSecrets = splitEnv("VERIFF_SHARED_SECRET")
+	ctx := context.Background()
+	key, secret, from, err := sandboxKeys(ctx, store, c)
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 1
+	}
+	base := store.Setting(ctx, settingLocalURL)
+	if base == "" {
+		base = "http://127.0.0.1:8080"
+	}
+	fmt.Fprintf(stdout, "VERIFF_API_URL=%s/sandbox\nVERIFF_API_KEY=%s\nVERIFF_SHARED_SECRET=%s\n", strings.TrimRight(base, "/"), key, secret)
+	fmt.Fprintf(stderr, "kycwatch sandbox keys: API key %s; secret %s\n", from[0], from[1])
 	return 0
 }
 
@@ -275,10 +478,11 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuietly(fs, args, "kycwatch export --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
 	}
 	filter := sessions.Filter{SessionID: *session}
@@ -290,14 +494,10 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		filter.Since = t
 	}
-	path := cmpOr(*db, os.Getenv("KYCWATCH_DB"))
+	path := dbPath(*db)
 	if path == "" {
-		p, err := sessions.DefaultPath()
-		if err != nil {
-			fmt.Fprintln(stderr, "kycwatch export: no database path:", err)
-			return 2
-		}
-		path = p
+		fmt.Fprintln(stderr, "kycwatch export: no database path (--db)")
+		return 2
 	}
 	if _, err := os.Stat(path); err != nil {
 		fmt.Fprintf(stderr, "kycwatch export: no database at %s (--db)\n", path)
@@ -325,7 +525,11 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "kycwatch export: %d deliveries (%s)\n", n, *format)
+	what := "deliveries"
+	if n == 1 {
+		what = "delivery"
+	}
+	fmt.Fprintf(stderr, "kycwatch export: %d %s (%s)\n", n, what, *format)
 	return 0
 }
 

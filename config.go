@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,6 +51,7 @@ type config struct {
 	simStart                  time.Duration
 	simSubmit                 time.Duration
 	history                   int
+	exportDir                 string // where X writes (absolute)
 }
 
 // multi is a repeatable string flag.
@@ -220,6 +223,7 @@ Usage:
   kycwatch send KIND [flags]    fire one signed webhook (kycwatch send --help)
   kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
   kycwatch export [flags]       write stored deliveries (ndjson, har, curl)
+  kycwatch sandbox keys         print the sandbox's API key and secret whole
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -300,6 +304,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
 	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
+	fs.StringVar(&c.exportDir, "export-dir", "", "`folder` X writes a session's HAR and curl script to (default: the database's folder)")
 	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless logs to stderr)")
 	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
 	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
@@ -317,8 +322,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
 	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
 	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
-	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, session=ID; repeatable: all must arrive)")
-	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then")
+	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, kind=watchlist, session=ID; repeatable: all must arrive; a value no delivery can carry is refused)")
+	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then (or the run is stopped first)")
 	fs.StringVar(&keep, "keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
 	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
 	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
@@ -332,11 +337,33 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		printFlags(stderr, fs)
 		fmt.Fprint(stderr, envHelp)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuietly(fs, args, "kycwatch --help"); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY",
+		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
+		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
+		return c, err
+	}
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL"} {
+		if err := refuseEmptyEnv(env); err != nil {
+			return c, err
+		}
+	}
+	if err := checkAddr(c.addr); err != nil {
+		return c, err
+	}
+	if c.history < 0 {
+		return c, fmt.Errorf("--history %d: want a number of deliveries, 0 or more", c.history)
+	}
+	if c.forwardTimeout <= 0 {
+		return c, fmt.Errorf("--forward-timeout must be positive (e.g. 10s)")
+	}
+	if c.expectTimeout <= 0 {
+		return c, fmt.Errorf("--timeout must be positive (e.g. 5m)")
 	}
 	c.maxBody = int64(maxBody)
 	c.forwardTo = forwards
@@ -387,6 +414,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.apiURL == "" {
 		c.apiURL = veriffapi.DefaultBaseURL
+	} else if err := checkBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL); err != nil {
+		return c, err
 	}
 	if c.vmOrg == "" {
 		c.vmOrg = strings.TrimSpace(os.Getenv("VERIFIME_ORG_CODE"))
@@ -396,6 +425,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.vmAPIURL == "" {
 		c.vmAPIURL = verifimeapi.DefaultBaseURL
+	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
+		return c, err
 	}
 	if c.simStart < 0 || c.simSubmit < 0 || c.simAssess < 0 {
 		return c, fmt.Errorf("simulator delays must not be negative")
@@ -424,7 +455,154 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.logPath == "" {
 		c.logPath = filepath.Join(filepath.Dir(c.db), "kycwatch.log")
 	}
+	// Exports hold personal data: never the working tree unless asked.
+	if c.exportDir == "" {
+		c.exportDir = filepath.Dir(c.db)
+	}
+	if abs, err := filepath.Abs(c.exportDir); err == nil {
+		c.exportDir = abs
+	}
 	return c, nil
+}
+
+// parseQuietly parses args and, on a mistake, returns one line naming it
+// (with the nearest flag when one is close) instead of printing the whole
+// usage; --help still prints it.
+func parseQuietly(fs *flag.FlagSet, args []string, help string) error {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return err
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "unknown flag --" + name
+		if near := nearestFlag(fs, name); near != "" {
+			msg += " (did you mean --" + near + "?)"
+		}
+	}
+	return fmt.Errorf("%s; %s lists the flags", msg, help)
+}
+
+// nearestFlag is the defined flag closest to a mistyped name, if any is
+// close (a typo or two).
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestD := "", min(3, len(name)/2+1)
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(name, f.Name); d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	return best
+}
+
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1) // two letters swapped
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// refuseEmpty refuses a key flag given an empty value, as an unset shell
+// variable makes it (--secret "$VERIFF_SHARED_SECRET"): kycwatch would
+// otherwise check every delivery against "" and refuse them all.
+func refuseEmpty(fs *flag.FlagSet, envOf map[string]string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		env, watched := envOf[f.Name]
+		if !watched || err != nil {
+			return
+		}
+		vals := []string{f.Value.String()}
+		if m, ok := f.Value.(*multi); ok {
+			vals = *m
+		}
+		for _, v := range vals {
+			if strings.TrimSpace(v) == "" {
+				err = fmt.Errorf("--%s is empty", f.Name)
+				if env != "" {
+					err = fmt.Errorf("--%s is empty: is %s set? (leave the flag out for none)", f.Name, env)
+				} else {
+					err = fmt.Errorf("--%s is empty: is the variable you passed set? (leave the flag out for none)", f.Name)
+				}
+				return
+			}
+		}
+	})
+	return err
+}
+
+// refuseEmptyEnv refuses a variable that is set but holds nothing (or an
+// empty item in a comma-separated list).
+func refuseEmptyEnv(name string) error {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return nil
+	}
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%s is set but empty: give it a value, or unset it (unset %s)", name, name)
+	}
+	if name == "VERIFF_SHARED_SECRET" {
+		for _, s := range strings.Split(v, ",") {
+			if strings.TrimSpace(s) == "" {
+				return fmt.Errorf("%s has an empty secret in its comma-separated list", name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkAddr refuses an --addr net.Listen would not take.
+func checkAddr(addr string) error {
+	bad := fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080 (or :0 for any free port)", addr)
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return bad
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad
+	}
+	return nil
+}
+
+// checkBaseURL refuses an API base URL that is not http(s), naming where
+// it came from.
+func checkBaseURL(fs *flag.FlagSet, name, env, u string) error {
+	if httpURL(u) {
+		return nil
+	}
+	from := "--" + name
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	if !set {
+		from = env
+	}
+	return fmt.Errorf("%s %q: want an http:// or https:// URL", from, u)
 }
 
 func splitEnv(name string) []string {

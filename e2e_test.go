@@ -6,6 +6,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -91,8 +92,16 @@ func fixture(t *testing.T, name string) []byte {
 // developer's shell, and no ngrok.yml from their home.
 func cleanEnv(t *testing.T, extra ...string) []string {
 	home := t.TempDir()
-	env := append(os.Environ(), "VERIFF_SHARED_SECRET=", "VERIFF_API_KEY=", "VERIFIME_WEBHOOK_SECRET=",
-		"NGROK_AUTHTOKEN=", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	var env []string
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFF_API_URL", "VERIFIME_WEBHOOK_SECRET", "VERIFIME_ORG_CODE",
+			"VERIFIME_API_URL", "NGROK_AUTHTOKEN", "KYCWATCH_DB":
+			continue // unset, not empty: kycwatch refuses an empty one
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
 	return append(env, extra...)
 }
 
@@ -304,7 +313,7 @@ func TestTUIInTmux(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	session := "kycwatch-e2e"
-	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret; echo EXITED $?; sleep 30",
 		dir, bin, addr, filepath.Join(dir, "k.db"))
 	tm := startTmux(t, session, 100, 30, cmdline)
 
@@ -435,7 +444,7 @@ func TestSimulatorInTmux(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	session := "kycwatch-sim"
-	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFF_SHARED_SECRET= VERIFF_API_KEY= HOME=%s TERM=xterm-256color %s --addr %s --db %s --sim-start-after 500ms --sim-submit-after 1s; echo EXITED $?; sleep 30",
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN -u VERIFF_SHARED_SECRET -u VERIFF_API_KEY HOME=%s TERM=xterm-256color %s --addr %s --db %s --sim-start-after 500ms --sim-submit-after 1s; echo EXITED $?; sleep 30",
 		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
 	tm := startTmux(t, session, 120, 34, cmdline)
 
@@ -472,7 +481,7 @@ func TestVerifiMeInTmux(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	session := "kycwatch-vm"
-	cmdline := fmt.Sprintf("env NGROK_AUTHTOKEN= VERIFIME_ORG_CODE= VERIFIME_WEBHOOK_SECRET= HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel --sim-assess-after 3s; echo EXITED $?; sleep 30",
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN -u VERIFIME_ORG_CODE -u VERIFIME_WEBHOOK_SECRET HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel --sim-assess-after 3s; echo EXITED $?; sleep 30",
 		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
 	tm := startTmux(t, session, 120, 34, cmdline)
 	tm.waitFor("Waiting for deliveries")
@@ -480,7 +489,8 @@ func TestVerifiMeInTmux(t *testing.T) {
 	tm.waitFor("New VerifiMe session · simulator")
 	tm.keys("Enter")
 	tm.waitFor("created simulated VerifiMe session")
-	tm.waitFor("tracking Inactive")
+	// Follow mode selects the first tracking change: the invite URL stays.
+	tm.waitFor("tracking Inactive", "Invite URL http://", "c copies · p QR code")
 	tm.waitFor("tracking Active")
 	tm.waitFor("phase 1 done (data entry) · risk assessment pending", "Completed data entry done")
 	tm.waitFor("preliminary not final")
@@ -791,5 +801,44 @@ func TestForwardAndExportThroughTheBinary(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 2 || string(got[1]) != string(body) {
 		t.Fatalf("the script's bytes differ")
+	}
+}
+
+// TestFormMistakeInTmux: in the real binary, n with an endUserId that is
+// not a UUID keeps the form and what was typed, with the error beside the
+// field; fixed, enter creates the session.
+func TestFormMistakeInTmux(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN -u VERIFF_SHARED_SECRET -u VERIFF_API_KEY HOME=%s TERM=xterm-256color %s --addr %s --db %s --no-tunnel; echo EXITED $?; sleep 30",
+		dir, bin, freeAddr(t), filepath.Join(dir, "k.db"))
+	tm := startTmux(t, "kycwatch-form", 80, 24, cmdline)
+	tm.waitFor("Waiting for deliveries")
+	tm.keys("n")
+	tm.waitFor("New test session · simulator")
+	for _, k := range []string{"demo-e2e", "Tab", "Ada", "Tab", "Lovelace", "Tab", "not-a-uuid", "Enter"} {
+		tm.keys(k)
+	}
+	tm.waitFor("✗ endUserId must be a UUID", "demo-e2e", "Lovelace", "not-a-uuid")
+	for range len("not-a-uuid") {
+		tm.keys("BSpace")
+	}
+	tm.keys("3f2a5c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b")
+	tm.keys("Enter")
+	tm.waitFor("created simulated session")
+	tm.keys("q")
+	tm.waitFor("EXITED 0")
+}
+
+// TestEmptySecretRefusedByTheBinary: --secret "$UNSET" stops kycwatch at
+// once, exit 2, naming the variable to check; nothing listens.
+func TestEmptySecretRefusedByTheBinary(t *testing.T) {
+	bin := binary(t)
+	cmd := exec.Command(bin, "--headless", "--no-tunnel", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "k.db"), "--secret", "")
+	cmd.Env = cleanEnv(t)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || strings.TrimSpace(string(out)) != "kycwatch: --secret is empty: is VERIFF_SHARED_SECRET set? (leave the flag out for none)" {
+		t.Fatalf("exit %v:\n%s", err, out)
 	}
 }

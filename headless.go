@@ -77,7 +77,7 @@ func headless(ctx context.Context, a *app, o deps) error {
 		reportTunnel(c, say, a.first)
 	}
 
-	serveErr, stopServing := a.serve(ctx, o.tunnel(c, a.fileLog.With("component", "ngrok")))
+	serveErr, stopServing := a.serve(ctx, o)
 	finish := make(chan struct{})
 	printerDone := make(chan error, 1)
 	go func() { printerDone <- printLines(a.store, printed, a.startSeq, o.stdout, c.maskPII, finish) }()
@@ -107,17 +107,19 @@ func headless(ctx context.Context, a *app, o deps) error {
 	var err error
 	select {
 	case <-ctx.Done():
-		say("stopping")
 		if left := exp.missing(); left != "" {
-			say("stopped before these arrived: %s", left)
-			err = errExpectTimeout
+			// A CI run stopped early has not seen what it waited for.
+			say("stopped before every expectation was met; missing: %s", left)
+			err = errExpectUnmet
+		} else {
+			say("stopping")
 		}
 	case err = <-serveErr:
 	case <-met:
 		say("every expectation met")
 	case <-deadline:
 		say("timed out after %s waiting for: %s", c.expectTimeout, exp.missing())
-		err = errExpectTimeout
+		err = errExpectUnmet
 	}
 	// Nothing more is answered; then every answered delivery is printed.
 	stopServing()
@@ -263,8 +265,9 @@ func reportTunnel(c config, say func(string, ...any), st listener.TunnelStatus) 
 	}
 }
 
-// errExpectTimeout ends a headless run whose --expect did not come true.
-var errExpectTimeout = errors.New("expectations not met")
+// errExpectUnmet ends a headless run whose --expect did not come true
+// (timed out, or stopped first): exit status 1.
+var errExpectUnmet = errors.New("expectations not met")
 
 func secretsLine(k decode.Keys) string {
 	var parts []string

@@ -28,6 +28,8 @@ func main() {
 			os.Exit(check(os.Args[2:], os.Stdout, os.Stderr))
 		case "export":
 			os.Exit(exportCmd(os.Args[2:], os.Stdout, os.Stderr))
+		case "sandbox":
+			os.Exit(sandboxCmd(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	c, err := parseFlags(os.Args[1:], os.Stderr)
@@ -40,7 +42,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); errors.Is(err, errExpectTimeout) {
+	if err := run(ctx, c, deps{stdout: os.Stdout, stderr: os.Stderr, tunnel: ngrokTunnel}); errors.Is(err, errExpectUnmet) {
 		os.Exit(1)
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "kycwatch:", err)

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +18,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 func TestParseSize(t *testing.T) {
@@ -73,6 +77,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("VERIFF_API_KEY", "env-key")
 	t.Setenv("VERIFIME_WEBHOOK_SECRET", "vm")
 	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	c, err := parseFlags([]string{"--secret", "flag-a", "--secret", "flag-b", "--max-body", "1MiB", "--headless", "--no-tunnel"}, io.Discard)
 	if err != nil {
@@ -210,6 +215,7 @@ func TestNgrokConfigToken(t *testing.T) {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("NGROK_AUTHTOKEN", "")
+	os.Unsetenv("NGROK_AUTHTOKEN")
 	os.MkdirAll(filepath.Join(home, ".config", "ngrok"), 0o700)
 	os.WriteFile(filepath.Join(home, ".config", "ngrok", "ngrok.yml"), []byte("version: \"3\"\nagent:\n  authtoken: from-file\n"), 0o600)
 	c, err := parseFlags([]string{"--db", filepath.Join(home, "k.db")}, io.Discard)
@@ -257,6 +263,9 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 		cmd([]string{"--help"}, &out, &out)
 		helps[name] = out.String()
 	}
+	var sb bytes.Buffer
+	sandboxCmd([]string{"keys", "--help"}, &sb, &sb)
+	helps["sandbox keys"] = sb.String()
 	for name, h := range helps {
 		if !strings.Contains(h, "  -") {
 			t.Errorf("%s: no flags listed:\n%s", name, h)
@@ -269,5 +278,295 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(strings.Fields(helps["kycwatch"]), " "), "(default 10MiB)") {
 		t.Errorf("--max-body default not in MiB:\n%s", helps["kycwatch"])
+	}
+}
+
+// TestEmptyKeysRefused: an unset variable in a command line
+// (--secret "$VERIFF_SHARED_SECRET") becomes an empty value; kycwatch
+// refuses it at start, naming the flag and the variable to look at,
+// instead of checking every delivery against "" (every one a 401).
+func TestEmptyKeysRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFF_API_URL", "VERIFIME_API_URL", "VERIFIME_ORG_CODE"} {
+		os.Unsetenv(env)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  [2]string
+		want string
+	}{
+		{args: []string{"--secret", ""}, want: "--secret is empty: is VERIFF_SHARED_SECRET set?"},
+		{args: []string{"--secret", "  "}, want: "--secret is empty"},
+		{args: []string{"--api-key="}, want: "--api-key is empty: is VERIFF_API_KEY set?"},
+		{args: []string{"--verifime-secret", ""}, want: "--verifime-secret is empty: is VERIFIME_WEBHOOK_SECRET set?"},
+		{args: []string{"--sandbox-secret", ""}, want: "--sandbox-secret is empty"},
+		{args: []string{"--sandbox-key", ""}, want: "--sandbox-key is empty"},
+		{args: []string{"--authtoken", ""}, want: "--authtoken is empty: is NGROK_AUTHTOKEN set?"},
+		{env: [2]string{"VERIFF_SHARED_SECRET", ""}, want: "VERIFF_SHARED_SECRET is set but empty"},
+		{env: [2]string{"VERIFF_SHARED_SECRET", "a,,b"}, want: "VERIFF_SHARED_SECRET has an empty secret"},
+		{env: [2]string{"VERIFF_API_KEY", " "}, want: "VERIFF_API_KEY is set but empty"},
+		{env: [2]string{"VERIFIME_WEBHOOK_SECRET", ""}, want: "VERIFIME_WEBHOOK_SECRET is set but empty"},
+		{env: [2]string{"NGROK_AUTHTOKEN", ""}, want: "NGROK_AUTHTOKEN is set but empty"},
+	} {
+		t.Run(strings.Join(tc.args, " ")+tc.env[0], func(t *testing.T) {
+			if tc.env[0] != "" {
+				t.Setenv(tc.env[0], tc.env[1])
+			}
+			_, err := parseFlags(append([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, tc.args...), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBadFlagValuesRefused: values that would silently do nothing useful
+// are refused at start with what a right one looks like.
+func TestBadFlagValuesRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--history", "-1"}, "--history -1: want a number of deliveries, 0 or more"},
+		{[]string{"--api-url", "ftp://x"}, `--api-url "ftp://x": want an http:// or https:// URL`},
+		{[]string{"--verifime-api-url", "notaurl"}, `--verifime-api-url "notaurl": want an http:// or https:// URL`},
+		{[]string{"--addr", "bad"}, `--addr "bad": want host:port, e.g. 127.0.0.1:8080 (or :0 for any free port)`},
+		{[]string{"--addr", "127.0.0.1:99999"}, "want host:port"},
+		{[]string{"--forward-timeout", "0s"}, "--forward-timeout must be positive"},
+		{[]string{"--timeout", "-1s"}, "--timeout must be positive"},
+	} {
+		_, err := parseFlags(append([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	t.Setenv("VERIFF_API_URL", "stationapi.veriff.com")
+	if _, err := parseFlags([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, io.Discard); err == nil || !strings.Contains(err.Error(), "VERIFF_API_URL") {
+		t.Errorf("VERIFF_API_URL without a scheme: %v", err)
+	}
+}
+
+// TestUnknownFlagHint: a mistyped flag gets one line naming it and where
+// help is, not the whole usage.
+func TestUnknownFlagHint(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseFlags([]string{"--secrte", "x"}, &out)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := out.String() + err.Error()
+	if strings.Count(strings.TrimSpace(msg), "\n") > 0 || !strings.Contains(msg, "--secrte") || !strings.Contains(msg, "--help") {
+		t.Errorf("want one line naming the flag and --help, got %q", msg)
+	}
+	if !strings.Contains(msg, "--secret") {
+		t.Errorf("no suggestion of --secret: %q", msg)
+	}
+}
+
+// TestHeadlessStoppedWithExpectationsUnmet: a CI run stopped (SIGTERM)
+// before what it expected arrived fails, and says what was missing.
+func TestHeadlessStoppedWithExpectationsUnmet(t *testing.T) {
+	dir := t.TempDir()
+	e1, _ := sessions.ParseExpectation("decision=approved")
+	e2, _ := sessions.ParseExpectation("event=submitted")
+	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
+		noTunnel: true, tunnelWait: time.Second, maxBody: 1 << 20, expect: []sessions.Expectation{e1, e2}, expectTimeout: time.Hour}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, c, deps{stdout: &stdout, stderr: &stderr}) }()
+	var local string
+	waitUntil(t, func() bool {
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
+				local = rest
+			}
+		}
+		return local != ""
+	})
+	resp, err := http.Post(local+"/veriff/events", "application/json", strings.NewReader(`{"id":"s1","attemptId":"a","code":7002,"action":"submitted","feature":"selfid"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitUntil(t, func() bool { return strings.Contains(stderr.String(), "arrived") })
+	cancel() // as SIGTERM does
+	select {
+	case err := <-done:
+		if !errors.Is(err, errExpectUnmet) {
+			t.Fatalf("run returned %v, want errExpectUnmet (exit 1)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return")
+	}
+	if !strings.Contains(stderr.String(), "stopped before every expectation was met; missing: decision=approved") {
+		t.Errorf("stderr does not name what was missing:\n%s", stderr.String())
+	}
+}
+
+// TestExportsGoToTheChosenFolder: X writes into --export-dir (by default
+// the data directory, beside the database), never the working directory,
+// and names the files by their full path.
+func TestExportsGoToTheChosenFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", dir)
+	c, err := parseFlags([]string{"--db", filepath.Join(dir, "data", "k.db")}, io.Discard)
+	if err != nil || c.exportDir != filepath.Join(dir, "data") {
+		t.Fatalf("default export dir %q (%v)", c.exportDir, err)
+	}
+	c, _ = parseFlags([]string{"--db", filepath.Join(dir, "k.db"), "--export-dir", "rel/out"}, io.Discard)
+	if !filepath.IsAbs(c.exportDir) || !strings.HasSuffix(c.exportDir, filepath.Join("rel", "out")) {
+		t.Fatalf("--export-dir %q is not made absolute", c.exportDir)
+	}
+	store, err := sessions.Open(filepath.Join(dir, "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rc := sessions.NewReceiver(store, decode.Keys{}, nil)
+	rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/veriff/events",
+		Body: []byte(`{"id":"f04bdb47-d3be-4b28-b028-a652feb060b5","code":7001,"action":"started","feature":"selfid"}`), BodySize: 90})
+	cwd, _ := os.Getwd()
+	before, _ := os.ReadDir(cwd)
+	out := filepath.Join(dir, "exports")
+	paths, err := fileExporter{store: store, dir: out}.ExportSession(context.Background(), "f04bdb47-d3be-4b28-b028-a652feb060b5", true)
+	if err != nil || len(paths) != 2 {
+		t.Fatalf("%v %v", paths, err)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Dir(p) != out {
+			t.Errorf("%s is not in %s", p, out)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+	if after, _ := os.ReadDir(cwd); len(after) != len(before) {
+		t.Errorf("the export wrote into the working directory")
+	}
+}
+
+// startRun runs kycwatch headless in-process on a free port with c, and
+// returns its local URL.
+func startRun(t *testing.T, c config) string {
+	t.Helper()
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var local string
+	waitUntil(t, func() bool {
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
+				local = rest
+			}
+		}
+		return local != ""
+	})
+	return local
+}
+
+// TestSendFindsTheRunningKycwatch: with no --to and no --secret, send
+// posts to where the kycwatch using the same database listens (not :8080)
+// and signs with the secret it generated and kept there, and says where
+// both came from. A kycwatch started with a secret of its own is not
+// guessed at: send says to pass the same one.
+func TestSendFindsTheRunningKycwatch(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	local := startRun(t, config{addr: "127.0.0.1:0", db: db, logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second})
+	var out, errOut bytes.Buffer
+	if code := send([]string{"event", "--status", "started", "--db", db}, &out, &errOut); code != 0 {
+		t.Fatalf("send exited %d:\n%s%s", code, errOut.String(), out.String())
+	}
+	msg := errOut.String()
+	for _, want := range []string{"→ POST " + local + "/veriff/events", "address: the kycwatch running on " + db, "secret: the one kycwatch generated, kept in " + db} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if !strings.Contains(out.String(), "200 OK") {
+		t.Errorf("answer: %s", out.String())
+	}
+
+	db2 := filepath.Join(dir, "own.db")
+	startRun(t, config{addr: "127.0.0.1:0", db: db2, logPath: filepath.Join(dir, "k2.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, keys: decode.Keys{VeriffSecrets: []string{"its-own"}}})
+	errOut.Reset()
+	if code := send([]string{"event", "--db", db2}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "pass the same --secret") {
+		t.Errorf("send against a kycwatch with its own secret: exit %d\n%s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := send([]string{"event", "--db", filepath.Join(dir, "none.db")}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "no secret to sign with") {
+		t.Errorf("no database, no secret: exit %d\n%s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := send([]string{"event", "--secret", ""}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--secret is empty") {
+		t.Errorf("empty --secret: exit %d\n%s", code, errOut.String())
+	}
+}
+
+// TestSandboxKeysPrintsThemWhole: kycwatch sandbox keys prints what a CI
+// backend needs, whole, as KEY=value lines, the same ones kycwatch uses
+// (generated once and kept in the database), and the sandbox's URL.
+func TestSandboxKeysPrintsThemWhole(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	var out, errOut bytes.Buffer
+	if code := sandboxCmd([]string{"keys", "--db", db}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	first := out.String()
+	local := startRun(t, config{addr: "127.0.0.1:0", db: db, logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20})
+	out.Reset()
+	sandboxCmd([]string{"keys", "--db", db}, &out, &errOut)
+	st, _ := sessions.Open(db)
+	key, secret := st.Setting(context.Background(), "sandbox_api_key"), st.Setting(context.Background(), "sandbox_secret")
+	st.Close()
+	want := "VERIFF_API_URL=" + local + "/sandbox\nVERIFF_API_KEY=" + key + "\nVERIFF_SHARED_SECRET=" + secret + "\n"
+	if key == "" || secret == "" || out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+	if !strings.Contains(first, "VERIFF_SHARED_SECRET="+secret) {
+		t.Errorf("keys printed before the first run are not the ones kycwatch then used:\n%s", first)
+	}
+}
+
+// TestSendChecksItIsKycwatch: a database naming an address where another
+// program now answers (kycwatch stopped, the port reused) is not posted
+// to blindly: send says what it found there.
+func TestSendChecksItIsKycwatch(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not implemented", http.StatusNotImplemented)
+	}))
+	defer other.Close()
+	db := filepath.Join(t.TempDir(), "k.db")
+	st, err := sessions.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetSetting(context.Background(), settingLocalURL, other.URL)
+	st.SetSetting(context.Background(), settingSandboxSecret, "sim-secret")
+	st.Close()
+	var out, errOut bytes.Buffer
+	code := send([]string{"event", "--db", db}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "does not answer as kycwatch") || strings.Contains(out.String(), "501") {
+		t.Errorf("exit %d\n%s%s", code, errOut.String(), out.String())
 	}
 }

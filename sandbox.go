@@ -32,34 +32,61 @@ func (sb *sandboxParts) realKey(c config) bool {
 // back (the newest).
 const maxSandboxSessions = 10000
 
-// sandboxKeys are the sandbox's keys: --sandbox-key/--sandbox-secret, else
-// the configured Veriff ones, so a backend's .env works unchanged, else
-// ones generated once and kept in the database. The simulator signs with
-// the same ones when nothing is configured.
-func sandboxKeys(ctx context.Context, c config, store *sessions.Store) (key, secret string, err error) {
-	key, secret = c.sandboxKey, c.sandboxSecret
-	if key == "" {
-		key = c.keys.VeriffAPIKey
+// Settings kept in the database for the sandbox and for kycwatch send.
+const (
+	settingSandboxKey    = "sandbox_api_key"
+	settingSandboxSecret = "sandbox_secret"
+	settingLocalURL      = "local_url" // where the running kycwatch listens
+	settingOwnKeys       = "own_keys"  // "secret", "api-key": what it checks that send cannot know
+)
+
+// sandboxKeys are the sandbox's API key and secret: --sandbox-key and
+// --sandbox-secret, else the configured Veriff ones (so a backend's .env
+// works unchanged), else ones generated once and kept in the database.
+// from says where each came from.
+func sandboxKeys(ctx context.Context, store *sessions.Store, c config) (key, secret string, from [2]string, err error) {
+	key, secret, from = c.sandboxKey, c.sandboxSecret, [2]string{"--sandbox-key", "--sandbox-secret"}
+	if key == "" && c.keys.VeriffAPIKey != "" {
+		key, from[0] = c.keys.VeriffAPIKey, "VERIFF_API_KEY"
 	}
 	if secret == "" && len(c.keys.VeriffSecrets) > 0 {
-		secret = c.keys.VeriffSecrets[0]
+		secret, from[1] = c.keys.VeriffSecrets[0], "VERIFF_SHARED_SECRET"
 	}
-	for _, k := range []struct {
+	for i, k := range []struct {
 		v    *string
 		name string
 		make func() string
-	}{{&key, "sandbox_api_key", simulator.NewUUID}, {&secret, "sandbox_secret", simulator.NewSecret}} {
+	}{{&key, settingSandboxKey, simulator.NewUUID}, {&secret, settingSandboxSecret, simulator.NewSecret}} {
 		if *k.v != "" {
 			continue
 		}
+		from[i] = "kept in " + store.Path()
 		if *k.v = store.Setting(ctx, k.name); *k.v == "" {
-			*k.v = k.make()
+			*k.v, from[i] = k.make(), "generated now, kept in "+store.Path()
 			if err := store.SetSetting(ctx, k.name, *k.v); err != nil {
-				return "", "", fmt.Errorf("keep the sandbox's keys: %w", err)
+				return "", "", from, fmt.Errorf("keep the sandbox's keys: %w", err)
 			}
 		}
 	}
-	return key, secret, nil
+	return key, secret, from, nil
+}
+
+// recordRunning keeps where this kycwatch listens and which checks it was
+// given keys for, so that kycwatch send on the same database can find it
+// and sign as it checks.
+func recordRunning(ctx context.Context, store *sessions.Store, local string, c config) {
+	var own []string
+	if len(c.keys.VeriffSecrets) > 0 {
+		own = append(own, "secret")
+	}
+	if c.keys.VeriffAPIKey != "" {
+		own = append(own, "api-key")
+	}
+	if c.sandboxSecret != "" {
+		own = append(own, "sandbox-secret")
+	}
+	store.SetSetting(ctx, settingLocalURL, local)
+	store.SetSetting(ctx, settingOwnKeys, strings.Join(own, ","))
 }
 
 // startSandbox builds the sandbox's simulator, which sends webhooks to

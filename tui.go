@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ func tui(ctx context.Context, a *app, o deps) error {
 		return err
 	}
 	p := tea.NewProgram(model, tea.WithContext(ctx))
-	_, stop := a.serve(ctx, o.tunnel(c, a.fileLog.With("component", "ngrok")))
+	_, stop := a.serve(ctx, o)
 	defer stop()
 	go a.feed(ctx, sub, after, p.Send)
 	_, err = p.Run()
@@ -54,7 +55,7 @@ func tui(ctx context.Context, a *app, o deps) error {
 // sessions and their tracking, the forwards; and its ports to the services.
 func (a *app) model(ctx context.Context, history []sessions.Record, total int) (ui.Model, error) {
 	c, sb := a.c, a.sb
-	info := ui.Info{LocalURL: listener.URL(a.ln), DBPath: a.store.Path(), Tunnel: tunnelMsg(a.first), ForwardTo: c.forwardTo}
+	info := ui.Info{LocalURL: listener.URL(a.ln), DBPath: a.store.Path(), ExportDir: c.exportDir, Tunnel: tunnelMsg(a.first)}
 	for _, p := range listener.Paths {
 		info.Fields = append(info.Fields, ui.Field{Name: p.Field, Short: path.Base(p.Path), Path: p.Path})
 	}
@@ -104,11 +105,11 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 		model = model.WithForwards(c.forwardTo, done)
 	}
 	model = model.WithReplayer(&listener.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys}).
-		WithExporter(fileExporter{store: a.store}).WithMaskPII(c.maskPII).
+		WithExporter(fileExporter{store: a.store, dir: c.exportDir}).WithMaskPII(c.maskPII).
 		WithClearer(func(ctx context.Context) (int64, error) {
 			n, err := a.store.Clear(ctx)
 			if err == nil {
-				sb.sim.Forget() // the sandbox's sessions go with their kept states
+				a.lab.Forget() // nothing in flight brings a cleared session back
 			}
 			return n, err
 		})
@@ -201,6 +202,9 @@ func (a *app) keysMsg(k decode.Keys) ui.KeysMsg {
 	if len(a.c.keys.VeriffSecrets) == 0 && len(k.VeriffSecrets) > 0 {
 		m.Generated = ui.Mask(k.VeriffSecrets[0]) // none configured: kycwatch's own
 	}
+	if len(a.c.keys.VerifiMeSecrets) == 0 && len(k.VerifiMeSecrets) > 0 {
+		m.VerifiMeSim = ui.Mask(k.VerifiMeSecrets[0]) // the simulator's
+	}
 	return m
 }
 
@@ -210,7 +214,10 @@ func tunnelMsg(st listener.TunnelStatus) ui.TunnelMsg {
 
 // fileExporter writes a session's deliveries, as HAR and as a curl
 // script, into the current directory (X in the UI).
-type fileExporter struct{ store *sessions.Store }
+type fileExporter struct {
+	store *sessions.Store
+	dir   string // --export-dir: the data directory unless chosen
+}
 
 func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) ([]string, error) {
 	if id == "" {
@@ -221,9 +228,12 @@ func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) (
 		short = short[:8]
 	}
 	base := fmt.Sprintf("kycwatch-%s-%s", safeName(short), time.Now().Format("20060102-150405"))
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return nil, err
+	}
 	var paths []string
 	for _, f := range []struct{ format, ext string }{{"har", ".har"}, {"curl", ".sh"}} {
-		path := base + f.ext
+		path := filepath.Join(e.dir, base+f.ext)
 		file, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
 			return paths, err

@@ -597,7 +597,11 @@ func note(d Delivery) string {
 		add(d.UserStatus.Reason)
 	case d.Watchlist != nil:
 		add(d.Watchlist.CheckType)
-		add(fmt.Sprintf("%d hits", d.Watchlist.TotalHits))
+		hits := "hits"
+		if d.Watchlist.TotalHits == 1 {
+			hits = "hit"
+		}
+		add(fmt.Sprintf("%d %s", d.Watchlist.TotalHits, hits))
 	case d.Risk != nil:
 		if d.Risk.RiskLevel != "" {
 			add("risk " + d.Risk.RiskLevel)

@@ -97,6 +97,11 @@ func TestSpecSamples(t *testing.T) {
 				t.Errorf("%+v", d.Watchlist)
 			}
 		}},
+		{"veriff-watchlist-pep.json", KindWatchlist, Veriff, "0c6f6a2e-8d1b-4f3a-9e2c-7b5a4d3c2b1a", "9c4e1f2a-3b5d-4c6e-8f7a-1b2c3d4e5f60", 0, "possible_match", func(t *testing.T, d Delivery) {
+			if d.Watchlist.TotalHits != 2 || d.Watchlist.Hits != 2 || d.Watchlist.CheckType != "updated_result" {
+				t.Errorf("%+v", d.Watchlist)
+			}
+		}},
 		{"veriff-watchlist-snake.json", KindWatchlist, Veriff, "", "54233318-f81c-4ec4-8e4c-413168a3f5e6", 0, "no_match", func(t *testing.T, d Delivery) {
 			if d.Watchlist.CheckType != "updated_result" || d.VendorData != "user-3" {
 				t.Errorf("%+v", d.Watchlist)

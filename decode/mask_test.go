@@ -3,8 +3,12 @@ package decode
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kycwatch/kycwatch/internal/piitest"
 )
 
 func TestMaskPII(t *testing.T) {
@@ -42,4 +46,39 @@ func FuzzMaskPII(f *testing.F) {
 			t.Fatalf("valid JSON became invalid: %q -> %q", b, out)
 		}
 	})
+}
+
+// TestMaskPIIEveryFixture: no name, date of birth, document number,
+// address, email, phone or IP of any payload kind survives masking, nested
+// in arrays and objects (watchlist aka and associates), under snake_case
+// keys, or as numbers.
+func TestMaskPIIEveryFixture(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/payloads/*.json")
+	bodies := map[string][]byte{
+		"contact details": []byte(`{"person":{"email":"jane@example.com","phone_number":"+372 5555 1234","addresses":[{"fullAddress":"Main St 1, Tallinn","parsedAddress":{"city":"Tallinn","street":"Main St"}}]},"technicalData":{"ip":"2001:db8::1"}}`),
+		"escaped key":     []byte(`{"first\u004eame":"Hidden Person","x":1}`),
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[filepath.Base(f)] = b
+	}
+	for name, b := range bodies {
+		t.Run(name, func(t *testing.T) {
+			out := MaskPII(b)
+			if !json.Valid(out) {
+				t.Fatalf("masking broke the JSON: %s", out)
+			}
+			for _, v := range piitest.Values(b) {
+				if strings.Contains(string(out), v) {
+					t.Errorf("%q survived masking", v)
+				}
+			}
+		})
+	}
+	if vs := piitest.Values(bodies["veriff-watchlist-pep.json"]); !slices.Contains(vs, "Olena Petrenko") || !slices.Contains(vs, "1971") {
+		t.Fatalf("the test's own list misses the watchlist's names: %q", vs)
+	}
 }

@@ -19,9 +19,12 @@ import (
 // Forwarder sends every delivery on to the user's app: same method, the
 // path appended to the target's, the same headers and exact body bytes
 // (so the app's own signature check is exercised), plus
-// X-Kycwatch-Verified with kycwatch's verdict. Deliveries of one session
-// go in order; sessions do not wait for each other; the provider never
-// waits for the app unless the answer is the app's (Transparent).
+// X-Kycwatch-Verified with kycwatch's verdict on the bytes sent. Deliveries
+// of one session go in order; sessions do not wait for each other; the
+// provider never waits for the app unless the answer is the app's
+// (--answer app). When the app does not answer, the forward is tried again
+// with backoff (the session's later deliveries wait behind it), so a
+// delivery that came while the app was down reaches it once it is back.
 type Forwarder struct {
 	Targets []string
 	Timeout time.Duration
@@ -31,15 +34,39 @@ type Forwarder struct {
 	// events hears each outcome, a sessions.Forward (the UI shows it on
 	// the timeline).
 	events sessions.Publisher
+	// Attempts bounds how often a forward the app did not answer is tried
+	// (DefaultAttempts); Backoff is the wait before try n+1 (n from 1).
+	Attempts int
+	Backoff  func(n int) time.Duration
 
 	mu     sync.Mutex
 	queues map[string]*queue // by session id
 	wg     sync.WaitGroup
 	ctx    context.Context
+	stop   chan struct{} // closed by Close: no more waiting between tries
+	closed sync.Once
+}
+
+// DefaultAttempts is how often a forward is tried while the app is down:
+// with DefaultBackoff, over about six minutes.
+const DefaultAttempts = 10
+
+// DefaultBackoff doubles from 1s up to a minute.
+func DefaultBackoff(n int) time.Duration {
+	if n > 6 {
+		return time.Minute
+	}
+	return min(time.Second<<(n-1), time.Minute)
+}
+
+type job struct {
+	r       sessions.Record
+	targets []string
+	attempt int // the first try's number (more than 1 when resumed)
 }
 
 type queue struct {
-	jobs []sessions.Record
+	jobs []job
 }
 
 // maxResponse bounds what is kept of the app's answer.
@@ -55,23 +82,71 @@ func NewForwarder(ctx context.Context, targets []string, timeout time.Duration, 
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Forwarder{Targets: targets, Timeout: timeout, Store: store, Log: log, ctx: ctx, events: events,
+		Attempts: DefaultAttempts, Backoff: DefaultBackoff,
 		HTTP: &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // an app's redirect is its answer
 		}},
-		queues: map[string]*queue{}}
+		queues: map[string]*queue{}, stop: make(chan struct{})}
+}
+
+// Close ends the waits between tries (kycwatch is quitting): forwards in
+// flight finish, and what was still to be tried is tried again by the next
+// start's Resume.
+func (f *Forwarder) Close() { f.closed.Do(func() { close(f.stop) }) }
+
+// Resume tries again the forwards an earlier run left waiting for the app
+// (their last try has a RetryIn): kycwatch restarted meanwhile. It returns
+// how many it queued.
+func (f *Forwarder) Resume(ctx context.Context) (int, error) {
+	if f.Store == nil {
+		return 0, nil
+	}
+	pending, err := f.Store.PendingForwards(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range pending {
+		r, err := f.Store.Get(ctx, p.Seq)
+		if err != nil {
+			f.Log.Warn("resume forward", "seq", p.Seq, "err", err)
+			continue
+		}
+		for _, t := range f.Targets { // the stored URL is the target's, with the path
+			if to, err := Target(t, r.Path); err == nil && to == p.Target {
+				f.enqueueFrom(r, []string{t}, p.Attempt+1)
+				n++
+				break
+			}
+		}
+	}
+	return n, nil
 }
 
 // Enqueue forwards r in the background, after the session's earlier ones.
-func (f *Forwarder) Enqueue(r sessions.Record) {
+func (f *Forwarder) Enqueue(r sessions.Record) { f.enqueue(r, f.Targets) }
+
+// EnqueueRest forwards r in the background to every target but the first
+// (which answered the provider already, with --answer app).
+func (f *Forwarder) EnqueueRest(r sessions.Record) {
+	if len(f.Targets) > 1 {
+		f.enqueue(r, f.Targets[1:])
+	}
+}
+
+func (f *Forwarder) enqueue(r sessions.Record, targets []string) { f.enqueueFrom(r, targets, 1) }
+
+func (f *Forwarder) enqueueFrom(r sessions.Record, targets []string, attempt int) {
 	key := r.Delivery.SessionID
+	j := job{r, targets, attempt}
 	f.mu.Lock()
 	q := f.queues[key]
 	if q != nil {
-		q.jobs = append(q.jobs, r)
+		q.jobs = append(q.jobs, j)
 		f.mu.Unlock()
 		return
 	}
-	q = &queue{jobs: []sessions.Record{r}}
+	q = &queue{jobs: []job{j}}
 	f.queues[key] = q
 	f.mu.Unlock()
 	f.wg.Add(1)
@@ -84,34 +159,80 @@ func (f *Forwarder) Enqueue(r sessions.Record) {
 				f.mu.Unlock()
 				return
 			}
-			job := q.jobs[0]
+			j := q.jobs[0]
 			q.jobs = q.jobs[1:]
 			f.mu.Unlock()
-			f.Send(f.ctx, job, false)
+			for _, t := range j.targets {
+				f.untilAnswered(t, j.r, j.attempt)
+			}
 		}
 	}()
+}
+
+// untilAnswered forwards r to target, and again with backoff while the app
+// does not answer, each try recorded (the last try's RetryIn is 0).
+func (f *Forwarder) untilAnswered(target string, r sessions.Record, first int) {
+	for n := first; ; n++ {
+		fw, retriable := f.one(f.ctx, target, r)
+		fw.Attempt = n
+		wait := time.Duration(0)
+		if retriable && n < f.Attempts && f.ctx.Err() == nil {
+			wait = f.Backoff(n)
+			fw.RetryIn = wait
+		}
+		f.Recorded(f.ctx, fw)
+		if wait == 0 {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-f.ctx.Done():
+			t.Stop()
+			return
+		case <-f.stop: // quitting: the next start resumes it
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Wait waits for the forwards in flight.
 func (f *Forwarder) Wait() { f.wg.Wait() }
 
-// Send forwards r to every target now and returns the outcomes, recorded.
-func (f *Forwarder) Send(ctx context.Context, r sessions.Record, replay bool) []sessions.Forward {
+// Send forwards r to every target now, once, and returns the outcomes,
+// recorded; sentAs says what it is (a replay, edited, re-signed).
+func (f *Forwarder) Send(ctx context.Context, r sessions.Record, sentAs sessions.SentAs) []sessions.Forward {
 	var out []sessions.Forward
 	for _, t := range f.Targets {
-		fw := f.one(ctx, t, r)
-		fw.Replay = replay
-		if f.Store != nil && r.Seq > 0 {
-			if err := f.Store.AddForward(context.WithoutCancel(ctx), fw); err != nil {
-				f.Log.Error("store forward", "seq", r.Seq, "err", err)
-			}
-		}
-		if f.events != nil {
-			f.events.Publish(fw)
-		}
+		fw, _ := f.one(ctx, t, r)
+		fw.SentAs = sentAs
+		f.Recorded(ctx, fw)
 		out = append(out, fw)
 	}
 	return out
+}
+
+// Ask sends r, not stored yet, to the first target and returns the app's
+// answer unrecorded: with --answer app it decides what the provider gets,
+// and r is stored with it; then Recorded keeps the outcome.
+func (f *Forwarder) Ask(ctx context.Context, r sessions.Record) sessions.Forward {
+	fw, _ := f.one(ctx, f.Targets[0], r)
+	fw.Attempt = 1
+	return fw
+}
+
+// Recorded stores a forward's outcome (when its delivery is stored) and
+// tells Done.
+func (f *Forwarder) Recorded(ctx context.Context, fw sessions.Forward) {
+	if f.Store != nil && fw.Seq > 0 {
+		if err := f.Store.AddForward(context.WithoutCancel(ctx), fw); err != nil {
+			f.Log.Error("store forward", "seq", fw.Seq, "err", err)
+		}
+	}
+	if f.events != nil {
+		f.events.Publish(fw)
+	}
 }
 
 // hop-by-hop headers, and those net/http sets itself.
@@ -136,24 +257,26 @@ func Target(target, path string) (string, error) {
 	return u.String(), nil
 }
 
-func (f *Forwarder) one(ctx context.Context, target string, r sessions.Record) sessions.Forward {
-	fw := sessions.Forward{Seq: r.Seq, At: time.Now(), Target: target}
+// one sends r to target once; retriable says the app gave no answer (down,
+// or too slow), as opposed to a forward that cannot be made at all.
+func (f *Forwarder) one(ctx context.Context, target string, r sessions.Record) (fw sessions.Forward, retriable bool) {
+	fw = sessions.Forward{Seq: r.Seq, At: time.Now(), Target: target}
 	to, err := Target(target, r.Path)
 	if err != nil {
 		fw.Error = "bad --forward-to URL: " + err.Error()
-		return fw
+		return fw, false
 	}
 	fw.Target = to
 	if r.Truncated {
 		fw.Error = "not forwarded: the body was over the size limit, only its first bytes are kept"
-		return fw
+		return fw, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, cmpMethod(r.Method), to, bytes.NewReader(r.Body))
 	if err != nil {
 		fw.Error = err.Error()
-		return fw
+		return fw, false
 	}
 	for k, vs := range r.Header {
 		if notForwarded[http.CanonicalHeaderKey(k)] {
@@ -165,18 +288,20 @@ func (f *Forwarder) one(ctx context.Context, target string, r sessions.Record) s
 		req.Header.Set("X-Forwarded-Host", host)
 	}
 	req.Header.Set("X-Kycwatch-Verified", string(r.Verdict.Signature))
-	req.Header.Set("X-Kycwatch-Seq", fmt.Sprint(r.Seq))
+	if r.Seq > 0 { // with --answer app the app is asked before the delivery is stored
+		req.Header.Set("X-Kycwatch-Seq", fmt.Sprint(r.Seq))
+	}
 	start := time.Now()
 	resp, err := f.HTTP.Do(req)
 	fw.Latency = time.Since(start)
 	if err != nil {
 		fw.Error = plainForwardError(err)
-		return fw
+		return fw, ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded)
 	}
 	defer resp.Body.Close()
 	fw.Status = resp.StatusCode
 	fw.Response, _ = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	return fw
+	return fw, false
 }
 
 func cmpMethod(m string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -200,6 +201,156 @@ func TestTransparentAnswersWithTheApp(t *testing.T) {
 	}
 	if _, total, _ := g.store.Recent(context.Background(), 10); total != 2 {
 		t.Fatalf("stored %d", total)
+	}
+}
+
+// TestTransparentStoresWhatTheProviderGot: with --answer app the stored
+// record (and so the UI and the NDJSON status) is the app's answer, with
+// kycwatch's own verdict kept beside it; an oversized body gets 413, as
+// without forwarding, and is not sent to the app.
+func TestTransparentStoresWhatTheProviderGot(t *testing.T) {
+	a := &app{status: 500}
+	as := httptest.NewServer(a)
+	g := newFwdRig(t, as.URL, true)
+	code, _ := sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	if code != 500 {
+		t.Fatalf("answered %d", code)
+	}
+	as.Close()
+	if code, _ = sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil); code != 502 {
+		t.Fatalf("app down: answered %d", code)
+	}
+	big := []byte(`{"id":"s1","pad":"` + strings.Repeat("x", int(DefaultLimits.MaxBody)) + `"}`)
+	if code, _ = sendSigned(t, g.url+"/veriff/events", big, nil); code != 413 {
+		t.Fatalf("oversized: answered %d, want 413", code)
+	}
+	recs, _, err := g.store.Recent(context.Background(), 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("stored %d %v", len(recs), err)
+	}
+	for i, want := range []struct{ answered, verdict int }{{500, 200}, {502, 200}, {413, 413}} {
+		r := recs[i]
+		if r.ProviderStatus() != want.answered || r.Status != want.verdict {
+			t.Errorf("#%d: provider got %d, kycwatch's verdict %d; want %d and %d", r.Seq, r.ProviderStatus(), r.Status, want.answered, want.verdict)
+		}
+		line := string(r.MarshalLine())
+		if !strings.Contains(line, fmt.Sprintf(`"status":%d,`, want.answered)) || !strings.Contains(line, fmt.Sprintf(`"kycwatch_status":%d`, want.verdict)) {
+			t.Errorf("line %s", line)
+		}
+	}
+	g.waitDone(t, 3) // the oversized one's is recorded in the background
+	fws, _ := g.store.Forwards(context.Background(), 1, 2, 3)
+	if len(fws) != 3 || fws[0].Seq != 1 || fws[0].Status != 500 || fws[1].Seq != 2 || fws[1].Error == "" || !strings.Contains(fws[2].Error, "not forwarded") {
+		t.Errorf("forwards recorded %+v", fws)
+	}
+}
+
+// TestForwardsWaitForTheAppToComeBack: a delivery that came while the app
+// was down is tried again with backoff, each try recorded with when the
+// next comes, and reaches the app once it answers; the session's later
+// deliveries follow it in order.
+func TestForwardsWaitForTheAppToComeBack(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // down for now, at a known address
+	g := newFwdRig(t, "http://"+addr, false)
+	tries := make(chan int, 100)
+	g.fwd.Backoff = func(n int) time.Duration { tries <- n; return time.Millisecond }
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	for n := range 3 {
+		if got := <-tries; got != n+1 {
+			t.Fatalf("try %d, want %d", got, n+1)
+		}
+	}
+	a := &app{}
+	up, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skip("the port was taken meanwhile:", err)
+	}
+	hs := &httptest.Server{Listener: up, Config: &http.Server{Handler: a}}
+	hs.Start()
+	defer hs.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for a.count() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	a.mu.Lock()
+	if len(a.bodies) != 2 || !strings.Contains(string(a.bodies[0]), "7001") || !strings.Contains(string(a.bodies[1]), "7002") {
+		t.Fatalf("the app got %q", a.bodies)
+	}
+	a.mu.Unlock()
+	fws, _ := g.store.Forwards(context.Background(), 1)
+	last := fws[len(fws)-1]
+	if len(fws) < 4 || fws[0].Error == "" || fws[0].RetryIn <= 0 || fws[0].Attempt != 1 || !last.OK() || last.Attempt != len(fws) || last.RetryIn != 0 {
+		t.Errorf("tries of #1: %+v", fws)
+	}
+}
+
+// TestForwardTriesAreBounded: an app that never comes back is tried
+// Attempts times; the last try says no more will come.
+func TestForwardTriesAreBounded(t *testing.T) {
+	as := httptest.NewServer(&app{})
+	down := as.URL
+	as.Close()
+	g := newFwdRig(t, down, false)
+	g.fwd.Attempts = 3
+	g.fwd.Backoff = func(int) time.Duration { return time.Millisecond }
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	fs := g.waitDone(t, 3)
+	if fs[0].RetryIn == 0 || fs[1].RetryIn == 0 || fs[2].RetryIn != 0 || fs[2].Attempt != 3 {
+		t.Errorf("tries %+v", fs)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := len(g.waitDone(t, 3)); n != 3 {
+		t.Errorf("%d tries, want 3", n)
+	}
+}
+
+// TestForwardsCutOffByAQuitResumeAtStart: kycwatch quitting stops the
+// waits between tries at once (Close), and the next start tries again
+// what was still to be tried, so a restart loses nothing either.
+func TestForwardsCutOffByAQuitResumeAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	g := newFwdRig(t, "http://"+addr+"/hooks", false)
+	g.fwd.Backoff = func(int) time.Duration { return time.Hour } // only Close ends this wait
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	if f := g.waitDone(t, 1)[0]; f.RetryIn != time.Hour {
+		t.Fatalf("first try %+v", f)
+	}
+	g.fwd.Close()
+	g.fwd.Wait() // returns: the hour is not waited out
+
+	a := &app{}
+	up, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skip("the port was taken meanwhile:", err)
+	}
+	hs := &httptest.Server{Listener: up, Config: &http.Server{Handler: a}}
+	hs.Start()
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan sessions.Forward, 4)
+	next := NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil, outcomes(func(f sessions.Forward) { done <- f }))
+	if n, err := next.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("resumed %d, %v", n, err)
+	}
+	f := <-done
+	next.Wait()
+	if !f.OK() || f.Attempt != 2 || a.count() != 1 || a.reqs[0].URL.Path != "/hooks/veriff/events" {
+		t.Errorf("resumed try %+v; the app got %d", f, a.count())
+	}
+	if n, _ := next.Resume(ctx); n != 0 {
+		t.Errorf("resumed %d again", n)
 	}
 }
 

@@ -178,20 +178,14 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request) {
 		// The rest of the body stays unread: close rather than drain it.
 		w.Header().Set("Connection", "close")
 	}
+	if s.fwd != nil && s.transparent && len(s.fwd.Targets) > 0 && !in.Truncated {
+		s.deliverThroughApp(w, r, in)
+		return
+	}
 	rec, err := s.rc.Receive(r.Context(), in)
 	if err != nil {
 		s.log.Error("store delivery", "err", err, "path", in.Path)
 		writeJSON(w, http.StatusInternalServerError, answer{Status: "error", Error: "kycwatch could not store the delivery; retry"})
-		return
-	}
-	if s.fwd != nil && s.transparent && len(s.fwd.Targets) > 0 {
-		fw := s.fwd.Send(r.Context(), rec, false)[0]
-		if fw.Error != "" {
-			writeJSON(w, http.StatusBadGateway, answer{Status: "error", Seq: rec.Seq, Error: "the app did not answer: " + fw.Error})
-			return
-		}
-		w.WriteHeader(fw.Status)
-		w.Write(fw.Response)
 		return
 	}
 	if s.fwd != nil {
@@ -204,6 +198,34 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("delivery", "seq", rec.Seq, "status", rec.Status, "kind", rec.Delivery.Kind, "signature", rec.Verdict.Signature)
 	writeJSON(w, rec.Status, a)
+}
+
+// deliverThroughApp answers the provider with the app's answer (--answer
+// app): the app is asked first, then the delivery is stored with what the
+// provider is about to get beside kycwatch's verdict, then answered. The
+// other targets get it afterwards, as usual.
+func (s *Server) deliverThroughApp(w http.ResponseWriter, r *http.Request, in sessions.Incoming) {
+	rec := s.rc.Judge(in)
+	fw := s.fwd.Ask(r.Context(), rec)
+	rec.Answered = fw.Status
+	if fw.Error != "" {
+		rec.Answered = http.StatusBadGateway
+	}
+	rec, err := s.rc.Keep(r.Context(), rec)
+	if err != nil {
+		s.log.Error("store delivery", "err", err, "path", in.Path)
+		writeJSON(w, http.StatusInternalServerError, answer{Status: "error", Error: "kycwatch could not store the delivery; retry"})
+		return
+	}
+	fw.Seq = rec.Seq
+	s.fwd.Recorded(r.Context(), fw)
+	s.fwd.EnqueueRest(rec)
+	if fw.Error != "" {
+		writeJSON(w, http.StatusBadGateway, answer{Status: "error", Seq: rec.Seq, Error: "the app did not answer: " + fw.Error})
+		return
+	}
+	w.WriteHeader(fw.Status)
+	w.Write(fw.Response)
 }
 
 // returned records the end-user coming back through the callback URL of a

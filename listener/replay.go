@@ -45,15 +45,22 @@ func (rp *Replayer) Replay(ctx context.Context, seq int64, body []byte, resign b
 			return "", err
 		}
 	}
-	what := "replayed"
+	what, sentAs := "replayed", sessions.SentReplay
 	if body != nil {
-		what = "edited and replayed"
+		what, sentAs = "edited and replayed (original signature)", sessions.SentEdited
 		if resign {
-			what += " (re-signed)"
+			what, sentAs = "edited and replayed (re-signed)", sessions.SentResigned
 		}
 	}
 	if rp.Forward != nil && len(rp.Forward.Targets) > 0 {
-		fs := rp.Forward.Send(ctx, r, true)
+		// X-Kycwatch-Verified is the verdict on the bytes sent now, not on
+		// the stored ones: an edited body under its old signature is invalid.
+		keys := decode.Keys{}
+		if rp.Keys != nil {
+			keys = rp.Keys()
+		}
+		r.Verdict = decode.Verify(r.Header, r.Body, decode.ProviderOf(r.Header, decode.Decode(r.Body).Kind), keys)
+		fs := rp.Forward.Send(ctx, r, sentAs)
 		var parts []string
 		for _, f := range fs {
 			if f.Error != "" {

@@ -80,15 +80,57 @@ func TestReplayToTheApp(t *testing.T) {
 		t.Fatalf("%q %v", done, err)
 	}
 	fs := g.waitDone(t, 2)
-	if !fs[1].Replay || a.count() != 2 {
+	if fs[1].SentAs != sessions.SentReplay || a.count() != 2 {
 		t.Fatalf("%+v, app got %d", fs[1], a.count())
 	}
 	stored, _ := g.store.Forwards(context.Background(), 1)
-	if len(stored) != 2 || !stored[1].Replay {
+	if len(stored) != 2 || stored[0].SentAs != sessions.SentDelivery || stored[1].SentAs != sessions.SentReplay {
 		t.Errorf("stored %+v", stored)
 	}
 	time.Sleep(10 * time.Millisecond)
 	if _, total, _ := g.store.Recent(context.Background(), 10); total != 1 {
 		t.Errorf("a replay to the app was stored as a delivery: %d", total)
+	}
+}
+
+// TestEditedReplayToTheAppCarriesTheVerdictOnTheBytesSent: an edited body
+// sent with its original signature is forwarded as invalid (the app's own
+// check fails, and kycwatch must not say valid); re-signed, it is valid;
+// each forward says which kind of send it was.
+func TestEditedReplayToTheAppCarriesTheVerdictOnTheBytesSent(t *testing.T) {
+	a := &app{}
+	as := httptest.NewServer(a)
+	defer as.Close()
+	g := newFwdRig(t, as.URL, false)
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	g.waitDone(t, 1)
+	rp := &Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url, Keys: func() decode.Keys { return decode.Keys{VeriffSecrets: []string{"sec"}} }}
+	edited := []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid","vendorData":"edited"}`)
+	ctx := context.Background()
+	if _, err := rp.Replay(ctx, 1, edited, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rp.Replay(ctx, 1, edited, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rp.Replay(ctx, 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	var verdicts []string
+	for _, r := range a.reqs {
+		verdicts = append(verdicts, r.Header.Get("X-Kycwatch-Verified"))
+	}
+	a.mu.Unlock()
+	if strings.Join(verdicts, " ") != "valid invalid valid valid" {
+		t.Errorf("X-Kycwatch-Verified per send: %v, want valid invalid valid valid", verdicts)
+	}
+	stored, _ := g.store.Forwards(ctx, 1)
+	var kinds []string
+	for _, f := range stored {
+		kinds = append(kinds, f.SentAs.Label())
+	}
+	if got := strings.Join(kinds, "|"); got != "as received|edited replay, original signature|edited replay, re-signed|replay" {
+		t.Errorf("kinds %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,14 +34,74 @@ func ParseExpectation(s string) (Expectation, error) {
 	e.Key, e.Value = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 	if e.Key != "session" {
 		if val, sess, ok := strings.Cut(e.Value, "@"); ok {
-			e.Value, e.Sess = val, sess
+			e.Value, e.Sess = strings.TrimSpace(val), strings.TrimSpace(sess)
+			if e.Sess == "" {
+				return e, fmt.Errorf("--expect %q: want a session id after @ (decision=approved@SESSION_ID)", s)
+			}
 		}
 	}
+	valid := func(what string, names []string, codes []int) error {
+		for _, n := range names {
+			if strings.EqualFold(n, e.Value) {
+				return nil
+			}
+		}
+		for _, c := range codes {
+			if strconv.Itoa(c) == e.Value {
+				return nil
+			}
+		}
+		list := strings.Join(names, ", ")
+		if len(codes) > 0 {
+			cs := make([]string, len(codes))
+			for i, c := range codes {
+				cs[i] = strconv.Itoa(c)
+			}
+			list += " (or a code: " + strings.Join(cs, ", ") + ")"
+		}
+		return fmt.Errorf("--expect %q: no %s is %q; valid: %s", s, what, e.Value, list)
+	}
 	switch e.Key {
-	case "decision", "event", "risk", "session", "kind":
+	case "decision":
+		return e, valid("decision status", DecisionStatuses, sortedCodes(decode.DecisionStatuses))
+	case "event":
+		codes := sortedCodes(decode.EventActions)
+		names := make([]string, len(codes))
+		for i, c := range codes {
+			names[i] = decode.EventActions[c]
+		}
+		return e, valid("event action", names, codes)
+	case "risk":
+		return e, valid("risk level or assessment status", RiskValues, nil)
+	case "kind":
+		if strings.EqualFold(e.Value, string(decode.KindInvalid)) {
+			return e, fmt.Errorf("--expect %q: an invalid delivery is never accepted, so it can never be expected; valid: %s", s, strings.Join(ExpectKinds, ", "))
+		}
+		return e, valid("kind", ExpectKinds, nil)
+	case "session":
 		return e, nil
 	}
 	return e, fmt.Errorf("--expect %q: %q is not one of decision, event, risk, session, kind", s, e.Key)
+}
+
+// DecisionStatuses are the statuses a Veriff decision carries (9104 is
+// expired or abandoned).
+var DecisionStatuses = []string{"approved", "declined", "resubmission_requested", "review", "expired", "abandoned"}
+
+// RiskValues are VerifiMe's risk levels, then its assessment statuses.
+var RiskValues = []string{"LOW", "MEDIUM", "HIGH", "EXTREME", "NO RISK DETECTED", "PENDING", "PRELIMINARY", "ASSESSED"}
+
+// ExpectKinds are the kinds an accepted delivery can have.
+var ExpectKinds = []string{string(decode.KindEvent), string(decode.KindDecision), string(decode.KindUserStatus), string(decode.KindWatchlist),
+	string(decode.KindRiskAssessment), string(decode.KindUnknown), string(decode.KindCallback), string(decode.KindAPICall)}
+
+func sortedCodes(m map[int]string) []int {
+	out := make([]int, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Match reports whether r meets the expectation: only accepted deliveries

@@ -32,6 +32,9 @@ type Line struct {
 	Problem     string `json:"problem,omitempty"`
 	BodySize    int64  `json:"body_size"`
 	Truncated   bool   `json:"truncated"`
+	// KycwatchStatus is kycwatch's own verdict; Status is what the
+	// provider got, which differs with --answer app.
+	KycwatchStatus int `json:"kycwatch_status"`
 }
 
 // Line returns the record's NDJSON object.
@@ -39,7 +42,7 @@ func (r Record) Line() Line {
 	d := r.Delivery
 	return Line{
 		Seq: r.Seq, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano), Method: r.Method, Path: r.Path,
-		Status: r.Status, Kind: string(d.Kind), Provider: string(d.Provider), SessionID: d.SessionID,
+		Status: r.ProviderStatus(), KycwatchStatus: r.Status, Kind: string(d.Kind), Provider: string(d.Provider), SessionID: d.SessionID,
 		AttemptID: d.AttemptID, Code: d.Code, State: d.State, Signature: string(r.Verdict.Signature),
 		APIKey: string(r.Verdict.APIKey), DuplicateOf: r.DuplicateOf, Reason: r.Verdict.Reason,
 		VendorData: d.VendorData, Note: d.Note, Problem: d.Problem, BodySize: r.BodySize, Truncated: r.Truncated,

@@ -15,8 +15,12 @@ import (
 // Summaries (from Store.Recent) have no Header and no Body.
 type Record struct {
 	Incoming
-	Seq         int64
-	Status      int
+	Seq    int64
+	Status int // kycwatch's verdict as an HTTP status
+	// Answered is what the provider was answered when that was not
+	// kycwatch's verdict (--answer app: the app's status, or 502); 0 when
+	// it was Status.
+	Answered    int
 	Delivery    decode.Delivery
 	Verdict     decode.Verdict
 	DuplicateOf int64
@@ -25,6 +29,14 @@ type Record struct {
 // Accepted reports whether kycwatch answered 200: only accepted deliveries
 // move a session's state, so a forged one cannot approve anybody.
 func (r Record) Accepted() bool { return r.Status == http.StatusOK }
+
+// ProviderStatus is the HTTP status the provider was answered.
+func (r Record) ProviderStatus() int {
+	if r.Answered != 0 {
+		return r.Answered
+	}
+	return r.Status
+}
 
 // Failed reports whether the delivery failed a check it was held to.
 func (r Record) Failed() bool {
@@ -133,6 +145,10 @@ func Judge(in Incoming, keys decode.Keys) Record {
 	}
 	return r
 }
+
+// Judge decides the answer for in with the receiver's keys, storing
+// nothing (with --answer app the provider's answer is known only later).
+func (rc *Receiver) Judge(in Incoming) Record { return Judge(in, rc.Keys()) }
 
 // Receive judges and stores one request, and returns the record with the
 // status to answer, once it is committed. When storing fails the error is

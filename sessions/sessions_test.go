@@ -401,6 +401,34 @@ func TestExpectations(t *testing.T) {
 	}
 }
 
+// TestExpectationTyposRefused: a value no delivery can carry would wait
+// out the timeout, which in CI looks like a missing webhook; it is refused
+// at start with the valid values listed.
+func TestExpectationTyposRefused(t *testing.T) {
+	for bad, want := range map[string]string{
+		"decision=aproved":     "approved, declined, resubmission_requested, review, expired, abandoned",
+		"decision=9999":        "9001",
+		"event=submited":       "started, submitted",
+		"risk=LOWW":            "LOW, MEDIUM, HIGH, EXTREME, NO RISK DETECTED",
+		"kind=decisions":       "event, decision, user_status, watchlist, risk_assessment",
+		"decision=approved@":   "session id after @",
+		"session=":             "KEY=VALUE",
+		"decision=aproved@abc": "approved",
+		"kind=invalid":         "never accepted",
+	} {
+		_, err := ParseExpectation(bad)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want it to list %q", bad, err, want)
+		}
+	}
+	for _, good := range []string{"decision=Approved", "decision=abandoned", "decision=9104", "event=7001", "event=flow_finished",
+		"risk=no risk detected", "risk=PRELIMINARY", "risk=pending", "kind=user_status", "kind=callback", "session=anything"} {
+		if _, err := ParseExpectation(good); err != nil {
+			t.Errorf("%q refused: %v", good, err)
+		}
+	}
+}
+
 func TestAddOlderKeepsTimeOrderAndState(t *testing.T) {
 	ev := func(at time.Duration, body string) Record {
 		return Judge(Incoming{ReceivedAt: t0.Add(at), Body: []byte(body)}, decode.Keys{})

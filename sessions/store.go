@@ -145,6 +145,10 @@ var migrations = []string{
 	// Search moved to a database of its own (search.go): indexing there
 	// never holds the deliveries' write lock.
 	`DROP TABLE IF EXISTS deliveries_fts`,
+	`ALTER TABLE deliveries ADD COLUMN answered INTEGER NOT NULL DEFAULT 0`,  // what the provider got, when not status (--answer app)
+	`ALTER TABLE forwards ADD COLUMN sent_as TEXT NOT NULL DEFAULT ''`,       // replay | edited | re-signed ('' as received)
+	`ALTER TABLE forwards ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1`,     // tries while the app did not answer
+	`ALTER TABLE forwards ADD COLUMN retry_in_ns INTEGER NOT NULL DEFAULT 0`, // wait before the next try (0: last)
 }
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -269,7 +273,7 @@ func (s *Store) Close() error {
 }
 
 const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,
-	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, problem`
+	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, problem, answered`
 
 func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) error {
 	var at int64
@@ -277,7 +281,7 @@ func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) er
 	d := &r.Delivery
 	err := sc.Scan(append([]any{&r.Seq, &at, &r.Method, &r.Path, &r.RemoteAddr, &r.BodySize, &r.Truncated, &r.Status,
 		&kind, &provider, &d.SessionID, &d.AttemptID, &d.Code, &d.State, &d.VendorData, &d.EndUserID,
-		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf, &d.Problem}, extra...)...)
+		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf, &d.Problem, &r.Answered}, extra...)...)
 	r.ReceivedAt = time.Unix(0, at).UTC()
 	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
 	if risk != "" || d.Kind == decode.KindRiskAssessment {
@@ -560,7 +564,33 @@ type Forward struct {
 	Latency  time.Duration
 	Response []byte // the first bytes of the answer
 	Error    string // why there was no answer
-	Replay   bool   // sent again by hand
+	SentAs   SentAs // "" for the delivery as received; else sent again by hand
+	Attempt  int    // 1 for the first try; more while the app did not answer
+	// RetryIn is the wait before the next try (0: this was the last one).
+	RetryIn time.Duration
+}
+
+// SentAs says what a forward carried.
+type SentAs string
+
+const (
+	SentDelivery SentAs = ""          // the delivery as received
+	SentReplay   SentAs = "replay"    // sent again as stored
+	SentEdited   SentAs = "edited"    // edited, with its original signature (which no longer matches)
+	SentResigned SentAs = "re-signed" // edited and signed again over the new bytes
+)
+
+// Label is how the UI names it.
+func (s SentAs) Label() string {
+	switch s {
+	case SentReplay:
+		return "replay"
+	case SentEdited:
+		return "edited replay, original signature"
+	case SentResigned:
+		return "edited replay, re-signed"
+	}
+	return "as received"
 }
 
 // OK reports whether the app answered 2xx.
@@ -570,9 +600,32 @@ func (f Forward) OK() bool { return f.Error == "" && f.Status >= 200 && f.Status
 func (s *Store) AddForward(ctx context.Context, f Forward) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO forwards (seq, at, target, status, latency_ns, response, error, replay) VALUES (?,?,?,?,?,?,?,?)`,
-		f.Seq, f.At.UnixNano(), f.Target, f.Status, int64(f.Latency), f.Response, f.Error, f.Replay)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forwards (seq, at, target, status, latency_ns, response, error, replay, sent_as, attempt, retry_in_ns)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		f.Seq, f.At.UnixNano(), f.Target, f.Status, int64(f.Latency), f.Response, f.Error, f.SentAs != SentDelivery, string(f.SentAs), f.Attempt, int64(f.RetryIn))
 	return err
+}
+
+// PendingForwards are the forwards whose last try, per delivery and
+// target, was to be followed by another (RetryIn): a run ended first.
+func (s *Store) PendingForwards(ctx context.Context) ([]Forward, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.seq, f.target, f.attempt FROM forwards f
+		WHERE f.retry_in_ns > 0 AND NOT EXISTS (SELECT 1 FROM forwards g
+			WHERE g.seq = f.seq AND g.target = f.target AND (g.at > f.at OR g.at = f.at AND g.rowid > f.rowid))
+		ORDER BY f.seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Forward
+	for rows.Next() {
+		var f Forward
+		if err := rows.Scan(&f.Seq, &f.Target, &f.Attempt); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 // Forwards returns the forwards of the given deliveries, oldest first.
@@ -586,19 +639,24 @@ func (s *Store) Forwards(ctx context.Context, seqs ...int64) ([]Forward, error) 
 			args[i], marks[i] = seqs[i], "?"
 		}
 		seqs = seqs[n:]
-		rows, err := s.db.QueryContext(ctx, `SELECT seq, at, target, status, latency_ns, response, error, replay FROM forwards WHERE seq IN (`+
+		rows, err := s.db.QueryContext(ctx, `SELECT seq, at, target, status, latency_ns, response, error, replay, sent_as, attempt, retry_in_ns FROM forwards WHERE seq IN (`+
 			strings.Join(marks, ",")+`) ORDER BY at`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var f Forward
-			var at, lat int64
-			if err := rows.Scan(&f.Seq, &at, &f.Target, &f.Status, &lat, &f.Response, &f.Error, &f.Replay); err != nil {
+			var at, lat, retry int64
+			var replay bool
+			var sentAs string
+			if err := rows.Scan(&f.Seq, &at, &f.Target, &f.Status, &lat, &f.Response, &f.Error, &replay, &sentAs, &f.Attempt, &retry); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			f.At, f.Latency = time.Unix(0, at).UTC(), time.Duration(lat)
+			f.At, f.Latency, f.RetryIn, f.SentAs = time.Unix(0, at).UTC(), time.Duration(lat), time.Duration(retry), SentAs(sentAs)
+			if replay && f.SentAs == SentDelivery { // recorded before sent_as existed
+				f.SentAs = SentReplay
+			}
 			out = append(out, f)
 		}
 		rows.Close()

@@ -50,7 +50,7 @@ func (m Model) detailView(w, h int) string {
 		case step != nil && step.Created != nil:
 			lines = m.createdLines(s, inner, h)
 		case step != nil && step.Tracking != nil:
-			lines = m.trackingLines(s, step.Tracking, inner)
+			lines = m.trackingLines(s, step.Tracking, inner, h)
 		default:
 			return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
 		}
@@ -96,22 +96,35 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
 	}
 	status := st.Success.Render("200")
-	if r.Status != 200 {
-		status = st.Danger.Render(fmt.Sprint(r.Status))
+	if r.ProviderStatus() != 200 {
+		status = st.Danger.Render(fmt.Sprint(r.ProviderStatus()))
+	}
+	if r.Answered != 0 { // --answer app: the provider got the app's answer
+		status += st.Faint.Render(fmt.Sprintf(" (your app's answer; kycwatch: %d)", r.Status))
 	}
 	field("Received", r.ReceivedAt.In(m.loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
 		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
 
 	// The verdict: the one thing to read first.
+	// Each check has its own mark, so no line says "valid" beside ✗.
 	v := r.Verdict
-	verdict := m.badge(r) + " signature " + string(v.Signature)
+	verdict := m.sigMark(v.Signature) + " signature " + string(v.Signature)
 	if v.Header != "" {
 		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
 	}
 	if d.Provider != decode.VerifiMe { // VerifiMe sends no API key
-		verdict += st.Faint.Render(" · ") + "API key " + string(v.APIKey)
+		if v.APIKey == decode.KeyUnchecked { // no mark: "· ·" reads as nothing
+			verdict += st.Faint.Render(" · API key unchecked (none configured)")
+		} else {
+			verdict += st.Faint.Render(" · ") + m.keyMark(v.APIKey) + " API key " + string(v.APIKey)
+		}
 	}
 	field("Verdict", verdict)
+	if refused := r.Status; refused != 200 && !r.Failed() {
+		// Signed right, yet refused: say so, with kycwatch's reason.
+		why := map[int]string{400: "the body is empty or not JSON", 413: "the body is over --max-body"}[refused]
+		field("", st.Danger.Render(fmt.Sprintf("✗ refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
+	}
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
 	}
@@ -195,7 +208,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	case d.Watchlist != nil:
 		wl := d.Watchlist
 		field("Check", Safe(wl.CheckType))
-		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hits", wl.TotalHits))
+		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
 	case d.Risk != nil:
 		rk := d.Risk
 		level := m.riskStyle(rk.RiskLevel).Render(Safe(rk.RiskLevel))
@@ -364,18 +377,35 @@ func wrap(s string, w, indent int) []string {
 	}
 	// Word wrap, breaking words only when one is longer than the line;
 	// lipgloss.Wrap carries the styles over each break, so every line
-	// stands alone.
+	// stands alone. It breaks after any hyphen too, which cuts flags
+	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
+	s = strings.ReplaceAll(s, "-", nbHyphen)
 	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
 	out := []string{parts[0]}
 	if len(parts) > 1 {
-		rest := strings.TrimLeft(strings.Join(parts[1:], " "), " ")
+		// The rest is what follows the first line in s itself (cut by
+		// width, styles kept), not the parts joined again: a token
+		// hard-wrapped across lines must not gain a space.
+		rest := ansi.TruncateLeft(s, ansi.StringWidth(parts[0]), "")
+		plain := ansi.Strip(rest) // the break's spaces may sit after a style
+		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
 		pad := strings.Repeat(" ", min(indent, w/2))
 		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
 			out = append(out, pad+p)
 		}
 	}
+	for i := range out {
+		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
+	}
 	return out
 }
+
+// nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
+const nbHyphen = "\u2011"
+
+// keyList joins keys with non-breaking spaces: "a d r v e b" is read as
+// one thing, and wrap keeps it on one line.
+func keyList(keys string) string { return strings.ReplaceAll(keys, " ", "\u00a0") }
 
 func joinNonEmpty(ss ...string) string {
 	var out []string

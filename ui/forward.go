@@ -38,6 +38,8 @@ func (m Model) forwardMark(seq int64) string {
 	f := fs[len(fs)-1]
 	st := m.styles
 	switch {
+	case f.Error != "" && f.RetryIn > 0:
+		return st.Warning.Render(" →✗ retry")
 	case f.Error != "":
 		return st.Danger.Render(" →✗")
 	case f.OK():
@@ -69,10 +71,14 @@ func (m Model) forwardLines(seq int64, w int) []string {
 		default:
 			what = st.Danger.Render(fmt.Sprint(f.Status))
 		}
-		line := what + st.Faint.Render(" in "+f.Latency.Round(time.Millisecond).String()+" · ") + Safe(f.Target)
-		if f.Replay {
-			line += st.Info.Render(" · replay")
+		line := what + st.Faint.Render(" in "+f.Latency.Round(time.Millisecond).String()+" · ") + st.Info.Render(f.SentAs.Label())
+		if f.Attempt > 1 {
+			line += st.Faint.Render(fmt.Sprintf(" · try %d", f.Attempt))
 		}
+		if f.RetryIn > 0 {
+			line += st.Warning.Render(" · trying again in " + f.RetryIn.String())
+		}
+		line += st.Faint.Render(" · ") + Safe(f.Target)
 		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+line, w, 12)...)
 		if body := strings.TrimSpace(string(f.Response)); body != "" {
 			first, _, _ := strings.Cut(body, "\n")

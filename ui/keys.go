@@ -64,7 +64,7 @@ func DefaultKeyMap() KeyMap {
 		RiskMedium:     key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "MEDIUM")),
 		RiskHigh:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "HIGH")),
 		RiskExtreme:    key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "EXTREME")),
-		RiskNone:       key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "no risk found")),
+		RiskNone:       key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "NO RISK DETECTED")),
 	}
 }
 

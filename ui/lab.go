@@ -72,6 +72,11 @@ type form struct {
 	inputs    []textinput.Model
 	focus     int
 	simulated bool
+	// errField is the field a mistake is in (-1: none, or the whole form:
+	// err then comes from the API); err says what is wrong, beside it.
+	errField int
+	err      string
+	sent     bool // enter was pressed: a failed call reopens this form
 }
 
 func newForm(dark, simulated bool, now time.Time) form {
@@ -94,7 +99,48 @@ func buildForm(dark bool, f form, placeholders []string) form {
 		f.inputs = append(f.inputs, in)
 	}
 	f.inputs[0].Focus()
+	f.errField = -1
 	return f
+}
+
+// check finds a mistake the provider would refuse, before anything is
+// sent: the field it is in and what is wrong (-1 when there is none).
+func (f form) check() (int, string) {
+	if f.verifime {
+		if e := f.field(0); !looksLikeEmail(e) {
+			return 0, "is not an email address (name@example.com)"
+		}
+		return -1, ""
+	}
+	if id := f.field(3); id != "" && !isUUID(id) {
+		return 3, "must be a UUID (8-4-4-4-12 hex digits), or empty"
+	}
+	return -1, ""
+}
+
+func looksLikeEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(s, " \t<>,;")
+}
+
+// isUUID reports whether s is a UUID in its usual 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (f *form) move(n int) {
@@ -219,6 +265,13 @@ func (m Model) formKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.form.move(-1)
 		return m, nil
 	case "enter":
+		if i, err := m.form.check(); i >= 0 {
+			// Keep everything typed; mark the field and say why, beside it.
+			m.form.errField, m.form.err = i, err
+			m.form.move(i - m.form.focus)
+			return m, nil
+		}
+		m.form.errField, m.form.err, m.form.sent = -1, "", true
 		m.showForm = false
 		l := m.lab
 		if m.form.verifime {
@@ -250,8 +303,14 @@ func (m *Model) created(msg createdMsg) {
 	m.notice = ""
 	if msg.err != nil {
 		m.status = "could not create a session: " + msg.err.Error()
+		if m.form.sent && !m.showForm {
+			// The form comes back as it was sent, with the error in it.
+			m.form.sent, m.form.err, m.form.errField = false, msg.err.Error(), -1
+			m.showForm = true
+		}
 		return
 	}
+	m.form.sent = false
 	ts := msg.c.Session
 	s := m.book.AddCreated(ts)
 	m.follow = true
@@ -360,7 +419,21 @@ func (m Model) formView(w, h int) string {
 		if i == f.focus {
 			mark = st.Accent.Render("▸ ")
 		}
+		if i == f.errField {
+			mark = st.Danger.Render("✗ ")
+		}
 		lines = append(lines, " "+mark+st.Label.Render(Pad(label, 12))+" "+in.View())
+		if i == f.errField {
+			for _, l := range wrap("✗ "+f.labels[i]+" "+Safe(f.err), max(10, w-4-15), 2) {
+				lines = append(lines, Pad("", 16)+st.Danger.Render(l))
+			}
+		}
+	}
+	if f.errField < 0 && f.err != "" {
+		lines = append(lines, "")
+		for _, l := range wrap("✗ "+Safe(f.err), max(10, w-4), 2) {
+			lines = append(lines, " "+st.Danger.Render(l))
+		}
 	}
 	lines = append(lines, "")
 	var about string
@@ -373,7 +446,7 @@ func (m Model) formView(w, h int) string {
 			"kycwatch polls the tracking status (phase 1) and waits for the risk assessment webhook (phase 2)."
 	case f.simulated:
 		about = "The simulator plays the end-user: started, then submitted, as signed webhooks to " +
-			"kycwatch's own URL. Then a d r v e b send the decision."
+			"kycwatch's own URL. Then " + keyList("a d r v e b") + " send the decision."
 	default:
 		about = "Creates a session in your Veriff integration (POST /v1/sessions). " +
 			"Its URL opens the real flow; a test integration then waits for you to force a decision in the Customer Portal."
@@ -428,7 +501,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	switch {
 	case t.Source == sessions.SourceSandbox:
 		next = "Made through the sandbox API by your backend. The URL opens the end-user's page (c copies it, p shows it as a QR code): " +
-			"start, add a photo, submit, then pick the outcome there, or here with a d r v e b. Webhooks go where --sandbox-webhook says."
+			"start, add a photo, submit, then pick the outcome there, or here with " + keyList("a d r v e b") + ". Webhooks go where --sandbox-webhook says."
 	case t.Simulated():
 		next = "Simulated: nobody needs to open the URL. The simulator sends started, then submitted; " +
 			"then a approve · d decline · r resubmission · v review · e expired · b abandoned."
@@ -473,8 +546,8 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	}
 	field("Invited", t.CreatedAt.In(m.loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · VerifiMe "+src))
 	field("Reference", Safe(t.ID)+st.Faint.Render(" (referenceData: the webhook's metadata)"))
-	field("Customer", Safe(strings.TrimSpace(t.FirstName+" "+t.LastName)))
-	field("Email", Safe(t.Email))
+	field("Customer", m.pii(strings.TrimSpace(t.FirstName+" "+t.LastName)))
+	field("Email", m.pii(t.Email))
 	field("Tracking", Safe(t.Ref))
 	if t.URL != "" {
 		for i, l := range strings.Split(ansi.Hardwrap(Safe(m.liveURL(*t)), max(10, w-12), false), "\n") {
@@ -498,7 +571,7 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 }
 
 // trackingLines describe one tracking status change.
-func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w int) []string {
+func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h int) []string {
 	st := m.styles
 	var out []string
 	field := func(label, value string) {
@@ -528,6 +601,20 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w in
 	for _, l := range wrap(meaning, max(10, w-2), 0) {
 		out = append(out, " "+l)
 	}
+	if _, u := m.verificationURL(); u != "" {
+		// The customer has not finished: their URL is still the point, so
+		// it comes first, and its QR code last when it fits.
+		var head []string
+		for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, w-12), false), "\n") {
+			label := ""
+			if i == 0 {
+				label = urlName(s)
+			}
+			head = append(head, st.Label.Render(Pad(" "+label, 12))+st.Accent.Render(l))
+		}
+		head = append(head, st.Label.Render(Pad("", 12))+st.Faint.Render("c copies · p QR code"))
+		return m.withQR(append(head, out...), u, w, h)
+	}
 	return out
 }
 
@@ -554,7 +641,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 		case sessions.StateEntered:
 			line := st.Warning.Render("phase 1 done (data entry) · risk assessment pending" + wait)
 			if sim {
-				line += st.Faint.Render(" · 1 2 3 4 0")
+				line += st.Faint.Render(" · " + keyList("1 2 3 4 0"))
 			}
 			return line
 		case "pending", "preliminary":
@@ -579,9 +666,24 @@ func (m Model) waitLine(s *sessions.Session) string {
 		return ""
 	}
 	if sim {
-		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · a d r v e b")
+		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · "+keyList("a d r v e b"))
 	}
 	return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · force it in the Customer Portal")
+}
+
+// phase1Pending reports whether a test session waits for the end-user (or
+// the invited customer) to do their part: its URL is what matters then.
+func phase1Pending(s *sessions.Session) bool {
+	if s.Test == nil {
+		return false
+	}
+	switch s.State {
+	case sessions.StateCreated, sessions.StateInvited, sessions.StateEntering:
+		return true
+	case sessions.StateStarted, sessions.StateResubmit:
+		return s.Test.Provider() != "verifime" && !returned(s)
+	}
+	return false
 }
 
 // returned reports whether the end-user came back through the callback.

@@ -126,7 +126,7 @@ func TestEmptyStateOffersTestSessions(t *testing.T) {
 // simulator's keys (sessions.KeysChanged on the bus).
 var (
 	simulatorKeys = KeysMsg{Secrets: 1, APIKey: Mask("11111111-2222-3333-4444-555555555555"), Generated: Mask("sim-0123456789abcdef")}
-	verifimeKeys  = KeysMsg{Secrets: 1, APIKey: Mask(keys.VeriffAPIKey), VerifiMe: 1}
+	verifimeKeys  = KeysMsg{Secrets: 1, APIKey: Mask(keys.VeriffAPIKey), VerifiMe: 1, VerifiMeSim: Mask("sim-0123456789abcdef")}
 )
 
 func TestNewSimulatedSession(t *testing.T) {
@@ -262,7 +262,7 @@ func TestVerifiMeInviteAndPhases(t *testing.T) {
 	}
 	out := ansi.Strip(screen(m))
 	for _, want := range []string{"created simulated VerifiMe session kw-5f0c2", "reference kw-5f0c2a9b1d3e", "Invite URL",
-		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe secret"} {
+		"Completed is not verified", "phase 1 · waiting for the customer to open the invite", "VerifiMe secret si…ef (simulator's)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
@@ -318,4 +318,110 @@ func TestVerifiMeGolden(t *testing.T) {
 		m = update(m, TrackingMsg{SessionID: "kw-5f0c2a9b1d3e", At: t0.Add(time.Duration(101+i) * time.Second), Status: st, Raw: `{"status":"` + st + `"}`})
 	}
 	golden.RequireEqual(t, checkSize(t, screen(m), 80, 24))
+}
+
+// TestFormKeepsWhatWasTypedOnAMistake: an endUserId that is not a UUID
+// keeps the form open with everything typed, the field marked and the
+// error next to it; nothing is sent. Fixed, enter creates the session.
+func TestFormKeepsWhatWasTypedOnAMistake(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "n")
+	m = typeText(t, m, "demo-1\tAda\tLovelace\tnot-a-uuid")
+	m = run(t, m, "enter")
+	if len(lab.forms) != 0 || !m.showForm {
+		t.Fatalf("the form closed (sent %+v)", lab.forms)
+	}
+	out := checkSize(t, screen(m), 80, 24)
+	for _, want := range []string{"demo-1", "Ada", "Lovelace", "not-a-uuid", "✗ endUserId must be a UUID"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("form lacks %q:\n%s", want, out)
+		}
+	}
+	golden.RequireEqual(t, out)
+	for range len("not-a-uuid") {
+		m = update(m, tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	m = typeText(t, m, "3f2a5c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b")
+	m = run(t, m, "enter")
+	if len(lab.forms) != 1 || lab.forms[0].EndUserID != "3f2a5c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b" || lab.forms[0].LastName != "Lovelace" || m.showForm {
+		t.Fatalf("sent %+v, form shown %v", lab.forms, m.showForm)
+	}
+}
+
+// TestFormReopensWhenTheCallFails: an error from the API (Veriff's 400)
+// brings the form back with what was typed and the error in it.
+func TestFormReopensWhenTheCallFails(t *testing.T) {
+	lab := &fakeLab{createErr: fmt.Errorf("Veriff answered 400 (1102): mandatory parameters are missing")}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "n")
+	m = typeText(t, m, "demo-2\tGrace")
+	m = run(t, m, "enter")
+	out := screen(m)
+	if !m.showForm || !strings.Contains(out, "Grace") || !strings.Contains(out, "1102") {
+		t.Fatalf("the form did not come back with the error:\n%s", out)
+	}
+}
+
+// TestInviteFormRefusesABadEmail: the invite's email is checked before
+// VerifiMe is called, in the form.
+func TestInviteFormRefusesABadEmail(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "i")
+	m = typeText(t, m, "jane.example.com")
+	m = run(t, m, "enter")
+	if len(lab.invites) != 0 || !m.showForm || !strings.Contains(screen(m), "✗ email is not an email address") {
+		t.Fatalf("sent %+v:\n%s", lab.invites, screen(m))
+	}
+}
+
+// typeText types s into the form, a tab moving to the next field.
+func typeText(t *testing.T, m Model, s string) Model {
+	t.Helper()
+	for _, r := range s {
+		if r == '\t' {
+			m = update(m, tea.KeyPressMsg{Code: tea.KeyTab})
+			continue
+		}
+		m = update(m, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	return m
+}
+
+// TestInviteURLStaysWhilePhaseOneIsPending: follow mode selects the first
+// tracking change a moment after the invite; its URL, QR code, c and p
+// stay, on every step, until the customer has entered their data.
+func TestInviteURLStaysWhilePhaseOneIsPending(t *testing.T) {
+	lab := &fakeLab{}
+	m := labModel(t, 80, 24, lab)
+	m = run(t, m, "i", "enter")
+	m = update(m, verifimeKeys)
+	id, url := "kw-5f0c2a9b1d3e", "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"
+	m = update(m, TrackingMsg{SessionID: id, At: t0.Add(101 * time.Second), Status: "Inactive", Raw: `{"status":"Inactive"}`})
+	if st := m.selectedStep(); st == nil || st.Tracking == nil {
+		t.Fatalf("follow mode did not select the tracking change")
+	}
+	out := checkSize(t, screen(m), 80, 24)
+	if !strings.Contains(out, "Invite URL "+url) {
+		t.Errorf("the invite URL went:\n%s", out)
+	}
+	golden.RequireEqual(t, out)
+	if big := screen(update(m, tea.WindowSizeMsg{Width: 200, Height: 50})); !strings.Contains(big, "Invite URL "+url) || !strings.Contains(big, "█") {
+		t.Errorf("no invite URL and QR code at 200×50:\n%s", big)
+	}
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) != url {
+		t.Errorf("c copied %v", msg)
+	}
+	if out := screen(run(t, m, "p")); !strings.Contains(out, "Invite URL of kw-5f0c2") {
+		t.Errorf("p:\n%s", out)
+	}
+	m = update(m, TrackingMsg{SessionID: id, At: t0.Add(102 * time.Second), Status: "Active", Raw: `{"status":"Active"}`})
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) != url {
+		t.Errorf("c on Active copied %v", msg)
+	}
+	m = update(m, TrackingMsg{SessionID: id, At: t0.Add(103 * time.Second), Status: "Completed", Raw: `{"status":"Completed"}`})
+	if _, msg := keyCmd(t, m, "c"); fmt.Sprint(msg) == url {
+		t.Errorf("c still copies the invite URL once data entry is done")
+	}
 }

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ type KeysMsg struct {
 	APIKey    string // masked
 	Generated string // kycwatch's own secret (masked), when none was configured
 	VerifiMe  int    // VerifiMe secrets
+	// VerifiMeSim is the simulator's VerifiMe secret (masked), when
+	// kycwatch checks VerifiMe deliveries with it (none was configured).
+	VerifiMeSim string
 }
 
 // loadedMsg answers a request for a delivery's body and headers.
@@ -71,6 +75,8 @@ type Info struct {
 	// Keys are what deliveries are checked with at start; KeysMsg tells
 	// of changes.
 	Keys KeysMsg
+	// ExportDir is where X writes (--export-dir), shown with the help.
+	ExportDir string
 	// ForwardTo are the user's app URLs deliveries are sent on to.
 	ForwardTo []string
 }
@@ -94,6 +100,7 @@ type Model struct {
 	focus     focus
 	zoom      bool // detail fills the body
 	showHelp  bool
+	helpTop   int // the help's first line shown, when it does not fit
 	filtering bool
 	follow    bool // select new activity as it arrives
 
@@ -243,7 +250,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.status = "could not export: " + msg.err.Error()
 		} else {
-			m.notice = "exported to " + strings.Join(msg.paths, " and ")
+			m.notice = "exported to " + exportedPaths(msg.paths)
 		}
 		return m, nil
 	case searchedMsg:
@@ -468,11 +475,23 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
-		m.showHelp = !m.showHelp
+		m.showHelp, m.helpTop = !m.showHelp, 0
 		m.help.ShowAll = m.showHelp
 		return m, nil
 	case m.showHelp && key.Matches(msg, k.Back):
 		m.showHelp, m.help.ShowAll = false, false
+		return m, nil
+	case m.showHelp && (key.Matches(msg, k.Down) || key.Matches(msg, k.PageDown)):
+		m.helpTop++ // helpView clamps it
+		if key.Matches(msg, k.PageDown) {
+			m.helpTop += 9
+		}
+		return m, nil
+	case m.showHelp && (key.Matches(msg, k.Up) || key.Matches(msg, k.PageUp)):
+		m.helpTop = max(0, m.helpTop-1)
+		if key.Matches(msg, k.PageUp) {
+			m.helpTop = max(0, m.helpTop-9)
+		}
 		return m, nil
 	case key.Matches(msg, k.NextPane):
 		m.focus = (m.focus + 1) % paneCount
@@ -780,9 +799,15 @@ func (m Model) View() tea.View {
 	return v
 }
 
+// MinWidth and MinHeight are the smallest window the panes are readable
+// in: below it kycwatch says so rather than draw empty borders.
+const MinWidth, MinHeight = 60, 16
+
 func (m Model) render() string {
-	if m.width < 20 || m.height < 8 {
-		return "kycwatch: window too small"
+	if m.width < MinWidth || m.height < MinHeight {
+		// The panes would be empty borders: say what is needed instead.
+		msg := []string{"kycwatch: window too small", fmt.Sprintf("needs %d×%d, is %d×%d", MinWidth, MinHeight, m.width, m.height), "q quits"}
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, Fit(msg[0], m.width)+"\n"+Fit(msg[1], m.width)+"\n"+m.styles.Faint.Render(Fit(msg[2], m.width)))
 	}
 	footer := m.footer()
 	if m.showHelp { // every key: the whole screen

@@ -161,5 +161,5 @@ func (m *Model) cleared(msg clearedMsg) {
 	m.hasSel, m.selSession, m.selSeq, m.sessTop, m.stepTop = false, "", 0, 0, 0
 	m.stored, m.oldest = 0, 0
 	m.detail.reset()
-	m.notice = fmt.Sprintf("deleted %d deliveries and the test sessions from the database", msg.n)
+	m.notice = fmt.Sprintf("deleted %d deliver%s and the test sessions from the database", msg.n, plural2(int(msg.n), "y", "ies"))
 }

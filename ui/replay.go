@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -186,4 +187,20 @@ func (m Model) exportKey() (Model, tea.Cmd) {
 		paths, err := ex.ExportSession(ctx, id, mask)
 		return exportedMsg{paths, err}
 	}
+}
+
+// exportedPaths names the files written in full, once: a/b/x.{har,sh}.
+func exportedPaths(paths []string) string {
+	if len(paths) < 2 {
+		return strings.Join(paths, "")
+	}
+	stem := strings.TrimSuffix(paths[0], filepath.Ext(paths[0]))
+	var exts []string
+	for _, p := range paths {
+		if strings.TrimSuffix(p, filepath.Ext(p)) != stem {
+			return strings.Join(paths, " and ")
+		}
+		exts = append(exts, strings.TrimPrefix(filepath.Ext(p), "."))
+	}
+	return stem + ".{" + strings.Join(exts, ",") + "}"
 }

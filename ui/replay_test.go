@@ -2,11 +2,13 @@ package ui
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kycwatch/kycwatch/internal/piitest"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -62,7 +64,7 @@ type fakeExporter struct{ ids []string }
 
 func (f *fakeExporter) ExportSession(_ context.Context, id string, mask bool) ([]string, error) {
 	f.ids = append(f.ids, id)
-	return []string{"kycwatch-12df6045.har", "kycwatch-12df6045.sh"}, nil
+	return []string{"/home/dev/.local/share/kycwatch/kycwatch-12df6045.har", "/home/dev/.local/share/kycwatch/kycwatch-12df6045.sh"}, nil
 }
 
 func TestMaskAndExportKeys(t *testing.T) {
@@ -89,7 +91,40 @@ func TestMaskAndExportKeys(t *testing.T) {
 	ex := &fakeExporter{}
 	m = run(t, m.WithExporter(ex), "X")
 	if len(ex.ids) != 1 || ex.ids[0] != "12df6045-3846-3e45-946a-14fa6136d78b" ||
-		!strings.Contains(ansi.Strip(screen(m)), "exported to kycwatch-12df6045.har and kycwatch-12df6045.sh") {
+		!strings.Contains(ansi.Strip(screen(m)), "exported to /home/dev/.local/share/kycwatch/kycwatch-12df6045.{har,sh}") {
 		t.Errorf("export %v:\n%s", ex.ids, ansi.Strip(screen(m)))
+	}
+}
+
+// TestMaskHidesEveryFixturesPersonalData: with M on, no name, date of
+// birth, document number, address, email, phone or IP of any fixture is on
+// screen: not in the detail (decoded fields, headers, body), the timeline,
+// or the session list; nor an invited customer's name and email.
+func TestMaskHidesEveryFixturesPersonalData(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/payloads/*.json")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := delivery(t, 1, 0, filepath.Base(f), "sec", "/veriff/events")
+			m := newModel(t, 200, 50, []sessions.Record{r})
+			m = update(m, loadedMsg{seq: 1, rec: r})
+			m = run(t, m, "M")
+			text := ansi.Strip(strings.Join(m.buildDetail(r, 200), "\n")) + ansi.Strip(screen(m)) +
+				ansi.Strip(screen(press(m, "enter", "enter")))
+			for _, v := range piitest.Values(r.Body) {
+				if strings.Contains(text, v) {
+					t.Errorf("%q on screen while masked", v)
+				}
+			}
+		})
+	}
+	inv := sessions.TestSession{ID: "kw-1", Source: sessions.SourceVerifiMeSim, FirstName: "Jane", LastName: "Citizenship", Email: "jane.citizen@example.com", CreatedAt: t0, URL: "http://127.0.0.1:8080/x"}
+	m := newModel(t, 120, 40, nil)
+	m = update(m, TestSessionMsg(inv))
+	if out := ansi.Strip(screen(m)); !strings.Contains(out, "Citizenship") {
+		t.Fatalf("the invite is not shown:\n%s", out)
+	}
+	m = run(t, m, "M")
+	if out := ansi.Strip(screen(m)); strings.Contains(out, "Citizenship") || strings.Contains(out, "jane.citizen@example.com") {
+		t.Errorf("the invited customer is on screen while masked:\n%s", out)
 	}
 }

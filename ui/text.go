@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -82,8 +84,78 @@ func Pad(s string, w int) string {
 
 // Short is the first 8 characters of an id, as people quote UUIDs.
 func Short(id string) string {
+	if r := readableID(id); r != id {
+		return prefix(r, 16) // customerId=42 reads whole, or nearly
+	}
 	if utf8.RuneCountInString(id) <= 8 {
 		return id
 	}
 	return string([]rune(id)[:8])
+}
+
+// readableID shows a session key that is a JSON object (VerifiMe's
+// metadata is whatever the integrator put in referenceData) as its fields,
+// customerId=42, rather than as a fragment of JSON.
+func readableID(id string) string {
+	if !strings.HasPrefix(id, "{") {
+		return id
+	}
+	var fields map[string]any
+	if json.Unmarshal([]byte(id), &fields) != nil || len(fields) == 0 {
+		return id
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		v, _ := json.Marshal(fields[k])
+		parts[i] = k + "=" + strings.Trim(string(v), `"`)
+	}
+	return strings.Join(parts, ",")
+}
+
+// uniqueIDs are the ids as the session list shows them: readable, and
+// each cut to the shortest prefix (8 at least) that tells them all apart.
+func uniqueIDs(ids []string) (shown map[string]string, width int) {
+	readable := make([]string, len(ids))
+	longest := 8
+	for i, id := range ids {
+		readable[i] = readableID(id)
+		longest = max(longest, utf8.RuneCountInString(readable[i]))
+	}
+	n := 8
+	for ; n < longest; n++ {
+		seen := make(map[string]bool, len(ids))
+		clash := false
+		for _, r := range readable {
+			p := prefix(r, n)
+			if seen[p] {
+				clash = true
+				break
+			}
+			seen[p] = true
+		}
+		if !clash {
+			break
+		}
+	}
+	shown = make(map[string]string, len(ids))
+	for i, id := range ids {
+		shown[id] = prefix(readable[i], n)
+		if readable[i] != id {
+			shown[id] = prefix(readable[i], max(n, 16))
+		}
+		width = max(width, utf8.RuneCountInString(shown[id]))
+	}
+	return shown, max(8, width)
+}
+
+func prefix(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }

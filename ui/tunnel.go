@@ -102,6 +102,8 @@ func (m Model) tunnelSummary(w int) string {
 			s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL))
 		case TunnelReconnecting:
 			s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL)
+		case TunnelOff:
+			s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
 		}
 	}
 	return ansi.Truncate(s, w, "…")
@@ -205,7 +207,7 @@ func (m Model) urlHint(public bool) string {
 // (OSC 52), which works over SSH too.
 func (m *Model) copySelected() tea.Cmd {
 	if s, u := m.verificationURL(); u != "" {
-		m.notice = "copied the verification URL of " + Short(s.ID) + " (OSC 52)"
+		m.notice = "copied the " + strings.ToLower(urlName(s)) + " of " + Short(s.ID) + " (OSC 52)"
 		return tea.SetClipboard(u)
 	}
 	f, u := m.selectedURL()
@@ -220,13 +222,27 @@ func (m *Model) copySelected() tea.Cmd {
 	return tea.SetClipboard(u)
 }
 
-// verificationURL is the URL of the test session whose created step is
-// selected: then c and p act on it rather than on the webhook URLs.
+// verificationURL is the URL of the selected test session when its
+// created step is selected, or any of its steps while the end-user has
+// not done their part (phase 1): then c and p act on it rather than on
+// the webhook URLs.
 func (m Model) verificationURL() (*sessions.Session, string) {
-	if st := m.selectedStep(); st != nil && st.Created != nil && st.Created.URL != "" {
-		return m.selected(), m.liveURL(*st.Created)
+	st, s := m.selectedStep(), m.selected()
+	if st == nil || s == nil || s.Test == nil || s.Test.URL == "" {
+		return nil, ""
+	}
+	if st.Created != nil || phase1Pending(s) {
+		return s, m.liveURL(*s.Test)
 	}
 	return nil, ""
+}
+
+// urlName is what a test session's URL is called: VerifiMe invites.
+func urlName(s *sessions.Session) string {
+	if s.Test != nil && s.Test.Provider() == "verifime" {
+		return "Invite URL"
+	}
+	return "Verification URL"
 }
 
 // liveURL is where a test session's page is now. kycwatch serves the
@@ -254,7 +270,7 @@ func (m Model) qrView(w, h int) string {
 	title := "Public URL"
 	target := t.URL
 	if s, u := m.verificationURL(); u != "" {
-		title, target = "Verification URL of "+Safe(Short(s.ID)), u
+		title, target = urlName(s)+" of "+Safe(Short(s.ID)), u
 	} else if t.URL == "" || (t.State != TunnelOnline && t.State != TunnelReconnecting) {
 		lines = append(lines, "", st.Warning.Render(" No public URL to show."))
 		switch t.State {

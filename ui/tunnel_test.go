@@ -132,7 +132,7 @@ func TestQRKey(t *testing.T) {
 		t.Errorf("QR without a tunnel:\n%s", out)
 	}
 	// Too small a window: say how big it must be.
-	m = update(update(newModel(t, 40, 16, nil), online), tea.WindowSizeMsg{Width: 40, Height: 16})
+	m = update(update(newModel(t, 60, 16, nil), online), tea.WindowSizeMsg{Width: 60, Height: 16})
 	m, _ = keyCmd(t, m, "p")
 	if out = ansi.Strip(screen(m)); !strings.Contains(out, "enlarge the window") {
 		t.Errorf("small window:\n%s", out)

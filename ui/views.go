@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
@@ -32,45 +33,82 @@ func (m Model) header() string {
 	}
 	title := st.Title.Render("kycwatch") + "  "
 	count := long
-	room := w - 3 - ansi.StringWidth(title)
+	room := w - 4 - ansi.StringWidth(title) // spread keeps two spaces between
+
 	if ansi.StringWidth(m.tunnelSummary(1000))+ansi.StringWidth(long) > room {
 		count = short
 	}
 	left := title + m.tunnelSummary(room-ansi.StringWidth(count))
 	line1 := spread(left, count, w)
 
-	legend := m.legend()
-	var cfg []string
+	// What deliveries are checked with, in a long and a short form each.
+	var cfg, brief []string
+	add := func(long, b string) { cfg, brief = append(cfg, long), append(brief, b) }
+	vmSim := m.info.Keys.VerifiMeSim
 	switch {
+	case m.info.Keys.Generated != "" && vmSim == m.info.Keys.Generated:
+		add("secret "+m.info.Keys.Generated+st.Faint.Render(" (generated, Veriff and VerifiMe)"), "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
+		vmSim = ""
 	case m.info.Keys.Generated != "":
-		cfg = append(cfg, "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
+		add("secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"), "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
 	case m.info.Keys.Secrets == 0:
-		cfg = append(cfg, st.Warning.Render("no secret set (--secret)"))
+		add(st.Warning.Render("no secret set (--secret)"), st.Warning.Render("no secret (--secret)"))
 	default:
-		cfg = append(cfg, fmt.Sprintf("%d secret%s", m.info.Keys.Secrets, plural(m.info.Keys.Secrets)))
+		n := fmt.Sprintf("%d secret%s", m.info.Keys.Secrets, plural(m.info.Keys.Secrets))
+		add(n, n)
 	}
 	if m.info.Keys.APIKey != "" {
-		cfg = append(cfg, "API key "+m.info.Keys.APIKey)
+		add("API key "+m.info.Keys.APIKey, "key "+m.info.Keys.APIKey)
 	}
-	if m.info.Keys.VerifiMe > 0 {
-		cfg = append(cfg, "VerifiMe secret")
+	switch {
+	case vmSim != "":
+		add("VerifiMe secret "+vmSim+st.Faint.Render(" (simulator's)"), "VerifiMe "+vmSim)
+	case m.info.Keys.Generated != "" && m.info.Keys.VerifiMeSim != "":
+	case m.info.Keys.VerifiMe > 0:
+		n := fmt.Sprintf("%d VerifiMe secret%s", m.info.Keys.VerifiMe, plural(m.info.Keys.VerifiMe))
+		add(n, n)
+	}
+	if m.maskPII {
+		add(st.Warning.Render("masked (M)"), st.Warning.Render("masked"))
 	}
 	for _, f := range m.info.ForwardTo {
-		cfg = append(cfg, st.Info.Render("→ ")+Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://")))
+		to := st.Info.Render("→ ") + Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
+		add(to, to)
 	}
-	// The legend goes first when the line is short of room: the detail
-	// pane spells each verdict out, and ? lists the marks.
-	legendLine := legend + st.Faint.Render("  │  ") + strings.Join(cfg, st.Faint.Render(" · "))
-	if ansi.StringWidth(legendLine) > w-1 {
-		legendLine = strings.Join(cfg, st.Faint.Render(" · "))
+	// The legend stays: in words when there is room, as bare marks (which
+	// ? explains) when not; the configuration shortens first.
+	sep, bar := st.Faint.Render(" · "), st.Faint.Render("  │  ")
+	tiers := []string{
+		m.legend() + bar + strings.Join(cfg, sep),
+		m.legend() + bar + strings.Join(brief, sep),
+		m.shortLegend() + bar + strings.Join(cfg, sep),
+		m.shortLegend() + bar + strings.Join(brief, sep),
+		strings.Join(brief, sep),
 	}
-
 	lines := []string{line1}
 	urls := m.urlLines(w)
 	lines = append(lines, urls...)
-	_, public := m.base()
-	if hint := m.urlHint(public); len(urls) > 0 && !strings.Contains(ansi.Strip(urls[0]), hint) {
-		legendLine = spread(legendLine, st.Faint.Render(hint), w)
+	// The URL keys' hint keeps its room while a shorter tier fits beside it.
+	hint := ""
+	if _, public := m.base(); len(urls) > 0 && !strings.Contains(ansi.Strip(urls[0]), m.urlHint(public)) {
+		hint = m.urlHint(public)
+	}
+	legendLine := tiers[len(tiers)-1]
+	fitted := false
+	if hint != "" {
+		for _, try := range tiers[:4] { // the legend before the hint
+			if ansi.StringWidth(try)+2+ansi.StringWidth(hint) <= w-1 {
+				legendLine, fitted = spread(try, st.Faint.Render(hint), w), true
+				break
+			}
+		}
+	}
+	if !fitted {
+		for _, try := range tiers {
+			if legendLine = try; ansi.StringWidth(try) <= w-1 {
+				break
+			}
+		}
 	}
 	lines = append(lines, legendLine)
 	lines = append(lines, m.tunnelNote(w)...)
@@ -101,7 +139,11 @@ func (m Model) footer() string {
 		return m.footerLines(m.styles.Danger.Render(Safe(m.status)))
 	}
 	if m.confirmClear {
-		return m.footerLines(m.styles.Danger.Render(fmt.Sprintf("Delete all %d stored deliveries and the test sessions from the database?", max(m.book.Total, m.stored))) + " " +
+		what := fmt.Sprintf("all %d stored deliveries", max(m.book.Total, m.stored))
+		if n := max(m.book.Total, m.stored); n == 1 {
+			what = "the 1 stored delivery"
+		}
+		return m.footerLines(m.styles.Danger.Render("Delete "+what+" and the test sessions from the database?") + " " +
 			m.styles.Bold.Render("y") + " yes · any other key: no")
 	}
 	if m.pendingEdit != nil {
@@ -109,7 +151,7 @@ func (m Model) footer() string {
 			m.styles.Bold.Render("y") + " yes · " + m.styles.Bold.Render("n") + " no, send as edited · esc cancel")
 	}
 	if m.notice != "" && !m.showHelp {
-		return Pad(" "+m.styles.Success.Render("✓ ")+Fit(Safe(m.notice), m.width-4), m.width)
+		return m.footerLines(m.styles.Success.Render("✓ ") + Safe(m.notice)) // whole: its end is often the point
 	}
 	keys := m.keys.forPane(m.focus, m.filtering)
 	if m.showQR {
@@ -119,15 +161,25 @@ func (m Model) footer() string {
 		keys = m.keys.forForm()
 	}
 	if m.showHelp {
-		return Pad(" "+m.styles.Faint.Render("? or esc closes the help"), m.width)
+		return Pad(" "+m.styles.Faint.Render("? or esc closes the help · ↑↓ scroll"), m.width)
 	}
 	follow := ""
 	if !m.follow {
 		follow = m.styles.Warning.Render("paused ") + m.styles.Faint.Render("(f follows) ")
 	}
+	// As many whole keys as fit, in order; ? lists them all. (help's own
+	// cut can overflow by one key when its ellipsis does not fit.)
 	h := m.help
-	h.SetWidth(m.width - 1 - ansi.StringWidth(follow))
-	return Pad(" "+follow+h.ShortHelpView(keys.ShortHelp()), m.width)
+	h.SetWidth(0)
+	room := m.width - 1 - ansi.StringWidth(follow)
+	all := keys.ShortHelp()
+	line := ""
+	for n := len(all); n > 0; n-- {
+		if line = h.ShortHelpView(all[:n]); ansi.StringWidth(line) <= room {
+			break
+		}
+	}
+	return Pad(" "+follow+line, m.width)
 }
 
 // spread puts left and right on one line of width w, right-aligned.
@@ -179,10 +231,37 @@ func (m Model) badge(r sessions.Record) string {
 		return st.Danger.Render("✗")
 	case v.Signature == decode.SigMissing || v.APIKey == decode.KeyMissing:
 		return st.Danger.Render("!")
+	case r.Status != 200 && r.Delivery.Kind != decode.KindAPICall:
+		return st.Danger.Render("✗") // refused (not JSON, too large): never ✓
 	case v.Signature == decode.SigValid:
 		return st.Success.Render("✓")
 	}
 	return st.Faint.Render("·")
+}
+
+// sigMark and keyMark mark one check each, for the detail's verdict.
+func (m Model) sigMark(s decode.Signature) string {
+	switch s {
+	case decode.SigValid:
+		return m.styles.Success.Render("✓")
+	case decode.SigInvalid:
+		return m.styles.Danger.Render("✗")
+	case decode.SigMissing:
+		return m.styles.Danger.Render("!")
+	}
+	return m.styles.Faint.Render("·")
+}
+
+func (m Model) keyMark(k decode.APIKey) string {
+	switch k {
+	case decode.KeyMatch:
+		return m.styles.Success.Render("✓")
+	case decode.KeyMismatch:
+		return m.styles.Danger.Render("✗")
+	case decode.KeyMissing:
+		return m.styles.Danger.Render("!")
+	}
+	return m.styles.Faint.Render("·")
 }
 
 func (m Model) stateStyle(state string) lipgloss.Style {
@@ -261,7 +340,16 @@ func (m Model) sessionsView(w, h int) string {
 		return m.box(title, lines, w, h, m.focus == focusSessions)
 	}
 	// Columns: mark, id, state, vendorData (flex), deliveries, last activity.
-	const idW, nW, agoW = 8, 3, 4
+	// Ids are as long as it takes to tell them apart.
+	ids := make([]string, 0, len(list))
+	for _, s := range list {
+		if !s.Unsorted() {
+			ids = append(ids, s.ID)
+		}
+	}
+	shown, idW := uniqueIDs(ids)
+	idW = min(idW, max(8, inner-24)) // vendorData gives way first
+	const nW, agoW = 3, 4
 	stW := 12
 	vendW := inner - (2 + idW + 1 + stW + 1 + nW + 1 + agoW)
 	if vendW < 8 { // narrow: a shorter state column buys room for vendorData
@@ -275,7 +363,7 @@ func (m Model) sessionsView(w, h int) string {
 	} else {
 		vendW = 0
 	}
-	lines = append(lines, st.Faint.Render(Pad("  session  "+Pad("state", stW)+" "+vendCol+Pad("  #", nW)+" last", inner)))
+	lines = append(lines, st.Faint.Render(Pad("  "+Pad("session", idW)+" "+Pad("state", stW)+" "+vendCol+"dlv last", inner)))
 	rows := h - 2 - len(lines)
 	sel := m.sessionIndex(list)
 	for i := m.sessTop; i < len(list) && i < m.sessTop+rows; i++ {
@@ -284,7 +372,13 @@ func (m Model) sessionsView(w, h int) string {
 		if s.Failed > 0 {
 			mark = st.Danger.Render("⚠")
 		}
-		id := Safe(Short(s.ID))
+		id := Safe(shown[s.ID])
+		if utf8.RuneCountInString(shown[s.ID]) > idW {
+			// No room for the prefix that tells it apart: its head and
+			// tail, where ids that share a long prefix differ.
+			r := []rune(readableID(s.ID))
+			id = Safe(string(r[:3]) + "…" + string(r[len(r)-(idW-4):]))
+		}
 		if s.Unsorted() {
 			id = "unsorted"
 		}
@@ -303,10 +397,37 @@ func (m Model) sessionsView(w, h int) string {
 			vend = Pad(Safe(s.VendorData), vendW) + " "
 		}
 		row := mark + " " + Pad(id, idW) + " " + stateCell + " " + vend +
-			fmt.Sprintf("%*d", nW, len(s.Steps)) + " " + Pad(ago(m.clock, s.Last), agoW)
+			fmt.Sprintf("%*d", nW, deliveries(s)) + " " + Pad(ago(m.clock, s.Last), agoW)
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusSessions))
 	}
 	return m.box(title, lines, w, h, m.focus == focusSessions)
+}
+
+// apiCallLabel shortens a sandbox call's note ("GET /v1/sessions/ID/decision
+// → 200") for the timeline of session id: "GET …/decision".
+func apiCallLabel(note, id string) string {
+	call, _, _ := strings.Cut(note, " → ")
+	method, path, ok := strings.Cut(call, " ")
+	if !ok || !strings.HasPrefix(path, "/") {
+		return note // the end-user's page: "end-user: started"
+	}
+	path = strings.TrimPrefix(path, "/v1")
+	if id != "" {
+		path = strings.Replace(path, "/sessions/"+id, "…", 1)
+	}
+	return method + " " + path
+}
+
+// deliveries counts a session's deliveries, as the header does: not its
+// created step nor its tracking changes.
+func deliveries(s *sessions.Session) int {
+	n := 0
+	for _, st := range s.Steps {
+		if st.Created == nil && st.Tracking == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // selectRow highlights the selected row: reversed when its pane has focus,
@@ -335,8 +456,14 @@ func ago(now, t time.Time) string {
 // legend names the verdict marks a delivery row carries.
 func (m Model) legend() string {
 	st := m.styles
-	return st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " invalid " +
+	return st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " failed " +
 		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
+}
+
+// shortLegend is the marks alone, for a narrow header (? names them).
+func (m Model) shortLegend() string {
+	st := m.styles
+	return st.Success.Render("✓") + st.Danger.Render("✗!") + st.Faint.Render("·") + st.Info.Render("↻")
 }
 
 // --- timeline pane ---
@@ -348,7 +475,10 @@ func (m Model) timelineView(w, h int) string {
 	if s == nil {
 		return m.box("Timeline", []string{st.Faint.Render(" Select a session")}, w, h, m.focus == focusTimeline)
 	}
-	title := "Timeline " + Safe(Short(s.ID))
+	title := "Timeline " + Safe(s.ID)
+	if w < 50+ansi.StringWidth(s.ID) {
+		title = "Timeline " + Safe(Short(s.ID))
+	}
 	if s.Unsorted() {
 		title = "Timeline: no session id"
 	}
@@ -446,17 +576,21 @@ func (m Model) timelineView(w, h int) string {
 			}
 		}
 		if d.Kind == decode.KindAPICall {
-			what = st.Faint.Render(Safe(d.Note))
+			// The call first, short: the timeline's session is not repeated.
+			what = Safe(apiCallLabel(d.Note, s.ID))
 			if d.State != "" {
-				what = m.stateStyle(d.State).Render(stateLabel(d.State)) + st.Faint.Render(" · "+Safe(d.Note))
+				what += st.Faint.Render(" · ") + m.stateStyle(d.State).Render(stateLabel(d.State))
 			}
+			code = ""
 		}
 		if d.Kind == decode.KindInvalid || d.Kind == decode.KindUnknown {
 			what = st.Faint.Render(string(d.Kind))
 		}
 		tail := ""
-		if step.Status != 200 {
-			tail += " " + st.Danger.Render(strconv.Itoa(step.Status))
+		if d.Kind == decode.KindAPICall && step.ProviderStatus() < 400 {
+			// 201 created and the like are the sandbox working.
+		} else if step.ProviderStatus() != 200 {
+			tail += " " + st.Danger.Render(strconv.Itoa(step.ProviderStatus()))
 		}
 		if step.DuplicateOf != 0 {
 			tail += " " + st.Info.Render("↻")
@@ -475,8 +609,12 @@ func (m Model) timelineView(w, h int) string {
 		if inner >= 48 { // the code says the kind well enough when narrow
 			kind = Pad(kindLabel(d.Kind), 8) + " "
 		}
+		codeCell := codeCol(code)
+		if d.Kind == decode.KindAPICall && inner < 48 {
+			codeCell = "" // an API call has no code: its room goes to the call
+		}
 		row := " " + step.ReceivedAt.In(m.loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + m.badge(step.Record) + " " +
-			kind + codeCol(code) + what + tail
+			kind + codeCell + what + tail
 		lines = append(lines, m.selectRow(row, inner, i == sel, m.focus == focusTimeline))
 	}
 	if len(wait) > 0 {
@@ -562,9 +700,29 @@ func (m Model) helpView(w, h int) string {
 			lines = append(lines, " "+l)
 		}
 	}
-	lines = append(lines, "", " "+m.styles.Faint.Render("marks  ")+m.legend())
-	if m.info.DBPath != "" {
-		lines = append(lines, "", " "+m.styles.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
+	st := m.styles
+	marks := st.Success.Render("✓") + " verified  " + st.Danger.Render("✗") + " failed (invalid signature, wrong API key) or refused (not JSON, too large)  " +
+		st.Danger.Render("!") + " signature or API key missing  " + st.Faint.Render("·") + " unchecked (no secret)  " +
+		st.Info.Render("↻") + " a retry (same body)  " + st.Danger.Render("⚠") + " a session with a failed check"
+	lines = append(lines, "")
+	for _, l := range wrap(st.Faint.Render("marks  ")+marks, w-4, 7) {
+		lines = append(lines, " "+l)
 	}
-	return m.box("Keys", lines, w, h, true)
+	if m.info.DBPath != "" {
+		lines = append(lines, "", " "+st.Faint.Render(Fit("database "+m.info.DBPath, w-4)))
+	}
+	if m.info.ExportDir != "" {
+		lines = append(lines, " "+st.Faint.Render(Fit("exports  "+m.info.ExportDir, w-4)))
+	}
+	// A small window scrolls the help (↑↓) rather than cut the marks off.
+	visible := h - 2
+	top := min(m.helpTop, max(0, len(lines)-visible))
+	title := "Keys"
+	if top > 0 {
+		title += " · ↑ more"
+	}
+	if top+visible < len(lines) {
+		title += " · ↓ more"
+	}
+	return m.box(title, lines[top:min(len(lines), top+visible)], w, h, true)
 }

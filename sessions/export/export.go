@@ -174,11 +174,14 @@ func (h *har) Add(r sessions.Record) error {
 		}
 		e.Request.PostData = p
 	}
-	e.Response = harResponse{Status: r.Status, StatusText: http.StatusText(r.Status), HTTPVersion: "HTTP/1.1",
+	e.Response = harResponse{Status: r.ProviderStatus(), StatusText: http.StatusText(r.ProviderStatus()), HTTPVersion: "HTTP/1.1",
 		Cookies: []harNV{}, Headers: []harNV{}, HeadersSize: -1, BodySize: -1}
 	e.Response.Content.MimeType = "application/json"
 	e.Comment = fmt.Sprintf("kycwatch #%d: %s %s, signature %s, API key %s", r.Seq, r.Delivery.Kind, r.Delivery.State,
 		r.Verdict.Signature, r.Verdict.APIKey)
+	if r.Answered != 0 { // --answer app: the response is the app's
+		e.Comment += fmt.Sprintf("; answered by the app, kycwatch's verdict %d", r.Status)
+	}
 	h.entries = append(h.entries, e)
 	return nil
 }

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/piitest"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -169,5 +171,116 @@ func TestMaskedExport(t *testing.T) {
 	}
 	if s := string(write(t, "curl", records(t), true)); !strings.Contains(s, "signatures no longer match") {
 		t.Error("the curl script does not warn that masked bodies are unsigned")
+	}
+}
+
+// TestMaskedExportsHoldNoPersonalData: with --mask-pii, no name, date of
+// birth, document number, address, email, phone or IP of any fixture is in
+// any format's output, read as a program reading it would (JSON strings
+// unescaped, curl's bodies base64-decoded).
+func TestMaskedExportsHoldNoPersonalData(t *testing.T) {
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := sessions.NewReceiver(st, keys, nil)
+	files, _ := filepath.Glob("../../testdata/payloads/*.json")
+	var personal []string
+	for i, f := range files {
+		b, _ := os.ReadFile(f)
+		personal = append(personal, piitest.Values(b)...)
+		h := map[string][]string{"Content-Type": {"application/json"}, "X-Hmac-Signature": {decode.Sign("sec", b)}, "X-Auth-Client": {"k-1"}}
+		if _, err := rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Date(2026, 11, 23, 9, 0, i, 0, time.UTC), Method: "POST",
+			Path: "/veriff/events", Header: h, Body: b, BodySize: int64(len(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rs []sessions.Record
+	st.Each(context.Background(), sessions.Filter{}, func(r sessions.Record) error { rs = append(rs, r); return nil })
+	if len(personal) < 50 || len(rs) != len(files) {
+		t.Fatalf("%d personal values in %d records", len(personal), len(rs))
+	}
+	for _, format := range []string{"ndjson", "har", "curl"} {
+		out := string(write(t, format, rs, true))
+		text := out + readable(t, format, out)
+		for _, v := range personal {
+			if strings.Contains(text, v) {
+				t.Errorf("%s: %q survived masking", format, v)
+			}
+		}
+	}
+}
+
+// readable is what a program reading an export sees: every JSON string
+// unescaped, and curl's base64 bodies decoded.
+func readable(t *testing.T, format, out string) string {
+	var b strings.Builder
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, y := range x {
+				walk(y)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		case string:
+			b.WriteString(x + "\n")
+		}
+	}
+	switch format {
+	case "ndjson":
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var v any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatal(err)
+			}
+			walk(v)
+		}
+	case "har":
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		walk(v)
+	case "curl":
+		for _, l := range strings.Split(out, "\n") {
+			if rest, ok := strings.CutPrefix(l, "printf %s '"); ok {
+				enc, _, _ := strings.Cut(rest, "'")
+				dec, err := base64.StdEncoding.DecodeString(enc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.Write(dec)
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestHARResponseIsWhatTheProviderGot: with --answer app the HAR's
+// response status is the app's answer, kycwatch's verdict in the comment.
+func TestHARResponseIsWhatTheProviderGot(t *testing.T) {
+	rs := records(t)[:1]
+	rs[0].Answered = 500
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Comment  string `json:"comment"`
+				Response struct {
+					Status int `json:"status"`
+				} `json:"response"`
+			} `json:"entries"`
+		} `json:"log"`
+	}
+	if err := json.Unmarshal(write(t, "har", rs, false), &doc); err != nil {
+		t.Fatal(err)
+	}
+	e := doc.Log.Entries[0]
+	if e.Response.Status != 500 || !strings.Contains(e.Comment, "kycwatch's verdict 200") {
+		t.Errorf("%+v", e)
 	}
 }

@@ -77,6 +77,41 @@ type Lab struct {
 
 	once, vmOnce sync.Once
 	wg           sync.WaitGroup
+
+	epochMu     sync.Mutex
+	epoch       context.Context // the polls since the last Forget
+	epochCancel context.CancelFunc
+}
+
+// pollContext is what tracking polls run on: Context, until Forget.
+func (l *Lab) pollContext() context.Context {
+	l.epochMu.Lock()
+	defer l.epochMu.Unlock()
+	if l.epoch == nil {
+		base := l.Context
+		if base == nil {
+			base = context.Background()
+		}
+		l.epoch, l.epochCancel = context.WithCancel(base)
+	}
+	return l.epoch
+}
+
+// Forget stops everything in flight for the test sessions (the history
+// was cleared): the simulators' lifecycles and the tracking polls, so that
+// nothing of a cleared session comes back as a lone row.
+func (l *Lab) Forget() {
+	l.epochMu.Lock()
+	if l.epochCancel != nil {
+		l.epochCancel()
+	}
+	l.epoch, l.epochCancel = nil, nil
+	l.epochMu.Unlock()
+	for _, s := range []*simulator.Simulator{l.Sim, l.Sandbox} {
+		if s != nil {
+			s.Forget()
+		}
+	}
 }
 
 // Real reports whether n creates sessions with Veriff's API.
@@ -307,10 +342,7 @@ func (l *Lab) track(t sessions.TestSession, tr Tracker) {
 	if base <= 0 {
 		base = pollEvery
 	}
-	ctx := l.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := l.pollContext()
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()

@@ -292,3 +292,28 @@ func TestASecondDecisionIsNamedAsAnOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestForgetStopsTheTrackingPolls: after C (Forget) a cleared invite's
+// tracking is no longer polled, nor recorded, nor reported as failing.
+func TestForgetStopsTheTrackingPolls(t *testing.T) {
+	l, st := newLab(t, decode.Keys{})
+	var mu sync.Mutex
+	var steps []sessions.TrackingStep
+	l.OnTracking = func(s sessions.TrackingStep) { mu.Lock(); steps = append(steps, s); mu.Unlock() }
+	l.Failed = func(err error) { t.Errorf("failed after Forget: %v", err) }
+	c, err := l.Invite(context.Background(), InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Forget()
+	l.Wait() // the poll ends rather than runs on
+	mu.Lock()
+	n := len(steps)
+	mu.Unlock()
+	if n > 1 {
+		t.Errorf("%d tracking changes recorded after Forget", n)
+	}
+	if saved, _ := st.Tracking(context.Background(), []string{c.Session.ID}); len(saved) > 1 {
+		t.Errorf("%d tracking steps stored after Forget", len(saved))
+	}
+}

@@ -108,13 +108,21 @@ func (s *Simulator) kept(ss *session) {
 	s.cfg.Keep(snap)
 }
 
-// Forget drops every Veriff session the simulator holds (the history was
-// cleared): the sandbox then answers 404 for them, as for any unknown id.
-// A lifecycle already playing finishes on its own.
+// Forget drops every session and invite the simulator holds (the history
+// was cleared): the sandbox then answers 404 for them, as for any unknown
+// id. Lifecycles still playing stop: a step that came after the clear
+// would bring back a lone row with no created step.
 func (s *Simulator) Forget() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		ss.generation++ // play stops at its next step
+	}
+	for _, inv := range s.invites {
+		inv.assessed = true // no automatic assessment follows
+	}
 	clear(s.sessions)
+	clear(s.invites)
 }
 
 // Restore brings back sessions kept by an earlier run (their lifecycles

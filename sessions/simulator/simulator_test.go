@@ -15,6 +15,7 @@ import (
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 const (
@@ -286,5 +287,27 @@ func TestIdentityIsStablePerSession(t *testing.T) {
 	}
 	if c := identityFor("s1", "ADA", "", now); c.first != "ADA" || c.last != a.last {
 		t.Errorf("%+v", c)
+	}
+}
+
+// TestForgetStopsLifecyclesInFlight: clearing the history (Forget) stops
+// the end-user's steps and VerifiMe assessments still to come, so no
+// lone row without its created step comes back after C.
+func TestForgetStopsLifecyclesInFlight(t *testing.T) {
+	g := newRig(t)
+	ctx := context.Background()
+	if _, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "cleared"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", Code: "sim", ReferenceData: "kw-cleared",
+		CustomerContext: verifimeapi.CustomerContext{FirstName: "Jane", FamilyName: "Citizen"}}); err != nil {
+		t.Fatal(err)
+	}
+	g.sim.Forget()
+	g.sim.Wait() // every lifecycle ran out its waits
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.got) != 0 {
+		t.Errorf("%d deliveries after Forget: %v", len(g.got), g.got[0].Delivery)
 	}
 }
