@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -126,22 +127,24 @@ func uniqueIDs(ids []string) (shown map[string]string, width int) {
 		readable[i] = readableID(id)
 		longest = max(longest, utf8.RuneCountInString(readable[i]))
 	}
-	n := 8
-	for ; n < longest; n++ {
-		seen := make(map[string]bool, len(ids))
-		clash := false
-		for _, r := range readable {
-			p := prefix(r, n)
-			if seen[p] {
-				clash = true
-				break
-			}
-			seen[p] = true
+	// The shortest prefix that tells every id apart is one rune longer than
+	// the longest prefix two neighbours share once sorted: one pass, every
+	// frame, however many sessions the list holds.
+	sorted := slices.Clone(readable)
+	slices.Sort(sorted)
+	need := 8
+	for i := 1; i < len(sorted); i++ {
+		a, b := sorted[i-1], sorted[i]
+		k := 0
+		for k < len(a) && k < len(b) && a[k] == b[k] {
+			k++
 		}
-		if !clash {
-			break
+		for k > 0 && k < len(a) && !utf8.RuneStart(a[k]) {
+			k-- // back to the rune the two share whole
 		}
+		need = max(need, utf8.RuneCountInString(a[:k])+1)
 	}
+	n := max(8, min(need, longest))
 	shown = make(map[string]string, len(ids))
 	for i, id := range ids {
 		shown[id] = prefix(readable[i], n)
