@@ -148,3 +148,7 @@ func openMillion(b *testing.B) *Store {
 	b.Cleanup(func() { st.Close() })
 	return st
 }
+
+// MillionDB is the million-delivery database, for the benchmarks of the
+// packages above (the TUI's, in sessions_test).
+func MillionDB(b *testing.B) string { return millionDB(b) }

@@ -26,6 +26,9 @@ func (m Model) header() string {
 	}
 	nd, ns := max(m.book.Total, m.stored), len(m.book.Sessions())
 	long := fmt.Sprintf("%d deliver%s · %d session%s", nd, plural2(nd, "y", "ies"), ns, plural(ns))
+	if m.book.Total < m.stored {
+		long += " loaded" // the deliveries are the store's count; the sessions, those held (--history)
+	}
 	short := fmt.Sprintf("%d dlv · %d sess", nd, ns)
 	if failed > 0 {
 		long += " · " + st.Danger.Render(fmt.Sprintf("⚠ %d failed check%s", failed, plural(failed)))
