@@ -39,7 +39,7 @@ func Benchmark1MTUI(b *testing.B) {
 		WithPaging(st.Before, total).WithSearch(st.Search).WithHistory(5000)
 	m = step(m, tea.WindowSizeMsg{Width: 200, Height: 50})
 	_ = m.View()
-	b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "open-ms")
+	openMS := float64(time.Since(start).Microseconds()) / 1000
 
 	last := st.Last()
 	seq := last
@@ -58,6 +58,7 @@ func Benchmark1MTUI(b *testing.B) {
 		m = step(m, ui.DeliveriesMsg{Records: recs, Stored: total + int(seq-last)})
 		_ = m.View()
 	}
+	b.ReportMetric(openMS, "open-ms") // after the loop: b.Loop resets what was reported before it
 	b.ReportMetric(rssMB(), "MB-rss")
 }
 
