@@ -24,7 +24,7 @@ import (
 // (SearchLag) is shown where search is used.
 const (
 	indexBatchSize = 500                    // one indexing transaction
-	indexTrickle   = 100                    // one while the writer is busy
+	indexTrickle   = 25                     // one while the writer is busy
 	indexTick      = 100 * time.Millisecond // between trickles
 	maxSearchLag   = 100_000                // past this, index at full speed anyway
 	writerBusy     = 50 * time.Millisecond  // a commit this recent means a flood

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,8 +247,12 @@ func (s *Store) prepare() error {
 // checkpoints run beside the writer (checkpointer), not inside its commits.
 func dsn(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)" +
-		"&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)"
+		"&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")"
 }
+
+// walSizeLimit is the size the WAL file is cut back to after a checkpoint
+// (it grows during a flood; see checkpointEvery).
+const walSizeLimit = 64 << 20
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }

@@ -203,23 +203,37 @@ const insSQL = `INSERT INTO deliveries
 		 coalesce((SELECT seq FROM deliveries WHERE ?9 IS NOT NULL AND body_sha256 = ?9 AND duplicate_of = 0 ORDER BY seq LIMIT 1), 0))
 		RETURNING seq, duplicate_of`
 
-// checkpointEvery is how many deliveries the WAL takes before the
-// checkpointer copies it back (some 40 MB for 2 KiB bodies): a page written
-// many times in between is copied once.
-const checkpointEvery = 4000
+// The checkpointer copies the WAL back into the database beside the writer
+// (PASSIVE: it never blocks the writer nor readers). Copying a page costs
+// about as much as writing it, so during a flood it waits: it checkpoints
+// as soon as the writer has been idle for writerBusy, or once the WAL holds
+// checkpointEvery deliveries whatever the load, and once a minute for the
+// other tables' writes. A page written many times in between is copied
+// once. The WAL then holds some 240 MB: with 16 deliveries in flight, a
+// group commit writes about 12 KiB of pages per 2 KiB body, the body-hash
+// index's among them. After a checkpoint the WAL file is cut back to
+// walSizeLimit.
+const checkpointEvery = 20_000
 
-// checkpointer copies the WAL back into the database beside the writer
-// (PASSIVE: it never blocks the writer nor readers), when the writer has
-// committed enough, and once a minute for the other tables' writes. It
-// stops when the writer has.
+// checkpointPoll is how often the checkpointer looks whether the writer
+// has gone idle.
+const checkpointPoll = 100 * time.Millisecond
+
+// checkpointer runs checkpoints until the writer and the indexer are done.
 func (s *Store) checkpointer() {
 	defer close(s.checkpointed)
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
+	poll := time.NewTicker(checkpointPoll)
+	defer poll.Stop()
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
 	for {
 		select {
-		case <-s.checkpointWake:
-		case <-tick.C:
+		case <-s.checkpointWake: // the WAL is at its bound
+		case <-minute.C:
+		case <-poll.C:
+			if s.sinceCheckpoint.Load() == 0 || time.Since(time.Unix(0, s.lastCommit.Load())) < writerBusy {
+				continue
+			}
 		case <-s.indexed: // the writer and the indexer are done
 			return
 		}
