@@ -29,3 +29,28 @@ func TestCheckAClosedPort(t *testing.T) {
 		t.Errorf("took %s", took)
 	}
 }
+
+// TestCheckRefusesEmptyKeys: an empty --secret or --api-key (an unset
+// variable in a script) is refused, naming the flag, even when the
+// environment holds a value it would otherwise fall back to silently.
+func TestCheckRefusesEmptyKeys(t *testing.T) {
+	t.Setenv("VERIFF_SHARED_SECRET", "from-env")
+	t.Setenv("VERIFF_API_KEY", "key-from-env")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"http://127.0.0.1:1/", "--secret", ""}, "--secret is empty: is VERIFF_SHARED_SECRET set?"},
+		{[]string{"http://127.0.0.1:1/", "--api-key="}, "--api-key is empty: is VERIFF_API_KEY set?"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := check(tc.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("check %q: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+	t.Setenv("VERIFF_SHARED_SECRET", " ")
+	var out, errOut bytes.Buffer
+	if code := check([]string{"http://127.0.0.1:1/"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "VERIFF_SHARED_SECRET is set but empty") {
+		t.Errorf("check with an empty VERIFF_SHARED_SECRET: exit %d, stderr %q", code, errOut.String())
+	}
+}

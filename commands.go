@@ -82,6 +82,10 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
 	secretFrom, apiKeyFrom := "--secret", "--api-key"
 	if *secret == "" {
 		secretFrom = "VERIFF_SHARED_SECRET"
@@ -303,11 +307,9 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
 	}
-	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
-		if err := refuseEmptyEnv(env); err != nil {
-			fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
-			return 2
-		}
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 2
 	}
 	path := dbPath(*db)
 	if path == "" {
@@ -411,6 +413,14 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	if !httpURL(url) {
 		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
+		return 2
+	}
+	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY"}); err != nil {
+		fmt.Fprintln(stderr, "kycwatch check:", err)
+		return 2
+	}
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch check:", err)
 		return 2
 	}
 	keysFromEnv(secret, apiKey)

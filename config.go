@@ -348,10 +348,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
 		return c, err
 	}
-	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL"} {
-		if err := refuseEmptyEnv(env); err != nil {
-			return c, err
-		}
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL"); err != nil {
+		return c, err
 	}
 	if err := checkAddr(c.addr); err != nil {
 		return c, err
@@ -555,6 +553,16 @@ func refuseEmpty(fs *flag.FlagSet, envOf map[string]string) error {
 		}
 	})
 	return err
+}
+
+// refuseEmptyEnvs refuses the first of names that is set but empty.
+func refuseEmptyEnvs(names ...string) error {
+	for _, name := range names {
+		if err := refuseEmptyEnv(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refuseEmptyEnv refuses a variable that is set but holds nothing (or an
