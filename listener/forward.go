@@ -22,8 +22,8 @@ import (
 // X-Kycwatch-Verified with kycwatch's verdict on the bytes sent. Deliveries
 // of one session go in order; sessions do not wait for each other; the
 // provider never waits for the app unless the answer is the app's
-// (--answer app). When the app does not answer, the forward is tried again
-// with backoff (the session's later deliveries wait behind it), so a
+// (--answer app). When the app does not answer, or answers 5xx or 429, the
+// forward is tried again with backoff (the session's later deliveries wait behind it), so a
 // delivery that came while the app was down reaches it once it is back.
 type Forwarder struct {
 	Targets []string
@@ -258,7 +258,8 @@ func Target(target, path string) (string, error) {
 }
 
 // one sends r to target once; retriable says the app gave no answer (down,
-// or too slow), as opposed to a forward that cannot be made at all.
+// or too slow) or failed (retriableStatus), as opposed to an answer on the
+// delivery or a forward that cannot be made at all.
 func (f *Forwarder) one(ctx context.Context, target string, r sessions.Record) (fw sessions.Forward, retriable bool) {
 	fw = sessions.Forward{Seq: r.Seq, At: time.Now(), Target: target}
 	to, err := Target(target, r.Path)
@@ -301,7 +302,14 @@ func (f *Forwarder) one(ctx context.Context, target string, r sessions.Record) (
 	defer resp.Body.Close()
 	fw.Status = resp.StatusCode
 	fw.Response, _ = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	return fw, false
+	return fw, retriableStatus(resp.StatusCode)
+}
+
+// retriableStatus says an answer is worth trying again, as a provider
+// would: the app failed or is overloaded (5xx, 429), not refused the
+// delivery itself (other 4xx), which another try would not change.
+func retriableStatus(code int) bool {
+	return code >= 500 || code == http.StatusTooManyRequests
 }
 
 func cmpMethod(m string) string {

@@ -362,3 +362,39 @@ func (o outcomes) Publish(e any) {
 		o(f)
 	}
 }
+
+// TestForwardsRetryAnAppThatErrs: an app that answers 5xx (restarting,
+// failing) or 429 is tried again like an app that is down, as a provider
+// retries; a 4xx is the app's answer on the delivery itself and is not.
+func TestForwardsRetryAnAppThatErrs(t *testing.T) {
+	var mu sync.Mutex
+	answers := map[string][]int{"s1": {503, 500, 429, 200}, "s2": {401, 200}}
+	got := map[string]int{}
+	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		id := "s2"
+		if strings.Contains(string(body), `"s1"`) {
+			id = "s1"
+		}
+		mu.Lock()
+		code := answers[id][min(got[id], len(answers[id])-1)]
+		got[id]++
+		mu.Unlock()
+		w.WriteHeader(code)
+	}))
+	defer as.Close()
+	g := newFwdRig(t, as.URL, false)
+	g.fwd.Backoff = func(int) time.Duration { return time.Millisecond }
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s2","code":7001,"action":"started","feature":"selfid"}`), nil)
+	g.waitDone(t, 5)
+	time.Sleep(20 * time.Millisecond)
+	fws, _ := g.store.Forwards(context.Background(), 1)
+	if len(fws) != 4 || fws[0].Status != 503 || fws[0].RetryIn == 0 || fws[2].Status != 429 || fws[3].Status != 200 || fws[3].RetryIn != 0 || fws[3].Attempt != 4 {
+		t.Errorf("tries of #1 (503, 500, 429, then 200): %+v", fws)
+	}
+	fws, _ = g.store.Forwards(context.Background(), 2)
+	if len(fws) != 1 || fws[0].Status != 401 || fws[0].RetryIn != 0 {
+		t.Errorf("tries of #2 (401 is the app's answer, not retried): %+v", fws)
+	}
+}
