@@ -262,6 +262,10 @@ func rejection(rec sessions.Record) string {
 	return ""
 }
 
+// preallocBody is the largest declared body read into a buffer made
+// before its bytes arrive.
+const preallocBody = 64 << 10
+
 // readBody reads at most MaxBody bytes. A larger body (declared or sent)
 // is cut to its first KeepTruncated bytes; it is never held whole.
 func (s *Server) readBody(r *http.Request) (body []byte, size int64, truncated bool) {
@@ -269,6 +273,18 @@ func (s *Server) readBody(r *http.Request) (body []byte, size int64, truncated b
 	if r.ContentLength > max {
 		b, _ := io.ReadAll(io.LimitReader(r.Body, keep))
 		return b, r.ContentLength, true
+	}
+	if r.ContentLength > 0 && r.ContentLength <= preallocBody {
+		// The usual case: a small body of declared length (net/http never
+		// reads past it) is read into one buffer of its size. A larger one
+		// grows as its bytes arrive: a declared size alone reserves nothing.
+		b := make([]byte, r.ContentLength)
+		n, err := io.ReadFull(r.Body, b)
+		if err != nil {
+			// A client that stopped sending (timeout, reset): keep what came.
+			s.log.Warn("body read", "err", err, "got", n)
+		}
+		return b[:n], int64(n), false
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if int64(len(b)) > max {
