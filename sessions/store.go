@@ -30,6 +30,10 @@ type Store struct {
 	events  Publisher // the app's bus (nil: none)
 	insStmt *sql.Stmt
 
+	// Duplicate detection (dups.go): the writer's alone, under wmu.
+	bodies   bodyIndex
+	bodyStmt *sql.Stmt
+
 	// Deliveries go through one writer, in groups (writer.go).
 	writes  chan *pendingWrite
 	written chan struct{} // closed when the writer has finished
@@ -93,7 +97,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	duplicate_of INTEGER NOT NULL DEFAULT 0
 );
 
-CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha256);
+CREATE TABLE IF NOT EXISTS bodies (             -- the first delivery of each body not itself a duplicate (dups.go)
+	sha256       BLOB    PRIMARY KEY,
+	seq          INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS test_sessions (  -- sessions created from kycwatch
 	id           TEXT    PRIMARY KEY,
 	created_at   INTEGER NOT NULL,           -- unix nanoseconds, UTC
@@ -238,6 +245,9 @@ func (s *Store) prepare() error {
 	if err := s.openSearch(); err != nil {
 		return err
 	}
+	if err := s.openBodies(); err != nil {
+		return err
+	}
 	var err error
 	s.insStmt, err = s.db.Prepare(insSQL)
 	return err
@@ -271,6 +281,7 @@ func (s *Store) Close() error {
 		<-s.indexed
 		<-s.checkpointed
 		s.insStmt.Close()
+		s.bodyStmt.Close()
 		s.search.Close()
 		err = s.db.Close()
 	})
@@ -791,9 +802,13 @@ func (s *Store) deleteUpTo(ctx context.Context, cut int64) (int64, error) {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE seq <= ?`, cut); err != nil {
+		return 0, err
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
+	s.bodies.forget(cut)
 	s.recent.forget(cut)
 	if err := s.unindex(ctx, cut); err != nil {
 		slog.Warn("search index", "err", err) // a session it still names shows only if the book has it

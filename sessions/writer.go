@@ -75,10 +75,30 @@ func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
 }
 
 // writer commits queued deliveries in groups until the queue is closed.
+// When no delivery came for writerBusy, it writes the originals it holds
+// to the bodies table (dups.go).
 func (s *Store) writer() {
 	defer close(s.written)
+	defer s.flushBodiesLocked()
 	group := make([]*pendingWrite, 0, maxGroup)
-	for p := range s.writes {
+	idle := time.NewTimer(writerBusy)
+	for {
+		var p *pendingWrite
+		var ok bool
+		if !s.bodiesPending() {
+			p, ok = <-s.writes
+		} else {
+			idle.Reset(writerBusy)
+			select {
+			case p, ok = <-s.writes:
+			case <-idle.C:
+				s.flushBodiesLocked()
+				continue
+			}
+		}
+		if !ok {
+			return
+		}
 		group = append(group[:0], p)
 		// Under load, give the deliveries being read and judged a moment to
 		// join this group: a bigger group writes fewer pages per delivery.
@@ -91,6 +111,22 @@ func (s *Store) writer() {
 			runtime.Gosched()
 		}
 		s.commitGroup(group)
+	}
+}
+
+// bodiesPending says the writer holds originals not in the table yet.
+func (s *Store) bodiesPending() bool {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return len(s.bodies.pending) > 0
+}
+
+// flushBodiesLocked is flushBodies under wmu.
+func (s *Store) flushBodiesLocked() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.flushBodies(); err != nil {
+		slog.Warn("duplicate index", "err", err) // kept in memory, tried again when next idle
 	}
 }
 
@@ -128,6 +164,11 @@ func (s *Store) commitGroup(group []*pendingWrite) {
 			p.err = err
 		}
 	}
+	if len(s.bodies.pending) >= maxPendingBodies {
+		if err := s.flushBodies(); err != nil {
+			slog.Warn("duplicate index", "err", err)
+		}
+	}
 	var n, last int64
 	for _, p := range group {
 		if p.err == nil {
@@ -157,9 +198,10 @@ func (s *Store) commitGroup(group []*pendingWrite) {
 	}
 }
 
-// insertGroup inserts the group in one transaction. The duplicate lookup
-// runs inside it, so it sees the rows inserted before it in the same group:
-// duplicate detection stays exact.
+// insertGroup inserts the group in one transaction. Each duplicate lookup
+// (originalOf) sees the originals inserted before it in the same group, so
+// duplicate detection stays exact; they join the writer's memory only once
+// the transaction has committed.
 func (s *Store) insertGroup(group []*pendingWrite) error {
 	ctx := context.Background() // one caller leaving must not undo the others' rows
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -168,19 +210,29 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 	}
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, s.insStmt)
+	var originals map[[32]byte]int64 // this group's, until it commits
 	for _, p := range group {
 		r := p.r
 		d := r.Delivery
-		// One statement: the duplicate lookup is its sub-query, and the
-		// row's seq and duplicate_of come back with RETURNING.
-		err := ins.QueryRowContext(ctx,
+		dup, err := s.originalOf(tx, p.sum, originals)
+		if err != nil {
+			return err
+		}
+		err = ins.QueryRowContext(ctx,
 			r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(p.hdr), r.Body, r.BodySize, r.Truncated, p.sum,
 			r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
 			d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header,
-			r.ReplayOf, d.Problem, r.Answered).Scan(&r.Seq, &r.DuplicateOf)
+			r.ReplayOf, d.Problem, r.Answered, dup).Scan(&r.Seq)
 		if err != nil {
-			r.Seq, r.DuplicateOf = 0, 0
+			r.Seq = 0
 			return err
+		}
+		r.DuplicateOf = dup
+		if dup == 0 && len(p.sum) == 32 {
+			if originals == nil {
+				originals = map[[32]byte]int64{}
+			}
+			originals[[32]byte(p.sum)] = r.Seq
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -189,19 +241,22 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 		}
 		return err
 	}
+	for _, p := range group { // in seq order
+		if p.r.DuplicateOf == 0 && len(p.sum) == 32 {
+			s.bodies.add([32]byte(p.sum), p.r.Seq)
+		}
+	}
 	return nil
 }
 
-// insSQL stores one delivery. ?9 is the body's SHA-256 (NULL for none):
-// the first delivery with the same bytes, not itself a duplicate, is the
-// original.
+// insSQL stores one delivery; ?9 is the body's SHA-256 (NULL for none),
+// ?28 the original it duplicates (originalOf), or 0.
 const insSQL = `INSERT INTO deliveries
 		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
 		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
 		 note, risk_level, signature, api_key, reason, sig_header, replay_of, problem, answered, duplicate_of)
-		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,
-		 coalesce((SELECT seq FROM deliveries WHERE ?9 IS NOT NULL AND body_sha256 = ?9 AND duplicate_of = 0 ORDER BY seq LIMIT 1), 0))
-		RETURNING seq, duplicate_of`
+		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)
+		RETURNING seq`
 
 // The checkpointer copies the WAL back into the database beside the writer
 // (PASSIVE: it never blocks the writer nor readers). Copying a page costs
@@ -209,10 +264,7 @@ const insSQL = `INSERT INTO deliveries
 // as soon as the writer has been idle for writerBusy, or once the WAL holds
 // checkpointEvery deliveries whatever the load, and once a minute for the
 // other tables' writes. A page written many times in between is copied
-// once. The WAL then holds some 240 MB: with 16 deliveries in flight, a
-// group commit writes about 12 KiB of pages per 2 KiB body, the body-hash
-// index's among them. After a checkpoint the WAL file is cut back to
-// walSizeLimit.
+// once. After a checkpoint the WAL file is cut back to walSizeLimit.
 const checkpointEvery = 20_000
 
 // checkpointPoll is how often the checkpointer looks whether the writer
