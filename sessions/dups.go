@@ -114,8 +114,9 @@ func (s *Store) openBodies() error {
 
 // originalOf is the seq of the first stored delivery with these bytes that
 // is not itself a duplicate, or 0: from this group (group), the originals
-// not yet written (held in memory), then the table.
-func (s *Store) originalOf(tx *sql.Tx, sum []byte, group map[[32]byte]int64) (int64, error) {
+// not yet written (held in memory), then the table (lookup: bodyStmt in
+// the group's transaction).
+func (s *Store) originalOf(lookup *sql.Stmt, sum []byte, group map[[32]byte]int64) (int64, error) {
 	if len(sum) != 32 {
 		return 0, nil
 	}
@@ -127,7 +128,7 @@ func (s *Store) originalOf(tx *sql.Tx, sum []byte, group map[[32]byte]int64) (in
 		return seq, nil
 	}
 	var seq int64
-	err := tx.Stmt(s.bodyStmt).QueryRow(sum).Scan(&seq)
+	err := lookup.QueryRow(sum).Scan(&seq)
 	if err == sql.ErrNoRows {
 		return 0, nil
 	}

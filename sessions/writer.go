@@ -210,11 +210,12 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 	}
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, s.insStmt)
+	lookup := tx.StmtContext(ctx, s.bodyStmt)
 	var originals map[[32]byte]int64 // this group's, until it commits
 	for _, p := range group {
 		r := p.r
 		d := r.Delivery
-		dup, err := s.originalOf(tx, p.sum, originals)
+		dup, err := s.originalOf(lookup, p.sum, originals)
 		if err != nil {
 			return err
 		}
