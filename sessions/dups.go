@@ -104,6 +104,11 @@ func (s *Store) openBodies() error {
 				s.bodies.add([32]byte(sum), seq)
 			}
 		}
+		if len(s.bodies.pending) >= maxPendingBodies {
+			if err := s.flushBodies(seq); err != nil {
+				return err
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -137,8 +142,9 @@ func (s *Store) originalOf(lookup *sql.Stmt, sum []byte, group map[[32]byte]int6
 
 // flushBodies writes the originals held in memory to the bodies table, in
 // one transaction, sorted by hash (neighbouring pages), and empties the
-// memory. The caller holds wmu.
-func (s *Store) flushBodies() error {
+// memory; the table is then complete up to seq to. The caller holds wmu
+// (or is Open).
+func (s *Store) flushBodies(to int64) error {
 	if len(s.bodies.pending) == 0 {
 		return nil
 	}
@@ -159,7 +165,7 @@ func (s *Store) flushBodies() error {
 			return err
 		}
 	}
-	if _, err := tx.Exec(`INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)`, settingBodiesTo, strconv.FormatInt(s.last.Load(), 10)); err != nil {
+	if _, err := tx.Exec(`INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)`, settingBodiesTo, strconv.FormatInt(to, 10)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -113,7 +113,7 @@ func TestDuplicatesAfterPrune(t *testing.T) {
 			appendBody(t, st, `{"a":1}`)
 			if flushed {
 				st.wmu.Lock()
-				err := st.flushBodies()
+				err := st.flushBodies(st.Last())
 				st.wmu.Unlock()
 				if err != nil {
 					t.Fatal(err)

@@ -125,7 +125,7 @@ func (s *Store) bodiesPending() bool {
 func (s *Store) flushBodiesLocked() {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if err := s.flushBodies(); err != nil {
+	if err := s.flushBodies(s.last.Load()); err != nil {
 		slog.Warn("duplicate index", "err", err) // kept in memory, tried again when next idle
 	}
 }
@@ -165,7 +165,7 @@ func (s *Store) commitGroup(group []*pendingWrite) {
 		}
 	}
 	if len(s.bodies.pending) >= maxPendingBodies {
-		if err := s.flushBodies(); err != nil {
+		if err := s.flushBodies(s.last.Load()); err != nil {
 			slog.Warn("duplicate index", "err", err)
 		}
 	}
