@@ -40,8 +40,11 @@ type app struct {
 	fwd     *listener.Forwarder // nil without --forward-to
 	lab     *lab.Lab
 	sim     *simulator.Simulator // the lab's (test sessions)
-	first   listener.TunnelStatus
-	public  atomic.Value // the public URL while the tunnel is up, else ""
+	// What the simulator signs with (buildSim), for the lab.
+	simSecret, simKey, vmSecret string
+	simGenerated                bool
+	first                       listener.TunnelStatus
+	public                      atomic.Value // the public URL while the tunnel is up, else ""
 	// startSeq is the newest delivery stored before the server served:
 	// consumers that show only what is new start after it.
 	startSeq int64
@@ -76,7 +79,9 @@ func newApp(ctx context.Context, c config, o deps, events *bus.Bus, store *sessi
 	limits := listener.DefaultLimits
 	limits.MaxBody = c.maxBody
 	a.srv = listener.New(a.rc, limits, a.log)
-	a.sb, err = startSandbox(ctx, c, sbKey, sbSecret, store, a.rc, events, a.target, a.fileLog)
+	a.buildSim(ctx, sbKey, sbSecret)
+	// The sandbox's end-user pages open the invites of the TUI's simulator too.
+	a.sb, err = startSandbox(ctx, c, sbKey, sbSecret, store, a.rc, events, a.target, a.fileLog, a.sim)
 	if err != nil {
 		return nil, err
 	}
@@ -102,25 +107,34 @@ func (a *app) target() string {
 
 func (a *app) publicURL() string { return a.public.Load().(string) }
 
-// buildLab makes the test sessions' simulator and the lab that drives it
-// (Veriff's or VerifiMe's API when configured). Their news (tracking
-// changes, failures) goes to the bus.
+// buildSim makes the test sessions' simulator, signing with the
+// configured keys, else the sandbox's (kept: they verify after a restart).
+func (a *app) buildSim(ctx context.Context, sbKey, sbSecret string) {
+	c := a.c
+	a.simSecret, a.simKey, a.simGenerated = lab.Keys(c.keys, sbSecret, sbKey)
+	a.vmSecret = sbSecret
+	if len(c.keys.VerifiMeSecrets) > 0 {
+		a.vmSecret = c.keys.VerifiMeSecrets[0]
+	}
+	a.sim = simulator.New(ctx, simulator.Config{Secret: a.simSecret, APIKey: a.simKey, Target: a.target,
+		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: a.fileLog.With("component", "simulator"),
+		VerifiMeSecret: a.vmSecret, AssessAfter: c.simAssess, Failed: a.failed("simulator")})
+}
+
+// failed reports a background failure: in the log, and on screen.
+func (a *app) failed(what string) func(error) {
+	return func(err error) {
+		a.fileLog.Warn(what, "err", err)
+		a.events.Publish(problem(err.Error()))
+	}
+}
+
+// buildLab makes the lab that drives the simulator (Veriff's or VerifiMe's
+// API when configured). Its news (tracking changes, failures) goes to the
+// bus.
 func (a *app) buildLab(ctx context.Context) {
 	c := a.c
-	simSecret, simKey, generated := lab.Keys(c.keys, a.sb.secret, a.sb.key)
-	vmSecret := a.sb.secret // kept, like the sandbox's: it verifies after a restart
-	if len(c.keys.VerifiMeSecrets) > 0 {
-		vmSecret = c.keys.VerifiMeSecrets[0]
-	}
-	failed := func(what string) func(error) {
-		return func(err error) {
-			a.fileLog.Warn(what, "err", err)
-			a.events.Publish(problem(err.Error()))
-		}
-	}
-	a.sim = simulator.New(ctx, simulator.Config{Secret: simSecret, APIKey: simKey, Target: a.target,
-		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: a.fileLog.With("component", "simulator"),
-		VerifiMeSecret: vmSecret, AssessAfter: c.simAssess, Failed: failed("simulator")})
+	simSecret, simKey, generated, vmSecret, failed := a.simSecret, a.simKey, a.simGenerated, a.vmSecret, a.failed
 	a.lab = &lab.Lab{Store: a.store, Receiver: a.rc, Sim: a.sim, Sandbox: a.sb.sim, SimSecret: simSecret, SimAPIKey: simKey,
 		Generated: generated, Public: a.publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: ctx,
 		PollEvery:  700 * time.Millisecond, // the simulator's statuses move every 2 s

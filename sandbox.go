@@ -94,7 +94,7 @@ func recordRunning(ctx context.Context, store *sessions.Store, local string, c c
 // kept. Every API call is stored through rc; a session it creates is
 // stored and published to events.
 func startSandbox(ctx context.Context, c config, key, secret string, store *sessions.Store, rc *sessions.Receiver,
-	events sessions.Publisher, target func() string, log *slog.Logger) (*sandboxParts, error) {
+	events sessions.Publisher, target func() string, log *slog.Logger, others ...*simulator.Simulator) (*sandboxParts, error) {
 	sb := &sandboxParts{key: key, secret: secret}
 	vmSecret := sb.secret
 	if len(c.keys.VerifiMeSecrets) > 0 {
@@ -139,7 +139,7 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 		snaps = append(snaps, snap)
 	}
 	sb.sim.Restore(snaps)
-	sb.config = sandbox.Config{Sim: sb.sim, APIKey: sb.key, Secret: sb.secret, MaxBody: c.maxBody,
+	sb.config = sandbox.Config{Sim: sb.sim, Others: others, APIKey: sb.key, Secret: sb.secret, MaxBody: c.maxBody,
 		Record: func(ctx context.Context, r sessions.Record) {
 			if _, err := rc.Keep(ctx, r); err != nil {
 				log.Error("store sandbox call", "err", err)

@@ -38,6 +38,9 @@ const (
 // where its news goes.
 type Config struct {
 	Sim            *simulator.Simulator // Manual, signing with Secret and APIKey
+	// Others are the other simulators whose VerifiMe invites the end-user
+	// pages open (the TUI's, whose `i` invites point here).
+	Others []*simulator.Simulator
 	APIKey, Secret string
 	// Record stores an API call or end-user step and shows it.
 	Record func(ctx context.Context, r sessions.Record)

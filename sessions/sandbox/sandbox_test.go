@@ -79,6 +79,13 @@ type rig struct {
 
 func newRig(t *testing.T, opts ...func(*simulator.Config)) *rig {
 	t.Helper()
+	return newRigWith(t, nil, opts...)
+}
+
+// newRigWith is newRig whose end-user pages also open the invites of
+// others (Config.Others).
+func newRigWith(t *testing.T, others []*simulator.Simulator, opts ...func(*simulator.Config)) *rig {
+	t.Helper()
 	g := &rig{sink: &sink{ch: make(chan struct{}, 100)}}
 	hook := httptest.NewServer(g.sink)
 	t.Cleanup(hook.Close)
@@ -94,7 +101,7 @@ func newRig(t *testing.T, opts ...func(*simulator.Config)) *rig {
 		o(&cfg)
 	}
 	sim := simulator.New(ctx, cfg)
-	h := Handler(Config{Sim: sim, APIKey: key, Secret: secret,
+	h := Handler(Config{Sim: sim, Others: others, APIKey: key, Secret: secret,
 		Record: func(_ context.Context, r sessions.Record) {
 			g.mu.Lock()
 			g.records = append(g.records, r)

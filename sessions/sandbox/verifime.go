@@ -63,13 +63,16 @@ Event: {{.A.EventID}} at {{.A.EventTimestamp}}</p>
 </main></body></html>`))
 
 // vmSim is the simulator holding the invite (or assessment) key: the
-// sandbox's own, else the one that made it.
+// sandbox's own, else the other that made it (Config.Others); the
+// sandbox's own when none does (it answers that it knows no such invite).
 func (h *handler) vmSim(key string) *simulator.Simulator {
-	if _, ok := h.c.Sim.Invitation(key); ok {
-		return h.c.Sim
-	}
-	if s := simulator.Holding(key); s != nil {
-		return s
+	for _, s := range append([]*simulator.Simulator{h.c.Sim}, h.c.Others...) {
+		if _, ok := s.Invitation(key); ok {
+			return s
+		}
+		if _, _, ok := s.Assessment(key); ok {
+			return s
+		}
 	}
 	return h.c.Sim
 }

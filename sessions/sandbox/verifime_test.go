@@ -132,11 +132,22 @@ func TestVerifiMeInvitePageInVerifiMesOrder(t *testing.T) {
 // TestATUIInviteOpensInTheSandbox: an invite made by another simulator
 // (the TUI's `i`) opens at its invite URL on the sandbox.
 func TestATUIInviteOpensInTheSandbox(t *testing.T) {
-	g := newRig(t)
+	var url string
 	ctx, cancel := context.WithCancel(context.Background())
 	other := simulator.New(ctx, simulator.Config{Secret: "s", APIKey: key, VerifiMeSecret: "vm", TrackingStep: time.Hour,
-		Target: func() string { return g.url }, Failed: func(error) {}})
+		Target: func() string { return url }, Failed: func(error) {}})
 	t.Cleanup(func() { cancel(); other.Wait() })
+	g := newRigWith(t, []*simulator.Simulator{other})
+	url = g.url
+	// A simulator the sandbox was not given is not its business.
+	stranger := simulator.New(ctx, simulator.Config{Secret: "s", APIKey: key, VerifiMeSecret: "vm", TrackingStep: time.Hour,
+		Target: func() string { return url }, Failed: func(error) {}})
+	t.Cleanup(func() { cancel(); stranger.Wait() })
+	if inv, err := stranger.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: "kw-other-1"}); err != nil {
+		t.Fatal(err)
+	} else if status, _, _ := get(t, inv.InviteURL); status != 404 {
+		t.Errorf("an invite of a simulator the sandbox was not given: %d, want 404", status)
+	}
 	inv, err := other.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: "kw-tui-1"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -40,21 +39,6 @@ type invite struct {
 	assessments []RiskAssessment
 }
 
-// registry finds, by tracking reference or assessment event id, the
-// simulator holding an invite: kycwatch runs two (the TUI's, whose `i`
-// invites, and the sandbox's), and the end-user pages the sandbox serves
-// must open either's invites.
-var registry sync.Map // string → *Simulator
-
-// Holding returns the simulator that made the invite with tracking
-// reference (or assessment event id) key, nil when none did.
-func Holding(key string) *Simulator {
-	if v, ok := registry.Load(key); ok {
-		return v.(*Simulator)
-	}
-	return nil
-}
-
 // Invite answers as VerifiMe's POST /v1/user/invite, then plays the
 // customer and, later, VerifiMe's back office.
 func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (verifimeapi.Invite, error) {
@@ -81,7 +65,6 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 	s.invites[inv.ref] = inv
 	s.invites[inv.referenceData] = inv
 	s.order = append(s.order, inv)
-	var dropped []string            // their registry keys
 	for len(s.order) > MaxInvites { // the sandbox's invite needs no key: bound what anyone can add
 		old := s.order[0]
 		s.order = s.order[1:]
@@ -91,16 +74,8 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 		if s.invites[old.referenceData] == old {
 			delete(s.invites, old.referenceData)
 		}
-		dropped = append(dropped, old.ref)
-		for _, a := range old.assessments {
-			dropped = append(dropped, a.EventID)
-		}
 	}
 	s.mu.Unlock()
-	for _, k := range dropped {
-		registry.Delete(k)
-	}
-	registry.Store(inv.ref, s)
 	s.playInvite(inv)
 	host := strings.TrimRight(s.cfg.Target(), "/")
 	return verifimeapi.Invite{TrackingReference: inv.ref, InviteURL: host + InvitePage + inv.ref,
@@ -332,7 +307,6 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + AssessmentPage + ev.EventID
 	inv.assessments = append(inv.assessments, ev)
 	s.mu.Unlock()
-	registry.Store(ev.EventID, s)
 	if s.cfg.VerifiMeSecret == "" {
 		return errors.New("no VerifiMe webhook secret to sign with")
 	}
