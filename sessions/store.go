@@ -97,6 +97,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	duplicate_of INTEGER NOT NULL DEFAULT 0
 );
 
+-- Arrival order, nearly seq's: each group commit writes to its last page
+-- only. It counts the deliveries at start (count(*) reads the smallest
+-- index, not a table of bodies) and finds what --keep 30d prunes.
+CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries(received_at);
 CREATE TABLE IF NOT EXISTS bodies (             -- the first delivery of each body not itself a duplicate (dups.go)
 	sha256       BLOB    PRIMARY KEY,
 	seq          INTEGER NOT NULL
