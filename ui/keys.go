@@ -3,7 +3,7 @@ package ui
 import (
 	"charm.land/bubbles/v2/key"
 
-	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // KeyMap is every binding, in one place; each pane shows the ones it uses.
@@ -118,15 +118,15 @@ func (k KeyMap) forQR() paneKeys {
 // decisionKeys are the simulated decisions, by status.
 func (k KeyMap) decisionKeys() map[string]key.Binding {
 	return map[string]key.Binding{
-		simulator.Approved: k.Approve, simulator.Declined: k.Decline, simulator.Resubmission: k.Resubmit,
-		simulator.Review: k.Review, simulator.Expired: k.Expire, simulator.Abandoned: k.Abandon,
+		sessions.StateApproved: k.Approve, sessions.StateDeclined: k.Decline, sessions.StateResubmit: k.Resubmit,
+		sessions.StateReview: k.Review, sessions.StateExpired: k.Expire, sessions.StateAbandoned: k.Abandon,
 	}
 }
 
 // forgeryKeys are the security cases.
-func (k KeyMap) forgeryKeys() map[simulator.Forgery]key.Binding {
-	return map[simulator.Forgery]key.Binding{
-		simulator.BadSignature: k.ForgeSignature, simulator.WrongAPIKey: k.ForgeAPIKey, simulator.InvalidJSON: k.ForgeJSON,
+func (k KeyMap) forgeryKeys() map[sessions.Forgery]key.Binding {
+	return map[sessions.Forgery]key.Binding{
+		sessions.BadSignature: k.ForgeSignature, sessions.WrongAPIKey: k.ForgeAPIKey, sessions.InvalidJSON: k.ForgeJSON,
 	}
 }
 

@@ -13,8 +13,6 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/lab"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
 )
 
 // Lab is where test sessions come from: Veriff's API when credentials are
@@ -23,19 +21,19 @@ import (
 type Lab interface {
 	// Real reports whether n creates sessions with Veriff's API.
 	Real() bool
-	Create(ctx context.Context, form NewSession, simulated bool) (Created, error)
-	// Decide sends a simulated decision (one of simulator.Statuses).
-	Decide(ctx context.Context, t Target, status string) error
+	Create(ctx context.Context, form sessions.NewSession, simulated bool) (sessions.Created, error)
+	// Decide sends a simulated decision (one of sessions.Statuses).
+	Decide(ctx context.Context, t sessions.Target, status string) error
 	// Forge sends a delivery that must fail a check; it returns the answer.
-	Forge(ctx context.Context, t Target, kind simulator.Forgery) (int, error)
+	Forge(ctx context.Context, t sessions.Target, kind sessions.Forgery) (int, error)
 
 	// RealVerifiMe reports whether i invites with VerifiMe's API.
 	RealVerifiMe() bool
 	// Invite creates a VerifiMe session; its tracking changes come later
 	// as TrackingMsg.
-	Invite(ctx context.Context, form InviteForm) (Created, error)
+	Invite(ctx context.Context, form sessions.InviteForm) (sessions.Created, error)
 	// Assess sends a simulated RISK_ASSESSMENT_UPDATED with a risk level.
-	Assess(ctx context.Context, t Target, level string) error
+	Assess(ctx context.Context, t sessions.Target, level string) error
 }
 
 // TrackingMsg is a VerifiMe tracking status change (via Program.Send).
@@ -45,16 +43,8 @@ type TrackingMsg sessions.TrackingStep
 // through the sandbox API (via Program.Send).
 type TestSessionMsg sessions.TestSession
 
-// The lab's types, under the names the UI uses.
-type (
-	InviteForm = lab.InviteForm
-	NewSession = lab.NewSession
-	Created    = lab.Created
-	Target     = lab.Target
-)
-
 type createdMsg struct {
-	c   Created
+	c   sessions.Created
 	err error
 }
 
@@ -112,7 +102,7 @@ func (f form) check() (int, string) {
 		}
 		return -1, ""
 	}
-	if id := f.field(3); id != "" && !isUUID(id) {
+	if id := f.field(3); id != "" && !sessions.IsUUID(id) {
 		return 3, "must be a UUID (8-4-4-4-12 hex digits), or empty"
 	}
 	return -1, ""
@@ -123,25 +113,6 @@ func looksLikeEmail(s string) bool {
 	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(s, " \t<>,;")
 }
 
-// isUUID reports whether s is a UUID in its usual 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
-}
 
 func (f *form) move(n int) {
 	f.inputs[f.focus].Blur()
@@ -159,12 +130,12 @@ func (f form) field(i int) string {
 	return v
 }
 
-func (f form) session() NewSession {
-	return NewSession{VendorData: f.field(0), FirstName: f.field(1), LastName: f.field(2), EndUserID: f.field(3)}
+func (f form) session() sessions.NewSession {
+	return sessions.NewSession{VendorData: f.field(0), FirstName: f.field(1), LastName: f.field(2), EndUserID: f.field(3)}
 }
 
-func (f form) invite() InviteForm {
-	return InviteForm{Email: f.field(0), FirstName: f.field(1), FamilyName: f.field(2)}
+func (f form) invite() sessions.InviteForm {
+	return sessions.InviteForm{Email: f.field(0), FirstName: f.field(1), FamilyName: f.field(2)}
 }
 
 // labKey handles the keys that create sessions, decide them and forge
@@ -212,7 +183,7 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 			}
 			return m, labCmd(func(ctx context.Context) (string, error) {
 				msg := "sent " + stateLabel(status) + " for " + Short(t.SessionID)
-				if o, ok := l.(interface{ Overrides(Target) string }); ok { // a second decision: say so
+				if o, ok := l.(interface{ Overrides(sessions.Target) string }); ok { // a second decision: say so
 					if note := o.Overrides(t); note != "" {
 						msg += " (" + note + ")"
 					}
@@ -229,7 +200,7 @@ func (m Model) labKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 			}
 			t, err := m.simTarget()
 			if err != "" { // not a simulated session: forge for a new one
-				t = Target{SessionID: simulator.NewUUID(), VendorData: "forged-demo"}
+				t = sessions.Target{SessionID: sessions.NewUUID(), VendorData: "forged-demo"}
 			}
 			return m, labCmd(func(ctx context.Context) (string, error) {
 				status, err := l.Forge(ctx, t, kind)
@@ -342,22 +313,22 @@ func (m *Model) created(msg createdMsg) {
 }
 
 // simTarget is the selected session when the simulator may decide it.
-func (m Model) simTarget() (Target, string) {
+func (m Model) simTarget() (sessions.Target, string) {
 	if m.lab == nil {
-		return Target{}, "test sessions are not available in this run"
+		return sessions.Target{}, "test sessions are not available in this run"
 	}
 	s := m.selected()
 	switch {
 	case s == nil || s.Unsorted():
-		return Target{}, "select a simulated session first (n creates one)"
+		return sessions.Target{}, "select a simulated session first (n creates one)"
 	case s.Test == nil:
-		return Target{}, "this session did not come from kycwatch: decisions keys act on simulated sessions (n creates one)"
+		return sessions.Target{}, "this session did not come from kycwatch: decisions keys act on simulated sessions (n creates one)"
 	case s.Test.Provider() == "verifime":
-		return Target{}, "a VerifiMe session: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose its risk level"
+		return sessions.Target{}, "a VerifiMe session: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose its risk level"
 	case !s.Test.Simulated():
-		return Target{}, "a Veriff test integration decides nothing by itself: force a decision in the Customer Portal (Verifications)"
+		return sessions.Target{}, "a Veriff test integration decides nothing by itself: force a decision in the Customer Portal (Verifications)"
 	}
-	t := Target{SessionID: s.ID, VendorData: s.VendorData, EndUserID: s.EndUserID, Created: s.First, Source: s.Test.Source}
+	t := sessions.Target{SessionID: s.ID, VendorData: s.VendorData, EndUserID: s.EndUserID, Created: s.First, Source: s.Test.Source}
 	if n := len(s.Attempts); n > 0 {
 		t.AttemptID = s.Attempts[n-1]
 	}
@@ -370,27 +341,27 @@ func (m Model) simTarget() (Target, string) {
 }
 
 // verifimeTarget is the selected session when the simulator may assess it.
-func (m Model) verifimeTarget() (Target, string) {
+func (m Model) verifimeTarget() (sessions.Target, string) {
 	if m.lab == nil {
-		return Target{}, "test sessions are not available in this run"
+		return sessions.Target{}, "test sessions are not available in this run"
 	}
 	s := m.selected()
 	switch {
 	case s == nil || s.Unsorted() || s.Test == nil || s.Test.Provider() != "verifime":
-		return Target{}, "risk levels act on simulated VerifiMe sessions (i creates one)"
+		return sessions.Target{}, "risk levels act on simulated VerifiMe sessions (i creates one)"
 	case !s.Test.Simulated():
-		return Target{}, "VerifiMe assesses real invites itself: the webhook arrives when its back office is done"
+		return sessions.Target{}, "VerifiMe assesses real invites itself: the webhook arrives when its back office is done"
 	}
-	return Target{SessionID: s.ID, VendorData: s.Test.FirstName + " " + s.Test.LastName, Created: s.First}, ""
+	return sessions.Target{SessionID: s.ID, VendorData: s.Test.FirstName + " " + s.Test.LastName, Created: s.First}, ""
 }
 
-func forgeryLabel(k simulator.Forgery) string {
+func forgeryLabel(k sessions.Forgery) string {
 	switch k {
-	case simulator.BadSignature:
+	case sessions.BadSignature:
 		return "a mismatched HMAC"
-	case simulator.WrongAPIKey:
+	case sessions.WrongAPIKey:
 		return "a wrong API key"
-	case simulator.InvalidJSON:
+	case sessions.InvalidJSON:
 		return "invalid JSON"
 	}
 	return string(k)
