@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
+
 	"charm.land/lipgloss/v2"
 	"github.com/alecthomas/chroma/v2"
 	"github.com/alecthomas/chroma/v2/lexers"
@@ -20,10 +22,13 @@ import (
 // is counted, not drawn (the database has it all).
 const maxShownBody = 256 << 10
 
-// detailPane is the scroll state of the detail pane. Rendered lines are
-// memoised per (delivery, width, theme): formatting a large body on every
-// frame would make scrolling crawl.
+// detailPane is the selected step in full: the root builds its lines
+// (detailLines, createdLines, trackingLines), the pane scrolls and draws
+// them. Rendered lines are memoised per (delivery, width, theme): formatting
+// a large body on every frame would make scrolling crawl.
 type detailPane struct {
+	com  *Common
+	w, h int
 	top  int
 	memo *detailMemo
 }
@@ -36,49 +41,65 @@ type detailMemo struct {
 	lines []string
 }
 
-func (d *detailPane) reset()       { d.top = 0 }
-func (d *detailPane) scroll(n int) { d.top = max(0, d.top+n) }
+// SetSize sets the pane's outer size (border included).
+func (p *detailPane) SetSize(w, h int) { p.w, p.h = w, h }
 
-func (m Model) detailView(w, h int) string {
-	st := m.styles
-	inner := w - 2
-	focused := m.focus == focusDetail
-	if m.selSeq <= 0 { // not a delivery: the session's creation, or a tracking change
-		s, step := m.selected(), m.selectedStep()
-		var lines []string
-		switch {
-		case step != nil && step.Created != nil:
-			lines = m.createdLines(s, inner, h)
-		case step != nil && step.Tracking != nil:
-			lines = m.trackingLines(s, step.Tracking, inner, h)
-		default:
-			return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
-		}
-		top := min(m.detail.top, max(0, len(lines)-(h-2)))
-		return m.box("Session "+Safe(Short(s.ID)), lines[top:min(len(lines), top+h-2)], w, h, focused)
+func (p *detailPane) reset() { p.top = 0 }
+
+// rows is how many lines show.
+func (p detailPane) rows() int { return p.h - 2 }
+
+// Update scrolls by a navigation key or the wheel; View keeps the last
+// page in view when it goes past the end.
+func (p *detailPane) Update(msg tea.Msg) bool {
+	n, ok := p.com.navigate(msg, max(1, p.rows()-1))
+	if ok {
+		p.top = max(0, p.top+n)
 	}
-	rec, ok := m.cache[m.selSeq]
-	if !ok {
-		return m.box(fmt.Sprintf("Delivery #%d", m.selSeq), []string{st.Faint.Render(" Loading…")}, w, h, focused)
-	}
-	lines := m.detailLines(rec, inner)
-	rows := h - 2
-	top := min(m.detail.top, max(0, len(lines)-rows))
-	title := fmt.Sprintf("Delivery #%d", rec.Seq)
-	if len(lines) > rows {
+	return ok
+}
+
+// View draws lines from the scroll position; percent adds how far down it
+// is to the title when the lines do not all fit.
+func (p detailPane) View(title string, lines []string, percent, focused bool) string {
+	rows := p.rows()
+	top := min(p.top, max(0, len(lines)-rows))
+	if percent && len(lines) > rows {
 		title += fmt.Sprintf(" · %d%%", 100*min(len(lines), top+rows)/len(lines))
 	}
-	end := min(len(lines), top+rows)
-	return m.box(title, lines[top:end], w, h, focused)
+	return box(p.com.Styles, title, lines[top:min(len(lines), top+rows)], p.w, p.h, focused)
+}
+
+// detailView is the detail pane for the selected step.
+func (m Model) detailView() string {
+	st := m.com.Styles
+	focused := m.focus == focusDetail
+	inner := m.detail.w - 2
+	if seq := m.timeline.sel; seq > 0 {
+		rec, ok := m.cache[seq]
+		if !ok {
+			return m.detail.View(fmt.Sprintf("Delivery #%d", seq), []string{st.Faint.Render(" Loading…")}, false, focused)
+		}
+		return m.detail.View(fmt.Sprintf("Delivery #%d", rec.Seq), m.detailLines(rec, inner), true, focused)
+	}
+	// Not a delivery: the session's creation, or a tracking change.
+	s, step := m.selected(), m.selectedStep()
+	switch {
+	case step != nil && step.Created != nil:
+		return m.detail.View("Session "+Safe(Short(s.ID)), m.createdLines(s, inner, m.detail.h), false, focused)
+	case step != nil && step.Tracking != nil:
+		return m.detail.View("Session "+Safe(Short(s.ID)), m.trackingLines(s, step.Tracking, inner, m.detail.h), false, focused)
+	}
+	return m.detail.View("Delivery", []string{st.Faint.Render(" No delivery selected")}, false, focused)
 }
 
 func (m Model) detailLines(r sessions.Record, w int) []string {
-	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.dark && mm.mask == m.maskPII {
+	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.com.Dark && mm.mask == m.com.MaskPII {
 		return mm.lines
 	}
 	lines := m.buildDetail(r, w)
 	if m.detail.memo != nil {
-		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.dark, mask: m.maskPII, lines: lines}
+		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.com.Dark, mask: m.com.MaskPII, lines: lines}
 	}
 	return lines
 }
@@ -86,7 +107,7 @@ func (m Model) detailLines(r sessions.Record, w int) []string {
 // buildDetail writes the delivery as a person reads it: what it is, whether
 // to trust it, the decoded fields, then the headers and the body.
 func (m Model) buildDetail(r sessions.Record, w int) []string {
-	st := m.styles
+	st := m.com.Styles
 	d := r.Delivery
 	var out []string
 	field := func(label, value string) {
@@ -102,13 +123,13 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if r.Answered != 0 { // --answer app: the provider got the app's answer
 		status += st.Faint.Render(fmt.Sprintf(" (your app's answer; kycwatch: %d)", r.Status))
 	}
-	field("Received", r.ReceivedAt.In(m.loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
+	field("Received", r.ReceivedAt.In(m.com.Loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
 		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
 
 	// The verdict: the one thing to read first.
 	// Each check has its own mark, so no line says "valid" beside ✗.
 	v := r.Verdict
-	verdict := m.sigMark(v.Signature) + " signature " + string(v.Signature)
+	verdict := m.com.Styles.SigMark(v.Signature) + " signature " + string(v.Signature)
 	if v.Header != "" {
 		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
 	}
@@ -116,7 +137,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		if v.APIKey == decode.KeyUnchecked { // no mark: "· ·" reads as nothing
 			verdict += st.Faint.Render(" · API key unchecked (none configured)")
 		} else {
-			verdict += st.Faint.Render(" · ") + m.keyMark(v.APIKey) + " API key " + string(v.APIKey)
+			verdict += st.Faint.Render(" · ") + m.com.Styles.KeyMark(v.APIKey) + " API key " + string(v.APIKey)
 		}
 	}
 	field("Verdict", verdict)
@@ -147,7 +168,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		kind += fmt.Sprintf(" %d", d.Code)
 	}
 	if d.State != "" {
-		kind += " " + m.stateStyle(d.State).Render(Safe(d.State))
+		kind += " " + m.com.Styles.State(d.State).Render(Safe(d.State))
 	}
 	field("Kind", kind)
 	if d.Problem != "" {
@@ -208,10 +229,10 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	case d.Watchlist != nil:
 		wl := d.Watchlist
 		field("Check", Safe(wl.CheckType))
-		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
+		field("Match", m.com.Styles.State(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
 	case d.Risk != nil:
 		rk := d.Risk
-		level := m.riskStyle(rk.RiskLevel).Render(Safe(rk.RiskLevel))
+		level := m.com.Styles.Risk(rk.RiskLevel).Render(Safe(rk.RiskLevel))
 		if rk.RiskLevel == "" {
 			level = st.Faint.Render("no level yet")
 		}
@@ -233,7 +254,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	for _, k := range names {
 		for _, val := range r.Header[k] {
 			v := maskHeader(k, Safe(val))
-			if m.maskPII && piiHeader(k) {
+			if m.com.MaskPII && piiHeader(k) {
 				v = decode.Masked
 			}
 			out = append(out, wrap(" "+st.Label.Render(Safe(k)+":")+" "+v, w, 3)...)
@@ -246,7 +267,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	}
 	out = append(out, "", st.Bold.Render(" Body")+st.Faint.Render(" ("+size+")"))
 	body := r.Body
-	if m.maskPII {
+	if m.com.MaskPII {
 		body = decode.MaskPII(body)
 	}
 	out = append(out, m.bodyLines(body, w)...)
@@ -256,7 +277,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 // pii shows a personal value, or hides it when masking (for demos on
 // shared screens).
 func (m Model) pii(s string) string {
-	if m.maskPII {
+	if m.com.MaskPII {
 		return decode.MaskText(s)
 	}
 	return Safe(s)
@@ -298,7 +319,7 @@ func Mask(s string) string {
 }
 
 func (m Model) bodyLines(body []byte, w int) []string {
-	st := m.styles
+	st := m.com.Styles
 	if len(body) == 0 {
 		return []string{st.Faint.Render(" (empty)")}
 	}
@@ -330,7 +351,7 @@ func (m Model) bodyLines(body []byte, w int) []string {
 // styles. Every token is made Safe before it is styled: JSON escapes
 // control characters, but a string may still hold bidi overrides.
 func (m Model) highlight(src string) string {
-	st := m.styles
+	st := m.com.Styles
 	lx := lexers.Get("json")
 	if lx == nil {
 		return Safe(src)

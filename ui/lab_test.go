@@ -83,6 +83,8 @@ func run(t *testing.T, m Model, keys ...string) Model {
 			msg = tea.KeyPressMsg{Code: tea.KeyTab}
 		case "esc":
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "ctrl+x":
+			msg = tea.KeyPressMsg{Code: 'x', Mod: tea.ModCtrl}
 		default:
 			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
@@ -177,7 +179,11 @@ func TestNewSimulatedSession(t *testing.T) {
 			t.Errorf("%s sent %s", k, got)
 		}
 	}
-	for k, want := range map[string]sessions.Forgery{"x": sessions.BadSignature, "w": sessions.WrongAPIKey, "m": sessions.InvalidJSON} {
+	for k, want := range map[string]sessions.Forgery{"h": sessions.BadSignature, "k": sessions.WrongAPIKey, "j": sessions.InvalidJSON} {
+		m = run(t, m, "!")
+		if !strings.Contains(strings.Join(strings.Fields(screen(m)), " "), "Forge a delivery that must fail a check: h bad HMAC · k wrong API key · j invalid JSON · esc cancel") {
+			t.Fatalf("! does not ask which forgery:\n%s", screen(m))
+		}
 		m = run(t, m, k)
 		if got := lab.forged[len(lab.forged)-1]; got != want {
 			t.Errorf("%s forged %s", k, got)
@@ -185,6 +191,11 @@ func TestNewSimulatedSession(t *testing.T) {
 	}
 	if !strings.Contains(ansi.Strip(screen(m)), "kycwatch answered 401") {
 		t.Errorf("forgery not confirmed")
+	}
+	// Any other key closes the menu, forging nothing; x, w and m forge nothing.
+	n := len(lab.forged)
+	if m = run(t, m, "!", "a", "x", "w", "m"); len(lab.forged) != n || m.forging {
+		t.Errorf("forged %v after ! a x w m", lab.forged[n:])
 	}
 }
 

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // Safe makes text that came from a request fit to print: every control
@@ -162,3 +166,45 @@ func prefix(s string, n int) string {
 	}
 	return string([]rune(s)[:n])
 }
+
+func stateLabel(s string) string {
+	switch s {
+	case sessions.StateResubmit:
+		return "resubmission"
+	case sessions.StateEntered:
+		return "data entered"
+	case "":
+		return "—"
+	}
+	return Safe(s) // a state is the payload's word: hostile until cleaned
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.Itoa(int(d.Milliseconds())) + "ms"
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + "h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -80,7 +80,7 @@ func (m Model) selectedURL() (Field, string) {
 // tunnelSummary is the first header line's left part: where kycwatch can be
 // reached.
 func (m Model) tunnelSummary(w int) string {
-	st := m.styles
+	st := m.com.Styles
 	t := m.tunnel
 	local := m.info.LocalURL
 	var s string
@@ -126,7 +126,7 @@ func (m Model) tunnelNote(w int) []string {
 		lines[1] = Fit(lines[1], max(10, w-2)-1) + "…"
 	}
 	for i := range lines {
-		lines[i] = m.styles.Warning.Render(lines[i])
+		lines[i] = m.com.Styles.Warning.Render(lines[i])
 	}
 	return lines
 }
@@ -134,7 +134,7 @@ func (m Model) tunnelNote(w int) []string {
 // urlLines are the webhook URLs to paste: all four when the screen has the
 // rows, else the selected one (u cycles).
 func (m Model) urlLines(w int) []string {
-	st := m.styles
+	st := m.com.Styles
 	fields := m.info.Fields
 	if len(fields) == 0 {
 		return nil
@@ -155,7 +155,7 @@ func (m Model) urlLines(w int) []string {
 		}
 	}
 	hint := m.urlHint(public)
-	if m.height < 30 {
+	if m.com.Height < 30 {
 		labelW = 0 // one line: no column to align
 	}
 	row := func(i int) string {
@@ -173,7 +173,7 @@ func (m Model) urlLines(w int) []string {
 		return mark + label + "  " + u
 	}
 	var lines []string
-	if m.height >= 30 {
+	if m.com.Height >= 30 {
 		for i := range fields {
 			lines = append(lines, row(i))
 		}
@@ -207,7 +207,7 @@ func (m Model) urlHint(public bool) string {
 // (OSC 52), which works over SSH too.
 func (m *Model) copySelected() tea.Cmd {
 	if s, u := m.verificationURL(); u != "" {
-		m.notice = "copied the " + strings.ToLower(urlName(s)) + " of " + Short(s.ID) + " (OSC 52)"
+		m.say(noticeDone, "copied the "+strings.ToLower(urlName(s))+" of "+Short(s.ID)+" (OSC 52)")
 		return tea.SetClipboard(u)
 	}
 	f, u := m.selectedURL()
@@ -215,9 +215,9 @@ func (m *Model) copySelected() tea.Cmd {
 	if f.Secret {
 		shown = Mask(u)
 	}
-	m.notice = "copied " + f.Short + " " + shown + " (OSC 52)"
+	m.say(noticeDone, "copied "+f.Short+" "+shown+" (OSC 52)")
 	if f.Value == "" {
-		m.notice = "copied " + f.Short + " URL " + u + " (OSC 52)"
+		m.say(noticeDone, "copied "+f.Short+" URL "+u+" (OSC 52)")
 	}
 	return tea.SetClipboard(u)
 }
@@ -264,7 +264,7 @@ func (m Model) liveURL(t sessions.TestSession) string {
 // qrView fills the body with the public URL as a QR code, to open on a
 // phone, or says why there is none.
 func (m Model) qrView(w, h int) string {
-	st := m.styles
+	st := m.com.Styles
 	t := m.tunnel
 	var lines []string
 	title := "Public URL"
@@ -284,12 +284,12 @@ func (m Model) qrView(w, h int) string {
 			}
 		}
 		lines = append(lines, "", st.Faint.Render(" esc closes"))
-		return m.box(title, lines, w, h, true)
+		return box(m.com.Styles, title, lines, w, h, true)
 	}
-	code, err := QR(target, m.dark)
+	code, err := QR(target, m.com.Dark)
 	if err != nil {
 		lines = append(lines, " "+st.Danger.Render("cannot draw a QR code: "+err.Error()))
-		return m.box(title, lines, w, h, true)
+		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	codeW := ansi.StringWidth(code[0])
 	if codeW+2 > w || len(code)+3 > h {
@@ -298,7 +298,7 @@ func (m Model) qrView(w, h int) string {
 			lines = append(lines, " "+st.Warning.Render(l))
 		}
 		lines = append(lines, " "+Safe(target), "", st.Faint.Render(" esc closes"))
-		return m.box(title, lines, w, h, true)
+		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	pad := strings.Repeat(" ", max(0, (w-2-codeW)/2))
 	for range max(0, (h-2-len(code)-3)/2) { // centre it when there is room
@@ -315,5 +315,5 @@ func (m Model) qrView(w, h int) string {
 		}
 		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Faint.Render(hint)))
 	}
-	return m.box(title+" · scan with a phone", lines, w, h, true)
+	return box(m.com.Styles, title+" · scan with a phone", lines, w, h, true)
 }

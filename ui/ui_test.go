@@ -170,27 +170,27 @@ func TestGolden(t *testing.T) {
 
 func TestFollowAndNavigation(t *testing.T) {
 	m := newModel(t, 120, 40, demo(t))
-	if m.selSession != "12df6045-3846-3e45-946a-14fa6136d78b" && m.selSeq != 8 {
-		t.Fatalf("follow: selected %q #%d", m.selSession, m.selSeq)
+	if m.list.sel != "12df6045-3846-3e45-946a-14fa6136d78b" && m.timeline.sel != 8 {
+		t.Fatalf("follow: selected %q #%d", m.list.sel, m.timeline.sel)
 	}
 	// The retry (seq 8) of session f04bdb47 is newest: it is selected.
-	if m.selSeq != 8 || m.selSession != "f04bdb47-d3be-4b28-b028-a652feb060b5" {
-		t.Fatalf("selected %q #%d", m.selSession, m.selSeq)
+	if m.timeline.sel != 8 || m.list.sel != "f04bdb47-d3be-4b28-b028-a652feb060b5" {
+		t.Fatalf("selected %q #%d", m.list.sel, m.timeline.sel)
 	}
 	// Moving by hand stops following: a new delivery does not steal focus.
 	m = press(m, "down")
-	sel := m.selSession
+	sel := m.list.sel
 	m = update(m, DeliveriesMsg{Records: []sessions.Record{delivery(t, 9, 100*time.Second, "veriff-fullauto.json", "sec", "/")}})
-	if m.selSession != sel || m.follow {
-		t.Fatalf("paused selection moved to %q", m.selSession)
+	if m.list.sel != sel || m.follow {
+		t.Fatalf("paused selection moved to %q", m.list.sel)
 	}
 	if !strings.Contains(screen(m), "paused") {
 		t.Fatal("paused state not shown")
 	}
 	// f follows again: newest session selected.
 	m = press(m, "f")
-	if m.selSession != "0b10cb53-4f3b-48af-bd74-60b85354e51f" || m.selSeq != 9 {
-		t.Fatalf("f: %q #%d", m.selSession, m.selSeq)
+	if m.list.sel != "0b10cb53-4f3b-48af-bd74-60b85354e51f" || m.timeline.sel != 9 {
+		t.Fatalf("f: %q #%d", m.list.sel, m.timeline.sel)
 	}
 	// enter → timeline, enter → zoomed detail, esc back.
 	m = press(m, "enter")
@@ -210,10 +210,10 @@ func TestFollowAndNavigation(t *testing.T) {
 		t.Fatalf("shift+tab: focus %d", m.focus)
 	}
 	// Scrolling the detail does not change the selection.
-	seq := m.selSeq
+	seq := m.timeline.sel
 	m = press(m, "down", "down", "down")
-	if m.selSeq != seq || m.detail.top != 3 {
-		t.Fatalf("detail scroll: #%d top %d", m.selSeq, m.detail.top)
+	if m.timeline.sel != seq || m.detail.top != 3 {
+		t.Fatalf("detail scroll: #%d top %d", m.timeline.sel, m.detail.top)
 	}
 }
 
@@ -223,8 +223,8 @@ func TestFilter(t *testing.T) {
 	if got := m.visibleSessions(); len(got) != 1 || got[0].VendorData != "user-9" {
 		t.Fatalf("filter: %d sessions", len(got))
 	}
-	if m.selSession != "7a0d3e0b-2b8c-4d3f-a2b7-3e4f5a6b7c8d" {
-		t.Fatalf("selection not in filtered list: %q", m.selSession)
+	if m.list.sel != "7a0d3e0b-2b8c-4d3f-a2b7-3e4f5a6b7c8d" {
+		t.Fatalf("selection not in filtered list: %q", m.list.sel)
 	}
 	// q types into the filter rather than quitting.
 	m = press(m, "q")

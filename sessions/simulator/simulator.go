@@ -507,7 +507,6 @@ func randomHex(n int) string {
 // NewSecret returns a shared secret for the simulator when none is set.
 func NewSecret() string { return "sim-" + randomHex(16) }
 
-
 func short(id string) string {
 	if len(id) > 8 {
 		return id[:8]
