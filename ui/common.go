@@ -75,6 +75,15 @@ type notice struct {
 // shows it whole (wrapped), sanitised, with its mark.
 func (m *Model) say(kind noticeKind, text string) { m.msg = notice{kind, text} }
 
+// sayResult says done, or what failed and why.
+func (m *Model) sayResult(err error, failed, done string) {
+	if err != nil {
+		m.say(noticeProblem, failed+": "+err.Error())
+		return
+	}
+	m.say(noticeDone, done)
+}
+
 // noticeLine is the footer's message, styled.
 func (m Model) noticeLine() string {
 	st := m.com.Styles

@@ -104,18 +104,51 @@ func (m Model) detailLines(r sessions.Record, w int) []string {
 	return lines
 }
 
+// fieldLines collects a pane's "Label      value" lines, wrapped to w.
+type fieldLines struct {
+	st  Styles
+	w   int
+	out []string
+}
+
+// add adds a field; an empty value adds nothing.
+func (f *fieldLines) add(label, value string) {
+	if value != "" {
+		f.out = append(f.out, wrap(f.st.Label.Render(Pad(" "+label, 12))+value, f.w, 12)...)
+	}
+}
+
+// url adds a URL, cut evenly (it has no spaces to wrap at).
+func (f *fieldLines) url(label, u string) {
+	for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, f.w-12), false), "\n") {
+		if i > 0 {
+			label = ""
+		}
+		f.out = append(f.out, f.st.Label.Render(Pad(" "+label, 12))+f.st.Accent.Render(l))
+	}
+}
+
+// prose adds text as a paragraph.
+func (f *fieldLines) prose(text string) {
+	for _, l := range wrap(text, max(10, f.w-2), 0) {
+		f.out = append(f.out, " "+l)
+	}
+}
+
 // buildDetail writes the delivery as a person reads it: what it is, whether
 // to trust it, the decoded fields, then the headers and the body.
 func (m Model) buildDetail(r sessions.Record, w int) []string {
-	st := m.com.Styles
-	d := r.Delivery
-	var out []string
-	field := func(label, value string) {
-		if value == "" {
-			return
-		}
-		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
-	}
+	f := &fieldLines{st: m.com.Styles, w: w}
+	m.verdictFields(f, r)
+	m.deliveryFields(f, r.Delivery)
+	m.payloadFields(f, r.Delivery)
+	return append(f.out, m.rawLines(r, w)...)
+}
+
+// verdictFields: when it came and what kycwatch answered, then the
+// verdict, the one thing to read first, and what it is a copy of.
+func (m Model) verdictFields(f *fieldLines, r sessions.Record) {
+	st, d, field := m.com.Styles, r.Delivery, f.add
 	status := st.Success.Render("200")
 	if r.ProviderStatus() != 200 {
 		status = st.Danger.Render(fmt.Sprint(r.ProviderStatus()))
@@ -144,7 +177,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if refused := r.Status; refused != 200 && !r.Failed() {
 		// Signed right, yet refused: say so, with kycwatch's reason.
 		why := map[int]string{400: "the body is empty or not JSON", 413: "the body is over --max-body"}[refused]
-		field("", st.Danger.Render(fmt.Sprintf("✗ refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
+		field("", st.Marked(MarkFailed, fmt.Sprintf("refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
 	}
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
@@ -152,14 +185,19 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if r.ReplayOf != 0 {
 		field("Replay", st.Info.Render(fmt.Sprintf("sent again from kycwatch: a copy of #%d", r.ReplayOf)))
 	}
-	out = append(out, m.forwardLines(r.Seq, w)...)
+	f.out = append(f.out, m.forwardLines(r.Seq, f.w)...)
 	if r.DuplicateOf != 0 {
-		retry := fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)
+		retry := fmt.Sprintf("%s same body as #%d (a redelivery)", Glyph(MarkRetry), r.DuplicateOf)
 		if r.Failed() { // not the provider retrying: someone resent its bytes
-			retry = fmt.Sprintf("↻ same body as #%d, but this copy failed its checks", r.DuplicateOf)
+			retry = fmt.Sprintf("%s same body as #%d, but this copy failed its checks", Glyph(MarkRetry), r.DuplicateOf)
 		}
 		field("Retry", st.Info.Render(retry))
 	}
+}
+
+// deliveryFields: what the delivery is and whose.
+func (m Model) deliveryFields(f *fieldLines, d decode.Delivery) {
+	st, field := m.com.Styles, f.add
 	kind := kindLabel(d.Kind)
 	if d.Provider != "" {
 		kind = string(d.Provider) + " " + kind
@@ -178,7 +216,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	field("Attempt", Safe(d.AttemptID))
 	field("vendorData", Safe(d.VendorData))
 	field("endUserId", Safe(d.EndUserID))
+}
 
+// payloadFields: the decoded payload, by kind.
+func (m Model) payloadFields(f *fieldLines, d decode.Delivery) {
+	st, field := m.com.Styles, f.add
 	switch {
 	case d.Event != nil:
 		e := d.Event
@@ -244,7 +286,12 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if len(d.Unknown) > 0 {
 		field("New fields", st.Faint.Render(Safe(strings.Join(d.Unknown, ", "))))
 	}
+}
 
+// rawLines are the headers (credentials masked) and the body.
+func (m Model) rawLines(r sessions.Record, w int) []string {
+	st := m.com.Styles
+	var out []string
 	out = append(out, "", st.Bold.Render(" Headers"))
 	names := make([]string, 0, len(r.Header))
 	for k := range r.Header {

@@ -105,7 +105,7 @@ func (f filter) admits(s *sessions.Session) bool {
 // sigMatches reads sig:valid|invalid|missing|unchecked, and sig:fail for
 // any failed check.
 func sigMatches(r sessions.Record, want string) bool {
-	if want == "fail" || want == "failed" || want == "✗" {
+	if want == "fail" || want == "failed" || want == Glyph(MarkFailed) {
 		return r.Failed()
 	}
 	return strings.HasPrefix(string(r.Verdict.Signature), want)

@@ -164,21 +164,21 @@ func (m Model) formView(w, h int) string {
 		in.SetWidth(max(10, w-2-18))
 		mark := "  "
 		if i == f.focus {
-			mark = st.Accent.Render("▸ ")
+			mark = st.Accent.Render(Glyph(MarkCursor) + " ")
 		}
 		if i == f.errField {
-			mark = st.Danger.Render("✗ ")
+			mark = st.Marked(MarkFailed, "")
 		}
 		lines = append(lines, " "+mark+st.Label.Render(Pad(label, 12))+" "+in.View())
 		if i == f.errField {
-			for _, l := range wrap("✗ "+f.labels[i]+" "+Safe(f.err), max(10, w-4-15), 2) {
+			for _, l := range wrap(Glyph(MarkFailed)+" "+f.labels[i]+" "+Safe(f.err), max(10, w-4-15), 2) {
 				lines = append(lines, Pad("", 16)+st.Danger.Render(l))
 			}
 		}
 	}
 	if f.errField < 0 && f.err != "" {
 		lines = append(lines, "")
-		for _, l := range wrap("✗ "+Safe(f.err), max(10, w-4), 2) {
+		for _, l := range wrap(Glyph(MarkFailed)+" "+Safe(f.err), max(10, w-4), 2) {
 			lines = append(lines, " "+st.Danger.Render(l))
 		}
 	}

@@ -22,8 +22,8 @@ func (m Model) header() string {
 	}
 	short := fmt.Sprintf("%d dlv · %d sess", nd, ns)
 	if failed > 0 {
-		long += " · " + st.Danger.Render(fmt.Sprintf("⚠ %d failed check%s", failed, plural(failed)))
-		short += " " + st.Danger.Render(fmt.Sprintf("⚠%d", failed))
+		long += " · " + st.Marked(MarkAlert, fmt.Sprintf("%d failed check%s", failed, plural(failed)))
+		short += " " + st.Danger.Render(fmt.Sprintf("%s%d", Glyph(MarkAlert), failed))
 	}
 	title := st.Title.Render("kycwatch") + "  "
 	count := long
@@ -35,40 +35,7 @@ func (m Model) header() string {
 	left := title + m.tunnelSummary(room-ansi.StringWidth(count))
 	line1 := spread(left, count, w)
 
-	// What deliveries are checked with, in a long and a short form each.
-	var cfg, brief []string
-	add := func(long, b string) { cfg, brief = append(cfg, long), append(brief, b) }
-	vmSim := m.info.Keys.VerifiMeSim
-	switch {
-	case m.info.Keys.Generated != "" && vmSim == m.info.Keys.Generated:
-		add("secret "+m.info.Keys.Generated+st.Faint.Render(" (generated, Veriff and VerifiMe)"), "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
-		vmSim = ""
-	case m.info.Keys.Generated != "":
-		add("secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"), "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
-	case m.info.Keys.Secrets == 0:
-		add(st.Warning.Render("no secret set (--secret)"), st.Warning.Render("no secret (--secret)"))
-	default:
-		n := fmt.Sprintf("%d secret%s", m.info.Keys.Secrets, plural(m.info.Keys.Secrets))
-		add(n, n)
-	}
-	if m.info.Keys.APIKey != "" {
-		add("API key "+m.info.Keys.APIKey, "key "+m.info.Keys.APIKey)
-	}
-	switch {
-	case vmSim != "":
-		add("VerifiMe secret "+vmSim+st.Faint.Render(" (simulator's)"), "VerifiMe "+vmSim)
-	case m.info.Keys.Generated != "" && m.info.Keys.VerifiMeSim != "":
-	case m.info.Keys.VerifiMe > 0:
-		n := fmt.Sprintf("%d VerifiMe secret%s", m.info.Keys.VerifiMe, plural(m.info.Keys.VerifiMe))
-		add(n, n)
-	}
-	if m.com.MaskPII {
-		add(st.Warning.Render("masked (M)"), st.Warning.Render("masked"))
-	}
-	for _, f := range m.info.ForwardTo {
-		to := st.Info.Render("→ ") + Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
-		add(to, to)
-	}
+	cfg, brief := m.checkedWith()
 	// The legend stays: in words when there is room, as bare marks (which
 	// ? explains) when not; the configuration shortens first.
 	sep, bar := st.Faint.Render(" · "), st.Faint.Render("  │  ")
@@ -107,12 +74,51 @@ func (m Model) header() string {
 	lines = append(lines, legendLine)
 	lines = append(lines, m.tunnelNote(w)...)
 	for _, n := range m.info.Notes {
-		lines = append(lines, st.Warning.Render("⚠ "+n))
+		lines = append(lines, st.Warning.Render(Glyph(MarkAlert)+" "+n))
 	}
 	for i := range lines {
 		lines[i] = Pad(" "+lines[i], w)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// checkedWith is what deliveries are checked with (what the server
+// enforces), and where they go, in a long and a short form each.
+func (m Model) checkedWith() (cfg, brief []string) {
+	st := m.com.Styles
+	add := func(long, b string) { cfg, brief = append(cfg, long), append(brief, b) }
+	vmSim := m.info.Keys.VerifiMeSim
+	switch {
+	case m.info.Keys.Generated != "" && vmSim == m.info.Keys.Generated:
+		add("secret "+m.info.Keys.Generated+st.Faint.Render(" (generated, Veriff and VerifiMe)"), "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
+		vmSim = ""
+	case m.info.Keys.Generated != "":
+		add("secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"), "secret "+m.info.Keys.Generated+st.Faint.Render(" (generated)"))
+	case m.info.Keys.Secrets == 0:
+		add(st.Warning.Render("no secret set (--secret)"), st.Warning.Render("no secret (--secret)"))
+	default:
+		n := fmt.Sprintf("%d secret%s", m.info.Keys.Secrets, plural(m.info.Keys.Secrets))
+		add(n, n)
+	}
+	if m.info.Keys.APIKey != "" {
+		add("API key "+m.info.Keys.APIKey, "key "+m.info.Keys.APIKey)
+	}
+	switch {
+	case vmSim != "":
+		add("VerifiMe secret "+vmSim+st.Faint.Render(" (simulator's)"), "VerifiMe "+vmSim)
+	case m.info.Keys.Generated != "" && m.info.Keys.VerifiMeSim != "":
+	case m.info.Keys.VerifiMe > 0:
+		n := fmt.Sprintf("%d VerifiMe secret%s", m.info.Keys.VerifiMe, plural(m.info.Keys.VerifiMe))
+		add(n, n)
+	}
+	if m.com.MaskPII {
+		add(st.Warning.Render("masked (M)"), st.Warning.Render("masked"))
+	}
+	for _, f := range m.info.ForwardTo {
+		to := st.Info.Render("→ ") + Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
+		add(to, to)
+	}
+	return cfg, brief
 }
 
 // footerLines wraps a message that must be read whole (an error, a
@@ -140,14 +146,14 @@ func spread(left, right string, w int) string {
 // legend names the verdict marks a delivery row carries.
 func (m Model) legend() string {
 	st := m.com.Styles
-	return st.Success.Render("✓") + " verified " + st.Danger.Render("✗") + " failed " +
-		st.Danger.Render("!") + " missing " + st.Faint.Render("·") + " unchecked " + st.Info.Render("↻") + " retry"
+	return st.Mark(MarkValid) + " verified " + st.Mark(MarkFailed) + " failed " +
+		st.Mark(MarkMissing) + " missing " + st.Mark(MarkUnchecked) + " unchecked " + st.Mark(MarkRetry) + " retry"
 }
 
 // shortLegend is the marks alone, for a narrow header (? names them).
 func (m Model) shortLegend() string {
 	st := m.com.Styles
-	return st.Success.Render("✓") + st.Danger.Render("✗!") + st.Faint.Render("·") + st.Info.Render("↻")
+	return st.Mark(MarkValid) + st.Danger.Render(Glyph(MarkFailed)+Glyph(MarkMissing)) + st.Mark(MarkUnchecked) + st.Mark(MarkRetry)
 }
 
 // --- timeline pane ---

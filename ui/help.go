@@ -46,7 +46,7 @@ func (m Model) helpLines(w int) []string {
 	}
 	marks := st.Mark(MarkValid) + " verified  " + st.Mark(MarkFailed) + " failed (invalid signature, wrong API key) or refused (not JSON, too large)  " +
 		st.Mark(MarkMissing) + " signature or API key missing  " + st.Mark(MarkUnchecked) + " unchecked (no secret)  " +
-		st.Mark(MarkRetry) + " a retry (same body)  " + st.Danger.Render(Glyph(MarkAlert)) + " a session with a failed check"
+		st.Mark(MarkRetry) + " a retry (same body)  " + st.Mark(MarkAlert) + " a session with a failed check"
 	lines = append(lines, "")
 	for _, l := range wrap(st.Faint.Render("marks  ")+marks, w-4, 7) {
 		lines = append(lines, " "+l)

@@ -9,20 +9,20 @@ import (
 // then the lab's keys, the app's, and navigation in the focused pane.
 func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	m.msg = notice{}
-	switch {
-	case m.pendingEdit != nil:
-		return m.confirmKey(msg)
-	case m.confirmClear:
-		return m.clearConfirm(msg)
-	case m.forging:
-		return m.forgeKey(msg)
-	case m.showForm:
-		return m.formKey(msg)
-	case m.showQR:
-		return m.qrKey(msg)
-	case m.filtering:
-		return m.filterKey(msg)
-	case m.showHelp:
+	// The first mode that is on takes the key.
+	modes := []struct {
+		on  bool
+		key func(tea.KeyPressMsg) (Model, tea.Cmd)
+	}{
+		{m.pendingEdit != nil, m.confirmKey}, {m.confirmClear, m.clearConfirm}, {m.forging, m.forgeKey},
+		{m.showForm, m.formKey}, {m.showQR, m.qrKey}, {m.filtering, m.filterKey},
+	}
+	for _, mode := range modes {
+		if mode.on {
+			return mode.key(msg)
+		}
+	}
+	if m.showHelp {
 		if nm, cmd, ok := m.helpKey(msg); ok {
 			return nm, cmd
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -141,16 +142,10 @@ func (m Model) verifimeTarget() (sessions.Target, string) {
 	return sessions.Target{SessionID: s.ID, VendorData: s.Test.FirstName + " " + s.Test.LastName, Created: s.First}, ""
 }
 
+// forgeryLabel is what the footer calls a forgery once sent.
 func forgeryLabel(k sessions.Forgery) string {
-	switch k {
-	case sessions.BadSignature:
-		return "a mismatched HMAC"
-	case sessions.WrongAPIKey:
-		return "a wrong API key"
-	case sessions.InvalidJSON:
-		return "invalid JSON"
-	}
-	return string(k)
+	return cmp.Or(map[sessions.Forgery]string{sessions.BadSignature: "a mismatched HMAC", sessions.WrongAPIKey: "a wrong API key",
+		sessions.InvalidJSON: "invalid JSON"}[k], string(k))
 }
 
 // rowKind is what the selected session is, for the lab's keys.

@@ -16,12 +16,8 @@ import (
 func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	st := m.com.Styles
 	t := s.Test
-	var out []string
-	field := func(label, value string) {
-		if value != "" {
-			out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
-		}
-	}
+	f := &fieldLines{st: st, w: w}
+	field := f.add
 	if t.Provider() == "verifime" {
 		return m.inviteLines(s, w, h)
 	}
@@ -30,13 +26,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	field("vendorData", Safe(t.VendorData))
 	field("endUserId", Safe(t.EndUserID))
 	if t.URL != "" { // a URL has no spaces to wrap at: cut it evenly
-		for i, l := range strings.Split(ansi.Hardwrap(Safe(m.liveURL(*t)), max(10, w-12), false), "\n") {
-			label := ""
-			if i == 0 {
-				label = "URL"
-			}
-			out = append(out, st.Label.Render(Pad(" "+label, 12))+st.Accent.Render(l))
-		}
+		f.url("URL", m.liveURL(*t))
 	}
 	switch {
 	case t.Simulated():
@@ -45,7 +35,7 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	default:
 		field("Callback", st.Faint.Render("none sent: no tunnel, and Veriff accepts only HTTPS (the portal's default applies)"))
 	}
-	out = append(out, "")
+	f.out = append(f.out, "")
 	var next string
 	switch {
 	case t.Source == sessions.SourceSandbox:
@@ -58,10 +48,8 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 		next = "Open the URL (c copies it, p shows it as a QR code for a phone) and go through the flow. " +
 			"Veriff decides nothing in test integrations: in the Customer Portal, open Verifications, this session, and set a decision to get its webhook."
 	}
-	for _, l := range wrap(next, max(10, w-2), 0) {
-		out = append(out, " "+l)
-	}
-	return m.withQR(out, m.liveURL(*t), w, h)
+	f.prose(next)
+	return m.withQR(f.out, m.liveURL(*t), w, h)
 }
 
 // withQR adds url's QR code under lines when it fits the pane.
@@ -83,12 +71,8 @@ func (m Model) withQR(out []string, url string, w, h int) []string {
 func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	st := m.com.Styles
 	t := s.Test
-	var out []string
-	field := func(label, value string) {
-		if value != "" {
-			out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
-		}
-	}
+	f := &fieldLines{st: st, w: w}
+	field := f.add
 	src := "simulator"
 	if !t.Simulated() {
 		src = "VerifiMe API"
@@ -99,35 +83,23 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	field("Email", m.pii(t.Email))
 	field("Tracking", Safe(t.Ref))
 	if t.URL != "" {
-		for i, l := range strings.Split(ansi.Hardwrap(Safe(m.liveURL(*t)), max(10, w-12), false), "\n") {
-			label := ""
-			if i == 0 {
-				label = "Invite URL"
-			}
-			out = append(out, st.Label.Render(Pad(" "+label, 12))+st.Accent.Render(l))
-		}
+		f.url("Invite URL", m.liveURL(*t))
 	}
-	out = append(out, "")
+	f.out = append(f.out, "")
 	next := "Phase 1: the customer enters their details (tracking Inactive → Active → Completed). " +
 		"Completed is not verified: phase 2, VerifiMe's checks, ends with the RISK_ASSESSMENT_UPDATED webhook 1–3 minutes later."
 	if t.Simulated() {
 		next += " Simulated: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose the risk level."
 	}
-	for _, l := range wrap(next, max(10, w-2), 0) {
-		out = append(out, " "+l)
-	}
-	return m.withQR(out, m.liveURL(*t), w, h)
+	f.prose(next)
+	return m.withQR(f.out, m.liveURL(*t), w, h)
 }
 
 // trackingLines describe one tracking status change.
 func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h int) []string {
 	st := m.com.Styles
-	var out []string
-	field := func(label, value string) {
-		if value != "" {
-			out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
-		}
-	}
+	f := &fieldLines{st: st, w: w}
+	field := f.add
 	field("Polled", t.At.In(m.com.Loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · GET …/tracking/"+Safe(Short(s.Ref()))+"…/status"))
 	if t.Status != "" {
 		field("Status", st.Info.Render(Safe(t.Status)))
@@ -136,7 +108,7 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h
 	}
 	field("Answer", Safe(t.Raw))
 	field("Reference", Safe(s.ID))
-	out = append(out, "")
+	f.out = append(f.out, "")
 	var meaning string
 	switch t.Status {
 	case "Inactive":
@@ -147,24 +119,16 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h
 		meaning = "Data entry is done: phase 1 is over. This is not a verification: the result is the RISK_ASSESSMENT_UPDATED webhook, " +
 			"after VerifiMe's checks (phase 2, typically 1–3 minutes)."
 	}
-	for _, l := range wrap(meaning, max(10, w-2), 0) {
-		out = append(out, " "+l)
-	}
+	f.prose(meaning)
 	if _, u := m.verificationURL(); u != "" {
 		// The customer has not finished: their URL is still the point, so
 		// it comes first, and its QR code last when it fits.
-		var head []string
-		for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, w-12), false), "\n") {
-			label := ""
-			if i == 0 {
-				label = urlName(s)
-			}
-			head = append(head, st.Label.Render(Pad(" "+label, 12))+st.Accent.Render(l))
-		}
-		head = append(head, st.Label.Render(Pad("", 12))+st.Faint.Render("c copies · p QR code"))
-		return m.withQR(append(head, out...), u, w, h)
+		head := &fieldLines{st: st, w: w}
+		head.url(urlName(s), u)
+		head.add("", st.Faint.Render("c copies · p QR code"))
+		return m.withQR(append(head.out, f.out...), u, w, h)
 	}
-	return out
+	return f.out
 }
 
 // waitLine says where a test session stands in the two phases both

@@ -284,11 +284,7 @@ func (m Model) answer(msg tea.Msg) (Model, tea.Cmd) {
 	case createdMsg:
 		m.created(msg)
 	case exportedMsg:
-		if msg.err != nil {
-			m.say(noticeProblem, "could not export: "+msg.err.Error())
-		} else {
-			m.say(noticeDone, "exported to "+exportedPaths(msg.paths))
-		}
+		m.sayResult(msg.err, "could not export", "exported to "+exportedPaths(msg.paths))
 	case searchedMsg:
 		if msg.text == parseFilter(m.filter.Value()).text {
 			m.searched, m.hits = msg.text, msg.hits
@@ -299,22 +295,15 @@ func (m Model) answer(msg tea.Msg) (Model, tea.Cmd) {
 	case olderMsg:
 		m.older(msg)
 	case replayedMsg:
-		if msg.err != nil {
-			m.say(noticeProblem, "could not send again: "+msg.err.Error())
-		} else {
-			m.say(noticeDone, msg.done)
-		}
+		m.sayResult(msg.err, "could not send again", msg.done)
 	case editFileMsg, editedMsg:
 		return m.editFlow(msg)
 	case labDoneMsg:
-		switch {
-		case msg.err == nil:
-			m.say(noticeDone, msg.done)
-		case strings.HasPrefix(msg.done, "sent "):
-			m.say(noticeProblem, "could not send: "+msg.err.Error())
-		default:
-			m.say(noticeProblem, msg.done+": "+msg.err.Error())
+		failed := msg.done
+		if strings.HasPrefix(msg.done, "sent ") {
+			failed = "could not send"
 		}
+		m.sayResult(msg.err, failed, msg.done)
 	}
 	return m, nil
 }

@@ -78,7 +78,8 @@ const (
 	MarkUnchecked                // · nothing to check with
 	MarkRetry                    // ↻ a redelivery of the same body
 	MarkAlert                    // ⚠ a session with a failed check, a warning
-	MarkStep                     // ● a step that is not a delivery; the tunnel up
+	MarkStep                     // ● a step that is not a delivery
+	MarkOnline                   // ● kycwatch reachable (the tunnel up, or local)
 	MarkReconnecting             // ◐ the tunnel reconnecting
 	MarkConnecting               // ◌ the tunnel connecting
 	MarkReturned                 // ↩ the end-user came back (callback)
@@ -87,7 +88,7 @@ const (
 
 var glyphs = [...]string{
 	MarkValid: "✓", MarkFailed: "✗", MarkMissing: "!", MarkUnchecked: "·", MarkRetry: "↻", MarkAlert: "⚠",
-	MarkStep: "●", MarkReconnecting: "◐", MarkConnecting: "◌", MarkReturned: "↩", MarkCursor: "▸",
+	MarkStep: "●", MarkOnline: "●", MarkReconnecting: "◐", MarkConnecting: "◌", MarkReturned: "↩", MarkCursor: "▸",
 }
 
 // Glyph is a mark's glyph, unstyled (for text that is styled as a whole).
@@ -96,7 +97,7 @@ func Glyph(k Mark) string { return glyphs[k] }
 // MarkStyle is the style a mark is drawn in.
 func (s Styles) MarkStyle(k Mark) lipgloss.Style {
 	switch k {
-	case MarkValid:
+	case MarkValid, MarkOnline:
 		return s.Success
 	case MarkFailed, MarkMissing:
 		return s.Danger
@@ -104,8 +105,10 @@ func (s Styles) MarkStyle(k Mark) lipgloss.Style {
 		return s.Faint
 	case MarkRetry, MarkStep, MarkReturned:
 		return s.Info
-	case MarkAlert, MarkReconnecting, MarkConnecting:
+	case MarkReconnecting, MarkConnecting:
 		return s.Warning
+	case MarkAlert: // a session whose delivery failed a check
+		return s.Danger
 	}
 	return s.Accent
 }

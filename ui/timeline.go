@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -282,14 +283,9 @@ func (p timelinePane) deliveryTail(step sessions.Step) string {
 	return tail
 }
 
+// kindLabel is a kind as the timeline's column names it.
 func kindLabel(k decode.Kind) string {
-	switch k {
-	case decode.KindUserStatus:
-		return "status"
-	case decode.KindRiskAssessment:
-		return "risk"
-	}
-	return string(k)
+	return cmp.Or(map[decode.Kind]string{decode.KindUserStatus: "status", decode.KindRiskAssessment: "risk"}[k], string(k))
 }
 
 // apiCallLabel shortens a sandbox call's note ("GET /v1/sessions/ID/decision

@@ -86,24 +86,24 @@ func (m Model) tunnelSummary(w int) string {
 	var s string
 	switch t.State {
 	case TunnelOnline:
-		s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL)) + st.Faint.Render("  local "+local)
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(Safe(t.URL)) + st.Faint.Render("  local "+local)
 	case TunnelReconnecting:
-		s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL) + st.Faint.Render("  local "+local)
+		s = st.Marked(MarkReconnecting, "reconnecting ") + Safe(t.URL) + st.Faint.Render("  local "+local)
 	case TunnelConnecting:
-		s = st.Warning.Render("◌ ngrok connecting…") + st.Faint.Render("  local ") + st.Bold.Render(local)
+		s = st.Marked(MarkConnecting, "ngrok connecting…") + st.Faint.Render("  local ") + st.Bold.Render(local)
 	case TunnelOff:
-		s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only (--no-tunnel)")
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Faint.Render("  local only (--no-tunnel)")
 	default:
-		s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Warning.Render("  no public URL")
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Warning.Render("  no public URL")
 	}
 	if ansi.StringWidth(s) > w { // drop the local address first
 		switch t.State {
 		case TunnelOnline:
-			s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL))
+			s = st.Mark(MarkOnline) + " " + st.Bold.Render(Safe(t.URL))
 		case TunnelReconnecting:
-			s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL)
+			s = st.Marked(MarkReconnecting, "reconnecting ") + Safe(t.URL)
 		case TunnelOff:
-			s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
+			s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
 		}
 	}
 	return ansi.Truncate(s, w, "…")
@@ -120,7 +120,7 @@ func (m Model) tunnelNote(w int) []string {
 	if t.Hint != "" {
 		text += " · " + Safe(t.Hint)
 	}
-	lines := wrap("⚠ "+text, max(10, w-2), 2)
+	lines := wrap(Glyph(MarkAlert)+" "+text, max(10, w-2), 2)
 	if len(lines) > 2 {
 		lines = lines[:2]
 		lines[1] = Fit(lines[1], max(10, w-2)-1) + "…"
@@ -167,7 +167,7 @@ func (m Model) urlLines(w int) []string {
 		}
 		u := Safe(f.shown(base))
 		if i == m.urlSel%len(fields) {
-			mark = st.Accent.Render("▸ ")
+			mark = st.Accent.Render(Glyph(MarkCursor) + " ")
 			u = st.Accent.Render(u)
 		}
 		return mark + label + "  " + u
