@@ -85,6 +85,8 @@ func run(t *testing.T, m Model, keys ...string) Model {
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case "ctrl+x":
 			msg = tea.KeyPressMsg{Code: 'x', Mod: tea.ModCtrl}
+		case "down":
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
 		default:
 			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}

@@ -21,7 +21,7 @@ type Replayer interface {
 	Replay(ctx context.Context, seq int64, body []byte, resign bool) (string, error)
 }
 
-// WithReplayer lets R and E send deliveries again.
+// WithReplayer lets s and S send deliveries again.
 func (m Model) WithReplayer(r Replayer) Model {
 	m.replayer = r
 	return m
