@@ -468,7 +468,7 @@ func TestSimulatorInTmux(t *testing.T) {
 	tm.keys("a")
 	tm.waitFor("✓ decision 9001 approved", "Verdict    ✓ signature valid")
 	tm.keys("!")
-	tm.waitFor("Forge a delivery that must fail a check")
+	tm.waitFor("Forge a delivery: h bad HMAC")
 	tm.keys("h")
 	s = tm.waitFor("kycwatch answered 401", "✗ signature invalid")
 	t.Logf("screen:\n%s", s)

@@ -220,7 +220,7 @@ func (m Model) question() string {
 		return st.Warning.Render(fmt.Sprintf("Body of #%d edited. Re-sign it with the configured secret?", m.pendingEdit.seq)) + " " +
 			keyHints(st, c.Yes, withHelp(c.No, "no, send as edited"), c.Cancel)
 	case m.forging:
-		return st.Warning.Render("Forge a delivery that must fail a check:") + " " +
+		return st.Warning.Render("Forge a delivery:") + " " +
 			keyHints(st, append(m.com.Keys.Lab.forgeries(), c.Cancel)...)
 	}
 	return ""
