@@ -471,10 +471,6 @@ func wrap(s string, w, indent int) []string {
 // nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
 const nbHyphen = "\u2011"
 
-// keyList joins keys with non-breaking spaces: "a d r v e b" is read as
-// one thing, and wrap keeps it on one line.
-func keyList(keys string) string { return strings.ReplaceAll(keys, " ", "\u00a0") }
-
 func joinNonEmpty(ss ...string) string {
 	var out []string
 	for _, s := range ss {

@@ -193,7 +193,7 @@ func (m Model) formView(w, h int) string {
 			"kycwatch polls the tracking status (phase 1) and waits for the risk assessment webhook (phase 2)."
 	case f.simulated:
 		about = "The simulator plays the end-user: started, then submitted, as signed webhooks to " +
-			"kycwatch's own URL. Then " + keyList("a d r v e b") + " send the decision."
+			"kycwatch's own URL. Then " + keysOf(m.com.Keys.Lab.decisions()...) + " send the decision."
 	default:
 		about = "Creates a session in your Veriff integration (POST /v1/sessions). " +
 			"Its URL opens the real flow; a test integration then waits for you to force a decision in the Customer Portal."

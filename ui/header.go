@@ -112,7 +112,7 @@ func (m Model) checkedWith() (cfg, brief []string) {
 		add(n, n)
 	}
 	if m.com.MaskPII {
-		add(st.Warning.Render("masked (M)"), st.Warning.Render("masked"))
+		add(st.Warning.Render("masked ("+keyOf(m.com.Keys.App.MaskPII)+")"), st.Warning.Render("masked"))
 	}
 	for _, f := range m.info.ForwardTo {
 		to := st.Info.Render("→ ") + Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
@@ -215,24 +215,15 @@ func (m Model) question() string {
 			what = "the 1 stored delivery"
 		}
 		return st.Danger.Render("Delete "+what+" and the test sessions from the database?") + " " +
-			keyHints(st, c.Yes) + " · any other key: no"
+			hintsOf(st.Bold, c.Yes) + " · any other key: no"
 	case m.pendingEdit != nil:
 		return st.Warning.Render(fmt.Sprintf("Body of #%d edited. Re-sign it with the configured secret?", m.pendingEdit.seq)) + " " +
-			keyHints(st, c.Yes, withHelp(c.No, "no, send as edited"), c.Cancel)
+			hintsOf(st.Bold, c.Yes, withHelp(c.No, "no, send as edited"), c.Cancel)
 	case m.forging:
 		return st.Warning.Render("Forge a delivery:") + " " +
-			keyHints(st, append(m.com.Keys.Lab.forgeries(), c.Cancel)...)
+			hintsOf(st.Bold, append(m.com.Keys.Lab.forgeries(), c.Cancel)...)
 	}
 	return ""
-}
-
-// keyHints lists bindings as "y yes · n no".
-func keyHints(st Styles, bs ...key.Binding) string {
-	parts := make([]string, len(bs))
-	for i, b := range bs {
-		parts[i] = st.Bold.Render(b.Help().Key) + " " + b.Help().Desc
-	}
-	return strings.Join(parts, " · ")
 }
 
 // withHelp is b described otherwise, for one question.

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -127,6 +130,29 @@ func DefaultKeyMap() KeyMap {
 			RiskNone:       bind("NO RISK DETECTED", "0"),
 		},
 	}
+}
+
+// keyOf is a binding's key as help names it.
+func keyOf(b key.Binding) string { return b.Help().Key }
+
+// keysOf is bindings' keys as one run, "a d r v e b", joined with
+// non-breaking spaces so that wrap keeps it on one line.
+func keysOf(bs ...key.Binding) string {
+	names := make([]string, len(bs))
+	for i, b := range bs {
+		names[i] = keyOf(b)
+	}
+	return strings.Join(names, "\u00a0")
+}
+
+// hintsOf is "a approve · d decline": bindings named in text, keys styled
+// with keyStyle.
+func hintsOf(keyStyle lipgloss.Style, bs ...key.Binding) string {
+	parts := make([]string, len(bs))
+	for i, b := range bs {
+		parts[i] = keyStyle.Render(keyOf(b)) + " " + b.Help().Desc
+	}
+	return strings.Join(parts, " · ")
 }
 
 // paneKeys is the help for one place: the short line and the full sheet.

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -107,11 +108,11 @@ func (m Model) simTarget() (sessions.Target, string) {
 	s := m.selected()
 	switch {
 	case s == nil || s.Unsorted():
-		return sessions.Target{}, "select a simulated session first (n creates one)"
+		return sessions.Target{}, "select a simulated session first (" + keyOf(m.com.Keys.Lab.New) + " creates one)"
 	case s.Test == nil:
-		return sessions.Target{}, "this session did not come from kycwatch: decisions keys act on simulated sessions (n creates one)"
+		return sessions.Target{}, "this session did not come from kycwatch: decisions keys act on simulated sessions (" + keyOf(m.com.Keys.Lab.New) + " creates one)"
 	case s.Test.Provider() == "verifime":
-		return sessions.Target{}, "a VerifiMe session: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose its risk level"
+		return sessions.Target{}, "a VerifiMe session: " + hintsOf(lipgloss.NewStyle(), m.com.Keys.Lab.risks()...) + " choose its risk level"
 	case !s.Test.Simulated():
 		return sessions.Target{}, "a Veriff test integration decides nothing by itself: force a decision in the Customer Portal (Verifications)"
 	}
@@ -135,7 +136,7 @@ func (m Model) verifimeTarget() (sessions.Target, string) {
 	s := m.selected()
 	switch {
 	case s == nil || s.Unsorted() || s.Test == nil || s.Test.Provider() != "verifime":
-		return sessions.Target{}, "risk levels act on simulated VerifiMe sessions (i creates one)"
+		return sessions.Target{}, "risk levels act on simulated VerifiMe sessions (" + keyOf(m.com.Keys.Lab.Invite) + " creates one)"
 	case !s.Test.Simulated():
 		return sessions.Target{}, "VerifiMe assesses real invites itself: the webhook arrives when its back office is done"
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -14,7 +15,7 @@ import (
 // pane: its verification URL (and QR code when it fits), and what happens
 // next.
 func (m Model) createdLines(s *sessions.Session, w, h int) []string {
-	st := m.com.Styles
+	st, k := m.com.Styles, m.com.Keys
 	t := s.Test
 	f := &fieldLines{st: st, w: w}
 	field := f.add
@@ -39,13 +40,13 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 	var next string
 	switch {
 	case t.Source == sessions.SourceSandbox:
-		next = "Made through the sandbox API by your backend. The URL opens the end-user's page (c copies it, p shows it as a QR code): " +
-			"start, add a photo, submit, then pick the outcome there, or here with " + keyList("a d r v e b") + ". Webhooks go where --sandbox-webhook says."
+		next = "Made through the sandbox API by your backend. The URL opens the end-user's page (" + m.urlKeys() + "): " +
+			"start, add a photo, submit, then pick the outcome there, or here with " + keysOf(k.Lab.decisions()...) + ". Webhooks go where --sandbox-webhook says."
 	case t.Simulated():
 		next = "Simulated: nobody needs to open the URL. The simulator sends started, then submitted; " +
-			"then a approve · d decline · r resubmission · v review · e expired · b abandoned."
+			"then " + hintsOf(lipgloss.NewStyle(), k.Lab.decisions()...) + "."
 	default:
-		next = "Open the URL (c copies it, p shows it as a QR code for a phone) and go through the flow. " +
+		next = "Open the URL (" + m.urlKeys() + " for a phone) and go through the flow. " +
 			"Veriff decides nothing in test integrations: in the Customer Portal, open Verifications, this session, and set a decision to get its webhook."
 	}
 	f.prose(next)
@@ -64,7 +65,7 @@ func (m Model) withQR(out []string, url string, w, h int) []string {
 		}
 		return out
 	}
-	return append(out, "", m.com.Styles.Faint.Render(" p shows the URL as a QR code"))
+	return append(out, "", m.com.Styles.Faint.Render(" "+keyOf(m.com.Keys.App.QR)+" shows the URL as a QR code"))
 }
 
 // inviteLines describe a VerifiMe invite and its two phases.
@@ -89,7 +90,7 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 	next := "Phase 1: the customer enters their details (tracking Inactive → Active → Completed). " +
 		"Completed is not verified: phase 2, VerifiMe's checks, ends with the RISK_ASSESSMENT_UPDATED webhook 1–3 minutes later."
 	if t.Simulated() {
-		next += " Simulated: 1 LOW · 2 MEDIUM · 3 HIGH · 4 EXTREME · 0 NO RISK DETECTED choose the risk level."
+		next += " Simulated: " + hintsOf(lipgloss.NewStyle(), m.com.Keys.Lab.risks()...) + " choose the risk level."
 	}
 	f.prose(next)
 	return m.withQR(f.out, m.liveURL(*t), w, h)
@@ -125,7 +126,7 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h
 		// it comes first, and its QR code last when it fits.
 		head := &fieldLines{st: st, w: w}
 		head.url(urlName(s), u)
-		head.add("", st.Faint.Render("c copies · p QR code"))
+		head.add("", st.Faint.Render(keyOf(m.com.Keys.App.Copy)+" copies · "+keyOf(m.com.Keys.App.QR)+" QR code"))
 		return m.withQR(append(head.out, f.out...), u, w, h)
 	}
 	return f.out
@@ -154,7 +155,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 		case sessions.StateEntered:
 			line := st.Warning.Render("phase 1 done (data entry) · risk assessment pending" + wait)
 			if sim {
-				line += st.Faint.Render(" · " + keyList("1 2 3 4 0"))
+				line += st.Faint.Render(" · " + keysOf(m.com.Keys.Lab.risks()...))
 			}
 			return line
 		case "pending", "preliminary":
@@ -179,7 +180,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 		return ""
 	}
 	if sim {
-		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · "+keyList("a d r v e b"))
+		return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · "+keysOf(m.com.Keys.Lab.decisions()...))
 	}
 	return st.Warning.Render("phase 1 done · decision pending"+wait) + st.Faint.Render(" · force it in the Customer Portal")
 }

@@ -135,8 +135,8 @@ func (m Model) emptyLines() []string {
 		if m.lab.Real() {
 			what = "a Veriff test session"
 		}
-		lines = append(lines, "", st.Faint.Render(" Or press ")+st.Bold.Render("n")+st.Faint.Render(" for "+what)+st.Faint.Render(","),
-			st.Faint.Render(" ")+st.Bold.Render("i")+st.Faint.Render(" for a VerifiMe invite."))
+		lines = append(lines, "", st.Faint.Render(" Or press ")+st.Bold.Render(keyOf(m.com.Keys.Lab.New))+st.Faint.Render(" for "+what)+st.Faint.Render(","),
+			st.Faint.Render(" ")+st.Bold.Render(keyOf(m.com.Keys.Lab.Invite))+st.Faint.Render(" for a VerifiMe invite."))
 	}
 	return lines
 }

@@ -123,7 +123,7 @@ func (m Model) editFlow(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		if bytes.Equal(msg.body, msg.orig) {
-			m.say(noticeDone, "the body did not change: nothing sent (s sends it as it was)")
+			m.say(noticeDone, "the body did not change: nothing sent ("+keyOf(m.com.Keys.App.Replay)+" sends it as it was)")
 			return m, nil
 		}
 		m.pendingEdit = &msg

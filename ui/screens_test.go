@@ -235,7 +235,7 @@ func TestHeaderKeepsTheCounts(t *testing.T) {
 // TestWrapKeepsTokensWhole: a flag or an id is not split at its hyphens,
 // and a token longer than the line is cut without gaining a space.
 func TestWrapKeepsTokensWhole(t *testing.T) {
-	got := wrap("webhooks go where --sandbox-webhook says, or here with "+keyList("a d r v e b"), 30, 2)
+	got := wrap("webhooks go where --sandbox-webhook says, or here with "+keysOf(DefaultKeyMap().Lab.decisions()...), 30, 2)
 	for _, l := range got {
 		if strings.HasSuffix(strings.TrimSpace(l), "--") || strings.HasPrefix(strings.TrimSpace(l), "sandbox-") || strings.HasSuffix(strings.TrimSpace(l), " a d r v e") {
 			t.Errorf("split token: %q", got)

@@ -134,7 +134,7 @@ func (m Model) tunnelNote(w int) []string {
 // urlLines are the webhook URLs to paste: all four when the screen has the
 // rows, else the selected one (u cycles).
 func (m Model) urlLines(w int) []string {
-	st := m.com.Styles
+	st, a := m.com.Styles, m.com.Keys.App
 	fields := m.info.Fields
 	if len(fields) == 0 {
 		return nil
@@ -181,7 +181,7 @@ func (m Model) urlLines(w int) []string {
 		i := m.urlSel % len(fields)
 		lines = append(lines, row(i)+st.Faint.Render(fmt.Sprintf("  %d/%d", i+1, len(fields))))
 		if public {
-			hint = "u next · c copy"
+			hint = hintsOf(lipgloss.NewStyle(), withHelp(a.NextURL, "next"), withHelp(a.Copy, "copy"))
 		}
 	}
 	// The hint goes at the end of the first line, when it fits (the header
@@ -200,7 +200,14 @@ func (m Model) urlHint(public bool) string {
 	if !public {
 		return "local only: Veriff cannot reach these"
 	}
-	return "u next · c copy · p QR"
+	a := m.com.Keys.App
+	return hintsOf(lipgloss.NewStyle(), withHelp(a.NextURL, "next"), withHelp(a.Copy, "copy"), withHelp(a.QR, "QR"))
+}
+
+// urlKeys says which keys act on a test session's URL.
+func (m Model) urlKeys() string {
+	a := m.com.Keys.App
+	return keyOf(a.Copy) + " copies it, " + keyOf(a.QR) + " shows it as a QR code"
 }
 
 // copySelected puts the selected URL on the clipboard through the terminal
