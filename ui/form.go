@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
@@ -95,52 +96,57 @@ func (f form) invite() sessions.InviteForm {
 	return sessions.InviteForm{Email: f.field(0), FirstName: f.field(1), FamilyName: f.field(2)}
 }
 
-// formKey handles keys while the n or i form is open.
+// formKey handles keys while the n or i form is open (the Form keys).
 func (m Model) formKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch msg.String() {
-	case "esc":
+	f := m.com.Keys.Form
+	switch {
+	case key.Matches(msg, f.Cancel):
 		m.showForm = false
-		return m, nil
-	case "ctrl+c":
+	case key.Matches(msg, f.Quit):
 		return m, tea.Quit
-	case "tab", "down":
+	case key.Matches(msg, f.Next):
 		m.form.move(1)
-		return m, nil
-	case "shift+tab", "up":
+	case key.Matches(msg, f.Prev):
 		m.form.move(-1)
-		return m, nil
-	case "enter":
-		if i, err := m.form.check(); i >= 0 {
-			// Keep everything typed; mark the field and say why, beside it.
-			m.form.errField, m.form.err = i, err
-			m.form.move(i - m.form.focus)
-			return m, nil
-		}
-		m.form.errField, m.form.err, m.form.sent = -1, "", true
-		m.showForm = false
-		l := m.lab
-		if m.form.verifime {
-			inv := m.form.invite()
-			m.say(noticeDone, "inviting…")
-			return m, func() tea.Msg {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				c, err := l.Invite(ctx, inv)
-				return createdMsg{c: c, err: err}
-			}
-		}
-		ns, sim := m.form.session(), m.form.simulated
-		m.say(noticeDone, "creating a session…")
-		return m, func() tea.Msg {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			c, err := l.Create(ctx, ns, sim)
-			return createdMsg{c: c, err: err}
-		}
+	case key.Matches(msg, f.Submit):
+		return m.submitForm()
+	default:
+		var cmd tea.Cmd
+		m.form.inputs[m.form.focus], cmd = m.form.inputs[m.form.focus].Update(msg)
+		return m, cmd
 	}
-	var cmd tea.Cmd
-	m.form.inputs[m.form.focus], cmd = m.form.inputs[m.form.focus].Update(msg)
-	return m, cmd
+	return m, nil
+}
+
+// submitForm checks the form, then creates the session or the invite in
+// the background; the answer comes back as a createdMsg.
+func (m Model) submitForm() (Model, tea.Cmd) {
+	if i, err := m.form.check(); i >= 0 {
+		// Keep everything typed; mark the field and say why, beside it.
+		m.form.errField, m.form.err = i, err
+		m.form.move(i - m.form.focus)
+		return m, nil
+	}
+	m.form.errField, m.form.err, m.form.sent = -1, "", true
+	m.showForm = false
+	// What the Cmd sends is read now: the Cmd never reads the model.
+	l := m.lab
+	var create func(ctx context.Context) (sessions.Created, error)
+	if m.form.verifime {
+		inv := m.form.invite()
+		create = func(ctx context.Context) (sessions.Created, error) { return l.Invite(ctx, inv) }
+		m.say(noticeDone, "inviting…")
+	} else {
+		ns, sim := m.form.session(), m.form.simulated
+		create = func(ctx context.Context) (sessions.Created, error) { return l.Create(ctx, ns, sim) }
+		m.say(noticeDone, "creating a session…")
+	}
+	return m, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := create(ctx)
+		return createdMsg{c: c, err: err}
+	}
 }
 
 // formView fills the body with the n form.
@@ -202,7 +208,9 @@ func (m Model) formView(w, h int) string {
 		lines = append(lines, " "+st.Faint.Render(l))
 	}
 	lines = append(lines, "")
-	for _, l := range wrap("enter creates (empty fields keep their defaults) · tab next field · esc cancels", max(10, w-4), 0) {
+	fk := m.com.Keys.Form
+	keys := keyOf(fk.Submit) + " creates (empty fields keep their defaults) · " + fk.Next.Keys()[0] + " next field · " + keyOf(fk.Cancel) + " cancels"
+	for _, l := range wrap(keys, max(10, w-4), 0) {
 		lines = append(lines, " "+st.Faint.Render(l))
 	}
 	return box(m.com.Styles, title, lines, w, h, true)
