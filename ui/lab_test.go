@@ -75,21 +75,7 @@ func (f *fakeLab) Forge(_ context.Context, t sessions.Target, kind sessions.Forg
 func run(t *testing.T, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "ctrl+x":
-			msg = tea.KeyPressMsg{Code: 'x', Mod: tea.ModCtrl}
-		case "down":
-			msg = tea.KeyPressMsg{Code: tea.KeyDown}
-		default:
-			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
-		}
+		msg := keyMsg(k)
 		typing := m.showForm && k != "enter" // the input's cursor blink: a timer
 		nm, cmd := m.Update(msg)
 		m = nm.(Model)
