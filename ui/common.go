@@ -123,7 +123,7 @@ func box(st Styles, title string, lines []string, w, h int, focused bool) string
 }
 
 // selectRow highlights the selected row: reversed when its pane has focus,
-// bold otherwise. Styles inside the row are stripped so the bar is even.
+// bold with a cursor otherwise. Styles inside the row are stripped so the bar is even.
 func selectRow(st Styles, row string, w int, selected, focused bool) string {
 	if !selected {
 		return Pad(row, w)
@@ -132,7 +132,10 @@ func selectRow(st Styles, row string, w int, selected, focused bool) string {
 	if focused {
 		return st.Selected.Render(plain)
 	}
-	return st.SelectedBlur.Render(Glyph(MarkCursor) + ansi.TruncateLeft(plain, 1, ""))
+	if strings.HasPrefix(plain, " ") { // the cursor takes a blank first cell, never a mark (⚠)
+		plain = Glyph(MarkCursor) + plain[1:]
+	}
+	return st.SelectedBlur.Render(plain)
 }
 
 // scrollTo is the first row to show of n so that row sel is among the

@@ -1,26 +1,17 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
-	"charm.land/lipgloss/v2"
-	"github.com/alecthomas/chroma/v2"
-	"github.com/alecthomas/chroma/v2/lexers"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
 )
-
-// maxShownBody bounds how much of a body the detail pane formats; the rest
-// is counted, not drawn (the database has it all).
-const maxShownBody = 256 << 10
 
 // detailPane is the selected step in full: the root builds its lines
 // (detailLines, createdLines, trackingLines), the pane scrolls and draws
@@ -363,127 +354,4 @@ func Mask(s string) string {
 		return string(r[:2]) + "…"
 	}
 	return strings.Repeat("•", len(r))
-}
-
-func (m Model) bodyLines(body []byte, w int) []string {
-	st := m.com.Styles
-	if len(body) == 0 {
-		return []string{st.Faint.Render(" (empty)")}
-	}
-	shown := body
-	more := 0
-	if len(shown) > maxShownBody {
-		shown, more = shown[:maxShownBody], len(body)-maxShownBody
-	}
-	var text string
-	var pretty bytes.Buffer
-	if json.Valid(shown) && json.Indent(&pretty, shown, "", "  ") == nil {
-		text = m.highlight(pretty.String())
-	} else {
-		text = Safe(string(shown))
-		text = strings.ReplaceAll(text, "␍␊", "\n") // keep the raw body's own lines
-		text = strings.ReplaceAll(text, "␊", "\n")
-	}
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		out = append(out, wrap(" "+l, w, 1)...)
-	}
-	if more > 0 {
-		out = append(out, st.Faint.Render(fmt.Sprintf(" … %d more bytes not shown", more)))
-	}
-	return out
-}
-
-// highlight colours pretty-printed JSON with chroma's lexer and the theme's
-// styles. Every token is made Safe before it is styled: JSON escapes
-// control characters, but a string may still hold bidi overrides.
-func (m Model) highlight(src string) string {
-	st := m.com.Styles
-	lx := lexers.Get("json")
-	if lx == nil {
-		return Safe(src)
-	}
-	it, err := chroma.Coalesce(lx).Tokenise(nil, src)
-	if err != nil {
-		return Safe(src)
-	}
-	var b strings.Builder
-	for tok := it(); tok != chroma.EOF; tok = it() {
-		for i, part := range strings.Split(tok.Value, "\n") {
-			if i > 0 {
-				b.WriteByte('\n')
-			}
-			if part == "" {
-				continue
-			}
-			s := Safe(part)
-			switch {
-			case tok.Type == chroma.NameTag:
-				s = st.JSONKey.Render(s)
-			case tok.Type.InCategory(chroma.LiteralString) || tok.Type.InSubCategory(chroma.LiteralString):
-				s = st.JSONString.Render(s)
-			case tok.Type.InSubCategory(chroma.LiteralNumber):
-				s = st.JSONNumber.Render(s)
-			case tok.Type.InCategory(chroma.Keyword):
-				s = st.JSONLiteral.Render(s)
-			case tok.Type == chroma.Punctuation:
-				s = st.JSONPunct.Render(s)
-			}
-			b.WriteString(s)
-		}
-	}
-	return b.String()
-}
-
-// wrap breaks a styled line to width w, indenting continuation lines.
-func wrap(s string, w, indent int) []string {
-	if w <= 0 {
-		return nil
-	}
-	if ansi.StringWidth(s) <= w {
-		return []string{s}
-	}
-	// Word wrap, breaking words only when one is longer than the line;
-	// lipgloss.Wrap carries the styles over each break, so every line
-	// stands alone. It breaks after any hyphen too, which cuts flags
-	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
-	s = strings.ReplaceAll(s, "-", nbHyphen)
-	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
-	out := []string{parts[0]}
-	if len(parts) > 1 {
-		// The rest is what follows the first line in s itself (cut by
-		// width, styles kept), not the parts joined again: a token
-		// hard-wrapped across lines must not gain a space.
-		rest := ansi.TruncateLeft(s, ansi.StringWidth(parts[0]), "")
-		plain := ansi.Strip(rest) // the break's spaces may sit after a style
-		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
-		pad := strings.Repeat(" ", min(indent, w/2))
-		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
-			out = append(out, pad+p)
-		}
-	}
-	for i := range out {
-		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
-	}
-	return out
-}
-
-// nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
-const nbHyphen = "\u2011"
-
-func joinNonEmpty(ss ...string) string {
-	var out []string
-	for _, s := range ss {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, " · ")
-}
-
-func prefixed(p, s string) string {
-	if s == "" {
-		return ""
-	}
-	return p + s
 }

@@ -197,3 +197,15 @@ func TestHelpScreen(t *testing.T) {
 }
 
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestSelectedRowKeepsItsMark: out of focus, the selected session keeps
+// its ⚠ (the cursor takes only a blank first cell).
+func TestSelectedRowKeepsItsMark(t *testing.T) {
+	m := press(newModel(t, 120, 40, demo(t)), "down", "tab") // 12df6045, which has a failed check
+	if !strings.Contains(screen(m), "│⚠ 12df6045") {
+		t.Fatalf("the selected session lost its mark:\n%s", screen(m))
+	}
+	if m = press(m, "shift+tab", "up", "tab"); !strings.Contains(screen(m), "│▸ f04bdb47") {
+		t.Fatalf("no cursor on the selected session:\n%s", screen(m))
+	}
+}

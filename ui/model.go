@@ -1,6 +1,24 @@
 // Package ui is kycwatch's Bubble Tea program: a header with the URLs to
 // paste, and three panes (sessions, the selected session's timeline, the
 // selected delivery's detail) that update live as deliveries arrive.
+//
+// Where things are:
+//   - model.go: the root Model, which owns the data (the book of sessions,
+//     the cache of bodies) and takes every message;
+//   - common.go: Common, what the panes share (styles, keys, size, clock),
+//     and the one helper for notices (say);
+//   - sessionlist.go, timeline.go, detail.go: the panes, each with its own
+//     selection and scrolling, SetSize, Update and View;
+//   - layout.go: relayout, the one place sizes are computed, for drawing
+//     and scrolling alike; View;
+//   - keys.go: the KeyMap (navigation, app, confirm, form, lab) and the help
+//     for the focused pane; input.go: what each key does;
+//   - theme.go: the palette, the marks (glyphs) and the state styles;
+//   - header.go, help.go, form.go, lab.go, labdetail.go, tunnel.go,
+//     replay.go, paging.go, forward.go, body.go, text.go: the rest, by topic.
+//
+// No I/O in Update: whatever reads or writes runs in a tea.Cmd. Text from a
+// request is hostile: it goes through Safe before it is styled.
 package ui
 
 import (

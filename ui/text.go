@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/sessions"
@@ -208,3 +209,56 @@ func plural2(n int, one, many string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// wrap breaks a styled line to width w, indenting continuation lines.
+func wrap(s string, w, indent int) []string {
+	if w <= 0 {
+		return nil
+	}
+	if ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	// Word wrap, breaking words only when one is longer than the line;
+	// lipgloss.Wrap carries the styles over each break, so every line
+	// stands alone. It breaks after any hyphen too, which cuts flags
+	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
+	s = strings.ReplaceAll(s, "-", nbHyphen)
+	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
+	out := []string{parts[0]}
+	if len(parts) > 1 {
+		// The rest is what follows the first line in s itself (cut by
+		// width, styles kept), not the parts joined again: a token
+		// hard-wrapped across lines must not gain a space.
+		rest := ansi.TruncateLeft(s, ansi.StringWidth(parts[0]), "")
+		plain := ansi.Strip(rest) // the break's spaces may sit after a style
+		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
+		pad := strings.Repeat(" ", min(indent, w/2))
+		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
+			out = append(out, pad+p)
+		}
+	}
+	for i := range out {
+		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
+	}
+	return out
+}
+
+// nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
+const nbHyphen = "\u2011"
+
+func joinNonEmpty(ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " · ")
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
