@@ -112,6 +112,12 @@ func TestMouseWheel(t *testing.T) {
 	if m.detail.top != 1 {
 		t.Fatalf("wheel down on the detail: top %d", m.detail.top)
 	}
+	// Over the help (in a small window) it scrolls the help, not the panes.
+	m = press(newModel(t, 80, 16, demo(t)), "?")
+	sel := m.list.sel
+	if m = update(m, down); m.helpTop != 1 || m.list.sel != sel {
+		t.Fatalf("wheel over the help: top %d, selected %q", m.helpTop, m.list.sel)
+	}
 }
 
 func TestPasteIntoTheFilter(t *testing.T) {

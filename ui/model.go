@@ -289,6 +289,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.MouseWheelMsg:
+		if m.showHelp { // the help covers the panes: the wheel scrolls it
+			n, _ := m.com.navigate(msg, 1)
+			m.scrollHelp(n)
+			return m, nil
+		}
 		return m, m.navigate(msg)
 	default:
 		return m.answer(msg)
