@@ -14,8 +14,6 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/lab"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/ui"
 )
 
@@ -163,7 +161,7 @@ func TestHeaderFollowsTheKeysEnforced(t *testing.T) {
 	msgs := make(chan tea.Msg, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	go a.feed(ctx, sub, a.startSeq, func(m tea.Msg) { msgs <- m })
-	if code, err := a.lab.Forge(ctx, lab.Target{SessionID: "f04bdb47-d3be-4b28-b028-a652feb060b5"}, simulator.BadSignature); err != nil || code != 401 {
+	if code, err := a.lab.Forge(ctx, sessions.Target{SessionID: "f04bdb47-d3be-4b28-b028-a652feb060b5"}, sessions.BadSignature); err != nil || code != 401 {
 		t.Fatalf("x: %d %v", code, err)
 	}
 	var keys ui.KeysMsg

@@ -120,9 +120,9 @@ func send(args []string, stdout, stderr io.Writer) int {
 		*apiKey, apiKeyFrom = running.apiKey, "the one kycwatch generated, kept in "+running.db
 	}
 	if *sessionID == "" {
-		*sessionID = simulator.NewUUID()
+		*sessionID = sessions.NewUUID()
 	}
-	attempt, now := simulator.NewUUID(), time.Now()
+	attempt, now := sessions.NewUUID(), time.Now()
 	var payload any
 	var path string
 	var err error

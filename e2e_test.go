@@ -438,8 +438,8 @@ func must(b []byte, _ error) []byte { return b }
 
 // TestSimulatorInTmux is the demo a user gives: kycwatch with no
 // credentials, n, enter, and the simulated session goes started →
-// submitted over real HTTP with real signatures; a approves it (✓); x sends
-// a mismatched HMAC (✗).
+// submitted over real HTTP with real signatures; a approves it (✓); ! asks
+// which forgery, and h sends a mismatched HMAC (✗).
 func TestSimulatorInTmux(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
@@ -467,7 +467,9 @@ func TestSimulatorInTmux(t *testing.T) {
 	tm.waitFor("decision pending")
 	tm.keys("a")
 	tm.waitFor("✓ decision 9001 approved", "Verdict    ✓ signature valid")
-	tm.keys("x")
+	tm.keys("!")
+	tm.waitFor("Forge a delivery: h bad HMAC")
+	tm.keys("h")
 	s = tm.waitFor("kycwatch answered 401", "✗ signature invalid")
 	t.Logf("screen:\n%s", s)
 	tm.keys("q")

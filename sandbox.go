@@ -56,7 +56,7 @@ func sandboxKeys(ctx context.Context, store *sessions.Store, c config) (key, sec
 		v    *string
 		name string
 		make func() string
-	}{{&key, settingSandboxKey, simulator.NewUUID}, {&secret, settingSandboxSecret, simulator.NewSecret}} {
+	}{{&key, settingSandboxKey, sessions.NewUUID}, {&secret, settingSandboxSecret, simulator.NewSecret}} {
 		if *k.v != "" {
 			continue
 		}

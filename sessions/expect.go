@@ -84,10 +84,6 @@ func ParseExpectation(s string) (Expectation, error) {
 	return e, fmt.Errorf("--expect %q: %q is not one of decision, event, risk, session, kind", s, e.Key)
 }
 
-// DecisionStatuses are the statuses a Veriff decision carries (9104 is
-// expired or abandoned).
-var DecisionStatuses = []string{"approved", "declined", "resubmission_requested", "review", "expired", "abandoned"}
-
 // RiskValues are VerifiMe's risk levels, then its assessment statuses.
 var RiskValues = []string{"LOW", "MEDIUM", "HIGH", "EXTREME", "NO RISK DETECTED", "PENDING", "PRELIMINARY", "ASSESSED"}
 

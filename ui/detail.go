@@ -1,29 +1,25 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
-	"charm.land/lipgloss/v2"
-	"github.com/alecthomas/chroma/v2"
-	"github.com/alecthomas/chroma/v2/lexers"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
-// maxShownBody bounds how much of a body the detail pane formats; the rest
-// is counted, not drawn (the database has it all).
-const maxShownBody = 256 << 10
-
-// detailPane is the scroll state of the detail pane. Rendered lines are
-// memoised per (delivery, width, theme): formatting a large body on every
-// frame would make scrolling crawl.
+// detailPane is the selected step in full: the root builds its lines
+// (detailLines, createdLines, trackingLines), the pane scrolls and draws
+// them. Rendered lines are memoised per (delivery, width, theme): formatting
+// a large body on every frame would make scrolling crawl.
 type detailPane struct {
+	com  *Common
+	w, h int
 	top  int
 	memo *detailMemo
 }
@@ -36,65 +32,114 @@ type detailMemo struct {
 	lines []string
 }
 
-func (d *detailPane) reset()       { d.top = 0 }
-func (d *detailPane) scroll(n int) { d.top = max(0, d.top+n) }
+// SetSize sets the pane's outer size (border included).
+func (p *detailPane) SetSize(w, h int) { p.w, p.h = w, h }
 
-func (m Model) detailView(w, h int) string {
-	st := m.styles
-	inner := w - 2
-	focused := m.focus == focusDetail
-	if m.selSeq <= 0 { // not a delivery: the session's creation, or a tracking change
-		s, step := m.selected(), m.selectedStep()
-		var lines []string
-		switch {
-		case step != nil && step.Created != nil:
-			lines = m.createdLines(s, inner, h)
-		case step != nil && step.Tracking != nil:
-			lines = m.trackingLines(s, step.Tracking, inner, h)
-		default:
-			return m.box("Delivery", []string{st.Faint.Render(" No delivery selected")}, w, h, focused)
-		}
-		top := min(m.detail.top, max(0, len(lines)-(h-2)))
-		return m.box("Session "+Safe(Short(s.ID)), lines[top:min(len(lines), top+h-2)], w, h, focused)
+func (p *detailPane) reset() { p.top = 0 }
+
+// rows is how many lines show.
+func (p detailPane) rows() int { return p.h - 2 }
+
+// Update scrolls by a navigation key or the wheel; View keeps the last
+// page in view when it goes past the end.
+func (p *detailPane) Update(msg tea.Msg) bool {
+	n, ok := p.com.navigate(msg, max(1, p.rows()-1))
+	if ok {
+		p.top = max(0, p.top+n)
 	}
-	rec, ok := m.cache[m.selSeq]
-	if !ok {
-		return m.box(fmt.Sprintf("Delivery #%d", m.selSeq), []string{st.Faint.Render(" Loading…")}, w, h, focused)
-	}
-	lines := m.detailLines(rec, inner)
-	rows := h - 2
-	top := min(m.detail.top, max(0, len(lines)-rows))
-	title := fmt.Sprintf("Delivery #%d", rec.Seq)
-	if len(lines) > rows {
+	return ok
+}
+
+// View draws lines from the scroll position; percent adds how far down it
+// is to the title when the lines do not all fit.
+func (p detailPane) View(title string, lines []string, percent, focused bool) string {
+	rows := p.rows()
+	top := min(p.top, max(0, len(lines)-rows))
+	if percent && len(lines) > rows {
 		title += fmt.Sprintf(" · %d%%", 100*min(len(lines), top+rows)/len(lines))
 	}
-	end := min(len(lines), top+rows)
-	return m.box(title, lines[top:end], w, h, focused)
+	return box(p.com.Styles, title, lines[top:min(len(lines), top+rows)], p.w, p.h, focused)
+}
+
+// detailView is the detail pane for the selected step.
+func (m Model) detailView() string {
+	st := m.com.Styles
+	focused := m.focus == focusDetail
+	inner := m.detail.w - 2
+	if seq := m.timeline.sel; seq > 0 {
+		rec, ok := m.cache[seq]
+		if !ok {
+			return m.detail.View(fmt.Sprintf("Delivery #%d", seq), []string{st.Faint.Render(" Loading…")}, false, focused)
+		}
+		return m.detail.View(fmt.Sprintf("Delivery #%d", rec.Seq), m.detailLines(rec, inner), true, focused)
+	}
+	// Not a delivery: the session's creation, or a tracking change.
+	s, step := m.selected(), m.selectedStep()
+	switch {
+	case step != nil && step.Created != nil:
+		return m.detail.View("Session "+Safe(Short(s.ID)), m.createdLines(s, inner, m.detail.h), false, focused)
+	case step != nil && step.Tracking != nil:
+		return m.detail.View("Session "+Safe(Short(s.ID)), m.trackingLines(s, step.Tracking, inner, m.detail.h), false, focused)
+	}
+	return m.detail.View("Delivery", []string{st.Faint.Render(" No delivery selected")}, false, focused)
 }
 
 func (m Model) detailLines(r sessions.Record, w int) []string {
-	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.dark && mm.mask == m.maskPII {
+	if mm := m.detail.memo; mm != nil && mm.seq == r.Seq && mm.width == w && mm.dark == m.com.Dark && mm.mask == m.com.MaskPII {
 		return mm.lines
 	}
 	lines := m.buildDetail(r, w)
 	if m.detail.memo != nil {
-		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.dark, mask: m.maskPII, lines: lines}
+		*m.detail.memo = detailMemo{seq: r.Seq, width: w, dark: m.com.Dark, mask: m.com.MaskPII, lines: lines}
 	}
 	return lines
+}
+
+// fieldLines collects a pane's "Label      value" lines, wrapped to w.
+type fieldLines struct {
+	st  Styles
+	w   int
+	out []string
+}
+
+// add adds a field; an empty value adds nothing.
+func (f *fieldLines) add(label, value string) {
+	if value != "" {
+		f.out = append(f.out, wrap(f.st.Label.Render(Pad(" "+label, 12))+value, f.w, 12)...)
+	}
+}
+
+// url adds a URL, cut evenly (it has no spaces to wrap at).
+func (f *fieldLines) url(label, u string) {
+	for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, f.w-12), false), "\n") {
+		if i > 0 {
+			label = ""
+		}
+		f.out = append(f.out, f.st.Label.Render(Pad(" "+label, 12))+f.st.Accent.Render(l))
+	}
+}
+
+// prose adds text as a paragraph.
+func (f *fieldLines) prose(text string) {
+	for _, l := range wrap(text, max(10, f.w-2), 0) {
+		f.out = append(f.out, " "+l)
+	}
 }
 
 // buildDetail writes the delivery as a person reads it: what it is, whether
 // to trust it, the decoded fields, then the headers and the body.
 func (m Model) buildDetail(r sessions.Record, w int) []string {
-	st := m.styles
-	d := r.Delivery
-	var out []string
-	field := func(label, value string) {
-		if value == "" {
-			return
-		}
-		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+value, w, 12)...)
-	}
+	f := &fieldLines{st: m.com.Styles, w: w}
+	m.verdictFields(f, r)
+	m.deliveryFields(f, r.Delivery)
+	m.payloadFields(f, r.Delivery)
+	return append(f.out, m.rawLines(r, w)...)
+}
+
+// verdictFields: when it came and what kycwatch answered, then the
+// verdict, the one thing to read first, and what it is a copy of.
+func (m Model) verdictFields(f *fieldLines, r sessions.Record) {
+	st, d, field := m.com.Styles, r.Delivery, f.add
 	status := st.Success.Render("200")
 	if r.ProviderStatus() != 200 {
 		status = st.Danger.Render(fmt.Sprint(r.ProviderStatus()))
@@ -102,13 +147,13 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if r.Answered != 0 { // --answer app: the provider got the app's answer
 		status += st.Faint.Render(fmt.Sprintf(" (your app's answer; kycwatch: %d)", r.Status))
 	}
-	field("Received", r.ReceivedAt.In(m.loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
+	field("Received", r.ReceivedAt.In(m.com.Loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
 		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
 
 	// The verdict: the one thing to read first.
 	// Each check has its own mark, so no line says "valid" beside ✗.
 	v := r.Verdict
-	verdict := m.sigMark(v.Signature) + " signature " + string(v.Signature)
+	verdict := m.com.Styles.SigMark(v.Signature) + " signature " + string(v.Signature)
 	if v.Header != "" {
 		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
 	}
@@ -116,14 +161,14 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		if v.APIKey == decode.KeyUnchecked { // no mark: "· ·" reads as nothing
 			verdict += st.Faint.Render(" · API key unchecked (none configured)")
 		} else {
-			verdict += st.Faint.Render(" · ") + m.keyMark(v.APIKey) + " API key " + string(v.APIKey)
+			verdict += st.Faint.Render(" · ") + m.com.Styles.KeyMark(v.APIKey) + " API key " + string(v.APIKey)
 		}
 	}
 	field("Verdict", verdict)
 	if refused := r.Status; refused != 200 && !r.Failed() {
 		// Signed right, yet refused: say so, with kycwatch's reason.
 		why := map[int]string{400: "the body is empty or not JSON", 413: "the body is over --max-body"}[refused]
-		field("", st.Danger.Render(fmt.Sprintf("✗ refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
+		field("", st.Marked(MarkFailed, fmt.Sprintf("refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
 	}
 	if v.Reason != "" {
 		field("", st.Danger.Render(Safe(v.Reason)))
@@ -131,14 +176,19 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if r.ReplayOf != 0 {
 		field("Replay", st.Info.Render(fmt.Sprintf("sent again from kycwatch: a copy of #%d", r.ReplayOf)))
 	}
-	out = append(out, m.forwardLines(r.Seq, w)...)
+	f.out = append(f.out, m.forwardLines(r.Seq, f.w)...)
 	if r.DuplicateOf != 0 {
-		retry := fmt.Sprintf("↻ same body as #%d (a redelivery)", r.DuplicateOf)
+		retry := fmt.Sprintf("%s same body as #%d (a redelivery)", Glyph(MarkRetry), r.DuplicateOf)
 		if r.Failed() { // not the provider retrying: someone resent its bytes
-			retry = fmt.Sprintf("↻ same body as #%d, but this copy failed its checks", r.DuplicateOf)
+			retry = fmt.Sprintf("%s same body as #%d, but this copy failed its checks", Glyph(MarkRetry), r.DuplicateOf)
 		}
 		field("Retry", st.Info.Render(retry))
 	}
+}
+
+// deliveryFields: what the delivery is and whose.
+func (m Model) deliveryFields(f *fieldLines, d decode.Delivery) {
+	st, field := m.com.Styles, f.add
 	kind := kindLabel(d.Kind)
 	if d.Provider != "" {
 		kind = string(d.Provider) + " " + kind
@@ -147,7 +197,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 		kind += fmt.Sprintf(" %d", d.Code)
 	}
 	if d.State != "" {
-		kind += " " + m.stateStyle(d.State).Render(Safe(d.State))
+		kind += " " + m.com.Styles.State(d.State).Render(Safe(d.State))
 	}
 	field("Kind", kind)
 	if d.Problem != "" {
@@ -157,7 +207,11 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	field("Attempt", Safe(d.AttemptID))
 	field("vendorData", Safe(d.VendorData))
 	field("endUserId", Safe(d.EndUserID))
+}
 
+// payloadFields: the decoded payload, by kind.
+func (m Model) payloadFields(f *fieldLines, d decode.Delivery) {
+	st, field := m.com.Styles, f.add
 	switch {
 	case d.Event != nil:
 		e := d.Event
@@ -208,10 +262,10 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	case d.Watchlist != nil:
 		wl := d.Watchlist
 		field("Check", Safe(wl.CheckType))
-		field("Match", m.stateStyle(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
+		field("Match", m.com.Styles.State(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
 	case d.Risk != nil:
 		rk := d.Risk
-		level := m.riskStyle(rk.RiskLevel).Render(Safe(rk.RiskLevel))
+		level := m.com.Styles.Risk(rk.RiskLevel).Render(Safe(rk.RiskLevel))
 		if rk.RiskLevel == "" {
 			level = st.Faint.Render("no level yet")
 		}
@@ -223,7 +277,12 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	if len(d.Unknown) > 0 {
 		field("New fields", st.Faint.Render(Safe(strings.Join(d.Unknown, ", "))))
 	}
+}
 
+// rawLines are the headers (credentials masked) and the body.
+func (m Model) rawLines(r sessions.Record, w int) []string {
+	st := m.com.Styles
+	var out []string
 	out = append(out, "", st.Bold.Render(" Headers"))
 	names := make([]string, 0, len(r.Header))
 	for k := range r.Header {
@@ -233,7 +292,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	for _, k := range names {
 		for _, val := range r.Header[k] {
 			v := maskHeader(k, Safe(val))
-			if m.maskPII && piiHeader(k) {
+			if m.com.MaskPII && piiHeader(k) {
 				v = decode.Masked
 			}
 			out = append(out, wrap(" "+st.Label.Render(Safe(k)+":")+" "+v, w, 3)...)
@@ -246,7 +305,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 	}
 	out = append(out, "", st.Bold.Render(" Body")+st.Faint.Render(" ("+size+")"))
 	body := r.Body
-	if m.maskPII {
+	if m.com.MaskPII {
 		body = decode.MaskPII(body)
 	}
 	out = append(out, m.bodyLines(body, w)...)
@@ -256,7 +315,7 @@ func (m Model) buildDetail(r sessions.Record, w int) []string {
 // pii shows a personal value, or hides it when masking (for demos on
 // shared screens).
 func (m Model) pii(s string) string {
-	if m.maskPII {
+	if m.com.MaskPII {
 		return decode.MaskText(s)
 	}
 	return Safe(s)
@@ -295,131 +354,4 @@ func Mask(s string) string {
 		return string(r[:2]) + "…"
 	}
 	return strings.Repeat("•", len(r))
-}
-
-func (m Model) bodyLines(body []byte, w int) []string {
-	st := m.styles
-	if len(body) == 0 {
-		return []string{st.Faint.Render(" (empty)")}
-	}
-	shown := body
-	more := 0
-	if len(shown) > maxShownBody {
-		shown, more = shown[:maxShownBody], len(body)-maxShownBody
-	}
-	var text string
-	var pretty bytes.Buffer
-	if json.Valid(shown) && json.Indent(&pretty, shown, "", "  ") == nil {
-		text = m.highlight(pretty.String())
-	} else {
-		text = Safe(string(shown))
-		text = strings.ReplaceAll(text, "␍␊", "\n") // keep the raw body's own lines
-		text = strings.ReplaceAll(text, "␊", "\n")
-	}
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		out = append(out, wrap(" "+l, w, 1)...)
-	}
-	if more > 0 {
-		out = append(out, st.Faint.Render(fmt.Sprintf(" … %d more bytes not shown", more)))
-	}
-	return out
-}
-
-// highlight colours pretty-printed JSON with chroma's lexer and the theme's
-// styles. Every token is made Safe before it is styled: JSON escapes
-// control characters, but a string may still hold bidi overrides.
-func (m Model) highlight(src string) string {
-	st := m.styles
-	lx := lexers.Get("json")
-	if lx == nil {
-		return Safe(src)
-	}
-	it, err := chroma.Coalesce(lx).Tokenise(nil, src)
-	if err != nil {
-		return Safe(src)
-	}
-	var b strings.Builder
-	for tok := it(); tok != chroma.EOF; tok = it() {
-		for i, part := range strings.Split(tok.Value, "\n") {
-			if i > 0 {
-				b.WriteByte('\n')
-			}
-			if part == "" {
-				continue
-			}
-			s := Safe(part)
-			switch {
-			case tok.Type == chroma.NameTag:
-				s = st.JSONKey.Render(s)
-			case tok.Type.InCategory(chroma.LiteralString) || tok.Type.InSubCategory(chroma.LiteralString):
-				s = st.JSONString.Render(s)
-			case tok.Type.InSubCategory(chroma.LiteralNumber):
-				s = st.JSONNumber.Render(s)
-			case tok.Type.InCategory(chroma.Keyword):
-				s = st.JSONLiteral.Render(s)
-			case tok.Type == chroma.Punctuation:
-				s = st.JSONPunct.Render(s)
-			}
-			b.WriteString(s)
-		}
-	}
-	return b.String()
-}
-
-// wrap breaks a styled line to width w, indenting continuation lines.
-func wrap(s string, w, indent int) []string {
-	if w <= 0 {
-		return nil
-	}
-	if ansi.StringWidth(s) <= w {
-		return []string{s}
-	}
-	// Word wrap, breaking words only when one is longer than the line;
-	// lipgloss.Wrap carries the styles over each break, so every line
-	// stands alone. It breaks after any hyphen too, which cuts flags
-	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
-	s = strings.ReplaceAll(s, "-", nbHyphen)
-	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
-	out := []string{parts[0]}
-	if len(parts) > 1 {
-		// The rest is what follows the first line in s itself (cut by
-		// width, styles kept), not the parts joined again: a token
-		// hard-wrapped across lines must not gain a space.
-		rest := ansi.TruncateLeft(s, ansi.StringWidth(parts[0]), "")
-		plain := ansi.Strip(rest) // the break's spaces may sit after a style
-		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
-		pad := strings.Repeat(" ", min(indent, w/2))
-		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
-			out = append(out, pad+p)
-		}
-	}
-	for i := range out {
-		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
-	}
-	return out
-}
-
-// nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
-const nbHyphen = "\u2011"
-
-// keyList joins keys with non-breaking spaces: "a d r v e b" is read as
-// one thing, and wrap keeps it on one line.
-func keyList(keys string) string { return strings.ReplaceAll(keys, " ", "\u00a0") }
-
-func joinNonEmpty(ss ...string) string {
-	var out []string
-	for _, s := range ss {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, " · ")
-}
-
-func prefixed(p, s string) string {
-	if s == "" {
-		return ""
-	}
-	return p + s
 }

@@ -29,19 +29,18 @@ func (m *Model) addForward(f sessions.Forward) {
 	m.forwards[f.Seq] = append(m.forwards[f.Seq], f)
 }
 
-// forwardMark is the timeline's short account of the app's answer.
-func (m Model) forwardMark(seq int64) string {
-	fs := m.forwards[seq]
+// forwardMark is the timeline's short account of the app's last answer
+// to a delivery's forwards fs.
+func forwardMark(st Styles, fs []sessions.Forward) string {
 	if len(fs) == 0 {
 		return ""
 	}
 	f := fs[len(fs)-1]
-	st := m.styles
 	switch {
 	case f.Error != "" && f.RetryIn > 0:
-		return st.Warning.Render(" →✗ retry")
+		return st.Warning.Render(" →" + Glyph(MarkFailed) + " retry")
 	case f.Error != "":
-		return st.Danger.Render(" →✗")
+		return st.Danger.Render(" →" + Glyph(MarkFailed))
 	case f.OK():
 		return st.Success.Render(fmt.Sprintf(" →%d", f.Status))
 	}
@@ -55,7 +54,7 @@ func (m Model) forwardLines(seq int64, w int) []string {
 	if len(fs) == 0 {
 		return nil
 	}
-	st := m.styles
+	st := m.com.Styles
 	var out []string
 	for i, f := range fs {
 		label := ""
@@ -65,7 +64,7 @@ func (m Model) forwardLines(seq int64, w int) []string {
 		what := ""
 		switch {
 		case f.Error != "":
-			what = st.Danger.Render("✗ " + Safe(f.Error))
+			what = st.Marked(MarkFailed, Safe(f.Error))
 		case f.OK():
 			what = st.Success.Render(fmt.Sprint(f.Status))
 		default:

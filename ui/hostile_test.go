@@ -68,7 +68,7 @@ func TestEveryFixturePoisoned(t *testing.T) {
 	for _, sz := range [][2]int{{80, 24}, {200, 50}} {
 		m := newModel(t, sz[0], sz[1], recs)
 		for _, mask := range []bool{false, true} {
-			m.maskPII = mask
+			m.com.MaskPII = mask
 			for i := 0; i < len(recs); i++ {
 				for _, zoom := range []bool{false, true} {
 					m.zoom = zoom

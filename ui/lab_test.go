@@ -13,19 +13,18 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
 )
 
 // fakeLab records what the UI asks of it.
 type fakeLab struct {
 	real      bool
 	createErr error
-	forms     []NewSession
+	forms     []sessions.NewSession
 	simulated []bool
 	decided   []string
-	targets   []Target
-	forged    []simulator.Forgery
-	invites   []InviteForm
+	targets   []sessions.Target
+	forged    []sessions.Forgery
+	invites   []sessions.InviteForm
 	levels    []string
 }
 
@@ -33,22 +32,22 @@ func (f *fakeLab) Real() bool { return f.real }
 
 func (f *fakeLab) RealVerifiMe() bool { return false }
 
-func (f *fakeLab) Invite(_ context.Context, in InviteForm) (Created, error) {
+func (f *fakeLab) Invite(_ context.Context, in sessions.InviteForm) (sessions.Created, error) {
 	f.invites = append(f.invites, in)
-	return Created{Session: sessions.TestSession{ID: "kw-5f0c2a9b1d3e", CreatedAt: t0.Add(100 * time.Second), Source: sessions.SourceVerifiMeSim,
+	return sessions.Created{Session: sessions.TestSession{ID: "kw-5f0c2a9b1d3e", CreatedAt: t0.Add(100 * time.Second), Source: sessions.SourceVerifiMeSim,
 		VendorData: "kw-5f0c2a9b1d3e", FirstName: in.FirstName, LastName: in.FamilyName, Email: in.Email, Ref: "6f1c2a7e-0d4b-4c55-9d0e-2b3f4a5c6d7e",
 		URL: "http://127.0.0.1:8080/simulator/verifime/invite/6f1c2a7e"}}, nil
 }
 
-func (f *fakeLab) Assess(_ context.Context, t Target, level string) error {
+func (f *fakeLab) Assess(_ context.Context, t sessions.Target, level string) error {
 	f.levels, f.targets = append(f.levels, level), append(f.targets, t)
 	return nil
 }
 
-func (f *fakeLab) Create(_ context.Context, n NewSession, sim bool) (Created, error) {
+func (f *fakeLab) Create(_ context.Context, n sessions.NewSession, sim bool) (sessions.Created, error) {
 	f.forms, f.simulated = append(f.forms, n), append(f.simulated, sim)
 	if f.createErr != nil {
-		return Created{}, f.createErr
+		return sessions.Created{}, f.createErr
 	}
 	src := sessions.SourceSimulator
 	if f.real && !sim {
@@ -58,16 +57,16 @@ func (f *fakeLab) Create(_ context.Context, n NewSession, sim bool) (Created, er
 	if src == sessions.SourceVeriff {
 		callback = "https://a1b2-203-0-113-5.ngrok-free.app/veriff/callback?ref=5f0c2a"
 	}
-	return Created{Session: sessions.TestSession{ID: "aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7", CreatedAt: t0.Add(100 * time.Second),
+	return sessions.Created{Session: sessions.TestSession{ID: "aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7", CreatedAt: t0.Add(100 * time.Second),
 		Source: src, VendorData: n.VendorData, URL: "https://alchemy.veriff.com/v/aea9ba6d", Callback: callback}}, nil
 }
 
-func (f *fakeLab) Decide(_ context.Context, t Target, status string) error {
+func (f *fakeLab) Decide(_ context.Context, t sessions.Target, status string) error {
 	f.decided, f.targets = append(f.decided, status), append(f.targets, t)
 	return nil
 }
 
-func (f *fakeLab) Forge(_ context.Context, t Target, kind simulator.Forgery) (int, error) {
+func (f *fakeLab) Forge(_ context.Context, t sessions.Target, kind sessions.Forgery) (int, error) {
 	f.forged, f.targets = append(f.forged, kind), append(f.targets, t)
 	return 401, nil
 }
@@ -76,17 +75,7 @@ func (f *fakeLab) Forge(_ context.Context, t Target, kind simulator.Forgery) (in
 func run(t *testing.T, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		default:
-			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
-		}
+		msg := keyMsg(k)
 		typing := m.showForm && k != "enter" // the input's cursor blink: a timer
 		nm, cmd := m.Update(msg)
 		m = nm.(Model)
@@ -138,7 +127,7 @@ func TestNewSimulatedSession(t *testing.T) {
 	}
 	m = run(t, m, "d", "e", "m", "o", "tab", "A", "d", "a", "enter")
 	m = update(m, simulatorKeys) // the receiver took the simulator's keys: the bus says so
-	if len(lab.forms) != 1 || lab.forms[0] != (NewSession{VendorData: "demo", FirstName: "Ada"}) || !lab.simulated[0] {
+	if len(lab.forms) != 1 || lab.forms[0] != (sessions.NewSession{VendorData: "demo", FirstName: "Ada"}) || !lab.simulated[0] {
 		t.Fatalf("form sent %+v %v", lab.forms, lab.simulated)
 	}
 	out := ansi.Strip(screen(m))
@@ -162,7 +151,7 @@ func TestNewSimulatedSession(t *testing.T) {
 		t.Errorf("no wait line:\n%s", out)
 	}
 	m = run(t, m, "a")
-	if len(lab.decided) != 1 || lab.decided[0] != simulator.Approved {
+	if len(lab.decided) != 1 || lab.decided[0] != sessions.StateApproved {
 		t.Fatalf("decided %v", lab.decided)
 	}
 	tg := lab.targets[0]
@@ -172,13 +161,17 @@ func TestNewSimulatedSession(t *testing.T) {
 	if !strings.Contains(ansi.Strip(screen(m)), "sent approved for aea9ba6d") {
 		t.Errorf("no confirmation:\n%s", ansi.Strip(screen(m)))
 	}
-	for k, want := range map[string]string{"d": simulator.Declined, "r": simulator.Resubmission, "v": simulator.Review, "e": simulator.Expired, "b": simulator.Abandoned} {
+	for k, want := range map[string]string{"d": sessions.StateDeclined, "r": sessions.StateResubmit, "v": sessions.StateReview, "e": sessions.StateExpired, "b": sessions.StateAbandoned} {
 		m = run(t, m, k)
 		if got := lab.decided[len(lab.decided)-1]; got != want {
 			t.Errorf("%s sent %s", k, got)
 		}
 	}
-	for k, want := range map[string]simulator.Forgery{"x": simulator.BadSignature, "w": simulator.WrongAPIKey, "m": simulator.InvalidJSON} {
+	for k, want := range map[string]sessions.Forgery{"h": sessions.BadSignature, "k": sessions.WrongAPIKey, "j": sessions.InvalidJSON} {
+		m = run(t, m, "!")
+		if !strings.Contains(strings.Join(strings.Fields(screen(m)), " "), "Forge a delivery: h bad HMAC · k wrong API key · j invalid JSON · esc cancel") {
+			t.Fatalf("! does not ask which forgery:\n%s", screen(m))
+		}
 		m = run(t, m, k)
 		if got := lab.forged[len(lab.forged)-1]; got != want {
 			t.Errorf("%s forged %s", k, got)
@@ -186,6 +179,11 @@ func TestNewSimulatedSession(t *testing.T) {
 	}
 	if !strings.Contains(ansi.Strip(screen(m)), "kycwatch answered 401") {
 		t.Errorf("forgery not confirmed")
+	}
+	// Any other key closes the menu, forging nothing; x, w and m forge nothing.
+	n := len(lab.forged)
+	if m = run(t, m, "!", "a", "x", "w", "m"); len(lab.forged) != n || m.forging {
+		t.Errorf("forged %v after ! a x w m", lab.forged[n:])
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kycwatch/kycwatch/sessions"
@@ -40,8 +42,7 @@ func (m *Model) maybeOlder() tea.Cmd {
 	if m.loadingOlder || !m.moreStored() || m.focus != focusSessions {
 		return nil
 	}
-	list := m.visibleSessions()
-	if i := m.sessionIndex(list); i < len(list)-1 {
+	if m.list.index() < len(m.list.list)-1 {
 		return nil
 	}
 	m.loadingOlder = true
@@ -57,7 +58,7 @@ func (m *Model) maybeOlder() tea.Cmd {
 func (m *Model) older(msg olderMsg) {
 	m.loadingOlder = false
 	if msg.err != nil {
-		m.status = "could not load older deliveries: " + msg.err.Error()
+		m.say(noticeProblem, "could not load older deliveries: "+msg.err.Error())
 		return
 	}
 	if len(msg.recs) == 0 {
@@ -68,8 +69,7 @@ func (m *Model) older(msg olderMsg) {
 		m.book.AddOlder(summary(r))
 		m.oldest = min(m.oldest, r.Seq)
 	}
-	m.notice = fmt.Sprintf("loaded %d older deliveries (#%d to #%d)", len(msg.recs), msg.recs[0].Seq, msg.recs[len(msg.recs)-1].Seq)
-	m.clampScroll()
+	m.say(noticeDone, fmt.Sprintf("loaded %d older deliveries (#%d to #%d)", len(msg.recs), msg.recs[0].Seq, msg.recs[len(msg.recs)-1].Seq))
 }
 
 // Searcher finds sessions by full-text search (Store.Search).
@@ -110,7 +110,7 @@ func (m Model) searchCmd() tea.Cmd {
 // Clearer deletes the stored history (Store.Clear).
 type Clearer func(ctx context.Context) (int64, error)
 
-// WithClearer lets C clear the history, after a confirmation.
+// WithClearer lets ctrl+x clear the history, after a confirmation.
 func (m Model) WithClearer(c Clearer) Model {
 	m.clearer = c
 	return m
@@ -124,21 +124,21 @@ type clearedMsg struct {
 // clearKey asks first; clearConfirm does it.
 func (m Model) clearKey() (Model, tea.Cmd) {
 	if m.clearer == nil {
-		m.status = "clearing is not available in this run"
+		m.say(noticeProblem, "clearing is not available in this run")
 		return m, nil
 	}
 	if max(m.book.Total, m.stored) == 0 && len(m.book.Sessions()) == 0 {
-		m.notice = "nothing stored yet: nothing to clear"
+		m.say(noticeDone, "nothing stored yet: nothing to clear")
 		return m, nil
 	}
 	m.confirmClear = true
 	return m, nil
 }
 
-func (m Model) clearConfirm(k string) (Model, tea.Cmd) {
+func (m Model) clearConfirm(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	m.confirmClear = false
-	if k != "y" {
-		m.notice = "nothing deleted"
+	if !key.Matches(msg, m.com.Keys.Confirm.Yes) {
+		m.say(noticeDone, "nothing deleted")
 		return m, nil
 	}
 	c := m.clearer
@@ -152,14 +152,14 @@ func (m Model) clearConfirm(k string) (Model, tea.Cmd) {
 
 func (m *Model) cleared(msg clearedMsg) {
 	if msg.err != nil {
-		m.status = "could not clear: " + msg.err.Error()
+		m.say(noticeProblem, "could not clear: "+msg.err.Error())
 		return
 	}
 	m.book = sessions.NewBook()
 	m.cache, m.order = map[int64]sessions.Record{}, nil
 	m.forwards = nil
-	m.hasSel, m.selSession, m.selSeq, m.sessTop, m.stepTop = false, "", 0, 0, 0
+	m.list.has, m.list.sel, m.timeline.sel, m.list.top, m.timeline.top = false, "", 0, 0, 0
 	m.stored, m.oldest = 0, 0
 	m.detail.reset()
-	m.notice = fmt.Sprintf("deleted %d deliver%s and the test sessions from the database", msg.n, plural2(int(msg.n), "y", "ies"))
+	m.say(noticeDone, fmt.Sprintf("deleted %d deliver%s and the test sessions from the database", msg.n, plural2(int(msg.n), "y", "ies")))
 }

@@ -92,7 +92,7 @@ func TestFilterByKindStateVerdictAndFullText(t *testing.T) {
 func TestClearAsksFirst(t *testing.T) {
 	calls := 0
 	m := newModel(t, 120, 40, demo(t)).WithClearer(func(context.Context) (int64, error) { calls++; return 8, nil })
-	m = run(t, m, "C")
+	m = run(t, m, "ctrl+x")
 	if out := ansi.Strip(screen(m)); !strings.Contains(out, "Delete all 8 stored deliveries") {
 		t.Fatalf("no question:\n%s", out)
 	}
@@ -100,12 +100,12 @@ func TestClearAsksFirst(t *testing.T) {
 	if calls != 0 || m.book.Total != 8 {
 		t.Fatal("cleared without a yes")
 	}
-	m = run(t, m, "C", "y")
+	m = run(t, m, "ctrl+x", "y")
 	if calls != 1 || m.book.Total != 0 || len(m.book.Sessions()) != 0 || !strings.Contains(ansi.Strip(screen(m)), "deleted 8 deliveries") {
 		t.Fatalf("calls %d, book %d\n%s", calls, m.book.Total, ansi.Strip(screen(m)))
 	}
-	// With nothing left, C does not ask about deleting 0 deliveries.
-	m = run(t, m, "C")
+	// With nothing left, ctrl+x does not ask about deleting 0 deliveries.
+	m = run(t, m, "ctrl+x")
 	if out := ansi.Strip(screen(m)); m.confirmClear || !strings.Contains(out, "nothing to clear") {
 		t.Fatalf("asked to clear nothing:\n%s", out)
 	}

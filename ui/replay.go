@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -19,7 +21,7 @@ type Replayer interface {
 	Replay(ctx context.Context, seq int64, body []byte, resign bool) (string, error)
 }
 
-// WithReplayer lets R and E send deliveries again.
+// WithReplayer lets s and S send deliveries again.
 func (m Model) WithReplayer(r Replayer) Model {
 	m.replayer = r
 	return m
@@ -59,17 +61,17 @@ func editor() []string {
 // replayKey handles R (send again) and E (edit, then send).
 func (m Model) replayKey(edit bool) (Model, tea.Cmd) {
 	if m.replayer == nil {
-		m.status = "replay is not available in this run"
+		m.say(noticeProblem, "replay is not available in this run")
 		return m, nil
 	}
-	seq := m.selSeq
+	seq := m.timeline.sel
 	if seq <= 0 {
-		m.status = "select a delivery on the timeline to send it again"
+		m.say(noticeProblem, "select a delivery on the timeline to send it again")
 		return m, nil
 	}
 	rp := m.replayer
 	if !edit {
-		m.notice = fmt.Sprintf("replaying #%d…", seq)
+		m.say(noticeDone, fmt.Sprintf("replaying #%d…", seq))
 		return m, func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -79,7 +81,7 @@ func (m Model) replayKey(edit bool) (Model, tea.Cmd) {
 	}
 	rec, ok := m.cache[seq]
 	if !ok {
-		m.status = "the delivery is still loading; try again"
+		m.say(noticeProblem, "the delivery is still loading; try again")
 		return m, nil
 	}
 	body := append([]byte(nil), rec.Body...)
@@ -102,7 +104,7 @@ func (m Model) editFlow(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case editFileMsg:
 		if msg.err != nil {
-			m.status = "could not write the body for the editor: " + msg.err.Error()
+			m.say(noticeProblem, "could not write the body for the editor: "+msg.err.Error())
 			return m, nil
 		}
 		argv := append(editor(), msg.path)
@@ -117,11 +119,11 @@ func (m Model) editFlow(msg tea.Msg) (Model, tea.Cmd) {
 		})
 	case editedMsg:
 		if msg.err != nil {
-			m.status = "the editor failed: " + msg.err.Error()
+			m.say(noticeProblem, "the editor failed: "+msg.err.Error())
 			return m, nil
 		}
 		if bytes.Equal(msg.body, msg.orig) {
-			m.notice = "the body did not change: nothing sent (R sends it as it was)"
+			m.say(noticeDone, "the body did not change: nothing sent ("+keyOf(m.com.Keys.App.Replay)+" sends it as it was)")
 			return m, nil
 		}
 		m.pendingEdit = &msg
@@ -131,23 +133,23 @@ func (m Model) editFlow(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 // confirmKey answers the question asked after an edit: re-sign?
-func (m Model) confirmKey(k string) (Model, tea.Cmd) {
-	e := m.pendingEdit
-	switch k {
-	case "y", "n":
+func (m Model) confirmKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	e, c := m.pendingEdit, m.com.Keys.Confirm
+	switch {
+	case key.Matches(msg, c.Yes), key.Matches(msg, c.No):
 		m.pendingEdit = nil
-		resign := k == "y"
+		resign := key.Matches(msg, c.Yes)
 		rp := m.replayer
-		m.notice = fmt.Sprintf("sending the edited #%d…", e.seq)
+		m.say(noticeDone, fmt.Sprintf("sending the edited #%d…", e.seq))
 		return m, func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			done, err := rp.Replay(ctx, e.seq, e.body, resign)
 			return replayedMsg{done, err}
 		}
-	case "esc":
+	case key.Matches(msg, c.Cancel):
 		m.pendingEdit = nil
-		m.notice = "edited replay cancelled"
+		m.say(noticeDone, "edited replay cancelled")
 	}
 	return m, nil
 }
@@ -165,7 +167,7 @@ func (m Model) WithExporter(e Exporter) Model {
 
 // WithMaskPII starts with personal data hidden (--mask-pii).
 func (m Model) WithMaskPII(on bool) Model {
-	m.maskPII = on
+	m.com.MaskPII = on
 	return m
 }
 
@@ -177,10 +179,10 @@ type exportedMsg struct {
 func (m Model) exportKey() (Model, tea.Cmd) {
 	s := m.selected()
 	if m.exporter == nil || s == nil {
-		m.status = "select a session to export it"
+		m.say(noticeProblem, "select a session to export it")
 		return m, nil
 	}
-	ex, id, mask := m.exporter, s.ID, m.maskPII
+	ex, id, mask := m.exporter, s.ID, m.com.MaskPII
 	return m, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -26,14 +26,14 @@ func (f *fakeReplayer) Replay(_ context.Context, seq int64, body []byte, resign 
 func TestReplayKeys(t *testing.T) {
 	rp := &fakeReplayer{}
 	m := newModel(t, 120, 40, demo(t)).WithReplayer(rp)
-	m = run(t, m, "R")
+	m = run(t, m, "s")
 	if len(rp.seqs) != 1 || rp.seqs[0] != 8 || rp.bodies[0] != nil {
-		t.Fatalf("R sent %v", rp.seqs)
+		t.Fatalf("s sent %v", rp.seqs)
 	}
 	if !strings.Contains(ansi.Strip(screen(m)), "replayed #8 to kycwatch: answered 200") {
 		t.Errorf("no confirmation:\n%s", ansi.Strip(screen(m)))
 	}
-	// E: after the editor, the body changed: re-sign?
+	// S: after the editor, the body changed: re-sign?
 	m = update(m, editedMsg{seq: 8, body: []byte(`{"edited":true}`), orig: []byte(`{}`)})
 	if out := ansi.Strip(screen(m)); !strings.Contains(out, "Body of #8 edited. Re-sign it with the configured secret?") {
 		t.Fatalf("no question:\n%s", out)
@@ -71,7 +71,7 @@ func TestMaskAndExportKeys(t *testing.T) {
 	m := newModel(t, 120, 40, demo(t))
 	// The approved decision (#7, SARAH MORGAN) in full, loaded.
 	m = update(m, loadedMsg{seq: 7, rec: delivery(t, 7, 90e9, "veriff-decision-approved.json", "sec", "/veriff/decisions")})
-	m.selSession, m.selSeq = "12df6045-3846-3e45-946a-14fa6136d78b", 7
+	m.list.sel, m.timeline.sel = "12df6045-3846-3e45-946a-14fa6136d78b", 7
 	m.focus, m.zoom = focusDetail, true
 	if out := ansi.Strip(screen(m)); !strings.Contains(out, "SARAH") {
 		t.Fatalf("not shown:\n%s", out)

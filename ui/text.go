@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // Safe makes text that came from a request fit to print: every control
@@ -161,4 +166,99 @@ func prefix(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+func stateLabel(s string) string {
+	switch s {
+	case sessions.StateResubmit:
+		return "resubmission"
+	case sessions.StateEntered:
+		return "data entered"
+	case "":
+		return "—"
+	}
+	return Safe(s) // a state is the payload's word: hostile until cleaned
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.Itoa(int(d.Milliseconds())) + "ms"
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + "h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// wrap breaks a styled line to width w, indenting continuation lines.
+func wrap(s string, w, indent int) []string {
+	if w <= 0 {
+		return nil
+	}
+	if ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	// Word wrap, breaking words only when one is longer than the line;
+	// lipgloss.Wrap carries the styles over each break, so every line
+	// stands alone. It breaks after any hyphen too, which cuts flags
+	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
+	s = strings.ReplaceAll(s, "-", nbHyphen)
+	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
+	out := []string{parts[0]}
+	if len(parts) > 1 {
+		// The rest is what follows the first line in s itself (cut by
+		// width, styles kept), not the parts joined again: a token
+		// hard-wrapped across lines must not gain a space.
+		rest := ansi.TruncateLeft(s, ansi.StringWidth(parts[0]), "")
+		plain := ansi.Strip(rest) // the break's spaces may sit after a style
+		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
+		pad := strings.Repeat(" ", min(indent, w/2))
+		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
+			out = append(out, pad+p)
+		}
+	}
+	for i := range out {
+		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
+	}
+	return out
+}
+
+// nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
+const nbHyphen = "\u2011"
+
+func joinNonEmpty(ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " · ")
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
 }

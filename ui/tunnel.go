@@ -80,30 +80,30 @@ func (m Model) selectedURL() (Field, string) {
 // tunnelSummary is the first header line's left part: where kycwatch can be
 // reached.
 func (m Model) tunnelSummary(w int) string {
-	st := m.styles
+	st := m.com.Styles
 	t := m.tunnel
 	local := m.info.LocalURL
 	var s string
 	switch t.State {
 	case TunnelOnline:
-		s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL)) + st.Faint.Render("  local "+local)
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(Safe(t.URL)) + st.Faint.Render("  local "+local)
 	case TunnelReconnecting:
-		s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL) + st.Faint.Render("  local "+local)
+		s = st.Marked(MarkReconnecting, "reconnecting ") + Safe(t.URL) + st.Faint.Render("  local "+local)
 	case TunnelConnecting:
-		s = st.Warning.Render("◌ ngrok connecting…") + st.Faint.Render("  local ") + st.Bold.Render(local)
+		s = st.Marked(MarkConnecting, "ngrok connecting…") + st.Faint.Render("  local ") + st.Bold.Render(local)
 	case TunnelOff:
-		s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only (--no-tunnel)")
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Faint.Render("  local only (--no-tunnel)")
 	default:
-		s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Warning.Render("  no public URL")
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Warning.Render("  no public URL")
 	}
 	if ansi.StringWidth(s) > w { // drop the local address first
 		switch t.State {
 		case TunnelOnline:
-			s = st.Success.Render("●") + " " + st.Bold.Render(Safe(t.URL))
+			s = st.Mark(MarkOnline) + " " + st.Bold.Render(Safe(t.URL))
 		case TunnelReconnecting:
-			s = st.Warning.Render("◐ reconnecting ") + Safe(t.URL)
+			s = st.Marked(MarkReconnecting, "reconnecting ") + Safe(t.URL)
 		case TunnelOff:
-			s = st.Success.Render("●") + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
+			s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
 		}
 	}
 	return ansi.Truncate(s, w, "…")
@@ -120,13 +120,13 @@ func (m Model) tunnelNote(w int) []string {
 	if t.Hint != "" {
 		text += " · " + Safe(t.Hint)
 	}
-	lines := wrap("⚠ "+text, max(10, w-2), 2)
+	lines := wrap(Glyph(MarkAlert)+" "+text, max(10, w-2), 2)
 	if len(lines) > 2 {
 		lines = lines[:2]
 		lines[1] = Fit(lines[1], max(10, w-2)-1) + "…"
 	}
 	for i := range lines {
-		lines[i] = m.styles.Warning.Render(lines[i])
+		lines[i] = m.com.Styles.Warning.Render(lines[i])
 	}
 	return lines
 }
@@ -134,7 +134,7 @@ func (m Model) tunnelNote(w int) []string {
 // urlLines are the webhook URLs to paste: all four when the screen has the
 // rows, else the selected one (u cycles).
 func (m Model) urlLines(w int) []string {
-	st := m.styles
+	st, a := m.com.Styles, m.com.Keys.App
 	fields := m.info.Fields
 	if len(fields) == 0 {
 		return nil
@@ -155,7 +155,7 @@ func (m Model) urlLines(w int) []string {
 		}
 	}
 	hint := m.urlHint(public)
-	if m.height < 30 {
+	if m.com.Height < 30 {
 		labelW = 0 // one line: no column to align
 	}
 	row := func(i int) string {
@@ -167,13 +167,13 @@ func (m Model) urlLines(w int) []string {
 		}
 		u := Safe(f.shown(base))
 		if i == m.urlSel%len(fields) {
-			mark = st.Accent.Render("▸ ")
+			mark = st.Accent.Render(Glyph(MarkCursor) + " ")
 			u = st.Accent.Render(u)
 		}
 		return mark + label + "  " + u
 	}
 	var lines []string
-	if m.height >= 30 {
+	if m.com.Height >= 30 {
 		for i := range fields {
 			lines = append(lines, row(i))
 		}
@@ -181,7 +181,7 @@ func (m Model) urlLines(w int) []string {
 		i := m.urlSel % len(fields)
 		lines = append(lines, row(i)+st.Faint.Render(fmt.Sprintf("  %d/%d", i+1, len(fields))))
 		if public {
-			hint = "u next · c copy"
+			hint = hintsOf(lipgloss.NewStyle(), withHelp(a.NextURL, "next"), withHelp(a.Copy, "copy"))
 		}
 	}
 	// The hint goes at the end of the first line, when it fits (the header
@@ -200,14 +200,21 @@ func (m Model) urlHint(public bool) string {
 	if !public {
 		return "local only: Veriff cannot reach these"
 	}
-	return "u next · c copy · p QR"
+	a := m.com.Keys.App
+	return hintsOf(lipgloss.NewStyle(), withHelp(a.NextURL, "next"), withHelp(a.Copy, "copy"), withHelp(a.QR, "QR"))
+}
+
+// urlKeys says which keys act on a test session's URL.
+func (m Model) urlKeys() string {
+	a := m.com.Keys.App
+	return keyOf(a.Copy) + " copies it, " + keyOf(a.QR) + " shows it as a QR code"
 }
 
 // copySelected puts the selected URL on the clipboard through the terminal
 // (OSC 52), which works over SSH too.
 func (m *Model) copySelected() tea.Cmd {
 	if s, u := m.verificationURL(); u != "" {
-		m.notice = "copied the " + strings.ToLower(urlName(s)) + " of " + Short(s.ID) + " (OSC 52)"
+		m.say(noticeDone, "copied the "+strings.ToLower(urlName(s))+" of "+Short(s.ID)+" (OSC 52)")
 		return tea.SetClipboard(u)
 	}
 	f, u := m.selectedURL()
@@ -215,9 +222,9 @@ func (m *Model) copySelected() tea.Cmd {
 	if f.Secret {
 		shown = Mask(u)
 	}
-	m.notice = "copied " + f.Short + " " + shown + " (OSC 52)"
+	m.say(noticeDone, "copied "+f.Short+" "+shown+" (OSC 52)")
 	if f.Value == "" {
-		m.notice = "copied " + f.Short + " URL " + u + " (OSC 52)"
+		m.say(noticeDone, "copied "+f.Short+" URL "+u+" (OSC 52)")
 	}
 	return tea.SetClipboard(u)
 }
@@ -264,7 +271,7 @@ func (m Model) liveURL(t sessions.TestSession) string {
 // qrView fills the body with the public URL as a QR code, to open on a
 // phone, or says why there is none.
 func (m Model) qrView(w, h int) string {
-	st := m.styles
+	st := m.com.Styles
 	t := m.tunnel
 	var lines []string
 	title := "Public URL"
@@ -284,12 +291,12 @@ func (m Model) qrView(w, h int) string {
 			}
 		}
 		lines = append(lines, "", st.Faint.Render(" esc closes"))
-		return m.box(title, lines, w, h, true)
+		return box(m.com.Styles, title, lines, w, h, true)
 	}
-	code, err := QR(target, m.dark)
+	code, err := QR(target, m.com.Dark)
 	if err != nil {
 		lines = append(lines, " "+st.Danger.Render("cannot draw a QR code: "+err.Error()))
-		return m.box(title, lines, w, h, true)
+		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	codeW := ansi.StringWidth(code[0])
 	if codeW+2 > w || len(code)+3 > h {
@@ -298,7 +305,7 @@ func (m Model) qrView(w, h int) string {
 			lines = append(lines, " "+st.Warning.Render(l))
 		}
 		lines = append(lines, " "+Safe(target), "", st.Faint.Render(" esc closes"))
-		return m.box(title, lines, w, h, true)
+		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	pad := strings.Repeat(" ", max(0, (w-2-codeW)/2))
 	for range max(0, (h-2-len(code)-3)/2) { // centre it when there is room
@@ -315,5 +322,5 @@ func (m Model) qrView(w, h int) string {
 		}
 		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Faint.Render(hint)))
 	}
-	return m.box(title+" · scan with a phone", lines, w, h, true)
+	return box(m.com.Styles, title+" · scan with a phone", lines, w, h, true)
 }

@@ -87,26 +87,23 @@ func update(m Model, msg tea.Msg) Model {
 
 func press(m Model, keys ...string) Model {
 	for _, k := range keys {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case "shift+tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "down":
-			msg = tea.KeyPressMsg{Code: tea.KeyDown}
-		case "up":
-			msg = tea.KeyPressMsg{Code: tea.KeyUp}
-		default:
-			msg = tea.KeyPressMsg{Code: rune(k[0]), Text: k}
-		}
-		m = update(m, msg)
+		m = update(m, keyMsg(k))
 	}
 	return m
+}
+
+// keyMsg is the key press tea sends for a key's name.
+func keyMsg(k string) tea.KeyPressMsg {
+	named := map[string]tea.KeyPressMsg{
+		"enter": {Code: tea.KeyEnter}, "tab": {Code: tea.KeyTab}, "shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+		"esc": {Code: tea.KeyEscape}, "down": {Code: tea.KeyDown}, "up": {Code: tea.KeyUp},
+		"pgdown": {Code: tea.KeyPgDown}, "pgup": {Code: tea.KeyPgUp}, "home": {Code: tea.KeyHome}, "end": {Code: tea.KeyEnd},
+		"ctrl+x": {Code: 'x', Mod: tea.ModCtrl},
+	}
+	if msg, ok := named[k]; ok {
+		return msg
+	}
+	return tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 }
 
 func screen(m Model) string { return ansi.Strip(m.View().Content) }
@@ -170,27 +167,27 @@ func TestGolden(t *testing.T) {
 
 func TestFollowAndNavigation(t *testing.T) {
 	m := newModel(t, 120, 40, demo(t))
-	if m.selSession != "12df6045-3846-3e45-946a-14fa6136d78b" && m.selSeq != 8 {
-		t.Fatalf("follow: selected %q #%d", m.selSession, m.selSeq)
+	if m.list.sel != "12df6045-3846-3e45-946a-14fa6136d78b" && m.timeline.sel != 8 {
+		t.Fatalf("follow: selected %q #%d", m.list.sel, m.timeline.sel)
 	}
 	// The retry (seq 8) of session f04bdb47 is newest: it is selected.
-	if m.selSeq != 8 || m.selSession != "f04bdb47-d3be-4b28-b028-a652feb060b5" {
-		t.Fatalf("selected %q #%d", m.selSession, m.selSeq)
+	if m.timeline.sel != 8 || m.list.sel != "f04bdb47-d3be-4b28-b028-a652feb060b5" {
+		t.Fatalf("selected %q #%d", m.list.sel, m.timeline.sel)
 	}
 	// Moving by hand stops following: a new delivery does not steal focus.
 	m = press(m, "down")
-	sel := m.selSession
+	sel := m.list.sel
 	m = update(m, DeliveriesMsg{Records: []sessions.Record{delivery(t, 9, 100*time.Second, "veriff-fullauto.json", "sec", "/")}})
-	if m.selSession != sel || m.follow {
-		t.Fatalf("paused selection moved to %q", m.selSession)
+	if m.list.sel != sel || m.follow {
+		t.Fatalf("paused selection moved to %q", m.list.sel)
 	}
 	if !strings.Contains(screen(m), "paused") {
 		t.Fatal("paused state not shown")
 	}
 	// f follows again: newest session selected.
 	m = press(m, "f")
-	if m.selSession != "0b10cb53-4f3b-48af-bd74-60b85354e51f" || m.selSeq != 9 {
-		t.Fatalf("f: %q #%d", m.selSession, m.selSeq)
+	if m.list.sel != "0b10cb53-4f3b-48af-bd74-60b85354e51f" || m.timeline.sel != 9 {
+		t.Fatalf("f: %q #%d", m.list.sel, m.timeline.sel)
 	}
 	// enter → timeline, enter → zoomed detail, esc back.
 	m = press(m, "enter")
@@ -210,10 +207,10 @@ func TestFollowAndNavigation(t *testing.T) {
 		t.Fatalf("shift+tab: focus %d", m.focus)
 	}
 	// Scrolling the detail does not change the selection.
-	seq := m.selSeq
+	seq := m.timeline.sel
 	m = press(m, "down", "down", "down")
-	if m.selSeq != seq || m.detail.top != 3 {
-		t.Fatalf("detail scroll: #%d top %d", m.selSeq, m.detail.top)
+	if m.timeline.sel != seq || m.detail.top != 3 {
+		t.Fatalf("detail scroll: #%d top %d", m.timeline.sel, m.detail.top)
 	}
 }
 
@@ -223,8 +220,8 @@ func TestFilter(t *testing.T) {
 	if got := m.visibleSessions(); len(got) != 1 || got[0].VendorData != "user-9" {
 		t.Fatalf("filter: %d sessions", len(got))
 	}
-	if m.selSession != "7a0d3e0b-2b8c-4d3f-a2b7-3e4f5a6b7c8d" {
-		t.Fatalf("selection not in filtered list: %q", m.selSession)
+	if m.list.sel != "7a0d3e0b-2b8c-4d3f-a2b7-3e4f5a6b7c8d" {
+		t.Fatalf("selection not in filtered list: %q", m.list.sel)
 	}
 	// q types into the filter rather than quitting.
 	m = press(m, "q")

@@ -21,6 +21,8 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // Config is the endpoint and the integration's keys.
@@ -102,7 +104,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 		out = append(out, res)
 		return true
 	}
-	session, attempt := simulator.NewUUID(), simulator.NewUUID()
+	session, attempt := sessions.NewUUID(), sessions.NewUUID()
 	now := c.Now()
 	for _, action := range []string{"started", "submitted"} {
 		ev, _ := simulator.EventPayload(session, attempt, action, "kycwatch-check")
@@ -111,7 +113,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			return out, r.stopped
 		}
 	}
-	for _, st := range simulator.Statuses {
+	for _, st := range sessions.DecisionStatuses {
 		d, _ := simulator.DecisionPayload(session, attempt, "kycwatch-check", st, now.Add(-time.Minute), now.Add(-30*time.Second), now)
 		a := r.send(mustMarshal(d), c.Secret, c.APIKey, true)
 		if !add(r.accepted("decision "+st+" is accepted (2xx)", a), a) {
@@ -124,7 +126,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	if c.APIKey == "" {
 		out = append(out, Result{Case: "a wrong API key is refused (4xx)", Pass: true, Skipped: true,
 			Why: "no API key given (--api-key): a wrong one cannot be told from the right one"})
-	} else if a := r.send(body, c.Secret, simulator.NewUUID(), true); !add(r.refused("a wrong API key is refused (4xx)", a), a) {
+	} else if a := r.send(body, c.Secret, sessions.NewUUID(), true); !add(r.refused("a wrong API key is refused (4xx)", a), a) {
 		return out, r.stopped
 	}
 	if a := r.send(body, "not-"+c.Secret, c.APIKey, true); !add(r.refused("a mismatched HMAC is refused (4xx)", a), a) {
@@ -150,7 +152,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	}
 
 	// A session of its own: the first copy must be new to the endpoint.
-	d, _ := simulator.DecisionPayload(simulator.NewUUID(), simulator.NewUUID(), "kycwatch-check", simulator.Approved,
+	d, _ := simulator.DecisionPayload(sessions.NewUUID(), sessions.NewUUID(), "kycwatch-check", sessions.StateApproved,
 		now.Add(-time.Minute), now.Add(-30*time.Second), now)
 	retry := mustMarshal(d)
 	first, second := r.send(retry, c.Secret, c.APIKey, true), r.send(retry, c.Secret, c.APIKey, true)

@@ -22,31 +22,6 @@ import (
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
-// NewSession is what the UI's form asks for.
-type NewSession struct {
-	VendorData, FirstName, LastName, EndUserID string
-}
-
-// InviteForm is what the UI's VerifiMe form asks for.
-type InviteForm struct {
-	Email, FirstName, FamilyName string
-}
-
-// Created is a new test session. When the simulator's keys start checking
-// deliveries, the receiver says so on the bus (KeysChanged).
-type Created struct {
-	Session sessions.TestSession
-	Note    string // e.g. why no callback URL was sent
-}
-
-// Target is the session a decision or a forgery is for, as kycwatch knows
-// it (the simulator may have forgotten it across a restart).
-type Target struct {
-	SessionID, AttemptID, VendorData, EndUserID string
-	Created, Submitted                          time.Time
-	Source                                      string // where it came from (sessions.Source…)
-}
-
 // Lab creates test sessions and acts on them.
 type Lab struct {
 	Store    *sessions.Store
@@ -119,18 +94,18 @@ func (l *Lab) Real() bool { return l.API != nil }
 
 // Create creates a session with Veriff's API, or with the simulator when
 // simulated is set or there are no credentials.
-func (l *Lab) Create(ctx context.Context, f NewSession, simulated bool) (Created, error) {
+func (l *Lab) Create(ctx context.Context, f sessions.NewSession, simulated bool) (sessions.Created, error) {
 	v := veriffapi.NewVerification{VendorData: f.VendorData, EndUserID: f.EndUserID}
 	if f.FirstName != "" || f.LastName != "" {
 		v.Person = &veriffapi.Person{FirstName: f.FirstName, LastName: f.LastName}
 	}
 	t := sessions.TestSession{VendorData: f.VendorData, EndUserID: f.EndUserID, FirstName: f.FirstName, LastName: f.LastName}
-	var out Created
+	var out sessions.Created
 	if simulated || l.API == nil {
 		l.simulatorKeys()
 		c, err := l.Sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: v})
 		if err != nil {
-			return Created{}, err
+			return sessions.Created{}, err
 		}
 		t.ID, t.URL, t.Source = c.ID, c.URL, sessions.SourceSimulator
 	} else {
@@ -143,13 +118,13 @@ func (l *Lab) Create(ctx context.Context, f NewSession, simulated bool) (Created
 		}
 		c, err := l.API.CreateSession(ctx, veriffapi.SessionRequest{Verification: v})
 		if err != nil {
-			return Created{}, err
+			return sessions.Created{}, err
 		}
 		t.ID, t.URL, t.Source = c.ID, c.URL, sessions.SourceVeriff
 	}
 	t.CreatedAt = l.Now()
 	if err := l.Store.AddTestSession(ctx, t); err != nil {
-		return Created{}, fmt.Errorf("session %s created, but not saved: %w", t.ID, err)
+		return sessions.Created{}, fmt.Errorf("session %s created, but not saved: %w", t.ID, err)
 	}
 	out.Session = t
 	return out, nil
@@ -188,7 +163,7 @@ func (l *Lab) simulatorKeys() {
 }
 
 // Decide sends a simulated decision.
-func (l *Lab) Decide(ctx context.Context, t Target, status string) error {
+func (l *Lab) Decide(ctx context.Context, t sessions.Target, status string) error {
 	if t.Source == sessions.SourceSandbox && l.Sandbox != nil {
 		if !l.Sandbox.Open(t.SessionID) {
 			return errors.New("this sandbox session is already decided, or its state is gone (cleared with C)")
@@ -202,7 +177,7 @@ func (l *Lab) Decide(ctx context.Context, t Target, status string) error {
 // Overrides says, before a simulated decision for t, which decision it
 // overrides ("" when the session has none yet): the simulator takes a
 // second decision, as a test integration's forced status does.
-func (l *Lab) Overrides(t Target) string {
+func (l *Lab) Overrides(t sessions.Target) string {
 	if t.Source == sessions.SourceSandbox && l.Sandbox != nil {
 		return "" // the sandbox refuses a second decision (Decide says so)
 	}
@@ -210,15 +185,15 @@ func (l *Lab) Overrides(t Target) string {
 }
 
 // Forge sends a delivery that must fail one check.
-func (l *Lab) Forge(ctx context.Context, t Target, kind simulator.Forgery) (int, error) {
+func (l *Lab) Forge(ctx context.Context, t sessions.Target, kind sessions.Forgery) (int, error) {
 	l.simulatorKeys()
-	if kind == simulator.WrongAPIKey && l.Receiver.Keys().VeriffAPIKey == "" {
+	if kind == sessions.WrongAPIKey && l.Receiver.Keys().VeriffAPIKey == "" {
 		return 0, errors.New("no API key is configured, so a wrong one cannot be caught: set VERIFF_API_KEY (or --api-key)")
 	}
 	return l.Sim.Forge(ctx, t.SessionID, kind, known(t))
 }
 
-func known(t Target) simulator.Known {
+func known(t sessions.Target) simulator.Known {
 	return simulator.Known{AttemptID: t.AttemptID, VendorData: t.VendorData, EndUserID: t.EndUserID,
 		Created: t.Created, Submitted: t.Submitted}
 }
@@ -249,7 +224,7 @@ func Keys(k decode.Keys, keptSecret, keptAPIKey string) (secret, apiKey string, 
 		secret = simulator.NewSecret()
 	}
 	if apiKey == "" {
-		apiKey = simulator.NewUUID()
+		apiKey = sessions.NewUUID()
 	}
 	return secret, apiKey, generated
 }
@@ -266,12 +241,12 @@ func (l *Lab) RealVerifiMe() bool { return l.VerifiMe != nil }
 // Invite creates a VerifiMe session keyed by a referenceData kycwatch
 // chooses (it comes back as the webhook's metadata), and starts polling
 // its tracking status.
-func (l *Lab) Invite(ctx context.Context, f InviteForm) (Created, error) {
+func (l *Lab) Invite(ctx context.Context, f sessions.InviteForm) (sessions.Created, error) {
 	ref := "kw-" + newRef()[:12]
 	req := verifimeapi.InviteRequest{Email: f.Email, Code: l.OrgCode, ReferenceData: ref,
 		CustomerContext: verifimeapi.CustomerContext{FirstName: f.FirstName, FamilyName: f.FamilyName}}
 	t := sessions.TestSession{ID: ref, VendorData: ref, FirstName: f.FirstName, LastName: f.FamilyName, Email: f.Email}
-	var out Created
+	var out sessions.Created
 	var tracker Tracker
 	var inv verifimeapi.Invite
 	var err error
@@ -285,11 +260,11 @@ func (l *Lab) Invite(ctx context.Context, f InviteForm) (Created, error) {
 		t.Source, tracker = sessions.SourceVerifiMeSim, l.Sim
 	}
 	if err != nil {
-		return Created{}, err
+		return sessions.Created{}, err
 	}
 	t.URL, t.Ref, t.CreatedAt = inv.InviteURL, inv.TrackingReference, l.Now()
 	if err := l.Store.AddTestSession(ctx, t); err != nil {
-		return Created{}, fmt.Errorf("invite %s created, but not saved: %w", ref, err)
+		return sessions.Created{}, fmt.Errorf("invite %s created, but not saved: %w", ref, err)
 	}
 	l.track(t, tracker)
 	out.Session = t
@@ -321,7 +296,7 @@ func (l *Lab) verifimeKeys() {
 }
 
 // Assess sends a simulated ASSESSED webhook with the risk level.
-func (l *Lab) Assess(ctx context.Context, t Target, level string) error {
+func (l *Lab) Assess(ctx context.Context, t sessions.Target, level string) error {
 	l.verifimeKeys()
 	return l.Sim.Assess(ctx, t.SessionID, level, strings.TrimSpace(t.VendorData))
 }

@@ -71,7 +71,7 @@ func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
 	if k := l.Receiver.Keys(); len(k.VeriffSecrets) != 0 {
 		t.Fatal("keys taken before the simulator was used")
 	}
-	c, err := l.Create(context.Background(), NewSession{VendorData: "demo"}, true)
+	c, err := l.Create(context.Background(), sessions.NewSession{VendorData: "demo"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +89,13 @@ func TestAFreshKycwatchTakesTheSimulatorsKeys(t *testing.T) {
 	if saved, _ := st.TestSessions(context.Background(), 10); len(saved) != 1 || saved[0].ID != c.Session.ID {
 		t.Fatalf("not saved: %+v", saved)
 	}
-	l.Create(context.Background(), NewSession{}, true)
+	l.Create(context.Background(), sessions.NewSession{}, true)
 	if k := l.Receiver.Keys(); len(k.VeriffSecrets) != 1 || st.Setting(context.Background(), SettingGeneratedKeys) != taken {
 		t.Errorf("keys taken twice: %+v", k)
 	}
 	// The forgeries now fail the checks, as they should.
-	for kind, want := range map[simulator.Forgery]int{simulator.BadSignature: 401, simulator.WrongAPIKey: 401, simulator.InvalidJSON: 400} {
-		if got, err := l.Forge(context.Background(), Target{SessionID: c.Session.ID}, kind); err != nil || got != want {
+	for kind, want := range map[sessions.Forgery]int{sessions.BadSignature: 401, sessions.WrongAPIKey: 401, sessions.InvalidJSON: 400} {
+		if got, err := l.Forge(context.Background(), sessions.Target{SessionID: c.Session.ID}, kind); err != nil || got != want {
 			t.Errorf("%s: %d %v", kind, got, err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestConfiguredKeysAreKept(t *testing.T) {
 	if l.SimSecret != "mine" {
 		t.Fatalf("simulator secret %q", l.SimSecret)
 	}
-	c, err := l.Create(context.Background(), NewSession{}, true)
+	c, err := l.Create(context.Background(), sessions.NewSession{}, true)
 	if err != nil {
 		t.Fatalf("%+v %v", c, err)
 	}
@@ -114,7 +114,7 @@ func TestConfiguredKeysAreKept(t *testing.T) {
 	if k := l.Receiver.Keys(); k.VeriffAPIKey != "" || len(k.VeriffSecrets) != 1 {
 		t.Fatalf("receiver keys changed: %+v", k)
 	}
-	if _, err := l.Forge(context.Background(), Target{SessionID: c.Session.ID}, simulator.WrongAPIKey); err == nil ||
+	if _, err := l.Forge(context.Background(), sessions.Target{SessionID: c.Session.ID}, sessions.WrongAPIKey); err == nil ||
 		!strings.Contains(err.Error(), "set VERIFF_API_KEY") {
 		t.Errorf("wrong API key without one configured: %v", err)
 	}
@@ -136,7 +136,7 @@ func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
 	if !l.Real() {
 		t.Fatal("not real with a client")
 	}
-	c, err := l.Create(context.Background(), NewSession{VendorData: "v", FirstName: "Ada"}, false)
+	c, err := l.Create(context.Background(), sessions.NewSession{VendorData: "v", FirstName: "Ada"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
 		t.Fatalf("callback without a tunnel: %+v %v", c, got[0])
 	}
 	l.Public = func() string { return "https://kyc.ngrok.app" }
-	c, err = l.Create(context.Background(), NewSession{VendorData: "v"}, false)
+	c, err = l.Create(context.Background(), sessions.NewSession{VendorData: "v"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
 		t.Fatalf("ref not stored")
 	}
 	// N still simulates, credentials or not.
-	if c, err = l.Create(context.Background(), NewSession{}, true); err != nil || c.Session.Source != sessions.SourceSimulator || len(got) != 2 {
+	if c, err = l.Create(context.Background(), sessions.NewSession{}, true); err != nil || c.Session.Source != sessions.SourceSimulator || len(got) != 2 {
 		t.Fatalf("simulated with credentials: %+v %v", c.Session, err)
 	}
 }
@@ -167,7 +167,7 @@ func TestVerifiMeInviteWithTheSimulator(t *testing.T) {
 	var steps []sessions.TrackingStep
 	l.OnTracking = func(s sessions.TrackingStep) { mu.Lock(); steps = append(steps, s); mu.Unlock() }
 	l.Failed = func(err error) { t.Errorf("failed: %v", err) }
-	c, err := l.Invite(context.Background(), InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
+	c, err := l.Invite(context.Background(), sessions.InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestVerifiMeInviteWithTheSimulator(t *testing.T) {
 	if len(saved) != 3 {
 		t.Errorf("saved %d tracking steps", len(saved))
 	}
-	if err := l.Assess(context.Background(), Target{SessionID: ts.ID, VendorData: "Jane Citizen"}, "MEDIUM"); err != nil {
+	if err := l.Assess(context.Background(), sessions.Target{SessionID: ts.ID, VendorData: "Jane Citizen"}, "MEDIUM"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -246,7 +246,7 @@ func TestVerifiMeInviteWithTheAPI(t *testing.T) {
 	if !l.RealVerifiMe() {
 		t.Fatal("not real with a client")
 	}
-	c, err := l.Invite(context.Background(), InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
+	c, err := l.Invite(context.Background(), sessions.InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestVerifiMeInviteWithTheAPI(t *testing.T) {
 	if k := l.Receiver.Keys(); len(k.VerifiMeSecrets) != 1 || k.VerifiMeSecrets[0] != "mine" {
 		t.Errorf("configured VerifiMe secret replaced: %v", k.VerifiMeSecrets)
 	}
-	if _, err := l.Invite(context.Background(), InviteForm{Email: "bad"}); err == nil || !strings.Contains(err.Error(), "email: Email is not valid") {
+	if _, err := l.Invite(context.Background(), sessions.InviteForm{Email: "bad"}); err == nil || !strings.Contains(err.Error(), "email: Email is not valid") {
 		t.Errorf("validation: %v", err)
 	}
 }
@@ -274,21 +274,21 @@ func TestVerifiMeInviteWithTheAPI(t *testing.T) {
 // session sends the decision and says it overrides the first.
 func TestASecondDecisionIsNamedAsAnOverride(t *testing.T) {
 	l, _ := newLab(t, decode.Keys{})
-	c, err := l.Create(context.Background(), NewSession{FirstName: "Ada", LastName: "Lovelace"}, true)
+	c, err := l.Create(context.Background(), sessions.NewSession{FirstName: "Ada", LastName: "Lovelace"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := Target{SessionID: c.Session.ID, Source: c.Session.Source, VendorData: c.Session.VendorData}
+	target := sessions.Target{SessionID: c.Session.ID, Source: c.Session.Source, VendorData: c.Session.VendorData}
 	if note := l.Overrides(target); note != "" {
 		t.Fatalf("before any decision: %q", note)
 	}
-	if err := l.Decide(context.Background(), target, simulator.Declined); err != nil {
+	if err := l.Decide(context.Background(), target, sessions.StateDeclined); err != nil {
 		t.Fatal(err)
 	}
 	if note := l.Overrides(target); !strings.Contains(note, "overrides the earlier declined") {
 		t.Fatalf("after declined: %q", note)
 	}
-	if err := l.Decide(context.Background(), target, simulator.Approved); err != nil {
+	if err := l.Decide(context.Background(), target, sessions.StateApproved); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -301,7 +301,7 @@ func TestForgetStopsTheTrackingPolls(t *testing.T) {
 	var steps []sessions.TrackingStep
 	l.OnTracking = func(s sessions.TrackingStep) { mu.Lock(); steps = append(steps, s); mu.Unlock() }
 	l.Failed = func(err error) { t.Errorf("failed after Forget: %v", err) }
-	c, err := l.Invite(context.Background(), InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
+	c, err := l.Invite(context.Background(), sessions.InviteForm{Email: "jane@example.com", FirstName: "Jane", FamilyName: "Citizen"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
 	case key == "":
 		c.verdict.APIKey = decode.KeyMissing
 		return &veriffapi.Error{HTTPStatus: 401, Code: "1801", Message: "Mandatory X-AUTH-CLIENT header containing the API key is missing from the request."}
-	case !simulator.IsUUID(key):
+	case !sessions.IsUUID(key):
 		c.verdict.APIKey = decode.KeyMismatch
 		return &veriffapi.Error{HTTPStatus: 401, Code: "1802", Message: "API key is not a valid UUID."}
 	case key != h.c.APIKey:

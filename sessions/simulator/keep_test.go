@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // TestKeepAndRestore: every change of a sandbox session reaches Keep in
@@ -40,14 +42,14 @@ func TestKeepAndRestore(t *testing.T) {
 	if err := first.Submit(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := first.Decide(ctx, c.ID, Resubmission, Known{}); err != nil {
+	if err := first.Decide(ctx, c.ID, sessions.StateResubmit, Known{}); err != nil {
 		t.Fatal(err)
 	}
 	var statuses []string
 	for _, s := range kept {
 		statuses = append(statuses, s.Status)
 	}
-	if want := []string{"created", "started", "started", "submitted", Resubmission, "created"}; !reflect.DeepEqual(statuses, want) {
+	if want := []string{"created", "started", "started", "submitted", sessions.StateResubmit, "created"}; !reflect.DeepEqual(statuses, want) {
 		t.Fatalf("kept statuses %v, want %v", statuses, want)
 	}
 
@@ -92,11 +94,11 @@ func TestKeepAndRestore(t *testing.T) {
 	if !second.Open(c.ID) {
 		t.Fatal("restored session not open for a decision")
 	}
-	if err := second.Decide(ctx, c.ID, Approved, Known{}); err != nil {
+	if err := second.Decide(ctx, c.ID, sessions.StateApproved, Known{}); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := second.DecisionOf(c.ID)
-	if d == nil || d.Status != Approved || d.AttemptID != snap.Attempt || d.VendorData == nil || *d.VendorData != "backend-1" {
+	if d == nil || d.Status != sessions.StateApproved || d.AttemptID != snap.Attempt || d.VendorData == nil || *d.VendorData != "backend-1" {
 		t.Fatalf("decision after restore %+v", d)
 	}
 	second.Forget()

@@ -7,13 +7,15 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // TestADecidedEndUserStops: after expired (never started) or abandoned
 // (started, never submitted) the simulated end-user neither starts nor
 // submits.
 func TestADecidedEndUserStops(t *testing.T) {
-	for _, status := range []string{Expired, Abandoned} {
+	for _, status := range []string{sessions.StateExpired, sessions.StateAbandoned} {
 		t.Run(status, func(t *testing.T) {
 			g := newRig(t)
 			g.sim.cfg.StartAfter, g.sim.cfg.SubmitAfter = 30*time.Millisecond, 30*time.Millisecond
@@ -22,7 +24,7 @@ func TestADecidedEndUserStops(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if status == Abandoned {
+			if status == sessions.StateAbandoned {
 				g.waitN(t, 1) // 7001 started
 			}
 			if err := g.sim.Decide(ctx, c.ID, status, Known{}); err != nil {
@@ -36,10 +38,10 @@ func TestADecidedEndUserStops(t *testing.T) {
 			}
 			g.mu.Unlock()
 			want := []int{9104}
-			if status == Abandoned {
+			if status == sessions.StateAbandoned {
 				want = []int{7001, 9104}
 			}
-			if len(codes) != len(want) || codes[len(codes)-1] != 9104 || (status == Abandoned && codes[0] != 7001) {
+			if len(codes) != len(want) || codes[len(codes)-1] != 9104 || (status == sessions.StateAbandoned && codes[0] != 7001) {
 				t.Fatalf("deliveries %v, want %v", codes, want)
 			}
 		})
@@ -60,20 +62,20 @@ func TestASecondDecisionSaysItOverrides(t *testing.T) {
 	if prev := g.sim.Decided(c.ID); prev != "" {
 		t.Fatalf("undecided session: %q", prev)
 	}
-	if err := g.sim.Decide(ctx, c.ID, Declined, Known{}); err != nil {
+	if err := g.sim.Decide(ctx, c.ID, sessions.StateDeclined, Known{}); err != nil {
 		t.Fatal(err)
 	}
-	if prev := g.sim.Decided(c.ID); prev != Declined {
+	if prev := g.sim.Decided(c.ID); prev != sessions.StateDeclined {
 		t.Fatalf("after declined: %q", prev)
 	}
-	if err := g.sim.Decide(ctx, c.ID, Approved, Known{}); err != nil {
+	if err := g.sim.Decide(ctx, c.ID, sessions.StateApproved, Known{}); err != nil {
 		t.Fatal(err)
 	}
 	rs := g.waitN(t, 4)
-	if d := rs[3].Delivery; d.Kind != decode.KindDecision || d.State != Approved {
+	if d := rs[3].Delivery; d.Kind != decode.KindDecision || d.State != sessions.StateApproved {
 		t.Fatalf("%+v", d)
 	}
-	if got := OverrideNote(Declined); got == "" {
+	if got := OverrideNote(sessions.StateDeclined); got == "" {
 		t.Fatal("no note")
 	}
 }

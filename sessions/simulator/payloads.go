@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // Event is Veriff's event webhook, fields in Veriff's order.
@@ -70,29 +72,16 @@ type TechnicalData struct {
 	IP *string `json:"ip"`
 }
 
-// Decision statuses the simulator can send: Veriff's test checklist.
-const (
-	Approved     = "approved"
-	Declined     = "declined"
-	Resubmission = "resubmission_requested"
-	Review       = "review"
-	Expired      = "expired"
-	Abandoned    = "abandoned"
-)
-
-// Statuses lists them in the checklist's order.
-var Statuses = []string{Approved, Declined, Resubmission, Review, Expired, Abandoned}
-
-var statusCodes = map[string]int{Approved: 9001, Declined: 9102, Resubmission: 9103, Review: 9121, Expired: 9104, Abandoned: 9104}
+var statusCodes = map[string]int{sessions.StateApproved: 9001, sessions.StateDeclined: 9102, sessions.StateResubmit: 9103, sessions.StateReview: 9121, sessions.StateExpired: 9104, sessions.StateAbandoned: 9104}
 
 // reasons come with declined and resubmission_requested, as Veriff sends.
 var reasons = map[string][]struct {
 	code int
 	text string
 }{
-	Declined: {{102, "Suspected document tampering."}, {103, "Person showing the document does not appear to match document photo."},
+	sessions.StateDeclined: {{102, "Suspected document tampering."}, {103, "Person showing the document does not appear to match document photo."},
 		{105, "Suspicious behaviour."}, {108, "Velocity/abuse duplicated user."}},
-	Resubmission: {{204, "Poor image quality."}, {203, "Full document not visible."}, {202, "Face not clearly visible."},
+	sessions.StateResubmit: {{204, "Poor image quality."}, {203, "Full document not visible."}, {202, "Face not clearly visible."},
 		{201, "Video and/or photos missing."}},
 }
 
@@ -172,13 +161,13 @@ func decision(s *session, status string, now time.Time) Decision {
 	}
 	// Data read from the document comes with sessions the end-user
 	// submitted; an expired or abandoned one has none.
-	if status != Expired && status != Abandoned {
+	if status != sessions.StateExpired && status != sessions.StateAbandoned {
 		v.Person = Person{FirstName: str(id.first), LastName: str(id.last), DateOfBirth: str(id.dob), Gender: str(id.gender),
 			Nationality: str(id.nationality), IDNumber: str(id.idNumber), YearOfBirth: str(id.dob[:4]), PlaceOfBirth: str(id.birthplace)}
 		v.Document = Document{Number: str(id.docNumber), Type: str(id.docType), Country: str(id.docCountry),
 			ValidFrom: str(id.validFrom), ValidUntil: str(id.validUntil)}
 	}
-	v.HighRisk = status == Declined
+	v.HighRisk = status == sessions.StateDeclined
 	return Decision{Status: "success", Verification: v, TechnicalData: TechnicalData{IP: str(id.ip)}}
 }
 

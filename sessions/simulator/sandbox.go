@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 )
 
@@ -88,7 +89,7 @@ func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp s
 		return Media{}, &veriffapi.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
 			Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
 	}
-	m := Media{ID: newUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp), attempt: ss.attempt}
+	m := Media{ID: sessions.NewUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp), attempt: ss.attempt}
 	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
 	ss.media = append(ss.media, m)
 	s.kept(ss)
@@ -257,9 +258,9 @@ func (s *Simulator) Cancel(ctx context.Context, id string) error {
 	s.mu.Unlock()
 	switch st {
 	case "created":
-		return s.Decide(ctx, id, Expired, Known{})
+		return s.Decide(ctx, id, sessions.StateExpired, Known{})
 	case "started", "submitted":
-		return s.Decide(ctx, id, Abandoned, Known{})
+		return s.Decide(ctx, id, sessions.StateAbandoned, Known{})
 	}
 	return conflict("1304", "Session is already "+st)
 }

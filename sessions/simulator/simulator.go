@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 )
 
@@ -142,7 +143,7 @@ func (s *Simulator) Restore(snaps []Snapshot) {
 			ss.media[i].attempt = p.MediaAttempts[ss.media[i].ID]
 		}
 		if ss.attempt == "" {
-			ss.attempt = newUUID()
+			ss.attempt = sessions.NewUUID()
 		}
 		s.sessions[p.ID] = ss
 	}
@@ -242,11 +243,11 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	if len(v.VendorData) > 1000 {
 		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1500", Message: "vendorData is too long"}
 	}
-	if v.EndUserID != "" && !IsUUID(v.EndUserID) {
+	if v.EndUserID != "" && !sessions.IsUUID(v.EndUserID) {
 		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "endUserId must be a UUID"}
 	}
 	now := s.cfg.Now()
-	ss := &session{id: newUUID(), attempt: newUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: now,
+	ss := &session{id: sessions.NewUUID(), attempt: sessions.NewUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: now,
 		status: "created", callback: v.Callback}
 	ss.attempts = []Attempt{{ID: ss.attempt, Status: "created", CreatedTime: millis(now)}}
 	if v.Person != nil {
@@ -319,7 +320,7 @@ type Known struct {
 	Created, Submitted               time.Time
 }
 
-// Decide sends the decision webhook for a session: one of Statuses. After
+// Decide sends the decision webhook for a session: one of sessions.DecisionStatuses. After
 // resubmission_requested the end-user goes round again on a new attempt.
 func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known Known) error {
 	if _, ok := statusCodes[status]; !ok {
@@ -335,9 +336,9 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 	if err := s.deliver(ctx, "/veriff/decisions", d, s.cfg.Secret, s.cfg.APIKey); err != nil {
 		return err
 	}
-	if status == Resubmission {
+	if status == sessions.StateResubmit {
 		s.mu.Lock()
-		ss.attempt, ss.submitted = newUUID(), time.Time{}
+		ss.attempt, ss.submitted = sessions.NewUUID(), time.Time{}
 		ss.attempts = append(ss.attempts, Attempt{ID: ss.attempt, Status: "created", CreatedTime: millis(s.cfg.Now())})
 		ss.status = "created"
 		ss.generation++
@@ -393,7 +394,7 @@ func (s *Simulator) session(id string, known Known) *session {
 	ss := &session{id: id, attempt: known.AttemptID, vendorData: known.VendorData, endUserID: known.EndUserID,
 		created: known.Created, submitted: known.Submitted}
 	if ss.attempt == "" {
-		ss.attempt = newUUID()
+		ss.attempt = sessions.NewUUID()
 	}
 	if ss.created.IsZero() {
 		ss.created = s.cfg.Now()
@@ -402,18 +403,9 @@ func (s *Simulator) session(id string, known Known) *session {
 	return ss
 }
 
-// Forgery is a delivery that must fail kycwatch's checks.
-type Forgery string
-
-const (
-	BadSignature Forgery = "bad-signature" // signed with another secret
-	WrongAPIKey  Forgery = "wrong-api-key" // X-AUTH-CLIENT of another integration
-	InvalidJSON  Forgery = "invalid-json"  // cut short, but correctly signed
-)
-
 // Forge sends a submitted event for the session that fails one check. The
 // answer is expected to be 401 or 400; a 200 is reported as an error.
-func (s *Simulator) Forge(ctx context.Context, sessionID string, kind Forgery, known Known) (status int, err error) {
+func (s *Simulator) Forge(ctx context.Context, sessionID string, kind sessions.Forgery, known Known) (status int, err error) {
 	ss := s.session(sessionID, known)
 	s.mu.Lock()
 	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
@@ -425,11 +417,11 @@ func (s *Simulator) Forge(ctx context.Context, sessionID string, kind Forgery, k
 	}
 	secret, apiKey := s.cfg.Secret, s.cfg.APIKey
 	switch kind {
-	case BadSignature:
+	case sessions.BadSignature:
 		secret = "forged-" + randomHex(8)
-	case WrongAPIKey:
-		apiKey = newUUID()
-	case InvalidJSON:
+	case sessions.WrongAPIKey:
+		apiKey = sessions.NewUUID()
+	case sessions.InvalidJSON:
 		body = body[:len(body)/2]
 	default:
 		return 0, fmt.Errorf("unknown forgery %q", kind)
@@ -506,17 +498,6 @@ func (s *Simulator) token(sessionID string) string {
 	return head + "." + claims + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// NewUUID returns a random (version 4) UUID, as Veriff's ids are.
-func NewUUID() string { return newUUID() }
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -525,26 +506,6 @@ func randomHex(n int) string {
 
 // NewSecret returns a shared secret for the simulator when none is set.
 func NewSecret() string { return "sim-" + randomHex(16) }
-
-// IsUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
-}
 
 func short(id string) string {
 	if len(id) > 8 {

@@ -117,7 +117,7 @@ func TestLifecycleWithEveryDecision(t *testing.T) {
 			book.Add(rs[seen])
 		}
 	}
-	for _, status := range Statuses {
+	for _, status := range sessions.DecisionStatuses {
 		t.Run(status, func(t *testing.T) {
 			c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{
 				VendorData: "demo-" + status, Person: &veriffapi.Person{FirstName: "Ada", LastName: "Lovelace"}}})
@@ -152,18 +152,18 @@ func TestLifecycleWithEveryDecision(t *testing.T) {
 				t.Errorf("state %q after %s", s.State, status)
 			}
 			checkAlwaysSent(t, d.Body, status)
-			if status == Resubmission {
+			if status == sessions.StateResubmit {
 				// The end-user goes round again on a new attempt.
 				rs = g.waitN(t, seen+2)
 				fold(rs)
 				if s = book.Get(c.ID); s.State != sessions.StateSubmitted || len(s.Attempts) != 2 {
 					t.Fatalf("after resubmission: state %q, attempts %v", s.State, s.Attempts)
 				}
-				if err := g.sim.Decide(ctx, c.ID, Approved, Known{}); err != nil {
+				if err := g.sim.Decide(ctx, c.ID, sessions.StateApproved, Known{}); err != nil {
 					t.Fatal(err)
 				}
 				fold(g.waitN(t, seen+1))
-				if s = book.Get(c.ID); s.State != Approved || s.Steps[len(s.Steps)-1].Delivery.AttemptID != s.Attempts[1] {
+				if s = book.Get(c.ID); s.State != sessions.StateApproved || s.Steps[len(s.Steps)-1].Delivery.AttemptID != s.Attempts[1] {
 					t.Fatalf("second attempt not approved: %q", s.State)
 				}
 			}
@@ -205,10 +205,10 @@ func checkAlwaysSent(t *testing.T, body []byte, status string) {
 			t.Errorf("document.%s missing", k)
 		}
 	}
-	if status == Approved && string(p["firstName"]) != `"ADA"` {
+	if status == sessions.StateApproved && string(p["firstName"]) != `"ADA"` {
 		t.Errorf("the form's name was not used: %s", p["firstName"])
 	}
-	if (status == Declined || status == Resubmission) && string(d.Verification["reasonCode"]) == "null" {
+	if (status == sessions.StateDeclined || status == sessions.StateResubmit) && string(d.Verification["reasonCode"]) == "null" {
 		t.Errorf("%s without a reason code", status)
 	}
 }
@@ -222,17 +222,17 @@ func TestForgeries(t *testing.T) {
 	}
 	g.waitN(t, 2)
 	cases := []struct {
-		kind   Forgery
+		kind   sessions.Forgery
 		status int
 		check  func(sessions.Record) bool
 	}{
-		{BadSignature, 401, func(r sessions.Record) bool {
+		{sessions.BadSignature, 401, func(r sessions.Record) bool {
 			return r.Verdict.Signature == decode.SigInvalid && r.Verdict.Reason != ""
 		}},
-		{WrongAPIKey, 401, func(r sessions.Record) bool {
+		{sessions.WrongAPIKey, 401, func(r sessions.Record) bool {
 			return r.Verdict.Signature == decode.SigValid && r.Verdict.APIKey == decode.KeyMismatch
 		}},
-		{InvalidJSON, 400, func(r sessions.Record) bool {
+		{sessions.InvalidJSON, 400, func(r sessions.Record) bool {
 			return r.Delivery.Kind == decode.KindInvalid && r.Verdict.Signature == decode.SigValid
 		}},
 	}
@@ -253,12 +253,12 @@ func TestForgeries(t *testing.T) {
 func TestForgottenSession(t *testing.T) {
 	g := newRig(t)
 	known := Known{AttemptID: "e30122d1-740b-4764-853f-470374a7abf4", VendorData: "old", Created: time.Now().Add(-time.Hour)}
-	if err := g.sim.Decide(context.Background(), "f04bdb47-d3be-4b28-b028-a652feb060b5", Declined, known); err != nil {
+	if err := g.sim.Decide(context.Background(), "f04bdb47-d3be-4b28-b028-a652feb060b5", sessions.StateDeclined, known); err != nil {
 		t.Fatal(err)
 	}
 	r := g.waitN(t, 1)[0]
 	if r.Delivery.SessionID != "f04bdb47-d3be-4b28-b028-a652feb060b5" || r.Delivery.AttemptID != known.AttemptID ||
-		r.Delivery.VendorData != "old" || r.Delivery.State != Declined {
+		r.Delivery.VendorData != "old" || r.Delivery.State != sessions.StateDeclined {
 		t.Fatalf("%+v", r.Delivery)
 	}
 }

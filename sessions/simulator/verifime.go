@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
@@ -57,7 +58,7 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 		id := identityFor(req.ReferenceData, "", "", s.cfg.Now())
 		customer = titleCase(id.first + " " + id.last)
 	}
-	inv := &invite{ref: newUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifimeapi.Inactive, level: "LOW"}
+	inv := &invite{ref: sessions.NewUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifimeapi.Inactive, level: "LOW"}
 	s.mu.Lock()
 	if s.invites == nil {
 		s.invites = map[string]*invite{}
@@ -301,7 +302,7 @@ type RiskAssessment struct {
 
 func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, level string) error {
 	s.mu.Lock()
-	ev := RiskAssessment{EventID: newUUID(), EventName: "RISK_ASSESSMENT_UPDATED", CustomerName: inv.customer,
+	ev := RiskAssessment{EventID: sessions.NewUUID(), EventName: "RISK_ASSESSMENT_UPDATED", CustomerName: inv.customer,
 		AssessmentStatus: status, RiskLevel: str(level), EventTimestamp: s.cfg.Now().UTC().Format(time.RFC3339),
 		Metadata: inv.referenceData}
 	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + AssessmentPage + ev.EventID
