@@ -95,7 +95,9 @@ func NewForwarder(ctx context.Context, targets []string, timeout time.Duration, 
 func (f *Forwarder) Close() { f.closed.Do(func() { close(f.stop) }) }
 
 // Resume tries again the forwards an earlier run left waiting for the app
-// (their last try has a RetryIn): kycwatch restarted meanwhile. It returns
+// (their last try has a RetryIn): kycwatch restarted meanwhile, or was
+// killed. Behind each, in order, go the later deliveries of its session
+// that never reached that target: they were queued behind it. It returns
 // how many it queued.
 func (f *Forwarder) Resume(ctx context.Context) (int, error) {
 	if f.Store == nil {
@@ -105,22 +107,89 @@ func (f *Forwarder) Resume(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	type key struct {
+		seq    int64
+		target string
+	}
+	queued := map[key]bool{}
 	n := 0
 	for _, p := range pending {
+		if queued[key{p.Seq, p.Target}] {
+			continue
+		}
 		r, err := f.Store.Get(ctx, p.Seq)
 		if err != nil {
 			f.Log.Warn("resume forward", "seq", p.Seq, "err", err)
 			continue
 		}
-		for _, t := range f.Targets { // the stored URL is the target's, with the path
-			if to, err := Target(t, r.Path); err == nil && to == p.Target {
-				f.enqueueFrom(r, []string{t}, p.Attempt+1)
-				n++
-				break
+		t, ok := f.targetOf(r, p.Target)
+		if !ok {
+			continue // a target this run was not given
+		}
+		f.enqueueFrom(r, []string{t}, p.Attempt+1)
+		queued[key{p.Seq, p.Target}] = true
+		n++
+		later, err := f.behind(ctx, r, t)
+		if err != nil {
+			f.Log.Warn("resume forward", "seq", p.Seq, "err", err)
+			continue
+		}
+		for _, l := range later {
+			to, _ := Target(t, l.Path)
+			if queued[key{l.Seq, to}] {
+				continue
 			}
+			f.enqueueFrom(l, []string{t}, 1)
+			queued[key{l.Seq, to}] = true
+			n++
 		}
 	}
 	return n, nil
+}
+
+// targetOf is the target (as given) a stored forward's URL was made from:
+// the stored URL is the target's, with the delivery's path.
+func (f *Forwarder) targetOf(r sessions.Record, url string) (string, bool) {
+	for _, t := range f.Targets {
+		if to, err := Target(t, r.Path); err == nil && to == url {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// behind returns the deliveries of r's session stored after it that never
+// reached target t (no try recorded), oldest first.
+func (f *Forwarder) behind(ctx context.Context, r sessions.Record, t string) ([]sessions.Record, error) {
+	if r.Delivery.SessionID == "" {
+		return nil, nil
+	}
+	seqs, err := f.Store.WebhooksAfter(ctx, r.Delivery.SessionID, r.Seq)
+	if err != nil || len(seqs) == 0 {
+		return nil, err
+	}
+	tried, err := f.Store.Forwards(ctx, seqs...)
+	if err != nil {
+		return nil, err
+	}
+	reached := map[int64]map[string]bool{}
+	for _, fw := range tried {
+		if reached[fw.Seq] == nil {
+			reached[fw.Seq] = map[string]bool{}
+		}
+		reached[fw.Seq][fw.Target] = true
+	}
+	var out []sessions.Record
+	for _, seq := range seqs {
+		l, err := f.Store.Get(ctx, seq)
+		if err != nil {
+			return out, err
+		}
+		if to, err := Target(t, l.Path); err == nil && !reached[seq][to] {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // Enqueue forwards r in the background, after the session's earlier ones.

@@ -398,3 +398,48 @@ func TestForwardsRetryAnAppThatErrs(t *testing.T) {
 		t.Errorf("tries of #2 (401 is the app's answer, not retried): %+v", fws)
 	}
 }
+
+// TestQueuedForwardsResumeAtStart: deliveries waiting behind their
+// session's failing forward (never tried: the app was down) are sent at
+// the next start too, after it and in order; a delivery of another session
+// already forwarded is not sent again.
+func TestQueuedForwardsResumeAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	g := newFwdRig(t, "http://"+addr+"/hooks", false)
+	g.fwd.Backoff = func(int) time.Duration { return time.Hour } // only Close ends this wait
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	if f := g.waitDone(t, 1)[0]; f.RetryIn != time.Hour {
+		t.Fatalf("first try %+v", f)
+	}
+	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/decisions", []byte(`{"status":"success","verification":{"id":"s1","code":9001,"status":"approved"}}`), nil)
+	// kycwatch is killed here: the forwarder is left waiting its hour, the
+	// two later deliveries queued in its memory, never tried.
+
+	a := &app{}
+	up, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skip("the port was taken meanwhile:", err)
+	}
+	hs := &httptest.Server{Listener: up, Config: &http.Server{Handler: a}}
+	hs.Start()
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	next := NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil, nil)
+	if n, err := next.Resume(ctx); err != nil || n != 3 {
+		t.Fatalf("resumed %d, %v; want the failed one and the two behind it", n, err)
+	}
+	next.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.bodies) != 3 || !strings.Contains(string(a.bodies[0]), "7001") || !strings.Contains(string(a.bodies[1]), "7002") ||
+		!strings.Contains(string(a.bodies[2]), "approved") || a.reqs[2].URL.Path != "/hooks/veriff/decisions" {
+		t.Errorf("the app got %q", a.bodies)
+	}
+}

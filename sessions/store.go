@@ -648,6 +648,27 @@ func (s *Store) PendingForwards(ctx context.Context) ([]Forward, error) {
 	return out, rows.Err()
 }
 
+// WebhooksAfter returns the seqs of the webhook deliveries of session
+// stored after seq (not the sandbox's API calls nor callbacks: what a
+// forwarder sends), oldest first.
+func (s *Store) WebhooksAfter(ctx context.Context, session string, seq int64) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq FROM deliveries WHERE seq > ? AND session_id = ? AND kind NOT IN (?, ?) ORDER BY seq`,
+		seq, session, string(decode.KindAPICall), string(decode.KindCallback))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
 // Forwards returns the forwards of the given deliveries, oldest first.
 func (s *Store) Forwards(ctx context.Context, seqs ...int64) ([]Forward, error) {
 	var out []Forward

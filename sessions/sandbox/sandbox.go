@@ -37,10 +37,10 @@ const (
 // Config is the sandbox's integration (its API key and shared secret) and
 // where its news goes.
 type Config struct {
-	Sim            *simulator.Simulator // Manual, signing with Secret and APIKey
+	Sim *simulator.Simulator // Manual, signing with Secret and APIKey
 	// Others are the other simulators whose VerifiMe invites the end-user
 	// pages open (the TUI's, whose `i` invites point here).
-	Others []*simulator.Simulator
+	Others         []*simulator.Simulator
 	APIKey, Secret string
 	// Record stores an API call or end-user step and shows it.
 	Record func(ctx context.Context, r sessions.Record)
