@@ -245,12 +245,19 @@ func (f *Forwarder) untilAnswered(target string, r sessions.Record, first int) {
 		fw, retriable := f.one(f.ctx, target, r)
 		fw.Attempt = n
 		wait := time.Duration(0)
-		if retriable && n < f.Attempts && f.ctx.Err() == nil {
+		quitting := f.ctx.Err() != nil
+		if quitting && fw.Status == 0 && fw.Error != "" {
+			// Cut by kycwatch quitting, not by the app: the next start
+			// tries it again (Resume), and what was queued behind it.
+			fw.Error = "kycwatch quit before the app answered"
+			retriable = true
+		}
+		if retriable && n < f.Attempts {
 			wait = f.Backoff(n)
 			fw.RetryIn = wait
 		}
 		f.Recorded(f.ctx, fw)
-		if wait == 0 {
+		if wait == 0 || quitting {
 			return
 		}
 		t := time.NewTimer(wait)

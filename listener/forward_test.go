@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -440,6 +441,52 @@ func TestQueuedForwardsResumeAtStart(t *testing.T) {
 	defer a.mu.Unlock()
 	if len(a.bodies) != 3 || !strings.Contains(string(a.bodies[0]), "7001") || !strings.Contains(string(a.bodies[1]), "7002") ||
 		!strings.Contains(string(a.bodies[2]), "approved") || a.reqs[2].URL.Path != "/hooks/veriff/decisions" {
+		t.Errorf("the app got %q", a.bodies)
+	}
+}
+
+// TestAForwardCutByQuittingResumes: a forward in flight when kycwatch
+// quits (the app slow to answer) is recorded as to be tried again, so the
+// next start sends it, and the deliveries queued behind it, in order.
+func TestAForwardCutByQuittingResumes(t *testing.T) {
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slow := httptest.NewServer(&app{delay: time.Hour})
+	defer slow.CloseClientConnections()
+	ctx, quit := context.WithCancel(context.Background())
+	fwd := NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
+	srv := New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), DefaultLimits, nil)
+	srv.Forward(fwd, false)
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	time.Sleep(50 * time.Millisecond) // the first is with the app
+	quit()
+	fwd.Close()
+	fwd.Wait()
+	fws, _ := st.Forwards(context.Background(), 1, 2)
+	if len(fws) != 1 || fws[0].Seq != 1 || fws[0].RetryIn == 0 {
+		t.Fatalf("recorded %+v; want #1's cut try, to be tried again", fws)
+	}
+	a := &app{}
+	up := httptest.NewServer(a)
+	defer up.Close()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	next := NewForwarder(ctx2, []string{slow.URL}, 2*time.Second, st, nil, nil)
+	next.Targets = []string{slow.URL} // the same target, now answering through a proxy below
+	next.HTTP = &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse(up.URL) }}}
+	if n, err := next.Resume(ctx2); err != nil || n != 2 {
+		t.Fatalf("resumed %d, %v; want 2", n, err)
+	}
+	next.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.bodies) != 2 || !strings.Contains(string(a.bodies[0]), "7001") || !strings.Contains(string(a.bodies[1]), "7002") {
 		t.Errorf("the app got %q", a.bodies)
 	}
 }
