@@ -118,7 +118,9 @@ func (a *app) buildSim(ctx context.Context, sbKey, sbSecret string) {
 	}
 	a.sim = simulator.New(ctx, simulator.Config{Secret: a.simSecret, APIKey: a.simKey, Target: a.target,
 		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: a.fileLog.With("component", "simulator"),
-		VerifiMeSecret: a.vmSecret, AssessAfter: c.simAssess, Failed: a.failed("simulator")})
+		VerifiMeSecret: a.vmSecret, AssessAfter: c.simAssess, Failed: a.failed("simulator"),
+		KeepInvite: keepInvites(ctx, a.store, "tui", a.fileLog)})
+	restoreInvites(ctx, a.store, "tui", a.sim, a.fileLog)
 }
 
 // failed reports a background failure: in the log, and on screen.

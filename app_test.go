@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/sandbox"
 	"github.com/kycwatch/kycwatch/ui"
 )
 
@@ -189,5 +193,58 @@ func TestHeaderFollowsTheKeysEnforced(t *testing.T) {
 	r, err := a.rc.Receive(context.Background(), delivery(1)) // unsigned
 	if err != nil || r.Status != 401 {
 		t.Fatalf("an unsigned delivery after the restart: %d %v", r.Status, err)
+	}
+}
+
+// TestInvitesAnswerAfterARestart: a simulated VerifiMe invite made through
+// the sandbox's API keeps its page and its tracking status across a
+// restart on the same database (the URL a customer was sent still works).
+func TestInvitesAnswerAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20}
+	start := func() (string, func()) {
+		var stderr syncBuffer
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr}) }()
+		var local string
+		waitUntil(t, func() bool {
+			for _, l := range strings.Split(stderr.String(), "\n") {
+				if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
+					local = rest
+				}
+			}
+			return local != ""
+		})
+		return local, func() { cancel(); <-done }
+	}
+	local, stop := start()
+	resp, err := http.Post(local+sandbox.VerifiMeAPIPrefix+"/user/invite", "application/json",
+		strings.NewReader(`{"email":"jane@example.com","code":"ORG","referenceData":"kw-restart-1","sendInvitationEmail":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv struct{ TrackingReference, InviteURL string }
+	json.NewDecoder(resp.Body).Decode(&inv)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || inv.TrackingReference == "" {
+		t.Fatalf("invite: %d %+v", resp.StatusCode, inv)
+	}
+	stop()
+
+	local, stop = start()
+	defer stop()
+	path := inv.InviteURL[strings.Index(inv.InviteURL, "/sandbox/"):]
+	for _, u := range []string{local + path, local + sandbox.VerifiMeAPIPrefix + "/user/signup/tracking/" + inv.TrackingReference + "/status"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("after a restart, %s: %d %s", u, resp.StatusCode, body)
+		}
 	}
 }

@@ -124,7 +124,9 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 			log.Error("keep sandbox session", "session", snap.ID, "err", err)
 		}
 	}
+	cfg.KeepInvite = keepInvites(ctx, store, "sandbox", log)
 	sb.sim = simulator.New(ctx, cfg)
+	restoreInvites(ctx, store, "sandbox", sb.sim, log)
 	states, err := store.SandboxStates(ctx, maxSandboxSessions)
 	if err != nil {
 		return nil, fmt.Errorf("read the sandbox's sessions: %w", err)
@@ -152,4 +154,38 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 			events.Publish(t)
 		}}
 	return sb, nil
+}
+
+// keepInvites makes a simulator's VerifiMe invites outlive a restart: each
+// change is kept in the database as owner's (sandbox, tui).
+func keepInvites(ctx context.Context, store *sessions.Store, owner string, log *slog.Logger) func(simulator.InviteSnapshot) {
+	keepCtx := context.WithoutCancel(ctx)
+	return func(p simulator.InviteSnapshot) {
+		b, err := json.Marshal(p)
+		if err == nil {
+			err = store.KeepInvite(keepCtx, owner, p.Ref, time.Now(), b)
+		}
+		if err != nil {
+			log.Error("keep invite", "ref", p.Ref, "err", err)
+		}
+	}
+}
+
+// restoreInvites brings back owner's invites kept by an earlier run.
+func restoreInvites(ctx context.Context, store *sessions.Store, owner string, sim *simulator.Simulator, log *slog.Logger) {
+	states, err := store.Invites(ctx, owner, simulator.MaxInvites)
+	if err != nil {
+		log.Error("read kept invites", "err", err)
+		return
+	}
+	snaps := make([]simulator.InviteSnapshot, 0, len(states))
+	for _, b := range states {
+		var p simulator.InviteSnapshot
+		if err := json.Unmarshal(b, &p); err != nil {
+			log.Warn("a kept invite is unreadable", "err", err)
+			continue
+		}
+		snaps = append(snaps, p)
+	}
+	sim.RestoreInvites(snaps)
 }

@@ -126,6 +126,13 @@ CREATE TABLE IF NOT EXISTS tracking (           -- VerifiMe phase 1, as polled
 );
 CREATE INDEX IF NOT EXISTS tracking_session ON tracking(session_id, at);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL); -- e.g. the sandbox's keys
+CREATE TABLE IF NOT EXISTS invites (           -- simulated VerifiMe invites, so their pages answer across restarts
+	owner        TEXT    NOT NULL,               -- which simulator: sandbox | tui
+	ref          TEXT    NOT NULL,               -- tracking reference
+	updated_at   INTEGER NOT NULL,
+	state        TEXT    NOT NULL,               -- JSON: simulator.InviteSnapshot
+	PRIMARY KEY (owner, ref)
+);
 CREATE TABLE IF NOT EXISTS sandbox_state (     -- the sandbox's sessions, so its API answers across restarts
 	id           TEXT    PRIMARY KEY,
 	updated_at   INTEGER NOT NULL,           -- unix nanoseconds, UTC
@@ -532,6 +539,34 @@ func (s *Store) SandboxStates(ctx context.Context, limit int) ([][]byte, error) 
 	return out, rows.Err()
 }
 
+// KeepInvite keeps a simulated VerifiMe invite's state, as owner's.
+func (s *Store) KeepInvite(ctx context.Context, owner, ref string, at time.Time, state []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO invites (owner, ref, updated_at, state) VALUES (?, ?, ?, ?)`,
+		owner, ref, at.UnixNano(), string(state))
+	return err
+}
+
+// Invites returns owner's newest limit invites' states, oldest first.
+func (s *Store) Invites(ctx context.Context, owner string, limit int) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state FROM
+		(SELECT state, updated_at FROM invites WHERE owner = ? ORDER BY updated_at DESC LIMIT ?) ORDER BY updated_at`, owner, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var st string
+		if err := rows.Scan(&st); err != nil {
+			return nil, err
+		}
+		out = append(out, []byte(st))
+	}
+	return out, rows.Err()
+}
+
 // TrackingStep is one change of a VerifiMe invite's tracking status.
 type TrackingStep struct {
 	SessionID string
@@ -805,7 +840,7 @@ func (s *Store) Clear(ctx context.Context) (int64, error) {
 	if err != nil {
 		return n, err
 	}
-	for _, q := range []string{`DELETE FROM test_sessions`, `DELETE FROM tracking`, `DELETE FROM sandbox_state`} {
+	for _, q := range []string{`DELETE FROM test_sessions`, `DELETE FROM tracking`, `DELETE FROM sandbox_state`, `DELETE FROM invites`} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return n, err
 		}

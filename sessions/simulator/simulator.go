@@ -62,6 +62,9 @@ type Config struct {
 	// (under the simulator's lock, so the states come in order): the
 	// sandbox keeps them, and Restore brings them back after a restart.
 	Keep func(Snapshot)
+	// KeepInvite is Keep for VerifiMe invites (RestoreInvites brings them
+	// back): their pages and tracking status answer after a restart.
+	KeepInvite func(InviteSnapshot)
 }
 
 // Snapshot is a Veriff session's state as the simulator holds it, for

@@ -28,6 +28,7 @@ const (
 // httptest server, with the simulator pointed at it.
 type rig struct {
 	sim  *Simulator
+	url  string // kycwatch's listener, where simulators deliver
 	mu   sync.Mutex
 	got  []sessions.Record
 	cond chan struct{}
@@ -46,6 +47,7 @@ func newRig(t *testing.T) *rig {
 	g := &rig{cond: make(chan struct{}, 1000)}
 	srv := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
 	t.Cleanup(srv.Close)
+	g.url = srv.URL
 	ctx, cancel := context.WithCancel(context.Background())
 	// Follow the store as kycwatch's consumers do: whole deliveries, in order.
 	followed := make(chan struct{})

@@ -66,6 +66,7 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 	s.invites[inv.ref] = inv
 	s.invites[inv.referenceData] = inv
 	s.order = append(s.order, inv)
+	s.keptInvite(inv)
 	for len(s.order) > MaxInvites { // the sandbox's invite needs no key: bound what anyone can add
 		old := s.order[0]
 		s.order = s.order[1:]
@@ -111,7 +112,10 @@ func (s *Simulator) playInvite(inv *invite) {
 				s.mu.Unlock()
 				return
 			}
-			inv.status = st
+			if order(inv.status) < order(st) {
+				inv.status = st
+				s.keptInvite(inv)
+			}
 			s.mu.Unlock()
 		}
 		s.phase2(inv)
@@ -141,6 +145,7 @@ func (s *Simulator) phase2(inv *invite) {
 		return
 	}
 	inv.phase2 = true
+	s.keptInvite(inv)
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
@@ -154,8 +159,13 @@ func (s *Simulator) phase2(inv *invite) {
 		if chosen {
 			return
 		}
-		if err := s.sendAssessment(s.ctx, inv, "PRELIMINARY", ""); err != nil {
-			s.failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
+		s.mu.Lock()
+		again := inv.sent("PRELIMINARY") // before a restart
+		s.mu.Unlock()
+		if !again {
+			if err := s.sendAssessment(s.ctx, inv, "PRELIMINARY", ""); err != nil {
+				s.failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
+			}
 		}
 		if !s.wait(assess - assess/2) {
 			return
@@ -206,6 +216,7 @@ func (s *Simulator) OpenInvite(ref string) (InviteState, error) {
 	if inv.status != verifimeapi.Completed {
 		inv.byPage = true
 		inv.status = verifimeapi.Active
+		s.keptInvite(inv)
 	}
 	return inv.state(), nil
 }
@@ -229,6 +240,7 @@ func (s *Simulator) EnterData(ref, name string) error {
 	if name = strings.TrimSpace(name); name != "" && len(name) <= 200 {
 		inv.customer = name
 	}
+	s.keptInvite(inv)
 	s.mu.Unlock()
 	s.phase2(inv)
 	return nil
@@ -275,6 +287,9 @@ func (s *Simulator) Assess(ctx context.Context, referenceData, level, customer s
 		inv = &invite{referenceData: referenceData, customer: customer, status: verifimeapi.Completed}
 	}
 	inv.level, inv.assessed = level, true
+	if inv.ref != "" {
+		s.keptInvite(inv)
+	}
 	s.mu.Unlock()
 	return s.sendAssessment(ctx, inv, "ASSESSED", level)
 }
@@ -307,6 +322,9 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 		Metadata: inv.referenceData}
 	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + AssessmentPage + ev.EventID
 	inv.assessments = append(inv.assessments, ev)
+	if inv.ref != "" {
+		s.keptInvite(inv)
+	}
 	s.mu.Unlock()
 	if s.cfg.VerifiMeSecret == "" {
 		return errors.New("no VerifiMe webhook secret to sign with")
@@ -346,4 +364,98 @@ func (s *Simulator) InviteReference(ref string) string {
 		return inv.referenceData
 	}
 	return ""
+}
+
+// InviteSnapshot is a VerifiMe invite's state as the simulator holds it,
+// for keeping between runs.
+type InviteSnapshot struct {
+	Ref           string           `json:"ref"`
+	ReferenceData string           `json:"referenceData"`
+	Customer      string           `json:"customer"`
+	Email         string           `json:"email"`
+	Status        string           `json:"status"`
+	Level         string           `json:"level"`
+	Assessed      bool             `json:"assessed,omitempty"`
+	ByPage        bool             `json:"byPage,omitempty"`
+	Phase2        bool             `json:"phase2,omitempty"`
+	Assessments   []RiskAssessment `json:"assessments,omitempty"`
+}
+
+// keptInvite hands the invite's state to Config.KeepInvite (called
+// locked, so the states come in order).
+func (s *Simulator) keptInvite(inv *invite) {
+	if s.cfg.KeepInvite == nil {
+		return
+	}
+	s.cfg.KeepInvite(InviteSnapshot{Ref: inv.ref, ReferenceData: inv.referenceData, Customer: inv.customer, Email: inv.email,
+		Status: inv.status, Level: inv.level, Assessed: inv.assessed, ByPage: inv.byPage, Phase2: inv.phase2,
+		Assessments: append([]RiskAssessment(nil), inv.assessments...)})
+}
+
+// RestoreInvites brings back invites kept by an earlier run, oldest first,
+// and carries on where each stood: a tracking status still moving on its
+// own moves on, and a back office that had begun (phase 2) sends what it
+// had not sent. An invite the simulator already holds is left as it is.
+func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
+	var resume []*invite
+	s.mu.Lock()
+	if s.invites == nil {
+		s.invites = map[string]*invite{}
+	}
+	for _, p := range snaps {
+		if p.Ref == "" || s.invites[p.Ref] != nil {
+			continue
+		}
+		inv := &invite{ref: p.Ref, referenceData: p.ReferenceData, customer: p.Customer, email: p.Email, status: p.Status,
+			level: p.Level, assessed: p.Assessed, byPage: p.ByPage, assessments: p.Assessments}
+		s.invites[inv.ref] = inv
+		if inv.referenceData != "" {
+			s.invites[inv.referenceData] = inv
+		}
+		s.order = append(s.order, inv)
+		switch {
+		case p.Status == verifimeapi.Completed && !p.Assessed && !inv.sent("ASSESSED"):
+			resume = append(resume, inv) // phase 2 goes on
+		case p.Status != verifimeapi.Completed && !p.ByPage:
+			resume = append(resume, inv) // the tracking status goes on
+		}
+	}
+	for len(s.order) > MaxInvites {
+		old := s.order[0]
+		s.order = s.order[1:]
+		delete(s.invites, old.ref)
+		if s.invites[old.referenceData] == old {
+			delete(s.invites, old.referenceData)
+		}
+	}
+	s.mu.Unlock()
+	for _, inv := range resume {
+		if inv.status == verifimeapi.Completed {
+			s.phase2(inv)
+		} else {
+			s.playInvite(inv)
+		}
+	}
+}
+
+// sent says an assessment with this status went out (called locked, or
+// before the invite is shared).
+func (inv *invite) sent(status string) bool {
+	for _, a := range inv.assessments {
+		if a.AssessmentStatus == status {
+			return true
+		}
+	}
+	return false
+}
+
+// order ranks tracking statuses: a restored invite never goes back.
+func order(status string) int {
+	switch status {
+	case verifimeapi.Active:
+		return 1
+	case verifimeapi.Completed:
+		return 2
+	}
+	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +160,76 @@ func TestInvitesAreBounded(t *testing.T) {
 	g.sim.mu.Unlock()
 	if n != MaxInvites {
 		t.Errorf("%d held", n)
+	}
+}
+
+// TestInvitesKeptAcrossARestart: every change of an invite reaches
+// KeepInvite; a new simulator restored from the last states answers for
+// them alike (page state, tracking status) and carries on: phase 2 begun
+// before the restart sends its assessments, and a tracking status still
+// moving on its own reaches Completed.
+func TestInvitesKeptAcrossARestart(t *testing.T) {
+	g := newRig(t)
+	var mu sync.Mutex
+	last := map[string]InviteSnapshot{}
+	var order []string
+	keep := func(p InviteSnapshot) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := last[p.Ref]; !ok {
+			order = append(order, p.Ref)
+		}
+		last[p.Ref] = p
+	}
+	ctx1, kill := context.WithCancel(context.Background())
+	first := New(ctx1, Config{Secret: secret, APIKey: apiKey, Target: func() string { return g.url }, VerifiMeSecret: vmSecret,
+		TrackingStep: time.Hour, AssessAfter: time.Hour, KeepInvite: keep})
+	entered, err := first.Invite(ctx1, verifimeapi.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-kept-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.EnterData(entered.TrackingReference, "Jane Kept"); err != nil {
+		t.Fatal(err)
+	}
+	moving, err := first.Invite(ctx1, verifimeapi.InviteRequest{Email: "joe@example.com", ReferenceData: "kw-kept-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kill()
+	first.Wait()
+	mu.Lock()
+	if p := last[entered.TrackingReference]; p.Status != verifimeapi.Completed || !p.Phase2 || !p.ByPage || p.Customer != "Jane Kept" {
+		t.Fatalf("kept %+v", p)
+	}
+	snaps := []InviteSnapshot{last[order[0]], last[order[1]]}
+	mu.Unlock()
+
+	ctx2, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	next := New(ctx2, Config{Secret: secret, APIKey: apiKey, Target: func() string { return g.url }, VerifiMeSecret: vmSecret,
+		TrackingStep: 20 * time.Millisecond, AssessAfter: 60 * time.Millisecond, KeepInvite: keep})
+	defer next.Wait()
+	next.RestoreInvites(snaps)
+	if st, ok := next.Invitation(entered.TrackingReference); !ok || st.Status != verifimeapi.Completed || st.Customer != "Jane Kept" {
+		t.Fatalf("restored %+v %v", st, ok)
+	}
+	rs := g.waitN(t, 2)
+	if rs[0].Delivery.SessionID != "kw-kept-1" || rs[0].Delivery.State != "preliminary" || rs[1].Delivery.State != "assessed" ||
+		rs[1].Delivery.Risk.CustomerName != "Jane Kept" {
+		t.Fatalf("phase 2 after the restart: %+v / %+v", rs[0].Delivery, rs[1].Delivery)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, _, err := next.TrackingStatus(ctx2, moving.TrackingReference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st == verifimeapi.Completed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restored invite's tracking stays %s", st)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
