@@ -522,8 +522,13 @@ func (s *Store) KeepSandboxState(ctx context.Context, id string, at time.Time, s
 // SandboxStates returns the newest limit sandbox sessions' states, oldest
 // first.
 func (s *Store) SandboxStates(ctx context.Context, limit int) ([][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state FROM
+	return s.states(ctx, `SELECT state FROM
 		(SELECT state, updated_at FROM sandbox_state ORDER BY updated_at DESC LIMIT ?) ORDER BY updated_at`, limit)
+}
+
+// states reads a column of JSON states.
+func (s *Store) states(ctx context.Context, query string, args ...any) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -550,21 +555,8 @@ func (s *Store) KeepInvite(ctx context.Context, owner, ref string, at time.Time,
 
 // Invites returns owner's newest limit invites' states, oldest first.
 func (s *Store) Invites(ctx context.Context, owner string, limit int) ([][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state FROM
+	return s.states(ctx, `SELECT state FROM
 		(SELECT state, updated_at FROM invites WHERE owner = ? ORDER BY updated_at DESC LIMIT ?) ORDER BY updated_at`, owner, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return nil, err
-		}
-		out = append(out, []byte(st))
-	}
-	return out, rows.Err()
 }
 
 // TrackingStep is one change of a VerifiMe invite's tracking status.
