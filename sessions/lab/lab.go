@@ -372,12 +372,10 @@ func (l *Lab) track(t sessions.TestSession, tr Tracker) {
 	}()
 }
 
-// Resume polls again, after a restart, the real invites whose data entry
-// was not completed yet (the simulator's own are gone with it).
+// Resume polls again, after a restart, the invites whose data entry was
+// not completed yet: real ones with VerifiMe's API, simulated ones with the
+// simulator (its invites are kept across the restart).
 func (l *Lab) Resume(tests []sessions.TestSession, tracking []sessions.TrackingStep) {
-	if l.VerifiMe == nil {
-		return
-	}
 	done := map[string]bool{}
 	for _, s := range tracking {
 		if s.Status == verifimeapi.Completed {
@@ -385,8 +383,16 @@ func (l *Lab) Resume(tests []sessions.TestSession, tracking []sessions.TrackingS
 		}
 	}
 	for _, t := range tests {
-		if t.Source == sessions.SourceVerifiMe && !done[t.ID] && l.Now().Sub(t.CreatedAt) < pollLimit {
+		if done[t.ID] || l.Now().Sub(t.CreatedAt) >= pollLimit {
+			continue
+		}
+		switch {
+		case t.Source == sessions.SourceVerifiMe && l.VerifiMe != nil:
 			l.track(t, l.VerifiMe)
+		case t.Source == sessions.SourceVerifiMeSim && l.Sim != nil:
+			if _, held := l.Sim.Invitation(t.Ref); held { // kept across the restart
+				l.track(t, l.Sim)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -315,5 +316,70 @@ func TestForgetStopsTheTrackingPolls(t *testing.T) {
 	}
 	if saved, _ := st.Tracking(context.Background(), []string{c.Session.ID}); len(saved) > 1 {
 		t.Errorf("%d tracking steps stored after Forget", len(saved))
+	}
+}
+
+// TestResumePollsWhatWasLeft: at start, Resume polls again the invites
+// whose data entry was not complete (a real one with the API, a simulated
+// one with the simulator, whose invites outlive a restart), and not those
+// already Completed nor those too old to poll.
+func TestResumePollsWhatWasLeft(t *testing.T) {
+	var mu sync.Mutex
+	polled := map[string]int{}
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		ref := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/user/signup/tracking/"), "/status")
+		polled[ref]++
+		io.WriteString(w, `{"status":"Completed"}`)
+	}))
+	defer api.Close()
+	l, _ := newLab(t, decode.Keys{VerifiMeSecrets: []string{"mine"}})
+	l.VerifiMe = verifimeapi.NewClient(api.URL)
+	sim, err := l.Sim.Invite(context.Background(), verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: "kw-sim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := l.Now()
+	tests := []sessions.TestSession{
+		{ID: "kw-open", Ref: "tr-open", Source: sessions.SourceVerifiMe, CreatedAt: now.Add(-time.Minute)},
+		{ID: "kw-done", Ref: "tr-done", Source: sessions.SourceVerifiMe, CreatedAt: now.Add(-time.Minute)},
+		{ID: "kw-old", Ref: "tr-old", Source: sessions.SourceVerifiMe, CreatedAt: now.Add(-pollLimit - time.Hour)},
+		{ID: "kw-sim", Ref: sim.TrackingReference, Source: sessions.SourceVerifiMeSim, CreatedAt: now.Add(-time.Minute)},
+		{ID: "kw-veriff", Source: sessions.SourceSimulator, CreatedAt: now.Add(-time.Minute)},
+	}
+	var got []string
+	done := make(chan struct{}, 10)
+	l.OnTracking = func(s sessions.TrackingStep) {
+		mu.Lock()
+		got = append(got, s.SessionID+"="+s.Status)
+		mu.Unlock()
+		done <- struct{}{}
+	}
+	l.Resume(tests, []sessions.TrackingStep{{SessionID: "kw-done", Status: "Completed"}})
+	deadline := time.After(5 * time.Second)
+	for {
+		mu.Lock()
+		both := slices.Contains(got, "kw-open=Completed") && slices.Contains(got, "kw-sim=Completed")
+		mu.Unlock()
+		if both {
+			break
+		}
+		select {
+		case <-done:
+		case <-deadline:
+			t.Fatalf("tracking steps %v", got)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if polled["tr-open"] == 0 || polled["tr-done"] != 0 || polled["tr-old"] != 0 {
+		t.Errorf("polled %v", polled)
+	}
+	for _, g := range got {
+		if !strings.HasPrefix(g, "kw-open=") && !strings.HasPrefix(g, "kw-sim=") {
+			t.Errorf("a tracking step for %s", g)
+		}
 	}
 }
