@@ -280,8 +280,11 @@ VERIFF_API_KEY and VERIFF_SHARED_SECRET, e.g.
   kycwatch sandbox keys > .env.kycwatch
 They are the ones kycwatch on the same database uses: VERIFF_API_KEY and
 VERIFF_SHARED_SECRET when set, else a key and secret generated once and
-kept in the database (made now if kycwatch never ran). The secret is
-printed whole: keep the output out of logs you share.
+kept in the database (made now if kycwatch never ran). A kycwatch given
+a secret or key of its own (--secret, --sandbox-secret, --api-key,
+--sandbox-key) stores none of them: then sandbox keys prints nothing and
+says which one to pass (VERIFF_SHARED_SECRET, VERIFF_API_KEY). The secret
+is printed whole: keep the output out of logs you share.
 
 Flags:
 `
@@ -330,6 +333,16 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 	c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
 	c.keys.VeriffSecrets = splitEnv("VERIFF_SHARED_SECRET")
 	ctx := context.Background()
+	// A kycwatch given its keys keeps none: print nothing rather than a
+	// generated secret its sandbox does not check with.
+	own := map[string]bool{}
+	for _, k := range strings.Split(store.Setting(ctx, settingOwnKeys), ",") {
+		own[k] = k != ""
+	}
+	if why := unstoredSandboxKeys(path, own, len(c.keys.VeriffSecrets) > 0, c.keys.VeriffAPIKey != ""); why != "" {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", why)
+		return 2
+	}
 	key, secret, from, err := sandboxKeys(ctx, store, c)
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)

@@ -570,3 +570,43 @@ func TestSendChecksItIsKycwatch(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, errOut.String(), out.String())
 	}
 }
+
+// TestSandboxKeysOfAKycwatchGivenItsSecret: a kycwatch started with
+// --secret (which it does not store) has a sandbox that checks with that
+// secret: sandbox keys must not print a generated one instead, but say in
+// one line to pass the same value.
+func TestSandboxKeysOfAKycwatchGivenItsSecret(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	startRun(t, config{addr: "127.0.0.1:0", db: db, logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, keys: decode.Keys{VeriffSecrets: []string{"my-shared-secret"}}})
+	var out, errOut bytes.Buffer
+	code := sandboxCmd([]string{"keys", "--db", db}, &out, &errOut)
+	if code != 2 || strings.Contains(out.String(), "VERIFF_SHARED_SECRET=") {
+		t.Errorf("exit %d, printed a secret the sandbox does not use:\n%s", code, out.String())
+	}
+	if msg := strings.TrimSpace(errOut.String()); strings.Count(msg, "\n") > 0 || !strings.Contains(msg, "--secret") || !strings.Contains(msg, "VERIFF_SHARED_SECRET") {
+		t.Errorf("want one line naming --secret and VERIFF_SHARED_SECRET: %q", msg)
+	}
+	// Given the same value, it prints it.
+	t.Setenv("VERIFF_SHARED_SECRET", "my-shared-secret")
+	out.Reset()
+	errOut.Reset()
+	if code := sandboxCmd([]string{"keys", "--db", db}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "VERIFF_SHARED_SECRET=my-shared-secret\n") {
+		t.Errorf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	os.Unsetenv("VERIFF_SHARED_SECRET")
+
+	db2 := filepath.Join(dir, "sb.db")
+	startRun(t, config{addr: "127.0.0.1:0", db: db2, logPath: filepath.Join(dir, "k2.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, sandboxSecret: "sb-secret", sandboxKey: "3f1c2e7a-0000-4000-8000-000000000001"})
+	out.Reset()
+	errOut.Reset()
+	if code := sandboxCmd([]string{"keys", "--db", db2}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--sandbox-secret") || out.Len() > 0 {
+		t.Errorf("--sandbox-secret: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+}
