@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -497,7 +498,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "ndjson", "`format`: ndjson, har or curl")
 	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
-	session := fs.String("session", "", "only this session `id`")
+	session := fs.String("session", "", "only this session `id`, or its start as the UI shows it (f04bdb47)")
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
@@ -532,6 +533,22 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
+	if *session != "" {
+		// The UI shows a session's first 8 characters: take any unique prefix.
+		ids, err := sessionsWithPrefix(context.Background(), path, *session)
+		switch {
+		case err != nil:
+			fmt.Fprintln(stderr, "kycwatch export:", err)
+			return 1
+		case len(ids) == 0:
+			fmt.Fprintf(stderr, "kycwatch export: no session %q in %s (--session takes an id or its start)\n", *session, path)
+			return 1
+		case len(ids) > 1:
+			fmt.Fprintf(stderr, "kycwatch export: --session %q matches several sessions: %s (give more of the id)\n", *session, strings.Join(ids, ", "))
+			return 2
+		}
+		filter.SessionID = ids[0]
+	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	w, err := export.New(*format, out, *mask)
@@ -554,6 +571,42 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "kycwatch export: %d %s (%s)\n", n, what, *format)
 	return 0
+}
+
+// sessionsWithPrefix lists the sessions with deliveries in the database
+// at path whose id is id or starts with it (at most 10, then "…").
+func sessionsWithPrefix(ctx context.Context, path, id string) ([]string, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var exact int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE session_id = ? LIMIT 1)`, id).Scan(&exact); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if exact > 0 {
+		return []string{id}, nil
+	}
+	// Text compares bytewise: every id starting with id sorts in [id, id+U+10FFFF).
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT session_id FROM deliveries WHERE session_id >= ? AND session_id < ? ORDER BY session_id LIMIT 11`,
+		id, id+"\U0010FFFF")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		ids = append(ids, s)
+	}
+	if len(ids) > 10 {
+		ids = append(ids[:10], "…")
+	}
+	return ids, rows.Err()
 }
 
 // parseSince reads a time or a duration back from now.

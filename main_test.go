@@ -610,3 +610,45 @@ func TestSandboxKeysOfAKycwatchGivenItsSecret(t *testing.T) {
 		t.Errorf("--sandbox-secret: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 }
+
+// storeWith makes a database at path holding one event for each session id.
+func storeWith(t *testing.T, path string, ids ...string) {
+	t.Helper()
+	store, err := sessions.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rc := sessions.NewReceiver(store, decode.Keys{}, nil)
+	for _, id := range ids {
+		body := []byte(`{"id":"` + id + `","attemptId":"a","code":7001,"action":"started","feature":"selfid"}`)
+		if _, err := rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/veriff/events",
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, BodySize: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestExportSessionByShortID: --session takes the short id the UI shows
+// (a unique prefix); an ambiguous one lists the candidates, an unknown one
+// says so and exits 1.
+func TestExportSessionByShortID(t *testing.T) {
+	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
+	db := filepath.Join(t.TempDir(), "k.db")
+	storeWith(t, db, "f04bdb47-d3be-4b28-b028-a652feb060b5", "f04bdb47-d3be-4b28-b028-a652feb060b5", "a1111111-0000-4000-8000-000000000001", "a1222222-0000-4000-8000-000000000002")
+	var out, errOut bytes.Buffer
+	if code := exportCmd([]string{"--db", db, "--session", "f04bdb47"}, &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "2 deliveries") {
+		t.Errorf("prefix: exit %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	code := exportCmd([]string{"--db", db, "--session", "a1"}, &out, &errOut)
+	if msg := errOut.String(); code != 2 || !strings.Contains(msg, "a1111111-0000-4000-8000-000000000001") || !strings.Contains(msg, "a1222222-0000-4000-8000-000000000002") || out.Len() > 0 {
+		t.Errorf("ambiguous: exit %d: %s", code, msg)
+	}
+	errOut.Reset()
+	if code := exportCmd([]string{"--db", db, "--session", "ffff"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), `no session "ffff"`) || out.Len() > 0 {
+		t.Errorf("unknown: exit %d: %s", code, errOut.String())
+	}
+}
