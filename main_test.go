@@ -652,3 +652,28 @@ func TestExportSessionByShortID(t *testing.T) {
 		t.Errorf("unknown: exit %d: %s", code, errOut.String())
 	}
 }
+
+// TestOneDeliveryMeetsEveryExpectationItMatches: an approved decision for
+// S meets decision=approved@S, session=S and kind=decision at once.
+func TestOneDeliveryMeetsEveryExpectationItMatches(t *testing.T) {
+	var want []sessions.Expectation
+	for _, x := range []string{"decision=approved@S", "session=S", "kind=decision", "risk=LOW"} {
+		e, err := sessions.ParseExpectation(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e)
+	}
+	exp := newExpectations(want, func(string, ...any) {})
+	approved := sessions.Record{Status: 200, Delivery: decode.Delivery{Kind: decode.KindDecision, SessionID: "S", State: "approved", Code: 9001}}
+	if exp.match(approved) {
+		t.Fatal("met before the risk assessment")
+	}
+	if left := exp.missing(); left != "risk=LOW" {
+		t.Fatalf("missing %q after the approved decision, want risk=LOW", left)
+	}
+	risk := sessions.Record{Status: 200, Delivery: decode.Delivery{Kind: decode.KindRiskAssessment, SessionID: "kw-1", State: "ASSESSED", Risk: &decode.RiskAssessment{RiskLevel: "LOW"}}}
+	if !exp.match(risk) {
+		t.Fatalf("not met; missing %q", exp.missing())
+	}
+}
