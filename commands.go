@@ -79,6 +79,10 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch send: unexpected argument %q: the kind, then flags (kycwatch send --help)\n", fs.Arg(0))
+		return 2
+	}
 	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"}); err != nil {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
@@ -311,6 +315,10 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch sandbox keys: unexpected argument %q (kycwatch sandbox keys --help)\n", fs.Arg(0))
+		return 2
+	}
 	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
@@ -416,14 +424,28 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		url, rest = args[0], args[1:]
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseQuietly(fs, rest, "kycwatch check --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "kycwatch check:", err)
 		return 2
 	}
-	if url == "" && fs.NArg() > 0 {
-		url = fs.Arg(0)
+	extra := fs.Args()
+	if url == "" && len(extra) > 0 { // flags, the URL, maybe more flags
+		url = extra[0]
+		if err := parseQuietly(fs, extra[1:], "kycwatch check --help"); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "kycwatch check:", err)
+			return 2
+		}
+		extra = fs.Args()
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(stderr, "kycwatch check: unexpected argument %q: one URL, then flags (kycwatch check --help)\n", extra[0])
+		return 2
 	}
 	if !httpURL(url) {
 		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
@@ -509,7 +531,11 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
 	}
-	filter := sessions.Filter{SessionID: *session}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch export: unexpected argument %q (kycwatch export --help)\n", fs.Arg(0))
+		return 2
+	}
+	filter := sessions.Filter{}
 	if *since != "" {
 		t, err := parseSince(*since, time.Now())
 		if err != nil {

@@ -341,7 +341,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		if near := nearestCommand(fs.Arg(0)); near != "" {
+			return c, fmt.Errorf("unknown command %q (did you mean kycwatch %s?); kycwatch --help lists the commands", fs.Arg(0), near)
+		}
+		return c, fmt.Errorf("unexpected argument %q; kycwatch --help lists the commands and flags", fs.Arg(0))
 	}
 	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY",
 		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
@@ -499,6 +502,21 @@ func nearestFlag(fs *flag.FlagSet, name string) string {
 			best, bestD = f.Name, d
 		}
 	})
+	return best
+}
+
+// commands are kycwatch's subcommands.
+var commands = []string{"send", "check", "export", "sandbox"}
+
+// nearestCommand is the subcommand closest to a mistyped one, if any is
+// close.
+func nearestCommand(name string) string {
+	best, bestD := "", min(3, len(name)/2+1)
+	for _, c := range commands {
+		if d := editDistance(strings.ToLower(name), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
 	return best
 }
 

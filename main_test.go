@@ -677,3 +677,31 @@ func TestOneDeliveryMeetsEveryExpectationItMatches(t *testing.T) {
 		t.Fatalf("not met; missing %q", exp.missing())
 	}
 }
+
+// TestCommandTyposGetOneLine: a mistyped flag of check, a mistyped
+// subcommand and an extra argument to sandbox keys each get one line.
+func TestCommandTyposGetOneLine(t *testing.T) {
+	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
+	oneLine := func(name string, code int, msg string, wants ...string) {
+		t.Helper()
+		msg = strings.TrimSpace(msg)
+		if code != 2 || strings.Count(msg, "\n") > 0 {
+			t.Errorf("%s: exit %d, want 2 and one line:\n%s", name, code, msg)
+		}
+		for _, w := range wants {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: %q lacks %q", name, msg, w)
+			}
+		}
+	}
+	var out, errOut bytes.Buffer
+	oneLine("check --jsn", check([]string{"http://x", "--jsn"}, &out, &errOut), errOut.String(), "--jsn", "did you mean --json?")
+	_, err := parseFlags([]string{"exprt"}, io.Discard)
+	oneLine("exprt", 2, err.Error(), `"exprt"`, "did you mean kycwatch export?")
+	errOut.Reset()
+	oneLine("sandbox keys extra", sandboxCmd([]string{"keys", "--db", filepath.Join(t.TempDir(), "k.db"), "extra"}, &out, &errOut), errOut.String(), `"extra"`)
+	if out.Len() > 0 {
+		t.Errorf("printed %s", out.String())
+	}
+}
