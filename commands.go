@@ -83,6 +83,10 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kycwatch send: unexpected argument %q: the kind, then flags (kycwatch send --help)\n", fs.Arg(0))
 		return 2
 	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "kycwatch send: --timeout must be positive (e.g. 10s)")
+		return 2
+	}
 	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"}); err != nil {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
@@ -319,6 +323,10 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kycwatch sandbox keys: unexpected argument %q (kycwatch sandbox keys --help)\n", fs.Arg(0))
 		return 2
 	}
+	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB"}); err != nil {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 2
+	}
 	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
@@ -447,6 +455,10 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kycwatch check: unexpected argument %q: one URL, then flags (kycwatch check --help)\n", extra[0])
 		return 2
 	}
+	if *limit <= 0 {
+		fmt.Fprintln(stderr, "kycwatch check: --limit must be positive (e.g. 10s)")
+		return 2
+	}
 	if !httpURL(url) {
 		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
 		return 2
@@ -533,6 +545,14 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "kycwatch export: unexpected argument %q (kycwatch export --help)\n", fs.Arg(0))
+		return 2
+	}
+	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB", "session": ""}); err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 2
+	}
+	if err := refuseEmptyEnvs("KYCWATCH_DB"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
 	}
 	filter := sessions.Filter{}
@@ -638,6 +658,9 @@ func sessionsWithPrefix(ctx context.Context, path, id string) ([]string, error) 
 // parseSince reads a time or a duration back from now.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, fmt.Errorf("--since %q: want a duration back from now, such as 1h (not negative)", s)
+		}
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {

@@ -346,19 +346,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		return c, fmt.Errorf("unexpected argument %q; kycwatch --help lists the commands and flags", fs.Arg(0))
 	}
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY",
+	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
 		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
 		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
 		return c, err
 	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL"); err != nil {
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
 		return c, err
 	}
 	if err := checkAddr(c.addr); err != nil {
 		return c, err
 	}
-	if c.history < 0 {
-		return c, fmt.Errorf("--history %d: want a number of deliveries, 0 or more", c.history)
+	if c.history < 1 {
+		return c, fmt.Errorf("--history %d: want a number of deliveries, at least 1", c.history)
 	}
 	if c.forwardTimeout <= 0 {
 		return c, fmt.Errorf("--forward-timeout must be positive (e.g. 10s)")
@@ -463,6 +463,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if abs, err := filepath.Abs(c.exportDir); err == nil {
 		c.exportDir = abs
 	}
+	// X creates a missing folder; a file there would fail only then.
+	if fi, err := os.Stat(c.exportDir); err == nil && !fi.IsDir() {
+		return c, fmt.Errorf("--export-dir %s: not a folder (X writes its files into one)", c.exportDir)
+	}
 	return c, nil
 }
 
@@ -483,14 +487,51 @@ func parseQuietly(fs *flag.FlagSet, args []string, help string) error {
 		fs.Usage()
 		return err
 	}
-	msg := err.Error()
+	return fmt.Errorf("%s; %s lists the flags", flagMistake(fs, err.Error()), help)
+}
+
+// flagMistake says a parse error of package flag in kycwatch's words:
+// the flag with two dashes, and what a right value looks like.
+func flagMistake(fs *flag.FlagSet, msg string) string {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		msg = "unknown flag --" + name
 		if near := nearestFlag(fs, name); near != "" {
 			msg += " (did you mean --" + near + "?)"
 		}
+		return msg
 	}
-	return fmt.Errorf("%s; %s lists the flags", msg, help)
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + name + " needs a value"
+	}
+	// invalid value "V" for flag -NAME: WHY; invalid boolean value "V" for -NAME: WHY
+	rest, ok := strings.CutPrefix(msg, "invalid value ")
+	if !ok {
+		rest, ok = strings.CutPrefix(msg, "invalid boolean value ")
+	}
+	if !ok {
+		return msg
+	}
+	i := strings.LastIndex(rest, " for ")
+	if i < 0 {
+		return msg
+	}
+	val := rest[:i]
+	name, why, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(rest[i+len(" for "):], "flag "), "-"), ": ")
+	if why == "parse error" || why == "value out of range" {
+		if f := fs.Lookup(name); f != nil {
+			if g, ok := f.Value.(flag.Getter); ok {
+				switch g.Get().(type) {
+				case bool:
+					why = "want true or false"
+				case time.Duration:
+					why = "want a duration such as 10s or 5m"
+				case int, int64, uint, uint64:
+					why = "want a whole number"
+				}
+			}
+		}
+	}
+	return "--" + name + " " + val + ": " + why
 }
 
 // nearestFlag is the defined flag closest to a mistyped name, if any is

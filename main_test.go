@@ -328,7 +328,7 @@ func TestBadFlagValuesRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--history", "-1"}, "--history -1: want a number of deliveries, 0 or more"},
+		{[]string{"--history", "-1"}, "--history -1: want a number of deliveries, at least 1"},
 		{[]string{"--api-url", "ftp://x"}, `--api-url "ftp://x": want an http:// or https:// URL`},
 		{[]string{"--verifime-api-url", "notaurl"}, `--verifime-api-url "notaurl": want an http:// or https:// URL`},
 		{[]string{"--addr", "bad"}, `--addr "bad": want host:port, e.g. 127.0.0.1:8080 (or :0 for any free port)`},
@@ -703,5 +703,65 @@ func TestCommandTyposGetOneLine(t *testing.T) {
 	oneLine("sandbox keys extra", sandboxCmd([]string{"keys", "--db", filepath.Join(t.TempDir(), "k.db"), "extra"}, &out, &errOut), errOut.String(), `"extra"`)
 	if out.Len() > 0 {
 		t.Errorf("printed %s", out.String())
+	}
+}
+
+// TestMoreBadValuesRefused: values that would fail later, or silently do
+// nothing, are refused at once, in one line naming the flag with two
+// dashes.
+func TestMoreBadValuesRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	db := filepath.Join(dir, "k.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--history", "0"}, "--history 0: want a number of deliveries, at least 1"},
+		{[]string{"--export-dir", file}, "--export-dir " + file + ": not a folder"},
+		{[]string{"--db", ""}, "--db is empty: is KYCWATCH_DB set?"},
+		{[]string{"--max-body", "0"}, `--max-body "0": want a size such as 10MiB or 65536`},
+		{[]string{"--history", "x"}, `--history "x": want a whole number`},
+		{[]string{"--timeout", "soon"}, `--timeout "soon": want a duration such as 10s or 5m`},
+		{[]string{"--headless=maybe"}, `--headless "maybe": want true or false`},
+		{[]string{"--secret"}, "--secret needs a value"},
+	} {
+		_, err := parseFlags(append([]string{"--db", db}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), " -"+strings.TrimLeft(tc.args[0], "-")) {
+			t.Errorf("%q: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	t.Setenv("KYCWATCH_DB", "")
+	if _, err := parseFlags(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "KYCWATCH_DB is set but empty") {
+		t.Errorf("KYCWATCH_DB empty: %v", err)
+	}
+	os.Unsetenv("KYCWATCH_DB")
+	storeWith(t, db, "s1")
+	for _, tc := range []struct {
+		name string
+		run  func(stdout, stderr io.Writer) int
+		want string
+	}{
+		{"send --timeout 0s", func(o, e io.Writer) int {
+			return send([]string{"event", "--to", "http://127.0.0.1:18499/", "--secret", "s", "--timeout", "0s"}, o, e)
+		}, "--timeout must be positive"},
+		{"send --timeout -1s", func(o, e io.Writer) int {
+			return send([]string{"event", "--to", "http://127.0.0.1:18499/", "--secret", "s", "--timeout", "-1s"}, o, e)
+		}, "--timeout must be positive"},
+		{"check --limit 0", func(o, e io.Writer) int {
+			return check([]string{"http://127.0.0.1:18499/", "--secret", "s", "--limit", "0"}, o, e)
+		}, "--limit must be positive"},
+		{"export --since -1h", func(o, e io.Writer) int { return exportCmd([]string{"--db", db, "--since", "-1h"}, o, e) }, `--since "-1h"`},
+		{"export --db ''", func(o, e io.Writer) int { return exportCmd([]string{"--db", ""}, o, e) }, "--db is empty"},
+		{"sandbox keys --db ''", func(o, e io.Writer) int { return sandboxCmd([]string{"keys", "--db", ""}, o, e) }, "--db is empty"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := tc.run(&out, &errOut); code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() > 0 {
+			t.Errorf("%s: exit %d, want 2 and %q:\n%s%s", tc.name, code, tc.want, errOut.String(), out.String())
+		}
 	}
 }
