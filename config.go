@@ -54,6 +54,10 @@ type config struct {
 	exportDir                 string // where X writes (absolute)
 }
 
+// simImmediately is what --sim-*-after 0 becomes: the simulator's
+// shortest wait, as its zero means its default delay.
+const simImmediately = time.Nanosecond
+
 // multi is a repeatable string flag.
 type multi []string
 
@@ -429,8 +433,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
 		return c, err
 	}
-	if c.simStart < 0 || c.simSubmit < 0 || c.simAssess < 0 {
-		return c, fmt.Errorf("simulator delays must not be negative")
+	for _, d := range []struct {
+		v    *time.Duration
+		name string
+	}{{&c.simStart, "sim-start-after"}, {&c.simSubmit, "sim-submit-after"}, {&c.simAssess, "sim-assess-after"}} {
+		switch {
+		case *d.v < 0:
+			return c, fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
+		case *d.v == 0:
+			// Given as 0 (left out, the flag holds the default): at once.
+			// The simulator reads 0 as "its default", so it gets its
+			// shortest wait instead.
+			*d.v = simImmediately
+		}
 	}
 	if c.tunnelWait <= 0 {
 		return c, fmt.Errorf("--tunnel-timeout must be positive")

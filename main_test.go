@@ -765,3 +765,24 @@ func TestMoreBadValuesRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulatorDelaysZeroMeansAtOnce: --sim-start-after 0s (and the other
+// delays) mean immediately, not the simulator's defaults; left out, the
+// defaults apply.
+func TestSimulatorDelaysZeroMeansAtOnce(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	db := filepath.Join(t.TempDir(), "k.db")
+	c, err := parseFlags([]string{"--db", db, "--sim-start-after", "0s", "--sim-submit-after", "0", "--sim-assess-after", "0s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]time.Duration{"start": c.simStart, "submit": c.simSubmit, "assess": c.simAssess} {
+		if d <= 0 || d > time.Millisecond {
+			t.Errorf("%s: %v, want immediately (the simulator takes 0 for its default)", name, d)
+		}
+	}
+	c, _ = parseFlags([]string{"--db", db}, io.Discard)
+	if c.simStart != 2*time.Second || c.simSubmit != 4*time.Second || c.simAssess != 8*time.Second {
+		t.Errorf("defaults %v %v %v", c.simStart, c.simSubmit, c.simAssess)
+	}
+}
