@@ -519,7 +519,8 @@ Usage:
   ndjson  headless mode's lines, plus each delivery's headers and body
   har     HAR 1.2, for browser devtools and HTTP clients
   curl    a shell script that sends each request again, byte for byte:
-          TARGET=http://localhost:3000 sh deliveries.sh
+          TARGET=http://localhost:3000 sh deliveries.sh (default: where
+          the kycwatch on the database listens)
 
 --since takes a time (2026-11-23T09:00:00Z, 2026-11-23) or a duration back
 from now (1h, 30m).
@@ -597,7 +598,8 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	w, err := export.New(*format, out, *mask)
+	// A curl script goes by default to the kycwatch of this database, as send does.
+	w, err := export.New(*format, out, *mask, export.WithTarget(store.Setting(context.Background(), settingLocalURL)))
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
