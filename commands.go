@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/checklist"
 	"github.com/kycwatch/kycwatch/sessions/export"
@@ -163,7 +164,10 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if urlFrom == baseFrom && running.url != "" {
 		// The address is where kycwatch last ran: make sure it still does,
 		// rather than post to whatever took the port since.
-		if err := isKycwatch(base, *timeout); err != nil {
+		if err := isKycwatch(base, *timeout, running.instance); errors.Is(err, errOtherKycwatch) {
+			fmt.Fprintf(stderr, "kycwatch send: another kycwatch answers at %s now, not the one on %s (stopped?): start that one, or pass --db with the running one's database (--to sends there anyway)\n", base, running.db)
+			return 1
+		} else if err != nil {
 			fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
 			return 1
 		}
@@ -206,9 +210,13 @@ func send(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// errOtherKycwatch: a kycwatch answers, but not the one expected.
+var errOtherKycwatch = errors.New("another kycwatch answers")
+
 // isKycwatch reports (as an error) whether base answers GET / as kycwatch
-// does: "kycwatch is listening."
-func isKycwatch(base string, timeout time.Duration) error {
+// does: "kycwatch is listening.", and, when instance is not "", as that
+// kycwatch (the id its database recorded; errOtherKycwatch when another).
+func isKycwatch(base string, timeout time.Duration, instance string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/", nil)
@@ -223,6 +231,9 @@ func isKycwatch(base string, timeout time.Duration) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "kycwatch is listening") {
 		return fmt.Errorf("it answered %s", resp.Status)
+	}
+	if instance != "" && resp.Header.Get(listener.InstanceHeader) != instance {
+		return errOtherKycwatch
 	}
 	return nil
 }
@@ -239,10 +250,13 @@ func plainErr(err error) string {
 // runningKycwatch is what the database of a kycwatch says about it.
 type runningKycwatch struct {
 	db     string
-	url    string          // where it listens ("" if it never ran on this database)
-	secret string          // the secret it generated (the sandbox's)
-	apiKey string          // the API key it generated (the sandbox's)
-	own    map[string]bool // checks it was given keys for: secret, api-key, sandbox-secret
+	url    string // where it listens ("" if it never ran on this database)
+	secret string // the secret it generated (the sandbox's)
+	apiKey string // the API key it generated (the sandbox's)
+	// instance is the id its local listener answers with ("" when it
+	// did not record one).
+	instance string
+	own      map[string]bool // checks it was given keys for: secret, api-key, sandbox-secret
 }
 
 // readRunning reads the database at path (else $KYCWATCH_DB, else the
@@ -260,6 +274,7 @@ func readRunning(path string) runningKycwatch {
 	ctx := context.Background()
 	r.url, r.secret = store.Setting(ctx, settingLocalURL), store.Setting(ctx, settingSandboxSecret)
 	r.apiKey = store.Setting(ctx, settingSandboxKey)
+	r.instance = store.Setting(ctx, settingInstance)
 	for _, k := range strings.Split(store.Setting(ctx, settingOwnKeys), ",") {
 		if k != "" {
 			r.own[k] = true

@@ -786,3 +786,58 @@ func TestSimulatorDelaysZeroMeansAtOnce(t *testing.T) {
 		t.Errorf("defaults %v %v %v", c.simStart, c.simSubmit, c.simAssess)
 	}
 }
+
+// TestSendRefusesAnotherKycwatchOnTheOldPort: kycwatch A ran on pa/k.db
+// at :P and stopped; kycwatch B (pb/k.db) took :P since. send --db
+// pa/k.db must not post into B: it says, in one line, that another
+// kycwatch answers there.
+func TestSendRefusesAnotherKycwatchOnTheOldPort(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	dir := t.TempDir()
+	cfg := func(name string) config {
+		os.MkdirAll(filepath.Join(dir, name), 0o700)
+		return config{addr: addr, db: filepath.Join(dir, name, "k.db"), logPath: filepath.Join(dir, name, "k.log"), headless: true, noTunnel: true,
+			tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second}
+	}
+	a := cfg("pa")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stderrA syncBuffer
+	go func() { done <- run(ctx, a, deps{stdout: io.Discard, stderr: &stderrA}) }()
+	waitUntil(t, func() bool { return strings.Contains(stderrA.String(), "listening on http://"+addr) })
+	var out, errOut bytes.Buffer
+	if code := send([]string{"event", "--db", a.db}, &out, &errOut); code != 0 {
+		t.Fatalf("send to A while it runs: exit %d\n%s", code, errOut.String())
+	}
+	cancel()
+	<-done
+	b := cfg("pb")
+	local := startRun(t, b)
+	if local != "http://"+addr {
+		t.Fatalf("B listens on %s, not A's %s", local, addr)
+	}
+	st, _ := sessions.Open(b.db)
+	before := st.Last()
+	st.Close()
+	out.Reset()
+	errOut.Reset()
+	code := send([]string{"event", "--db", a.db}, &out, &errOut)
+	msg := strings.TrimSpace(errOut.String())
+	if code != 1 || !strings.Contains(msg, "another kycwatch") || strings.Count(msg, "\n") > 0 {
+		t.Errorf("exit %d, want 1 and one line saying another kycwatch answers:\n%s%s", code, msg, out.String())
+	}
+	st, _ = sessions.Open(b.db)
+	defer st.Close()
+	if st.Last() != before {
+		t.Errorf("send posted into B")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
@@ -37,6 +38,7 @@ const (
 	settingSandboxKey    = "sandbox_api_key"
 	settingSandboxSecret = "sandbox_secret"
 	settingLocalURL      = "local_url" // where the running kycwatch listens
+	settingInstance      = "instance"  // the id its local listener answers GET / with
 	settingOwnKeys       = "own_keys"  // "secret", "api-key", "sandbox-secret", "sandbox-key": what it checks that send cannot know
 )
 
@@ -89,6 +91,7 @@ func recordRunning(ctx context.Context, store *sessions.Store, local string, c c
 		own = append(own, "sandbox-key")
 	}
 	store.SetSetting(ctx, settingLocalURL, local)
+	store.SetSetting(ctx, settingInstance, listener.InstanceAt(local))
 	store.SetSetting(ctx, settingOwnKeys, strings.Join(own, ","))
 }
 
