@@ -294,7 +294,8 @@ NO RISK DETECTED for a simulated invite.
 
 Headless output (stderr: the addresses; once the tunnel is up, the first
 stderr line with https:// is the public URL. stdout: one object per
-delivery, after it is stored):
+stored request (deliveries, callbacks, sandbox API calls of any method),
+after it is stored):
   seq received_at method path status kind provider session_id attempt_id
   code state signature api_key duplicate_of reason (and more)
 `
@@ -309,7 +310,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
 	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
 	fs.StringVar(&c.exportDir, "export-dir", "", "`folder` X writes a session's HAR and curl script to (default: the database's folder)")
-	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless logs to stderr)")
+	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless also says warnings on stderr, one line each)")
 	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
 	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
 	fs.StringVar(&c.authtoken, "authtoken", "", "ngrok `token` for the public URL (default: $NGROK_AUTHTOKEN, then the ngrok CLI's ngrok.yml)")

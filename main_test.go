@@ -841,3 +841,62 @@ func TestSendRefusesAnotherKycwatchOnTheOldPort(t *testing.T) {
 		t.Errorf("send posted into B")
 	}
 }
+
+type failingTunnel struct{}
+
+func (failingTunnel) Open(context.Context, func(listener.TunnelStatus)) (listener.Endpoint, error) {
+	return nil, &listener.TunnelError{Reason: "no public URL: cannot reach ngrok (no such host)", Hint: "check the network",
+		Err: errors.New("diagnose tcp: lookup connect.ngrok-agent.com: no such host")}
+}
+
+// TestHeadlessStderrHasNoRawLogRecords: headless stderr carries
+// kycwatch's own one-line messages, not slog records (time=… level=…).
+func TestHeadlessStderrHasNoRawLogRecords(t *testing.T) {
+	dir := t.TempDir()
+	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
+		authtoken: "x", tokenFrom: "--authtoken", tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second}
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return failingTunnel{} }})
+	}()
+	waitUntil(t, func() bool { return strings.Contains(stderr.String(), "cannot reach ngrok") })
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	<-done
+	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if !strings.HasPrefix(l, "kycwatch: ") {
+			t.Errorf("not a kycwatch line: %q", l)
+		}
+	}
+	if n := strings.Count(stderr.String(), "cannot reach ngrok"); n != 1 {
+		t.Errorf("the tunnel's failure said %d times:\n%s", n, stderr.String())
+	}
+}
+
+// TestReadmeSaysWhatHeadlessPrints: stdout has a line for every request
+// kycwatch stores, the sandbox's GET, PATCH and DELETE calls included;
+// the README and --help must not say "every POST".
+func TestReadmeSaysWhatHeadlessPrints(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(b)), " ")
+	if strings.Contains(readme, "for every POST answered") || !strings.Contains(readme, "`PATCH` and `DELETE`") {
+		t.Error("README: headless stdout is said to be POSTs only")
+	}
+}
+
+func TestRecordLine(t *testing.T) {
+	for in, want := range map[string]string{
+		`time=2026-12-04T10:00:00Z level=WARN msg="sandbox webhook" err="Post \"http://x\": connection refused"` + "\n": "kycwatch: sandbox webhook: Post \"http://x\": connection refused\n",
+		`time=2026-12-04T10:00:00Z level=ERROR msg=prune err=busy n=3` + "\n":                                             "kycwatch: prune: busy (n 3)\n",
+		`time=2026-12-04T10:00:00Z level=WARN msg="tunnel closed" err=EOF` + "\n":                                         "",
+	} {
+		if got := recordLine(in); got != want {
+			t.Errorf("recordLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
