@@ -892,8 +892,8 @@ func TestReadmeSaysWhatHeadlessPrints(t *testing.T) {
 func TestRecordLine(t *testing.T) {
 	for in, want := range map[string]string{
 		`time=2026-12-04T10:00:00Z level=WARN msg="sandbox webhook" err="Post \"http://x\": connection refused"` + "\n": "kycwatch: sandbox webhook: Post \"http://x\": connection refused\n",
-		`time=2026-12-04T10:00:00Z level=ERROR msg=prune err=busy n=3` + "\n":                                             "kycwatch: prune: busy (n 3)\n",
-		`time=2026-12-04T10:00:00Z level=WARN msg="tunnel closed" err=EOF` + "\n":                                         "",
+		`time=2026-12-04T10:00:00Z level=ERROR msg=prune err=busy n=3` + "\n":                                           "kycwatch: prune: busy (n 3)\n",
+		`time=2026-12-04T10:00:00Z level=WARN msg="tunnel closed" err=EOF` + "\n":                                       "",
 	} {
 		if got := recordLine(in); got != want {
 			t.Errorf("recordLine(%q) = %q, want %q", in, got, want)
