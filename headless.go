@@ -264,9 +264,9 @@ func reportTunnel(c config, say func(string, ...any), st listener.TunnelStatus) 
 			say("  %-48s %s", u, listener.Paths[i].Field)
 		}
 	case listener.TunnelReconnecting:
-		say("tunnel: %s (%s)", st.Reason, st.Hint)
+		say("tunnel: %s; %s", st.Reason, st.Hint)
 	case listener.TunnelFailed:
-		say("%s (%s)", st.Reason, st.Hint)
+		say("%s; %s", st.Reason, st.Hint) // the hint has parentheses of its own
 	}
 }
 

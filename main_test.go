@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -74,7 +75,7 @@ func TestWebhookRoutes(t *testing.T) {
 
 func TestFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("VERIFF_SHARED_SECRET", "env-a, env-b")
-	t.Setenv("VERIFF_API_KEY", "env-key")
+	t.Setenv("VERIFF_API_KEY", "0b6c7ad2-0000-4000-8000-00000000e4f1")
 	t.Setenv("VERIFIME_WEBHOOK_SECRET", "vm")
 	t.Setenv("KYCWATCH_DB", "")
 	os.Unsetenv("KYCWATCH_DB")
@@ -86,14 +87,14 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if got := c.keys.VeriffSecrets; len(got) != 4 || got[0] != "env-a" || got[1] != "env-b" || got[3] != "flag-b" {
 		t.Fatalf("secrets %v", got)
 	}
-	if c.keys.VeriffAPIKey != "env-key" || len(c.keys.VerifiMeSecrets) != 1 || c.maxBody != 1<<20 || !c.headless || !c.noTunnel {
+	if c.keys.VeriffAPIKey != "0b6c7ad2-0000-4000-8000-00000000e4f1" || len(c.keys.VerifiMeSecrets) != 1 || c.maxBody != 1<<20 || !c.headless || !c.noTunnel {
 		t.Fatalf("%+v", c)
 	}
 	if c.db == "" || c.logPath == "" {
 		t.Fatalf("no default paths: %+v", c)
 	}
-	c, _ = parseFlags([]string{"--api-key", "flag-key", "--db", "/x/k.db"}, io.Discard)
-	if c.keys.VeriffAPIKey != "flag-key" || c.db != "/x/k.db" || c.logPath != "/x/kycwatch.log" {
+	c, _ = parseFlags([]string{"--api-key", "0b6c7ad2-0000-4000-8000-0000000f1a61", "--db", "/x/k.db"}, io.Discard)
+	if c.keys.VeriffAPIKey != "0b6c7ad2-0000-4000-8000-0000000f1a61" || c.db != "/x/k.db" || c.logPath != "/x/kycwatch.log" {
 		t.Fatalf("%+v", c)
 	}
 	if _, err := parseFlags([]string{"stray"}, io.Discard); err == nil {
@@ -898,5 +899,47 @@ func TestRecordLine(t *testing.T) {
 		if got := recordLine(in); got != want {
 			t.Errorf("recordLine(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestNonUUIDAPIKeyRefused: Veriff's API keys are UUIDs, and the sandbox
+// (which takes VERIFF_API_KEY as its own) refuses any other with 1802: a
+// key that is not one is refused at start, in one line naming where it
+// came from, without printing it.
+func TestNonUUIDAPIKeyRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	os.Unsetenv("VERIFF_API_KEY")
+	db := filepath.Join(t.TempDir(), "k.db")
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{args: []string{"--api-key", "my-api-key-123"}, want: "--api-key is not a UUID"},
+		{env: "my-api-key-123", want: "VERIFF_API_KEY is not a UUID"},
+		{args: []string{"--sandbox-key", "my-api-key-123"}, want: "--sandbox-key is not a UUID"},
+	} {
+		if tc.env != "" {
+			t.Setenv("VERIFF_API_KEY", tc.env)
+		}
+		_, err := parseFlags(append([]string{"--db", db}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "my-api-key-123") {
+			t.Errorf("%v %q: err %v, want %q", tc.args, tc.env, err, tc.want)
+		}
+		os.Unsetenv("VERIFF_API_KEY")
+	}
+	if _, err := parseFlags([]string{"--db", db, "--api-key", "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"}, io.Discard); err != nil {
+		t.Errorf("a UUID refused: %v", err)
+	}
+}
+
+// TestTunnelLineHasNoNestedParentheses: headless says why there is no
+// public URL and what to do in one line, without nesting the hint's own
+// parentheses in another pair.
+func TestTunnelLineHasNoNestedParentheses(t *testing.T) {
+	var lines []string
+	reportTunnel(config{}, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, listener.NoTokenStatus)
+	if len(lines) != 1 || strings.Contains(lines[0], "(set NGROK_AUTHTOKEN (") || !strings.Contains(lines[0], "--no-tunnel") {
+		t.Errorf("%q", lines)
 	}
 }
