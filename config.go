@@ -626,11 +626,14 @@ func refuseEmpty(fs *flag.FlagSet, envOf map[string]string) error {
 		}
 		for _, v := range vals {
 			if strings.TrimSpace(v) == "" {
-				err = fmt.Errorf("--%s is empty", f.Name)
+				out := "none"
+				if withDefault[f.Name] {
+					out = "the default"
+				}
 				if env != "" {
-					err = fmt.Errorf("--%s is empty: is %s set? (leave the flag out for none)", f.Name, env)
+					err = fmt.Errorf("--%s is empty: is %s set? (leave the flag out for %s)", f.Name, env, out)
 				} else {
-					err = fmt.Errorf("--%s is empty: is the variable you passed set? (leave the flag out for none)", f.Name)
+					err = fmt.Errorf("--%s is empty: is the variable you passed set? (leave the flag out for %s)", f.Name, out)
 				}
 				return
 			}
@@ -638,6 +641,10 @@ func refuseEmpty(fs *flag.FlagSet, envOf map[string]string) error {
 	})
 	return err
 }
+
+// withDefault are the flags that, left out, have a default rather than
+// nothing.
+var withDefault = map[string]bool{"db": true, "export-dir": true, "log": true, "to": true, "api-url": true, "verifime-api-url": true}
 
 // refuseEmptyEnvs refuses the first of names that is set but empty.
 func refuseEmptyEnvs(names ...string) error {
