@@ -122,7 +122,7 @@ func testConfig(t *testing.T, dir string) config {
 	t.Helper()
 	t.Setenv("KYCWATCH_DB", "")
 	t.Setenv("XDG_DATA_HOME", dir)
-	for _, k := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "VERIFIME_ORG_CODE", "NGROK_AUTHTOKEN"} {
+	for _, k := range []string{"KYCWATCH_DB", "VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "VERIFIME_ORG_CODE", "NGROK_AUTHTOKEN"} {
 		os.Unsetenv(k)
 	}
 	c, err := parseFlags([]string{"--no-tunnel", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "k.db")}, io.Discard)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/checklist"
 	"github.com/kycwatch/kycwatch/sessions/export"
@@ -76,6 +78,14 @@ func send(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch send: unexpected argument %q: the kind, then flags (kycwatch send --help)\n", fs.Arg(0))
+		return 2
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "kycwatch send: --timeout must be positive (e.g. 10s)")
 		return 2
 	}
 	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"}); err != nil {
@@ -154,7 +164,10 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if urlFrom == baseFrom && running.url != "" {
 		// The address is where kycwatch last ran: make sure it still does,
 		// rather than post to whatever took the port since.
-		if err := isKycwatch(base, *timeout); err != nil {
+		if err := isKycwatch(base, *timeout, running.instance); errors.Is(err, errOtherKycwatch) {
+			fmt.Fprintf(stderr, "kycwatch send: another kycwatch answers at %s now, not the one on %s (stopped?): start that one, or pass --db with the running one's database (--to sends there anyway)\n", base, running.db)
+			return 1
+		} else if err != nil {
 			fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
 			return 1
 		}
@@ -197,9 +210,13 @@ func send(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// errOtherKycwatch: a kycwatch answers, but not the one expected.
+var errOtherKycwatch = errors.New("another kycwatch answers")
+
 // isKycwatch reports (as an error) whether base answers GET / as kycwatch
-// does: "kycwatch is listening."
-func isKycwatch(base string, timeout time.Duration) error {
+// does: "kycwatch is listening.", and, when instance is not "", as that
+// kycwatch (the id its database recorded; errOtherKycwatch when another).
+func isKycwatch(base string, timeout time.Duration, instance string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/", nil)
@@ -214,6 +231,9 @@ func isKycwatch(base string, timeout time.Duration) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "kycwatch is listening") {
 		return fmt.Errorf("it answered %s", resp.Status)
+	}
+	if instance != "" && resp.Header.Get(listener.InstanceHeader) != instance {
+		return errOtherKycwatch
 	}
 	return nil
 }
@@ -230,10 +250,13 @@ func plainErr(err error) string {
 // runningKycwatch is what the database of a kycwatch says about it.
 type runningKycwatch struct {
 	db     string
-	url    string          // where it listens ("" if it never ran on this database)
-	secret string          // the secret it generated (the sandbox's)
-	apiKey string          // the API key it generated (the sandbox's)
-	own    map[string]bool // checks it was given keys for: secret, api-key, sandbox-secret
+	url    string // where it listens ("" if it never ran on this database)
+	secret string // the secret it generated (the sandbox's)
+	apiKey string // the API key it generated (the sandbox's)
+	// instance is the id its local listener answers with ("" when it
+	// did not record one).
+	instance string
+	own      map[string]bool // checks it was given keys for: secret, api-key, sandbox-secret
 }
 
 // readRunning reads the database at path (else $KYCWATCH_DB, else the
@@ -251,6 +274,7 @@ func readRunning(path string) runningKycwatch {
 	ctx := context.Background()
 	r.url, r.secret = store.Setting(ctx, settingLocalURL), store.Setting(ctx, settingSandboxSecret)
 	r.apiKey = store.Setting(ctx, settingSandboxKey)
+	r.instance = store.Setting(ctx, settingInstance)
 	for _, k := range strings.Split(store.Setting(ctx, settingOwnKeys), ",") {
 		if k != "" {
 			r.own[k] = true
@@ -280,8 +304,11 @@ VERIFF_API_KEY and VERIFF_SHARED_SECRET, e.g.
   kycwatch sandbox keys > .env.kycwatch
 They are the ones kycwatch on the same database uses: VERIFF_API_KEY and
 VERIFF_SHARED_SECRET when set, else a key and secret generated once and
-kept in the database (made now if kycwatch never ran). The secret is
-printed whole: keep the output out of logs you share.
+kept in the database (made now if kycwatch never ran). A kycwatch given
+a secret or key of its own (--secret, --sandbox-secret, --api-key,
+--sandbox-key) stores none of them: then sandbox keys prints nothing and
+says which one to pass (VERIFF_SHARED_SECRET, VERIFF_API_KEY). The secret
+is printed whole: keep the output out of logs you share.
 
 Flags:
 `
@@ -304,6 +331,14 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch sandbox keys: unexpected argument %q (kycwatch sandbox keys --help)\n", fs.Arg(0))
+		return 2
+	}
+	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB"}); err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
 	}
@@ -330,6 +365,16 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 	c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
 	c.keys.VeriffSecrets = splitEnv("VERIFF_SHARED_SECRET")
 	ctx := context.Background()
+	// A kycwatch given its keys keeps none: print nothing rather than a
+	// generated secret its sandbox does not check with.
+	own := map[string]bool{}
+	for _, k := range strings.Split(store.Setting(ctx, settingOwnKeys), ",") {
+		own[k] = k != ""
+	}
+	if why := unstoredSandboxKeys(path, own, len(c.keys.VeriffSecrets) > 0, c.keys.VeriffAPIKey != ""); why != "" {
+		fmt.Fprintln(stderr, "kycwatch sandbox keys:", why)
+		return 2
+	}
 	key, secret, from, err := sandboxKeys(ctx, store, c)
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
@@ -402,14 +447,32 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		url, rest = args[0], args[1:]
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseQuietly(fs, rest, "kycwatch check --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "kycwatch check:", err)
 		return 2
 	}
-	if url == "" && fs.NArg() > 0 {
-		url = fs.Arg(0)
+	extra := fs.Args()
+	if url == "" && len(extra) > 0 { // flags, the URL, maybe more flags
+		url = extra[0]
+		if err := parseQuietly(fs, extra[1:], "kycwatch check --help"); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "kycwatch check:", err)
+			return 2
+		}
+		extra = fs.Args()
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(stderr, "kycwatch check: unexpected argument %q: one URL, then flags (kycwatch check --help)\n", extra[0])
+		return 2
+	}
+	if *limit <= 0 {
+		fmt.Fprintln(stderr, "kycwatch check: --limit must be positive (e.g. 10s)")
+		return 2
 	}
 	if !httpURL(url) {
 		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
@@ -471,7 +534,8 @@ Usage:
   ndjson  headless mode's lines, plus each delivery's headers and body
   har     HAR 1.2, for browser devtools and HTTP clients
   curl    a shell script that sends each request again, byte for byte:
-          TARGET=http://localhost:3000 sh deliveries.sh
+          TARGET=http://localhost:3000 sh deliveries.sh (default: where
+          the kycwatch on the database listens)
 
 --since takes a time (2026-11-23T09:00:00Z, 2026-11-23) or a duration back
 from now (1h, 30m).
@@ -484,7 +548,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "ndjson", "`format`: ndjson, har or curl")
 	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
-	session := fs.String("session", "", "only this session `id`")
+	session := fs.String("session", "", "only this session `id`, or its start as the UI shows it (f04bdb47)")
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
@@ -495,7 +559,19 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
 	}
-	filter := sessions.Filter{SessionID: *session}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch export: unexpected argument %q (kycwatch export --help)\n", fs.Arg(0))
+		return 2
+	}
+	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB", "session": ""}); err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 2
+	}
+	if err := refuseEmptyEnvs("KYCWATCH_DB"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch export:", err)
+		return 2
+	}
+	filter := sessions.Filter{}
 	if *since != "" {
 		t, err := parseSince(*since, time.Now())
 		if err != nil {
@@ -519,9 +595,26 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
+	if *session != "" {
+		// The UI shows a session's first 8 characters: take any unique prefix.
+		ids, err := sessionsWithPrefix(context.Background(), path, *session)
+		switch {
+		case err != nil:
+			fmt.Fprintln(stderr, "kycwatch export:", err)
+			return 1
+		case len(ids) == 0:
+			fmt.Fprintf(stderr, "kycwatch export: no session %q in %s (--session takes an id or its start)\n", *session, path)
+			return 1
+		case len(ids) > 1:
+			fmt.Fprintf(stderr, "kycwatch export: --session %q matches several sessions: %s (give more of the id)\n", *session, strings.Join(ids, ", "))
+			return 2
+		}
+		filter.SessionID = ids[0]
+	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	w, err := export.New(*format, out, *mask)
+	// A curl script goes by default to the kycwatch of this database, as send does.
+	w, err := export.New(*format, out, *mask, export.WithTarget(store.Setting(context.Background(), settingLocalURL)))
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
@@ -543,9 +636,48 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// sessionsWithPrefix lists the sessions with deliveries in the database
+// at path whose id is id or starts with it (at most 10, then "…").
+func sessionsWithPrefix(ctx context.Context, path, id string) ([]string, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var exact int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE session_id = ? LIMIT 1)`, id).Scan(&exact); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if exact > 0 {
+		return []string{id}, nil
+	}
+	// Text compares bytewise: every id starting with id sorts in [id, id+U+10FFFF).
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT session_id FROM deliveries WHERE session_id >= ? AND session_id < ? ORDER BY session_id LIMIT 11`,
+		id, id+"\U0010FFFF")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		ids = append(ids, s)
+	}
+	if len(ids) > 10 {
+		ids = append(ids[:10], "…")
+	}
+	return ids, rows.Err()
+}
+
 // parseSince reads a time or a duration back from now.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, fmt.Errorf("--since %q: want a duration back from now, such as 1h (not negative)", s)
+		}
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {

@@ -54,6 +54,10 @@ type config struct {
 	exportDir                 string // where X writes (absolute)
 }
 
+// simImmediately is what --sim-*-after 0 becomes: the simulator's
+// shortest wait, as its zero means its default delay.
+const simImmediately = time.Nanosecond
+
 // multi is a repeatable string flag.
 type multi []string
 
@@ -290,7 +294,8 @@ NO RISK DETECTED for a simulated invite.
 
 Headless output (stderr: the addresses; once the tunnel is up, the first
 stderr line with https:// is the public URL. stdout: one object per
-delivery, after it is stored):
+stored request (deliveries, callbacks, sandbox API calls of any method),
+after it is stored):
   seq received_at method path status kind provider session_id attempt_id
   code state signature api_key duplicate_of reason (and more)
 `
@@ -305,7 +310,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
 	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
 	fs.StringVar(&c.exportDir, "export-dir", "", "`folder` X writes a session's HAR and curl script to (default: the database's folder)")
-	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless logs to stderr)")
+	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless also says warnings on stderr, one line each)")
 	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
 	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
 	fs.StringVar(&c.authtoken, "authtoken", "", "ngrok `token` for the public URL (default: $NGROK_AUTHTOKEN, then the ngrok CLI's ngrok.yml)")
@@ -341,21 +346,24 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		if near := nearestCommand(fs.Arg(0)); near != "" {
+			return c, fmt.Errorf("unknown command %q (did you mean kycwatch %s?); kycwatch --help lists the commands", fs.Arg(0), near)
+		}
+		return c, fmt.Errorf("unexpected argument %q; kycwatch --help lists the commands and flags", fs.Arg(0))
 	}
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY",
+	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
 		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
 		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
 		return c, err
 	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL"); err != nil {
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
 		return c, err
 	}
 	if err := checkAddr(c.addr); err != nil {
 		return c, err
 	}
-	if c.history < 0 {
-		return c, fmt.Errorf("--history %d: want a number of deliveries, 0 or more", c.history)
+	if c.history < 1 {
+		return c, fmt.Errorf("--history %d: want a number of deliveries, at least 1", c.history)
 	}
 	if c.forwardTimeout <= 0 {
 		return c, fmt.Errorf("--forward-timeout must be positive (e.g. 10s)")
@@ -404,8 +412,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), secrets...)
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
+	keyFrom := "--api-key"
 	if c.keys.VeriffAPIKey == "" {
-		c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
+		c.keys.VeriffAPIKey, keyFrom = strings.TrimSpace(os.Getenv("VERIFF_API_KEY")), "VERIFF_API_KEY"
+	}
+	// Veriff's API keys are UUIDs; the sandbox, which takes this one as its
+	// own, answers any other with 1802.
+	if k := c.keys.VeriffAPIKey; k != "" && !sessions.IsUUID(k) {
+		return c, fmt.Errorf("%s is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): copy it again from the integration's page", keyFrom)
+	}
+	if k := c.sandboxKey; k != "" && !sessions.IsUUID(k) {
+		return c, fmt.Errorf("--sandbox-key is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): give one such as %s", sessions.NewUUID())
 	}
 	if c.apiURL == "" {
 		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
@@ -426,8 +443,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
 		return c, err
 	}
-	if c.simStart < 0 || c.simSubmit < 0 || c.simAssess < 0 {
-		return c, fmt.Errorf("simulator delays must not be negative")
+	for _, d := range []struct {
+		v    *time.Duration
+		name string
+	}{{&c.simStart, "sim-start-after"}, {&c.simSubmit, "sim-submit-after"}, {&c.simAssess, "sim-assess-after"}} {
+		switch {
+		case *d.v < 0:
+			return c, fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
+		case *d.v == 0:
+			// Given as 0 (left out, the flag holds the default): at once.
+			// The simulator reads 0 as "its default", so it gets its
+			// shortest wait instead.
+			*d.v = simImmediately
+		}
 	}
 	if c.tunnelWait <= 0 {
 		return c, fmt.Errorf("--tunnel-timeout must be positive")
@@ -460,6 +488,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if abs, err := filepath.Abs(c.exportDir); err == nil {
 		c.exportDir = abs
 	}
+	// X creates a missing folder; a file there would fail only then.
+	if fi, err := os.Stat(c.exportDir); err == nil && !fi.IsDir() {
+		return c, fmt.Errorf("--export-dir %s: not a folder (X writes its files into one)", c.exportDir)
+	}
 	return c, nil
 }
 
@@ -480,14 +512,51 @@ func parseQuietly(fs *flag.FlagSet, args []string, help string) error {
 		fs.Usage()
 		return err
 	}
-	msg := err.Error()
+	return fmt.Errorf("%s; %s lists the flags", flagMistake(fs, err.Error()), help)
+}
+
+// flagMistake says a parse error of package flag in kycwatch's words:
+// the flag with two dashes, and what a right value looks like.
+func flagMistake(fs *flag.FlagSet, msg string) string {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		msg = "unknown flag --" + name
 		if near := nearestFlag(fs, name); near != "" {
 			msg += " (did you mean --" + near + "?)"
 		}
+		return msg
 	}
-	return fmt.Errorf("%s; %s lists the flags", msg, help)
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + name + " needs a value"
+	}
+	// invalid value "V" for flag -NAME: WHY; invalid boolean value "V" for -NAME: WHY
+	rest, ok := strings.CutPrefix(msg, "invalid value ")
+	if !ok {
+		rest, ok = strings.CutPrefix(msg, "invalid boolean value ")
+	}
+	if !ok {
+		return msg
+	}
+	i := strings.LastIndex(rest, " for ")
+	if i < 0 {
+		return msg
+	}
+	val := rest[:i]
+	name, why, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(rest[i+len(" for "):], "flag "), "-"), ": ")
+	if why == "parse error" || why == "value out of range" {
+		if f := fs.Lookup(name); f != nil {
+			if g, ok := f.Value.(flag.Getter); ok {
+				switch g.Get().(type) {
+				case bool:
+					why = "want true or false"
+				case time.Duration:
+					why = "want a duration such as 10s or 5m"
+				case int, int64, uint, uint64:
+					why = "want a whole number"
+				}
+			}
+		}
+	}
+	return "--" + name + " " + val + ": " + why
 }
 
 // nearestFlag is the defined flag closest to a mistyped name, if any is
@@ -499,6 +568,21 @@ func nearestFlag(fs *flag.FlagSet, name string) string {
 			best, bestD = f.Name, d
 		}
 	})
+	return best
+}
+
+// commands are kycwatch's subcommands.
+var commands = []string{"send", "check", "export", "sandbox"}
+
+// nearestCommand is the subcommand closest to a mistyped one, if any is
+// close.
+func nearestCommand(name string) string {
+	best, bestD := "", min(3, len(name)/2+1)
+	for _, c := range commands {
+		if d := editDistance(strings.ToLower(name), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
 	return best
 }
 
@@ -542,11 +626,14 @@ func refuseEmpty(fs *flag.FlagSet, envOf map[string]string) error {
 		}
 		for _, v := range vals {
 			if strings.TrimSpace(v) == "" {
-				err = fmt.Errorf("--%s is empty", f.Name)
+				out := "none"
+				if withDefault[f.Name] {
+					out = "the default"
+				}
 				if env != "" {
-					err = fmt.Errorf("--%s is empty: is %s set? (leave the flag out for none)", f.Name, env)
+					err = fmt.Errorf("--%s is empty: is %s set? (leave the flag out for %s)", f.Name, env, out)
 				} else {
-					err = fmt.Errorf("--%s is empty: is the variable you passed set? (leave the flag out for none)", f.Name)
+					err = fmt.Errorf("--%s is empty: is the variable you passed set? (leave the flag out for %s)", f.Name, out)
 				}
 				return
 			}
@@ -554,6 +641,10 @@ func refuseEmpty(fs *flag.FlagSet, envOf map[string]string) error {
 	})
 	return err
 }
+
+// withDefault are the flags that, left out, have a default rather than
+// nothing.
+var withDefault = map[string]bool{"db": true, "export-dir": true, "log": true, "to": true, "api-url": true, "verifime-api-url": true}
 
 // refuseEmptyEnvs refuses the first of names that is set but empty.
 func refuseEmptyEnvs(names ...string) error {

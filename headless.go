@@ -175,8 +175,9 @@ func printLines(store *sessions.Store, sub *bus.Sub, after int64, w io.Writer, m
 	}
 }
 
-// expectations are the --expect still waited for. Each is met once, by a
-// delivery stored after the start; when all are, met closes.
+// expectations are the --expect still waited for. Each is met by a
+// delivery stored after the start (one delivery meets every expectation it
+// matches); when all are, met closes.
 type expectations struct {
 	mu      sync.Mutex
 	pending []sessions.Expectation
@@ -219,16 +220,20 @@ func (e *expectations) follow(ctx context.Context, store *sessions.Store, sub *b
 func (e *expectations) match(r sessions.Record) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i, x := range e.pending {
+	if len(e.pending) == 0 {
+		return true
+	}
+	// One delivery meets every expectation it matches.
+	e.pending = slices.DeleteFunc(e.pending, func(x sessions.Expectation) bool {
 		if x.Match(r) {
 			e.say("expected %s: arrived (#%d)", x.Text, r.Seq)
-			e.pending = slices.Delete(e.pending, i, i+1)
-			if len(e.pending) == 0 {
-				close(e.met)
-				return true
-			}
-			break
+			return true
 		}
+		return false
+	})
+	if len(e.pending) == 0 {
+		close(e.met)
+		return true
 	}
 	return false
 }
@@ -259,9 +264,9 @@ func reportTunnel(c config, say func(string, ...any), st listener.TunnelStatus) 
 			say("  %-48s %s", u, listener.Paths[i].Field)
 		}
 	case listener.TunnelReconnecting:
-		say("tunnel: %s (%s)", st.Reason, st.Hint)
+		say("tunnel: %s; %s", st.Reason, st.Hint)
 	case listener.TunnelFailed:
-		say("%s (%s)", st.Reason, st.Hint)
+		say("%s; %s", st.Reason, st.Hint) // the hint has parentheses of its own
 	}
 }
 

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -79,6 +83,11 @@ func run(ctx context.Context, c config, o deps) error {
 	}
 	defer f.Close()
 
+	if c.headless {
+		// The app logs warnings to stderr as slog records: they become
+		// kycwatch's own lines there, whole in the log file.
+		o.stderr = &logRecords{out: o.stderr, file: f}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	a, err := newApp(ctx, c, o, events, store, f)
 	if err != nil {
@@ -128,4 +137,99 @@ func initialTunnel(c config) listener.TunnelStatus {
 		return listener.NoTokenStatus
 	}
 	return listener.TunnelStatus{State: listener.TunnelConnecting}
+}
+
+// logRecords stands between headless logging and stderr: a slog text
+// record (time=… level=… msg=…) goes whole to the log file, and to stderr
+// as one "kycwatch: msg: err" line, or not at all for the tunnel's, whose
+// states headless reports itself. Other lines pass unchanged.
+type logRecords struct {
+	mu   sync.Mutex
+	out  io.Writer
+	file io.Writer
+	part []byte // an unfinished line
+}
+
+func (l *logRecords) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.part = append(l.part, p...)
+	for {
+		i := bytes.IndexByte(l.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(l.part[:i+1])
+		l.part = l.part[i+1:]
+		if !strings.HasPrefix(line, "time=") || !strings.Contains(line, " level=") {
+			if _, err := io.WriteString(l.out, line); err != nil {
+				return len(p), err
+			}
+			continue
+		}
+		io.WriteString(l.file, line)
+		if said := recordLine(line); said != "" {
+			io.WriteString(l.out, said)
+		}
+	}
+}
+
+// recordLine is a slog text record as kycwatch says it on stderr ("" for
+// what headless says itself: the tunnel's states).
+func recordLine(rec string) string {
+	kv := logfmt(strings.TrimSpace(rec))
+	msg := kv["msg"]
+	if strings.HasPrefix(msg, "tunnel") {
+		return ""
+	}
+	var rest []string
+	for _, k := range strings.Fields(kv[" keys"]) {
+		if k != "time" && k != "level" && k != "msg" && k != "err" {
+			rest = append(rest, k+" "+kv[k])
+		}
+	}
+	line := "kycwatch: " + msg
+	if e := kv["err"]; e != "" {
+		line += ": " + e
+	}
+	if len(rest) > 0 {
+		line += " (" + strings.Join(rest, ", ") + ")"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 {
+			return ' '
+		}
+		return r
+	}, line) + "\n"
+}
+
+// logfmt reads slog's key=value pairs (values bare or Go-quoted); the key
+// " keys" lists the keys in order.
+func logfmt(s string) map[string]string {
+	kv := map[string]string{}
+	var keys []string
+	for s != "" {
+		k, rest, ok := strings.Cut(s, "=")
+		if !ok {
+			break
+		}
+		var v string
+		if strings.HasPrefix(rest, `"`) {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				v, rest = rest, ""
+			} else {
+				v, _ = strconv.Unquote(q)
+				rest = rest[len(q):]
+			}
+		} else {
+			v, rest, _ = strings.Cut(rest, " ")
+			rest = " " + rest
+		}
+		kv[k] = v
+		keys = append(keys, k)
+		s = strings.TrimLeft(rest, " ")
+	}
+	kv[" keys"] = strings.Join(keys, " ")
+	return kv
 }

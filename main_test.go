@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -74,7 +75,7 @@ func TestWebhookRoutes(t *testing.T) {
 
 func TestFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("VERIFF_SHARED_SECRET", "env-a, env-b")
-	t.Setenv("VERIFF_API_KEY", "env-key")
+	t.Setenv("VERIFF_API_KEY", "0b6c7ad2-0000-4000-8000-00000000e4f1")
 	t.Setenv("VERIFIME_WEBHOOK_SECRET", "vm")
 	t.Setenv("KYCWATCH_DB", "")
 	os.Unsetenv("KYCWATCH_DB")
@@ -86,14 +87,14 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if got := c.keys.VeriffSecrets; len(got) != 4 || got[0] != "env-a" || got[1] != "env-b" || got[3] != "flag-b" {
 		t.Fatalf("secrets %v", got)
 	}
-	if c.keys.VeriffAPIKey != "env-key" || len(c.keys.VerifiMeSecrets) != 1 || c.maxBody != 1<<20 || !c.headless || !c.noTunnel {
+	if c.keys.VeriffAPIKey != "0b6c7ad2-0000-4000-8000-00000000e4f1" || len(c.keys.VerifiMeSecrets) != 1 || c.maxBody != 1<<20 || !c.headless || !c.noTunnel {
 		t.Fatalf("%+v", c)
 	}
 	if c.db == "" || c.logPath == "" {
 		t.Fatalf("no default paths: %+v", c)
 	}
-	c, _ = parseFlags([]string{"--api-key", "flag-key", "--db", "/x/k.db"}, io.Discard)
-	if c.keys.VeriffAPIKey != "flag-key" || c.db != "/x/k.db" || c.logPath != "/x/kycwatch.log" {
+	c, _ = parseFlags([]string{"--api-key", "0b6c7ad2-0000-4000-8000-0000000f1a61", "--db", "/x/k.db"}, io.Discard)
+	if c.keys.VeriffAPIKey != "0b6c7ad2-0000-4000-8000-0000000f1a61" || c.db != "/x/k.db" || c.logPath != "/x/kycwatch.log" {
 		t.Fatalf("%+v", c)
 	}
 	if _, err := parseFlags([]string{"stray"}, io.Discard); err == nil {
@@ -328,7 +329,7 @@ func TestBadFlagValuesRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--history", "-1"}, "--history -1: want a number of deliveries, 0 or more"},
+		{[]string{"--history", "-1"}, "--history -1: want a number of deliveries, at least 1"},
 		{[]string{"--api-url", "ftp://x"}, `--api-url "ftp://x": want an http:// or https:// URL`},
 		{[]string{"--verifime-api-url", "notaurl"}, `--verifime-api-url "notaurl": want an http:// or https:// URL`},
 		{[]string{"--addr", "bad"}, `--addr "bad": want host:port, e.g. 127.0.0.1:8080 (or :0 for any free port)`},
@@ -568,5 +569,377 @@ func TestSendChecksItIsKycwatch(t *testing.T) {
 	code := send([]string{"event", "--db", db}, &out, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "does not answer as kycwatch") || strings.Contains(out.String(), "501") {
 		t.Errorf("exit %d\n%s%s", code, errOut.String(), out.String())
+	}
+}
+
+// TestSandboxKeysOfAKycwatchGivenItsSecret: a kycwatch started with
+// --secret (which it does not store) has a sandbox that checks with that
+// secret: sandbox keys must not print a generated one instead, but say in
+// one line to pass the same value.
+func TestSandboxKeysOfAKycwatchGivenItsSecret(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	startRun(t, config{addr: "127.0.0.1:0", db: db, logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, keys: decode.Keys{VeriffSecrets: []string{"my-shared-secret"}}})
+	var out, errOut bytes.Buffer
+	code := sandboxCmd([]string{"keys", "--db", db}, &out, &errOut)
+	if code != 2 || strings.Contains(out.String(), "VERIFF_SHARED_SECRET=") {
+		t.Errorf("exit %d, printed a secret the sandbox does not use:\n%s", code, out.String())
+	}
+	if msg := strings.TrimSpace(errOut.String()); strings.Count(msg, "\n") > 0 || !strings.Contains(msg, "--secret") || !strings.Contains(msg, "VERIFF_SHARED_SECRET") {
+		t.Errorf("want one line naming --secret and VERIFF_SHARED_SECRET: %q", msg)
+	}
+	// Given the same value, it prints it.
+	t.Setenv("VERIFF_SHARED_SECRET", "my-shared-secret")
+	out.Reset()
+	errOut.Reset()
+	if code := sandboxCmd([]string{"keys", "--db", db}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "VERIFF_SHARED_SECRET=my-shared-secret\n") {
+		t.Errorf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	os.Unsetenv("VERIFF_SHARED_SECRET")
+
+	db2 := filepath.Join(dir, "sb.db")
+	startRun(t, config{addr: "127.0.0.1:0", db: db2, logPath: filepath.Join(dir, "k2.log"), headless: true, noTunnel: true,
+		tunnelWait: time.Second, maxBody: 1 << 20, sandboxSecret: "sb-secret", sandboxKey: "3f1c2e7a-0000-4000-8000-000000000001"})
+	out.Reset()
+	errOut.Reset()
+	if code := sandboxCmd([]string{"keys", "--db", db2}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--sandbox-secret") || out.Len() > 0 {
+		t.Errorf("--sandbox-secret: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+}
+
+// storeWith makes a database at path holding one event for each session id.
+func storeWith(t *testing.T, path string, ids ...string) {
+	t.Helper()
+	store, err := sessions.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rc := sessions.NewReceiver(store, decode.Keys{}, nil)
+	for _, id := range ids {
+		body := []byte(`{"id":"` + id + `","attemptId":"a","code":7001,"action":"started","feature":"selfid"}`)
+		if _, err := rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/veriff/events",
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, BodySize: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestExportSessionByShortID: --session takes the short id the UI shows
+// (a unique prefix); an ambiguous one lists the candidates, an unknown one
+// says so and exits 1.
+func TestExportSessionByShortID(t *testing.T) {
+	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
+	db := filepath.Join(t.TempDir(), "k.db")
+	storeWith(t, db, "f04bdb47-d3be-4b28-b028-a652feb060b5", "f04bdb47-d3be-4b28-b028-a652feb060b5", "a1111111-0000-4000-8000-000000000001", "a1222222-0000-4000-8000-000000000002")
+	var out, errOut bytes.Buffer
+	if code := exportCmd([]string{"--db", db, "--session", "f04bdb47"}, &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "2 deliveries") {
+		t.Errorf("prefix: exit %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	code := exportCmd([]string{"--db", db, "--session", "a1"}, &out, &errOut)
+	if msg := errOut.String(); code != 2 || !strings.Contains(msg, "a1111111-0000-4000-8000-000000000001") || !strings.Contains(msg, "a1222222-0000-4000-8000-000000000002") || out.Len() > 0 {
+		t.Errorf("ambiguous: exit %d: %s", code, msg)
+	}
+	errOut.Reset()
+	if code := exportCmd([]string{"--db", db, "--session", "ffff"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), `no session "ffff"`) || out.Len() > 0 {
+		t.Errorf("unknown: exit %d: %s", code, errOut.String())
+	}
+}
+
+// TestOneDeliveryMeetsEveryExpectationItMatches: an approved decision for
+// S meets decision=approved@S, session=S and kind=decision at once.
+func TestOneDeliveryMeetsEveryExpectationItMatches(t *testing.T) {
+	var want []sessions.Expectation
+	for _, x := range []string{"decision=approved@S", "session=S", "kind=decision", "risk=LOW"} {
+		e, err := sessions.ParseExpectation(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e)
+	}
+	exp := newExpectations(want, func(string, ...any) {})
+	approved := sessions.Record{Status: 200, Delivery: decode.Delivery{Kind: decode.KindDecision, SessionID: "S", State: "approved", Code: 9001}}
+	if exp.match(approved) {
+		t.Fatal("met before the risk assessment")
+	}
+	if left := exp.missing(); left != "risk=LOW" {
+		t.Fatalf("missing %q after the approved decision, want risk=LOW", left)
+	}
+	risk := sessions.Record{Status: 200, Delivery: decode.Delivery{Kind: decode.KindRiskAssessment, SessionID: "kw-1", State: "ASSESSED", Risk: &decode.RiskAssessment{RiskLevel: "LOW"}}}
+	if !exp.match(risk) {
+		t.Fatalf("not met; missing %q", exp.missing())
+	}
+}
+
+// TestCommandTyposGetOneLine: a mistyped flag of check, a mistyped
+// subcommand and an extra argument to sandbox keys each get one line.
+func TestCommandTyposGetOneLine(t *testing.T) {
+	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
+	oneLine := func(name string, code int, msg string, wants ...string) {
+		t.Helper()
+		msg = strings.TrimSpace(msg)
+		if code != 2 || strings.Count(msg, "\n") > 0 {
+			t.Errorf("%s: exit %d, want 2 and one line:\n%s", name, code, msg)
+		}
+		for _, w := range wants {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: %q lacks %q", name, msg, w)
+			}
+		}
+	}
+	var out, errOut bytes.Buffer
+	oneLine("check --jsn", check([]string{"http://x", "--jsn"}, &out, &errOut), errOut.String(), "--jsn", "did you mean --json?")
+	_, err := parseFlags([]string{"exprt"}, io.Discard)
+	oneLine("exprt", 2, err.Error(), `"exprt"`, "did you mean kycwatch export?")
+	errOut.Reset()
+	oneLine("sandbox keys extra", sandboxCmd([]string{"keys", "--db", filepath.Join(t.TempDir(), "k.db"), "extra"}, &out, &errOut), errOut.String(), `"extra"`)
+	if out.Len() > 0 {
+		t.Errorf("printed %s", out.String())
+	}
+}
+
+// TestMoreBadValuesRefused: values that would fail later, or silently do
+// nothing, are refused at once, in one line naming the flag with two
+// dashes.
+func TestMoreBadValuesRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("KYCWATCH_DB", "")
+	os.Unsetenv("KYCWATCH_DB")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	db := filepath.Join(dir, "k.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--history", "0"}, "--history 0: want a number of deliveries, at least 1"},
+		{[]string{"--export-dir", file}, "--export-dir " + file + ": not a folder"},
+		{[]string{"--db", ""}, "--db is empty: is KYCWATCH_DB set?"},
+		{[]string{"--max-body", "0"}, `--max-body "0": want a size such as 10MiB or 65536`},
+		{[]string{"--history", "x"}, `--history "x": want a whole number`},
+		{[]string{"--timeout", "soon"}, `--timeout "soon": want a duration such as 10s or 5m`},
+		{[]string{"--headless=maybe"}, `--headless "maybe": want true or false`},
+		{[]string{"--secret"}, "--secret needs a value"},
+	} {
+		_, err := parseFlags(append([]string{"--db", db}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), " -"+strings.TrimLeft(tc.args[0], "-")) {
+			t.Errorf("%q: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	t.Setenv("KYCWATCH_DB", "")
+	if _, err := parseFlags(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "KYCWATCH_DB is set but empty") {
+		t.Errorf("KYCWATCH_DB empty: %v", err)
+	}
+	os.Unsetenv("KYCWATCH_DB")
+	storeWith(t, db, "s1")
+	for _, tc := range []struct {
+		name string
+		run  func(stdout, stderr io.Writer) int
+		want string
+	}{
+		{"send --timeout 0s", func(o, e io.Writer) int {
+			return send([]string{"event", "--to", "http://127.0.0.1:18499/", "--secret", "s", "--timeout", "0s"}, o, e)
+		}, "--timeout must be positive"},
+		{"send --timeout -1s", func(o, e io.Writer) int {
+			return send([]string{"event", "--to", "http://127.0.0.1:18499/", "--secret", "s", "--timeout", "-1s"}, o, e)
+		}, "--timeout must be positive"},
+		{"check --limit 0", func(o, e io.Writer) int {
+			return check([]string{"http://127.0.0.1:18499/", "--secret", "s", "--limit", "0"}, o, e)
+		}, "--limit must be positive"},
+		{"export --since -1h", func(o, e io.Writer) int { return exportCmd([]string{"--db", db, "--since", "-1h"}, o, e) }, `--since "-1h"`},
+		{"export --db ''", func(o, e io.Writer) int { return exportCmd([]string{"--db", ""}, o, e) }, "--db is empty"},
+		{"sandbox keys --db ''", func(o, e io.Writer) int { return sandboxCmd([]string{"keys", "--db", ""}, o, e) }, "--db is empty"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := tc.run(&out, &errOut); code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() > 0 {
+			t.Errorf("%s: exit %d, want 2 and %q:\n%s%s", tc.name, code, tc.want, errOut.String(), out.String())
+		}
+	}
+}
+
+// TestSimulatorDelaysZeroMeansAtOnce: --sim-start-after 0s (and the other
+// delays) mean immediately, not the simulator's defaults; left out, the
+// defaults apply.
+func TestSimulatorDelaysZeroMeansAtOnce(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	db := filepath.Join(t.TempDir(), "k.db")
+	c, err := parseFlags([]string{"--db", db, "--sim-start-after", "0s", "--sim-submit-after", "0", "--sim-assess-after", "0s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]time.Duration{"start": c.simStart, "submit": c.simSubmit, "assess": c.simAssess} {
+		if d <= 0 || d > time.Millisecond {
+			t.Errorf("%s: %v, want immediately (the simulator takes 0 for its default)", name, d)
+		}
+	}
+	c, _ = parseFlags([]string{"--db", db}, io.Discard)
+	if c.simStart != 2*time.Second || c.simSubmit != 4*time.Second || c.simAssess != 8*time.Second {
+		t.Errorf("defaults %v %v %v", c.simStart, c.simSubmit, c.simAssess)
+	}
+}
+
+// TestSendRefusesAnotherKycwatchOnTheOldPort: kycwatch A ran on pa/k.db
+// at :P and stopped; kycwatch B (pb/k.db) took :P since. send --db
+// pa/k.db must not post into B: it says, in one line, that another
+// kycwatch answers there.
+func TestSendRefusesAnotherKycwatchOnTheOldPort(t *testing.T) {
+	for _, env := range []string{"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	dir := t.TempDir()
+	cfg := func(name string) config {
+		os.MkdirAll(filepath.Join(dir, name), 0o700)
+		return config{addr: addr, db: filepath.Join(dir, name, "k.db"), logPath: filepath.Join(dir, name, "k.log"), headless: true, noTunnel: true,
+			tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second}
+	}
+	a := cfg("pa")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stderrA syncBuffer
+	go func() { done <- run(ctx, a, deps{stdout: io.Discard, stderr: &stderrA}) }()
+	waitUntil(t, func() bool { return strings.Contains(stderrA.String(), "listening on http://"+addr) })
+	var out, errOut bytes.Buffer
+	if code := send([]string{"event", "--db", a.db}, &out, &errOut); code != 0 {
+		t.Fatalf("send to A while it runs: exit %d\n%s", code, errOut.String())
+	}
+	cancel()
+	<-done
+	b := cfg("pb")
+	local := startRun(t, b)
+	if local != "http://"+addr {
+		t.Fatalf("B listens on %s, not A's %s", local, addr)
+	}
+	st, _ := sessions.Open(b.db)
+	before := st.Last()
+	st.Close()
+	out.Reset()
+	errOut.Reset()
+	code := send([]string{"event", "--db", a.db}, &out, &errOut)
+	msg := strings.TrimSpace(errOut.String())
+	if code != 1 || !strings.Contains(msg, "another kycwatch") || strings.Count(msg, "\n") > 0 {
+		t.Errorf("exit %d, want 1 and one line saying another kycwatch answers:\n%s%s", code, msg, out.String())
+	}
+	st, _ = sessions.Open(b.db)
+	defer st.Close()
+	if st.Last() != before {
+		t.Errorf("send posted into B")
+	}
+}
+
+type failingTunnel struct{}
+
+func (failingTunnel) Open(context.Context, func(listener.TunnelStatus)) (listener.Endpoint, error) {
+	return nil, &listener.TunnelError{Reason: "no public URL: cannot reach ngrok (no such host)", Hint: "check the network",
+		Err: errors.New("diagnose tcp: lookup connect.ngrok-agent.com: no such host")}
+}
+
+// TestHeadlessStderrHasNoRawLogRecords: headless stderr carries
+// kycwatch's own one-line messages, not slog records (time=… level=…).
+func TestHeadlessStderrHasNoRawLogRecords(t *testing.T) {
+	dir := t.TempDir()
+	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
+		authtoken: "x", tokenFrom: "--authtoken", tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second}
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return failingTunnel{} }})
+	}()
+	waitUntil(t, func() bool { return strings.Contains(stderr.String(), "cannot reach ngrok") })
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	<-done
+	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if !strings.HasPrefix(l, "kycwatch: ") {
+			t.Errorf("not a kycwatch line: %q", l)
+		}
+	}
+	if n := strings.Count(stderr.String(), "cannot reach ngrok"); n != 1 {
+		t.Errorf("the tunnel's failure said %d times:\n%s", n, stderr.String())
+	}
+}
+
+// TestReadmeSaysWhatHeadlessPrints: stdout has a line for every request
+// kycwatch stores, the sandbox's GET, PATCH and DELETE calls included;
+// the README and --help must not say "every POST".
+func TestReadmeSaysWhatHeadlessPrints(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(b)), " ")
+	if strings.Contains(readme, "for every POST answered") || !strings.Contains(readme, "`PATCH` and `DELETE`") {
+		t.Error("README: headless stdout is said to be POSTs only")
+	}
+}
+
+func TestRecordLine(t *testing.T) {
+	for in, want := range map[string]string{
+		`time=2026-12-04T10:00:00Z level=WARN msg="sandbox webhook" err="Post \"http://x\": connection refused"` + "\n": "kycwatch: sandbox webhook: Post \"http://x\": connection refused\n",
+		`time=2026-12-04T10:00:00Z level=ERROR msg=prune err=busy n=3` + "\n":                                           "kycwatch: prune: busy (n 3)\n",
+		`time=2026-12-04T10:00:00Z level=WARN msg="tunnel closed" err=EOF` + "\n":                                       "",
+	} {
+		if got := recordLine(in); got != want {
+			t.Errorf("recordLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestNonUUIDAPIKeyRefused: Veriff's API keys are UUIDs, and the sandbox
+// (which takes VERIFF_API_KEY as its own) refuses any other with 1802: a
+// key that is not one is refused at start, in one line naming where it
+// came from, without printing it.
+func TestNonUUIDAPIKeyRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	os.Unsetenv("VERIFF_API_KEY")
+	db := filepath.Join(t.TempDir(), "k.db")
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{args: []string{"--api-key", "my-api-key-123"}, want: "--api-key is not a UUID"},
+		{env: "my-api-key-123", want: "VERIFF_API_KEY is not a UUID"},
+		{args: []string{"--sandbox-key", "my-api-key-123"}, want: "--sandbox-key is not a UUID"},
+	} {
+		if tc.env != "" {
+			t.Setenv("VERIFF_API_KEY", tc.env)
+		}
+		_, err := parseFlags(append([]string{"--db", db}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "my-api-key-123") {
+			t.Errorf("%v %q: err %v, want %q", tc.args, tc.env, err, tc.want)
+		}
+		os.Unsetenv("VERIFF_API_KEY")
+	}
+	if _, err := parseFlags([]string{"--db", db, "--api-key", "0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f"}, io.Discard); err != nil {
+		t.Errorf("a UUID refused: %v", err)
+	}
+}
+
+// TestTunnelLineHasNoNestedParentheses: headless says why there is no
+// public URL and what to do in one line, without nesting the hint's own
+// parentheses in another pair.
+func TestTunnelLineHasNoNestedParentheses(t *testing.T) {
+	var lines []string
+	reportTunnel(config{}, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, listener.NoTokenStatus)
+	if len(lines) != 1 || strings.Contains(lines[0], "(set NGROK_AUTHTOKEN (") || !strings.Contains(lines[0], "--no-tunnel") {
+		t.Errorf("%q", lines)
 	}
 }

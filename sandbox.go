@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
@@ -37,7 +38,8 @@ const (
 	settingSandboxKey    = "sandbox_api_key"
 	settingSandboxSecret = "sandbox_secret"
 	settingLocalURL      = "local_url" // where the running kycwatch listens
-	settingOwnKeys       = "own_keys"  // "secret", "api-key": what it checks that send cannot know
+	settingInstance      = "instance"  // the id its local listener answers GET / with
+	settingOwnKeys       = "own_keys"  // "secret", "api-key", "sandbox-secret", "sandbox-key": what it checks that send cannot know
 )
 
 // sandboxKeys are the sandbox's API key and secret: --sandbox-key and
@@ -85,7 +87,11 @@ func recordRunning(ctx context.Context, store *sessions.Store, local string, c c
 	if c.sandboxSecret != "" {
 		own = append(own, "sandbox-secret")
 	}
+	if c.sandboxKey != "" {
+		own = append(own, "sandbox-key")
+	}
 	store.SetSetting(ctx, settingLocalURL, local)
+	store.SetSetting(ctx, settingInstance, listener.InstanceAt(local))
 	store.SetSetting(ctx, settingOwnKeys, strings.Join(own, ","))
 }
 
@@ -188,4 +194,24 @@ func restoreInvites(ctx context.Context, store *sessions.Store, owner string, si
 		snaps = append(snaps, p)
 	}
 	sim.RestoreInvites(snaps)
+}
+
+// unstoredSandboxKeys says, in one line, why sandbox keys cannot print
+// what the kycwatch on the database checks its sandbox with: it was given
+// them (--sandbox-secret/--sandbox-key, or --secret/--api-key and the
+// variables) and keeps none of them. envSecret and envKey say whether this
+// process has VERIFF_SHARED_SECRET and VERIFF_API_KEY, taken as the same
+// values. "" when everything printed is what the sandbox uses.
+func unstoredSandboxKeys(db string, own map[string]bool, envSecret, envKey bool) string {
+	switch {
+	case own["sandbox-secret"]:
+		return fmt.Sprintf("the kycwatch on %s was started with --sandbox-secret, which it does not store: its sandbox checks with that value; give your backend the same one as VERIFF_SHARED_SECRET", db)
+	case own["secret"] && !envSecret:
+		return fmt.Sprintf("the kycwatch on %s was started with a secret of its own (--secret or VERIFF_SHARED_SECRET), which it does not store and its sandbox checks with: set VERIFF_SHARED_SECRET to the same value and run sandbox keys again", db)
+	case own["sandbox-key"]:
+		return fmt.Sprintf("the kycwatch on %s was started with --sandbox-key, which it does not store: its sandbox expects that key; give your backend the same one as VERIFF_API_KEY", db)
+	case own["api-key"] && !envKey:
+		return fmt.Sprintf("the kycwatch on %s was started with an API key of its own (--api-key or VERIFF_API_KEY), which it does not store and its sandbox expects: set VERIFF_API_KEY to the same value and run sandbox keys again", db)
+	}
+	return ""
 }

@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -145,6 +147,9 @@ func (s *Server) Handler() http.Handler {
 func info(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if id := instanceOf(r); id != "" {
+		w.Header().Set(InstanceHeader, id)
+	}
 	var b strings.Builder
 	b.WriteString("kycwatch is listening.\n\nPOST webhook deliveries to any path here. Suggested paths, one per Veriff Customer Portal field:\n\n")
 	for _, p := range Paths {
@@ -327,7 +332,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func Listen(addr string) (l net.Listener, note string, err error) {
 	l, err = net.Listen("tcp", addr)
 	if err == nil {
-		return l, "", nil
+		return withInstance(l), "", nil
 	}
 	if !errors.Is(err, syscall.EADDRINUSE) {
 		return nil, "", err
@@ -340,7 +345,84 @@ func Listen(addr string) (l net.Listener, note string, err error) {
 	if err2 != nil {
 		return nil, "", err
 	}
-	return l, fmt.Sprintf("port %s is taken; listening on %s instead", port, l.Addr()), nil
+	return withInstance(l), fmt.Sprintf("port %s is taken; listening on %s instead", port, l.Addr()), nil
+}
+
+// InstanceHeader carries, on the info page (GET /), the id of the
+// kycwatch whose local listener answered: kycwatch send compares it with
+// the one the running kycwatch recorded in its database, so that it never
+// posts into another kycwatch that took the port since.
+const InstanceHeader = "X-Kycwatch-Instance"
+
+// instances are the ids of the local listeners Listen opened, by port
+// (one kycwatch per port; tests run several in one process).
+var (
+	instancesMu sync.Mutex
+	instances   = map[string]string{}
+)
+
+// instanceListener is a local listener with an id of its own, forgotten
+// when it closes.
+type instanceListener struct {
+	net.Listener
+	port, id string
+	once     sync.Once
+}
+
+func withInstance(l net.Listener) net.Listener {
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	il := &instanceListener{Listener: l, port: port, id: sessions.NewUUID()}
+	instancesMu.Lock()
+	instances[port] = il.id
+	instancesMu.Unlock()
+	return il
+}
+
+func (l *instanceListener) Close() error {
+	l.once.Do(func() {
+		instancesMu.Lock()
+		if instances[l.port] == l.id {
+			delete(instances, l.port)
+		}
+		instancesMu.Unlock()
+	})
+	return l.Listener.Close()
+}
+
+// Instance is the id of the local listener l (from Listen), "" for another.
+func Instance(l net.Listener) string {
+	if il, ok := l.(*instanceListener); ok {
+		return il.id
+	}
+	return ""
+}
+
+// InstanceAt is the id of the local listener Listen opened at url's port
+// ("" when there is none).
+func InstanceAt(url string) string {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return ""
+	}
+	instancesMu.Lock()
+	defer instancesMu.Unlock()
+	return instances[u.Port()]
+}
+
+// instanceOf is the id of the local listener a request came through ("" for
+// the tunnel).
+func instanceOf(r *http.Request) string {
+	addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return ""
+	}
+	instancesMu.Lock()
+	defer instancesMu.Unlock()
+	return instances[port]
 }
 
 // URL is the http:// URL of a local listener.

@@ -28,16 +28,42 @@ type Writer interface {
 	Close() error
 }
 
+// Option tunes a writer.
+type Option func(*options)
+
+type options struct {
+	target string
+	known  bool // the target is the kycwatch that stored the deliveries
+}
+
+// DefaultTarget is where a curl script sends its requests when neither
+// TARGET nor WithTarget says otherwise.
+const DefaultTarget = "http://127.0.0.1:8080"
+
+// WithTarget makes url (the address of the kycwatch that stored the
+// deliveries) a curl script's default TARGET.
+func WithTarget(url string) Option {
+	return func(o *options) {
+		if url != "" {
+			o.target, o.known = strings.TrimRight(url, "/"), true
+		}
+	}
+}
+
 // New returns a writer of format to w. With mask, personal data in bodies
 // is hidden (the signatures then no longer match, and the export says so).
-func New(format string, w io.Writer, mask bool) (Writer, error) {
+func New(format string, w io.Writer, mask bool, opts ...Option) (Writer, error) {
+	o := options{target: DefaultTarget}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch format {
 	case "ndjson":
 		return &ndjson{w: w, mask: mask}, nil
 	case "har":
 		return &har{w: w, mask: mask}, nil
 	case "curl":
-		return &curl{w: w, mask: mask}, nil
+		return &curl{w: w, mask: mask, target: o.target, known: o.known}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (ndjson, har, curl)", format)
 }
@@ -203,6 +229,8 @@ type curl struct {
 	w      io.Writer
 	mask   bool
 	header bool
+	target string // the default TARGET
+	known  bool   // target is the kycwatch that stored the deliveries
 }
 
 // quote makes s one single-quoted shell word.
@@ -214,9 +242,13 @@ var skipped = map[string]bool{"Host": true, "Content-Length": true, "Transfer-En
 func (c *curl) Add(r sessions.Record) error {
 	if !c.header {
 		c.header = true
-		fmt.Fprint(c.w, "#!/bin/sh\n# Deliveries exported by kycwatch, each reproduced byte for byte with curl.\n"+
-			"# Run: TARGET=https://your-app.example sh this-file.sh   (default: kycwatch itself)\n"+
-			"set -e\n: \"${TARGET:=http://127.0.0.1:8080}\"\n")
+		whose := "kycwatch's default address"
+		if c.known {
+			whose = "where the kycwatch that stored them listens"
+		}
+		fmt.Fprintf(c.w, "#!/bin/sh\n# Deliveries exported by kycwatch, each reproduced byte for byte with curl.\n"+
+			"# Run: TARGET=https://your-app.example sh this-file.sh   (default: %s, %s)\n"+
+			"set -e\n: \"${TARGET:=%s}\"\n", oneLine(c.target), whose, strings.ReplaceAll(oneLine(c.target), `"`, ""))
 		if c.mask {
 			fmt.Fprint(c.w, "# Personal data was masked: the signatures no longer match these bodies.\n")
 		}
@@ -226,10 +258,22 @@ func (c *curl) Add(r sessions.Record) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n# #%d %s %s %s (%s %s, signature %s)\n", r.Seq, r.ReceivedAt.UTC().Format(time.RFC3339), r.Method,
-		oneLine(r.Path), r.Delivery.Kind, oneLine(r.Delivery.State), r.Verdict.Signature)
-	fmt.Fprintf(&b, "printf %%s %s | base64 -d | curl -sS -o /dev/null -w '#%d %%{http_code}\\n' -X %s \"$TARGET\"%s \\\n",
-		quote(base64.StdEncoding.EncodeToString(body(r, c.mask))), r.Seq, quote(r.Method), quote(r.Path))
+	what := strings.TrimSpace(string(r.Delivery.Kind) + " " + oneLine(r.Delivery.State))
+	if what != "" {
+		what += ", "
+	}
+	fmt.Fprintf(&b, "\n# #%d %s %s %s (%ssignature %s)\n", r.Seq, r.ReceivedAt.UTC().Format(time.RFC3339), r.Method,
+		oneLine(r.Path), what, r.Verdict.Signature)
+	// A request that came with no body (a GET) goes again with none: no
+	// --data-binary, so curl adds no Content-Length or form Content-Type.
+	hasBody := len(r.Body) > 0 || len(http.Header(r.Header).Values("Content-Length")) > 0 || len(http.Header(r.Header).Values("Transfer-Encoding")) > 0
+	if hasBody {
+		fmt.Fprintf(&b, "printf %%s %s | base64 -d | ", quote(base64.StdEncoding.EncodeToString(body(r, c.mask))))
+	}
+	fmt.Fprintf(&b, "curl -sS -o /dev/null -w '#%d %%{http_code}\\n' -X %s \"$TARGET\"%s \\\n", r.Seq, quote(r.Method), quote(r.Path))
+	if hasBody && len(http.Header(r.Header).Values("Content-Type")) == 0 {
+		b.WriteString("  -H 'Content-Type:' \\\n") // none came: curl must not add its form type
+	}
 	for _, kv := range sortedHeaders(r.Header) {
 		if skipped[http.CanonicalHeaderKey(kv[0])] {
 			continue
@@ -240,7 +284,11 @@ func (c *curl) Add(r sessions.Record) error {
 		}
 		fmt.Fprintf(&b, "  -H %s \\\n", quote(h))
 	}
-	b.WriteString("  --data-binary @-\n")
+	if hasBody {
+		b.WriteString("  --data-binary @-\n")
+	} else {
+		b.WriteString("  --globoff\n") // ends the command (and takes the path as it is)
+	}
 	_, err := io.WriteString(c.w, b.String())
 	return err
 }

@@ -284,3 +284,52 @@ func TestHARResponseIsWhatTheProviderGot(t *testing.T) {
 		t.Errorf("%+v", e)
 	}
 }
+
+// TestCurlScriptGetAndTarget: a request that had no body (a GET of the
+// sandbox API) is replayed with none and no header curl would add; a
+// comment has no stray separator for an empty state; the default TARGET
+// is the address given (the kycwatch of the database), as the header says.
+func TestCurlScriptGetAndTarget(t *testing.T) {
+	for _, tool := range []string{"sh", "curl", "base64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skip(tool + " not installed")
+		}
+	}
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := sessions.NewReceiver(st, keys, nil)
+	rc.Receive(context.Background(), sessions.Incoming{ReceivedAt: time.Now(), Method: "GET", Path: "/sandbox/v1/sessions/s1/decision",
+		Header: map[string][]string{"X-Auth-Client": {"k-1"}, "Accept": {"*/*"}}})
+	var rs []sessions.Record
+	st.Each(context.Background(), sessions.Filter{}, func(r sessions.Record) error { rs = append(rs, r); return nil })
+	var seen *http.Request
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ = io.ReadAll(r.Body)
+		seen = r
+	}))
+	defer srv.Close()
+	var b bytes.Buffer
+	w, _ := New("curl", &b, false, WithTarget(srv.URL))
+	w.Add(rs[0])
+	w.Close()
+	s := b.String()
+	if !strings.Contains(s, `: "${TARGET:=`+srv.URL+`}"`) || !strings.Contains(s, "default: "+srv.URL) {
+		t.Errorf("default target not the one given:\n%s", s)
+	}
+	if strings.Contains(s, " , ") || strings.Contains(s, "( ") {
+		t.Errorf("stray separator in a comment:\n%s", s)
+	}
+	script := filepath.Join(t.TempDir(), "get.sh")
+	os.WriteFile(script, b.Bytes(), 0o600)
+	out, err := exec.Command("sh", script).CombinedOutput()
+	if err != nil || seen == nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if seen.Method != "GET" || len(body) > 0 || seen.Header.Get("Content-Type") != "" || seen.ContentLength > 0 || seen.Header.Get("Content-Length") != "" {
+		t.Errorf("GET replayed as %s with body %q, headers %v", seen.Method, body, seen.Header)
+	}
+}
