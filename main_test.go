@@ -431,9 +431,14 @@ func TestExportsGoToTheChosenFolder(t *testing.T) {
 	cwd, _ := os.Getwd()
 	before, _ := os.ReadDir(cwd)
 	out := filepath.Join(dir, "exports")
-	paths, err := fileExporter{store: store, dir: out}.ExportSession(context.Background(), "f04bdb47-d3be-4b28-b028-a652feb060b5", true)
+	paths, err := fileExporter{store: store, dir: out, local: "http://127.0.0.1:18123"}.ExportSession(context.Background(), "f04bdb47-d3be-4b28-b028-a652feb060b5", true)
 	if err != nil || len(paths) != 2 {
 		t.Fatalf("%v %v", paths, err)
+	}
+	for _, p := range paths {
+		if b, _ := os.ReadFile(p); strings.HasSuffix(p, ".sh") && !strings.Contains(string(b), "TARGET:=http://127.0.0.1:18123}") {
+			t.Errorf("the curl script's default TARGET is not this kycwatch:\n%s", b)
+		}
 	}
 	for _, p := range paths {
 		if !filepath.IsAbs(p) || filepath.Dir(p) != out {

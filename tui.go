@@ -105,7 +105,7 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 		model = model.WithForwards(c.forwardTo, done)
 	}
 	model = model.WithReplayer(&listener.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys}).
-		WithExporter(fileExporter{store: a.store, dir: c.exportDir}).WithMaskPII(c.maskPII).
+		WithExporter(fileExporter{store: a.store, dir: c.exportDir, local: listener.URL(a.ln)}).WithMaskPII(c.maskPII).
 		WithClearer(func(ctx context.Context) (int64, error) {
 			n, err := a.store.Clear(ctx)
 			if err == nil {
@@ -219,6 +219,7 @@ func tunnelMsg(st listener.TunnelStatus) ui.TunnelMsg {
 type fileExporter struct {
 	store *sessions.Store
 	dir   string // --export-dir: the data directory unless chosen
+	local string // this kycwatch's address: a curl script's default TARGET
 }
 
 func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) ([]string, error) {
@@ -240,7 +241,7 @@ func (e fileExporter) ExportSession(ctx context.Context, id string, mask bool) (
 		if err != nil {
 			return paths, err
 		}
-		w, _ := export.New(f.format, file, mask)
+		w, _ := export.New(f.format, file, mask, export.WithTarget(e.local))
 		err = e.store.Each(ctx, sessions.Filter{SessionID: id}, w.Add)
 		if err == nil {
 			err = w.Close()
