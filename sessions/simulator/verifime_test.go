@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
@@ -213,10 +214,20 @@ func TestInvitesKeptAcrossARestart(t *testing.T) {
 	if st, ok := next.Invitation(entered.TrackingReference); !ok || st.Status != verifimeapi.Completed || st.Customer != "Jane Kept" {
 		t.Fatalf("restored %+v %v", st, ok)
 	}
-	rs := g.waitN(t, 2)
-	if rs[0].Delivery.SessionID != "kw-kept-1" || rs[0].Delivery.State != "preliminary" || rs[1].Delivery.State != "assessed" ||
-		rs[1].Delivery.Risk.CustomerName != "Jane Kept" {
-		t.Fatalf("phase 2 after the restart: %+v / %+v", rs[0].Delivery, rs[1].Delivery)
+	// kw-kept-1's PRELIMINARY then ASSESSED (kw-kept-2's own phase 2 may
+	// come in between: it completes meanwhile).
+	var kept []sessions.Record
+	for n := 2; len(kept) < 2 && n <= 4; n++ {
+		kept = kept[:0]
+		for _, r := range g.waitN(t, n) {
+			if r.Delivery.SessionID == "kw-kept-1" {
+				kept = append(kept, r)
+			}
+		}
+	}
+	if len(kept) != 2 || kept[0].Delivery.State != "preliminary" || kept[1].Delivery.State != "assessed" ||
+		kept[1].Delivery.Risk.CustomerName != "Jane Kept" {
+		t.Fatalf("phase 2 after the restart: %+v", kept)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -79,30 +79,36 @@ func (e *Error) Error() string {
 	if e.Code != "" {
 		fmt.Fprintf(&b, " (code %s)", e.Code)
 	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+	h, known := codeHints[e.Code]
+	switch {
+	case e.Message != "": // Veriff's own words, then what to do
+		b.WriteString(": " + strings.TrimSuffix(strings.TrimSpace(e.Message), "."))
+	case known:
+		b.WriteString(": " + h.what)
 	}
-	if hint := codeHints[e.Code]; hint != "" {
-		b.WriteString("; " + hint)
-	} else if e.HTTPStatus == http.StatusUnauthorized {
+	switch {
+	case known && h.do != "":
+		b.WriteString("; " + h.do)
+	case !known && e.HTTPStatus == http.StatusUnauthorized:
 		b.WriteString("; check VERIFF_API_KEY and VERIFF_SHARED_SECRET (Customer Portal, the integration's page)")
 	}
 	return b.String()
 }
 
-// codeHints say what to do about Veriff's authentication codes.
-var codeHints = map[string]string{
-	"1801": "X-AUTH-CLIENT is missing: set VERIFF_API_KEY",
-	"1802": "the API key is not a UUID: copy it again from the integration's page",
-	"1803": "no integration has this API key: check VERIFF_API_KEY and VERIFF_API_URL",
-	"1804": "the integration is not active",
-	"1812": "the signature is not a SHA-256 hex digest",
-	"1818": "the signature does not match: check VERIFF_SHARED_SECRET",
-	"1819": "the signature does not match the body: check VERIFF_SHARED_SECRET",
-	"1102": "a mandatory parameter is missing",
-	"1104": "a parameter is invalid (endUserId must be a UUID)",
-	"1500": "vendorData is too long (1000 characters at most)",
-	"1501": "vendorData must be a string",
+// codeHints say what Veriff's codes mean (when its answer has no message)
+// and what to do about them.
+var codeHints = map[string]struct{ what, do string }{
+	"1801": {"X-AUTH-CLIENT is missing", "set VERIFF_API_KEY"},
+	"1802": {"the API key is not a UUID", "copy it again from the integration's page"},
+	"1803": {"no integration has this API key", "check VERIFF_API_KEY and VERIFF_API_URL"},
+	"1804": {"the integration is not active", "activate it in the Customer Portal"},
+	"1812": {"the signature is not a SHA-256 hex digest", "sign with HMAC-SHA256, hex"},
+	"1818": {"the signature does not match", "check VERIFF_SHARED_SECRET"},
+	"1819": {"the signature does not match the body", "check VERIFF_SHARED_SECRET"},
+	"1102": {"a mandatory parameter is missing", ""},
+	"1104": {"a parameter is invalid", "endUserId must be a UUID"},
+	"1500": {"vendorData is too long", "1000 characters at most"},
+	"1501": {"vendorData must be a string", ""},
 }
 
 // Client calls Veriff's API with an integration's keys.

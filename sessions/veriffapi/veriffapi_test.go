@@ -194,3 +194,17 @@ func TestSignatureIsOverTheBytesSent(t *testing.T) {
 		t.Errorf("body sent %s (want compact, unescaped, no newline)", seen)
 	}
 }
+
+// TestErrorSaysItOnce: Veriff's message (a sentence ending in ".") and
+// kycwatch's hint read as one line, with no stray ".;" and the hint saying
+// what to do rather than the message again.
+func TestErrorSaysItOnce(t *testing.T) {
+	e := &Error{HTTPStatus: 401, Code: "1802", Message: "API key is not a valid UUID."}
+	got := e.Error()
+	if strings.Contains(got, ".;") || strings.Count(strings.ToLower(got), "uuid") > 1 || !strings.Contains(got, "copy") {
+		t.Errorf("%q", got)
+	}
+	if got := (&Error{HTTPStatus: 401, Code: "1803"}).Error(); !strings.Contains(got, "no integration has this API key") {
+		t.Errorf("without Veriff's message, the hint says what happened: %q", got)
+	}
+}
