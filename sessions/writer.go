@@ -177,7 +177,7 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 			r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(p.hdr), r.Body, r.BodySize, r.Truncated, p.sum,
 			r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
 			d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header,
-			r.ReplayOf, d.Problem, r.Answered).Scan(&r.Seq, &r.DuplicateOf)
+			r.ReplayOf, d.Problem, r.Answered, r.Origin, r.OriginRef, r.StreamSeq).Scan(&r.Seq, &r.DuplicateOf)
 		if err != nil {
 			r.Seq, r.DuplicateOf = 0, 0
 			return err
@@ -198,8 +198,8 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 const insSQL = `INSERT INTO deliveries
 		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
 		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
-		 note, risk_level, signature, api_key, reason, sig_header, replay_of, problem, answered, duplicate_of)
-		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,
+		 note, risk_level, signature, api_key, reason, sig_header, replay_of, problem, answered, origin, origin_ref, stream_seq, duplicate_of)
+		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,
 		 coalesce((SELECT seq FROM deliveries WHERE ?9 IS NOT NULL AND body_sha256 = ?9 AND duplicate_of = 0 ORDER BY seq LIMIT 1), 0))
 		RETURNING seq, duplicate_of`
 
