@@ -45,6 +45,7 @@ type app struct {
 	// startSeq is the newest delivery stored before the server served:
 	// consumers that show only what is new start after it.
 	startSeq int64
+	team     *teamParts // nil without --share, --nats or follow
 }
 
 // problem is an event: a background task failed in a way worth showing
@@ -86,6 +87,10 @@ func newApp(ctx context.Context, c config, o deps, events *bus.Bus, store *sessi
 		a.srv.Forward(a.fwd, c.answerApp)
 	}
 	a.buildLab(ctx)
+	if err := a.buildTeam(ctx); err != nil {
+		a.waitTeam()
+		return nil, err
+	}
 	a.startSeq = store.Last()
 	return a, nil
 }
@@ -162,6 +167,7 @@ func checkedKeys(ctx context.Context, c config, store *sessions.Store, sbKey, sb
 func (a *app) serve(ctx context.Context, o deps) (serveErr <-chan error, stop func()) {
 	errs := make(chan error, 1)
 	go func() { errs <- a.srv.Serve(a.ln) }()
+	a.startTeam(ctx)
 	if a.fwd != nil { // what the last run left to try again
 		if n, err := a.fwd.Resume(ctx); err != nil {
 			a.fileLog.Warn("resume forwards", "err", err)
@@ -197,6 +203,7 @@ func (a *app) serve(ctx context.Context, o deps) (serveErr <-chan error, stop fu
 
 // wait waits for the background work of the services to end (after ctx).
 func (a *app) wait() {
+	a.waitTeam()
 	a.sim.Wait()
 	a.lab.Wait()
 	a.sb.sim.Wait()

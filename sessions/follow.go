@@ -132,3 +132,11 @@ func (s *Store) SeqOfOrigin(ctx context.Context, ref string) (int64, bool) {
 	}
 	return seq, true
 }
+
+// OriginOf is the instance a followed session's deliveries came from (""
+// when none came from another instance).
+func (s *Store) OriginOf(ctx context.Context, sessionID string) string {
+	var o string
+	s.db.QueryRowContext(ctx, `SELECT origin FROM deliveries WHERE session_id = ? AND origin != '' ORDER BY seq DESC LIMIT 1`, sessionID).Scan(&o)
+	return o
+}
