@@ -140,3 +140,11 @@ func (s *Store) OriginOf(ctx context.Context, sessionID string) string {
 	s.db.QueryRowContext(ctx, `SELECT origin FROM deliveries WHERE session_id = ? AND origin != '' ORDER BY seq DESC LIMIT 1`, sessionID).Scan(&o)
 	return o
 }
+
+// LastStreamSeq is the highest stream sequence of a followed delivery this
+// store holds (0: none): where a follower picks up after a fault.
+func (s *Store) LastStreamSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(stream_seq), 0) FROM deliveries`).Scan(&n)
+	return n, err
+}

@@ -64,7 +64,10 @@ type Follower struct {
 	nc   *nats.Conn
 	cons jetstream.Consumer
 	down bool
-	done chan struct{}
+	// faulted: a fetch failed in this run; the consumer is placed again
+	// after what is stored (consumer).
+	faulted bool
+	done    chan struct{}
 }
 
 // NewFollower returns a follower; Connect reaches NATS, Run follows.
@@ -109,7 +112,7 @@ func (f *Follower) connect(ctx context.Context) error {
 		return fmt.Errorf("NATS at %s has no stream %s yet (is a kycwatch sharing or publishing there?)", f.c.Dial.Where(), Stream)
 	}
 	if err == nil {
-		f.cons, err = f.consumer(cctx, s)
+		f.cons, err = f.consumer(cctx, s, f.faulted)
 	}
 	if err != nil {
 		nc.Close()
@@ -123,8 +126,12 @@ func (f *Follower) connect(ctx context.Context) error {
 }
 
 // consumer is the durable consumer named by --name (created at Since the
-// first time), or an ordered one from Since.
-func (f *Follower) consumer(ctx context.Context, s jetstream.Stream) (jetstream.Consumer, error) {
+// first time), or an ordered one from Since. After a fault in this run
+// (resume), messages may have been lost in flight: JetStream would send
+// them again only after the ack wait, behind newer ones. So the consumer
+// starts again right after the last delivery stored here (or its ack
+// floor, if further), and the stream's order holds.
+func (f *Follower) consumer(ctx context.Context, s jetstream.Stream, resume bool) (jetstream.Consumer, error) {
 	policy, seq, at := jetstream.DeliverAllPolicy, f.c.Since.Seq, (*time.Time)(nil)
 	switch {
 	case seq > 0:
@@ -132,10 +139,29 @@ func (f *Follower) consumer(ctx context.Context, s jetstream.Stream) (jetstream.
 	case !f.c.Since.Time.IsZero():
 		policy, at = jetstream.DeliverByStartTimePolicy, &f.c.Since.Time
 	}
+	name := Token(f.c.Name)
+	if resume {
+		last, err := f.c.Store.LastStreamSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if f.c.Name != "" {
+			if c, err := s.Consumer(ctx, name); err == nil {
+				if info, err := c.Info(ctx); err == nil {
+					last = max(last, int64(info.AckFloor.Stream))
+				}
+			}
+			if err := s.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return nil, err
+			}
+		}
+		if last > 0 {
+			policy, seq, at = jetstream.DeliverByStartSequencePolicy, uint64(last)+1, nil
+		}
+	}
 	if f.c.Name == "" {
 		return s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: policy, OptStartSeq: seq, OptStartTime: at})
 	}
-	name := Token(f.c.Name)
 	c, err := s.Consumer(ctx, name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		c, err = s.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: name, Description: "kycwatch follow --name " + CleanName(f.c.Name),
@@ -185,7 +211,7 @@ func (f *Follower) Run(ctx context.Context) {
 		if err != nil {
 			f.trouble(err)
 			f.nc.Close()
-			f.nc, f.cons = nil, nil
+			f.nc, f.cons, f.faulted = nil, nil, true
 			if !b.wait(ctx) {
 				return
 			}
