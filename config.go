@@ -237,6 +237,7 @@ Usage:
   kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
   kycwatch export [flags]       write stored deliveries (ndjson, har, curl)
   kycwatch sandbox keys         print the sandbox's API key and secret whole
+  kycwatch follow URL [flags]   watch a team's deliveries (NATS; see --share)
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -312,17 +313,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	follow := len(args) > 0 && args[0] == "follow"
 	if follow {
-		if len(args) < 2 || strings.HasPrefix(args[1], "-") {
-			if len(args) > 1 && (args[1] == "-h" || args[1] == "--help" || args[1] == "-help") {
-				fmt.Fprint(stderr, followUsage)
-				return c, flag.ErrHelp
-			}
+		switch {
+		case len(args) > 1 && (args[1] == "-h" || args[1] == "--help" || args[1] == "-help"):
+			args = args[1:] // the flag set prints the follow usage
+		case len(args) < 2 || strings.HasPrefix(args[1], "-"):
 			return c, fmt.Errorf("follow: want the URL to follow: kycwatch follow nats://TOKEN@HOST:PORT (the line a sharing kycwatch prints)")
+		default:
+			for _, u := range strings.Split(args[1], ",") {
+				c.follow = append(c.follow, strings.TrimSpace(u))
+			}
+			args = args[2:]
 		}
-		for _, u := range strings.Split(args[1], ",") {
-			c.follow = append(c.follow, strings.TrimSpace(u))
-		}
-		args = args[2:]
 	}
 	var secrets, vmSecrets, forwards, expects, sbHooks multi
 	var answer, keep string
@@ -726,7 +727,8 @@ func parseKeep(s string) (sessions.Retention, error) {
 const followUsage = `kycwatch follow: watch a team's deliveries from NATS JetStream.
 
 Usage:
-  kycwatch follow nats://TOKEN@HOST:PORT[,URL…] [--name N] [--headless] [--since 1h|SEQ]
+  kycwatch follow nats://TOKEN@HOST:PORT[,URL…] [--name N] [--headless]
+  kycwatch follow URL[,URL…] --since 1h|SEQ [--headless]
 
 The TUI (or, with --headless, the NDJSON lines plus origin and stream_seq)
 of every delivery every sharing or publishing kycwatch stored, in stream

@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -165,7 +164,7 @@ func (f *Follower) consumer(ctx context.Context, s jetstream.Stream, resume bool
 	c, err := s.Consumer(ctx, name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		c, err = s.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: name, Description: "kycwatch follow --name " + CleanName(f.c.Name),
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 4 * fetchBatch,
+			AckPolicy: jetstream.AckAllPolicy, AckWait: 30 * time.Second, MaxAckPending: 4 * fetchBatch,
 			DeliverPolicy: policy, OptStartSeq: seq, OptStartTime: at})
 	}
 	return c, err
@@ -270,7 +269,7 @@ func (f *Follower) fetch(ctx context.Context) (int, error) {
 }
 
 // store commits the deliveries of msgs in their order, then the timeline
-// events, then acknowledges them all.
+// events, then acknowledges them.
 func (f *Follower) store(ctx context.Context, msgs []jetstream.Msg) error {
 	if len(msgs) == 0 {
 		return nil
@@ -279,21 +278,21 @@ func (f *Follower) store(ctx context.Context, msgs []jetstream.Msg) error {
 	var later []*Message
 	seen := map[string]bool{}
 	for _, m := range msgs {
-		var msg Message
 		meta, err := m.Metadata()
 		if err != nil {
 			continue
 		}
-		if json.Unmarshal(m.Data(), &msg) != nil || msg.Layout != Layout {
+		msg, err := decodeMessage(m.Data())
+		if err != nil || msg.Layout != Layout {
 			f.c.Log.Warn("team follow: a message kycwatch cannot read, skipped", "subject", m.Subject(), "stream_seq", meta.Sequence.Stream)
 			continue
 		}
 		msg.Origin = CleanName(msg.Origin)
 		if msg.Type != TypeDelivery || msg.Delivery == nil {
-			later = append(later, &msg)
+			later = append(later, msg)
 			continue
 		}
-		r := toRecord(&msg, int64(meta.Sequence.Stream))
+		r := toRecord(msg, int64(meta.Sequence.Stream))
 		if seen[r.OriginRef] {
 			continue
 		}
@@ -317,10 +316,13 @@ func (f *Follower) store(ctx context.Context, msgs []jetstream.Msg) error {
 		}
 	}
 	if f.c.Name != "" {
-		for _, m := range msgs {
-			if err := m.Ack(); err != nil {
-				return fmt.Errorf("acknowledge: %w", err)
-			}
+		// The consumer acknowledges all up to a message (they are stored in
+		// order): one acknowledgement a batch, confirmed by the server, so
+		// none is lost to a reconnect.
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := msgs[len(msgs)-1].DoubleAck(actx); err != nil {
+			return fmt.Errorf("acknowledge: %w", err)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -205,8 +204,20 @@ func (p *Publisher) Run(ctx context.Context) {
 		case <-p.sub.Ready():
 		case <-time.After(time.Second): // to save the acked seq, and try pending events again
 		}
+		// Let more rows arrive first: under a flood the publisher wakes
+		// 20 times a second and reads hundreds of rows at once, instead of
+		// a few after every commit (the read, not the row, is the cost).
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(linger):
+		}
 	}
 }
+
+// linger is how long the publisher lets deliveries gather before it reads
+// them: the delay a follower sees, at most.
+const linger = 50 * time.Millisecond
 
 // Wait returns once Run has returned.
 func (p *Publisher) Wait() { <-p.done }
@@ -227,11 +238,31 @@ func (p *Publisher) event(e any) *Message {
 	return m
 }
 
+// Under a flood the publisher trickles, as the search indexer does: the two
+// cores go to ingest, the team view lags a little and catches up as soon as
+// the writer is idle, or at full speed once it is maxPublishLag behind.
+const (
+	publishTrickle = 100                    // deliveries a tick while the writer is busy
+	publishTick    = 100 * time.Millisecond // between trickles
+	maxPublishLag  = 50_000
+)
+
 // drain publishes every delivery stored after the cursor, in batches, each
 // acknowledged before the next.
 func (p *Publisher) drain(ctx context.Context, cur *sessions.Cursor) error {
 	for {
-		recs, err := cur.NextWhole(ctx, publishBatch)
+		limit := publishBatch
+		if p.c.Store.WriterBusy() && p.c.Store.Last()-cur.At() < maxPublishLag {
+			if cur.At() < p.c.Store.Last() {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(publishTick):
+				}
+			}
+			limit = publishTrickle
+		}
+		recs, err := cur.NextWhole(ctx, limit)
 		if err != nil {
 			return fmt.Errorf("read the store: %w", err)
 		}
@@ -270,7 +301,7 @@ func (p *Publisher) publish(ctx context.Context, msgs []*Message) error {
 	futs := make([]jetstream.PubAckFuture, 0, len(msgs))
 	limit := p.nc.MaxPayload() - 4096 // room for headers
 	for _, m := range msgs {
-		data, err := json.Marshal(m)
+		data, err := m.encode()
 		if err != nil {
 			return err
 		}
@@ -282,7 +313,7 @@ func (p *Publisher) publish(ctx context.Context, msgs []*Message) error {
 			d.Problem = "body too large for NATS: kept on " + m.Origin
 			m2 := *m
 			m2.Delivery = &d
-			if data, err = json.Marshal(&m2); err != nil {
+			if data, err = m2.encode(); err != nil {
 				return err
 			}
 		}
