@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +18,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/lab"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/team"
 )
 
@@ -152,5 +157,128 @@ func TestShareSurvivesKillNine(t *testing.T) {
 		if !strings.Contains(last, "NATS refused") || strings.Contains(out, "wrong") {
 			t.Fatalf("%s: stderr %q", bad, out)
 		}
+	}
+}
+
+// The TUI with --share: the header's team line shows where it shares with
+// the token masked; u reaches the join line and c copies it whole. A
+// follower's TUI shows a delivery the sharing one received.
+func TestShareAndFollowInTmux(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	addr, natsAddr := freeAddr(t), freeAddr(t)
+	cmdline := fmt.Sprintf("env -u NGROK_AUTHTOKEN HOME=%s TERM=xterm-256color %s --addr %s --db %s --secret tmux-secret --no-tunnel --share --nats-listen %s --name desk; echo EXITED $?; sleep 30",
+		dir, bin, addr, filepath.Join(dir, "k.db"), natsAddr)
+	tm := startTmux(t, "kycwatch-share", 120, 40, cmdline)
+	tm.tmux("set-option", "-g", "set-clipboard", "on")
+	s := tm.waitFor("sharing on nats://"+natsAddr+" as desk", "Teammates run")
+	for range 7 { // the four webhook fields, the sandbox's three, then the join line
+		tm.keys("u")
+	}
+	tm.keys("c")
+	tm.waitFor("copied join")
+	var join string
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.HasPrefix(join, "kycwatch follow nats://") {
+		join = strings.TrimSpace(string(must(exec.Command("tmux", "-S", tm.sock, "show-buffer").CombinedOutput())))
+		if time.Now().After(deadline) {
+			t.Fatalf("clipboard (tmux buffer) = %q, want the join line", join)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	token := strings.TrimSuffix(strings.TrimPrefix(join, "kycwatch follow nats://"), "@"+natsAddr)
+	if len(token) != 48 || strings.Contains(s, token) || strings.Contains(tm.capture(), token) {
+		t.Fatalf("join line %q: the token must be copied whole and never shown whole", team.Redact(join))
+	}
+
+	fdir := t.TempDir()
+	fcmd := fmt.Sprintf("env -u NGROK_AUTHTOKEN HOME=%s TERM=xterm-256color %s follow nats://%s@%s --name tmux --db %s; echo EXITED $?; sleep 30",
+		fdir, bin, token, natsAddr, filepath.Join(fdir, "f.db"))
+	ft := startTmux(t, "kycwatch-follow", 120, 40, fcmd)
+	ft.waitFor("following nats://***@"+natsAddr+" as tmux", "read-only")
+	body := fixture(t, "veriff-event-7002-submitted.json")
+	if code := post(t, "http://"+addr+"/veriff/events", body, map[string]string{"X-HMAC-SIGNATURE": decode.Sign("tmux-secret", body)}); code != 200 {
+		t.Fatalf("answered %d", code)
+	}
+	ft.waitFor("f04bdb47", "✓ event    7002 submitted", "✓ signature valid")
+	ft.keys("q")
+	ft.waitFor("EXITED 0")
+	tm.keys("q")
+	tm.waitFor("EXITED 0")
+}
+
+// A follower's decision and lab keys say whose session it is.
+func TestFollowerLabIsReadOnly(t *testing.T) {
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	rec := sessions.Record{Incoming: sessions.Incoming{ReceivedAt: time.Now(), Method: "POST", Path: "/veriff/events", Header: map[string][]string{}},
+		Status: 200, Delivery: decode.Delivery{Kind: decode.KindEvent, Provider: decode.Veriff, SessionID: "s-1"},
+		Origin: "staging-a", OriginRef: "staging-a/x/1", StreamSeq: 1}
+	if _, err := st.Append(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	l := readOnlyLab{Lab: &lab.Lab{}, store: st}
+	if err := l.Decide(ctx, lab.Target{SessionID: "s-1"}, "approved"); err == nil || !strings.Contains(err.Error(), "belongs to staging-a") {
+		t.Fatalf("Decide: %v", err)
+	}
+	if _, err := l.Forge(ctx, lab.Target{SessionID: "other"}, simulator.BadSignature); err == nil || !strings.Contains(err.Error(), "the instance that created it") {
+		t.Fatalf("Forge: %v", err)
+	}
+	if err := l.Assess(ctx, lab.Target{SessionID: "s-1"}, "LOW"); err == nil {
+		t.Fatal("Assess on a follower")
+	}
+	if _, err := l.Create(ctx, lab.NewSession{}, true); err == nil || !strings.Contains(err.Error(), "only watches") {
+		t.Fatalf("Create: %v", err)
+	}
+	if _, err := l.Invite(ctx, lab.InviteForm{}); err == nil {
+		t.Fatal("Invite on a follower")
+	}
+}
+
+// Team mode's flag mistakes: one line each (kycwatch exits 2 on them).
+func TestTeamFlagsRefused(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	creds := filepath.Join(t.TempDir(), "none.creds")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--share", "--nats", "nats://h:4222"}, "pick one"},
+		{[]string{"--nats", "http://h:4222"}, "--nats http://h:4222: want nats://[TOKEN@]host:port"},
+		{[]string{"--nats", "ftp://secret-token@h:4222"}, "--nats ftp://***@h:4222: want"},
+		{[]string{"--nats-replicas", "3"}, "--nats-replicas is for --nats"},
+		{[]string{"--nats", "nats://h:4222", "--nats-replicas", "7"}, "want 1 to 5"},
+		{[]string{"--nats-listen", "127.0.0.1:5222"}, "--nats-listen is for --share"},
+		{[]string{"--share", "--nats-listen", "nohost"}, `--nats-listen "nohost": want host:port`},
+		{[]string{"--name", "x"}, "use it with --share or --nats"},
+		{[]string{"--share", "--name", " "}, "--name is empty"},
+		{[]string{"--nats", "nats://h:4222", "--nats-creds", creds}, "--nats-creds"},
+		{[]string{"--since", "1h"}, "unknown flag --since"},
+		{[]string{"follow"}, "follow: want the URL to follow"},
+		{[]string{"follow", "nats://h:4222", "--share"}, "follow reads the stream"},
+		{[]string{"follow", "nats://h:4222", "--since", "yesterday"}, `--since "yesterday"`},
+		{[]string{"follow", "nats://h:4222", "--since", "1h", "--name", "n"}, "--since is for a follower without --name"},
+	} {
+		args := tc.args
+		if len(args) > 0 && args[0] == "follow" {
+			args = append(slices.Clone(args), "--db", filepath.Join(t.TempDir(), "k.db"))
+		} else {
+			args = append([]string{"--db", filepath.Join(t.TempDir(), "k.db")}, args...)
+		}
+		_, err := parseFlags(args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "secret-token") {
+			t.Errorf("%q: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	c, err := parseFlags([]string{"follow", "nats://t@a:1,nats://t@b:2", "--headless", "--name", "ops"}, io.Discard)
+	if err != nil || len(c.follow) != 2 || !c.noTunnel || c.addr != "127.0.0.1:0" || filepath.Base(c.db) != "follow-ops.db" {
+		t.Fatalf("follow flags: %+v, %v", c, err)
+	}
+	if c, err := parseFlags([]string{"follow", "nats://t@a:1"}, io.Discard); err != nil || !c.followTemp {
+		t.Fatalf("follow without --name: %+v, %v", c, err)
 	}
 }

@@ -29,6 +29,7 @@ type teamParts struct {
 	publisher *team.Publisher
 	follower  *team.Follower
 	where     string // the NATS URLs, token hidden
+	origin    string // the name deliveries are published under
 	lines     []string
 	started   bool // Run was called: wait for it
 	built     bool // notices go to the bus from now on
@@ -48,6 +49,7 @@ func (a *app) buildTeam(ctx context.Context) error {
 	// What the first attempt says is shown with the start-up lines; later
 	// notices go to the bus (stderr, or the TUI's footer).
 	say := func(s string) {
+		s = team.CleanText(s) // it may quote the NATS server
 		if t.built {
 			a.events.Publish(problem("team: " + s))
 		} else {
@@ -71,7 +73,7 @@ func (a *app) buildTeam(ctx context.Context) error {
 		}
 		t.lines = []string{fmt.Sprintf("following %s %s", t.where, how),
 			"read-only: decisions belong to the instance that created the session; replays go to this kycwatch's own listener"}
-		return t.follower.Connect(ctx)
+		return cleanErr(t.follower.Connect(ctx))
 	}
 	origin := c.name
 	if origin == "" {
@@ -97,7 +99,7 @@ func (a *app) buildTeam(ctx context.Context) error {
 		d = srv.Dial("kycwatch " + origin)
 		replicas = 1
 	}
-	t.where = d.Where()
+	t.where, t.origin = d.Where(), origin
 	var err error
 	t.publisher, err = team.NewPublisher(ctx, team.PublisherConfig{Store: a.store, Events: a.events, Dial: d, Origin: origin,
 		Replicas: replicas, Log: teamLog, Say: say})
@@ -112,7 +114,15 @@ func (a *app) buildTeam(ctx context.Context) error {
 		t.lines = []string{fmt.Sprintf("publishing to %s as %s (stream %s, subjects kycwatch.%s.<provider>.<kind>)",
 			t.where, origin, team.Stream, team.Token(origin))}
 	}
-	return t.publisher.Connect(ctx)
+	return cleanErr(t.publisher.Connect(ctx))
+}
+
+// cleanErr keeps an error that may quote the NATS server printable.
+func cleanErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(team.CleanText(err.Error()))
 }
 
 // startTeam runs the publisher and the follower (once the app serves).
@@ -161,8 +171,9 @@ func (a *app) teamHeader() (string, *ui.Field) {
 		return "", nil
 	}
 	if j := a.joinLine(); j != "" {
-		line := "⇄ " + strings.TrimSuffix(a.team.lines[0], "; teammates join with:") + " · teammates: kycwatch follow nats://" +
-			ui.Mask(a.store.Setting(context.Background(), settingToken)) + "@" + a.team.server.Addr
+		addr := a.team.server.Addr
+		line := fmt.Sprintf("⇄ sharing on nats://%s as %s · teammates: kycwatch follow nats://%s@%s (u, c)", addr,
+			a.team.origin, ui.Mask(a.store.Setting(context.Background(), settingToken)), addr)
 		return line, &ui.Field{Name: "Teammates run (c copies it whole)", Short: "join", Value: j, Secret: true}
 	}
 	return "⇄ " + strings.Join(a.team.lines, " · "), nil

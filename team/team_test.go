@@ -371,3 +371,70 @@ func TestSubjectTokens(t *testing.T) {
 		t.Errorf("Redact = %q", got)
 	}
 }
+
+// The test-session, tracking and forward events a timeline shows travel
+// too: the follower stores each once, a forward tied to its delivery there.
+func TestTimelineEventsFollowed(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, filepath.Join(dir, "a.nats"))
+	a := newInstance(t, "alpha", filepath.Join(dir, "a.db"))
+	p, _ := a.publish(t, srv.Dial("alpha"), 1)
+	a.receive(t, 3)
+	at := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	ts := sessions.TestSession{ID: "s-1", CreatedAt: at, Source: sessions.SourceVerifiMeSim, VendorData: "ref-1", URL: "https://example.test/i"}
+	a.bus.Publish(ts)
+	a.bus.Publish(sessions.TrackingStep{SessionID: "s-1", At: at.Add(time.Second), Status: "Active"})
+	a.bus.Publish(sessions.Forward{Seq: 2, At: at.Add(2 * time.Second), Target: "http://127.0.0.1:9/app", Status: 200, Attempt: 1})
+	a.bus.Publish(ts) // twice: stored once
+	waitFor(t, "3 acknowledged", func() bool { return p.Acked() == 3 })
+
+	f := newInstance(t, "", filepath.Join(dir, "f.db"))
+	f.follow(t, Dial{URLs: []string{srv.URL()}}, "events")
+	ctx := context.Background()
+	waitFor(t, "the forward", func() bool { fw, _ := f.store.Forwards(ctx, 2); return len(fw) == 1 })
+	waitFor(t, "the consumer to have nothing pending", func() bool { return drained(t, srv.Dial("check"), "events") })
+	tests, _ := f.store.TestSessions(ctx, 10)
+	steps, _ := f.store.Tracking(ctx, []string{"s-1"})
+	fws, _ := f.store.Forwards(ctx, 1, 2, 3)
+	if len(tests) != 1 || tests[0].VendorData != "ref-1" || len(steps) != 1 || steps[0].Status != "Active" ||
+		len(fws) != 1 || fws[0].Seq != 2 || fws[0].Status != 200 {
+		t.Fatalf("followed events: tests %+v, tracking %+v, forwards %+v", tests, steps, fws)
+	}
+	if o := f.store.OriginOf(ctx, "alpha-session-1"); o != "alpha" {
+		t.Fatalf("origin of a followed session %q", o)
+	}
+}
+
+// Messages nobody should have put on the stream (not JSON, another
+// layout, a hostile origin) are skipped or cleaned, never fatal.
+func TestHostileMessagesOnTheStream(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, filepath.Join(dir, "a.nats"))
+	a := newInstance(t, "alpha", filepath.Join(dir, "a.db"))
+	p, _ := a.publish(t, srv.Dial("alpha"), 1) // makes the stream
+	a.receive(t, 1)
+	waitFor(t, "1 acknowledged", func() bool { return p.Acked() == 1 })
+	nc, err := srv.Dial("evil").connect(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	evil := `{"layout":"` + Layout + `","origin":"ev\u001b[2Jil\u202e","instance":"x","type":"delivery","delivery":{"seq":1,"kind":"event","provider":"veriff","session_id":"s"}}` + "\n\x1b[31mbody"
+	for _, data := range []string{"not json", `{"layout":"other"}`, evil, `{"layout":"` + Layout + `","type":"forward"}`} {
+		if _, err := js.Publish(ctx, "kycwatch.evil.veriff.event", []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newInstance(t, "", filepath.Join(dir, "f.db"))
+	f.follow(t, Dial{URLs: []string{srv.URL()}}, "")
+	waitFor(t, "two deliveries", func() bool { return f.store.Count() == 2 })
+	r, err := f.store.Get(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Origin != "ev?[2Jil?" || string(r.Body) != "\x1b[31mbody" {
+		t.Fatalf("hostile delivery stored as origin %q body %q", r.Origin, r.Body)
+	}
+}

@@ -179,6 +179,22 @@ func Token(s string) string {
 	return string(b)
 }
 
+// CleanText keeps a message that may quote the network (a NATS server's
+// error, a stream's subjects) printable: control and format characters
+// become ?, and it is cut at 500 bytes.
+func CleanText(s string) string {
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || r < 0x20 || r >= 0x7f && r <= 0x9f || r >= 0x200b && r <= 0x200f ||
+			r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0xfeff || r == 0x061c {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 // CleanName keeps an origin name printable: at most 64 runes, no control
 // or format characters (it comes from the network on a follower).
 func CleanName(s string) string {
