@@ -19,6 +19,7 @@ import (
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+	"github.com/kycwatch/kycwatch/team"
 )
 
 // app is kycwatch's root: every service, built before any consumer runs,
@@ -130,6 +131,7 @@ func (a *app) buildLab(ctx context.Context) {
 		Generated: generated, Public: a.publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: ctx,
 		PollEvery:  700 * time.Millisecond, // the simulator's statuses move every 2 s
 		OnTracking: func(st sessions.TrackingStep) { a.events.Publish(st) },
+		OnCreated:  func(t sessions.TestSession) { a.events.Publish(team.CreatedHere{TestSession: t}) },
 		Failed:     failed("lab")}
 	if c.vmOrg != "" {
 		a.lab.VerifiMe, a.lab.PollEvery = verifimeapi.NewClient(c.vmAPIURL), 0 // the default pace for a real API

@@ -45,6 +45,10 @@ type PublisherConfig struct {
 	Say func(string)
 }
 
+// CreatedHere is the event of a test session created from this
+// instance's keyboard (the lab's OnCreated): only the publisher reads it.
+type CreatedHere struct{ sessions.TestSession }
+
 // Publisher sends every stored delivery, and the test-session, tracking
 // and forward events, to the stream. It follows the store by seq on its
 // own subscription: ingest never waits for it, and after NATS comes back
@@ -226,8 +230,10 @@ func (p *Publisher) Wait() { <-p.done }
 func (p *Publisher) event(e any) *Message {
 	m := &Message{Layout: Layout, Origin: p.c.Origin, Instance: p.instance}
 	switch e := e.(type) {
-	case sessions.TestSession:
+	case sessions.TestSession: // made through the sandbox's API
 		m.Type, m.TestSession = TypeTestSession, &e
+	case CreatedHere: // from the keyboard
+		m.Type, m.TestSession = TypeTestSession, &e.TestSession
 	case sessions.TrackingStep:
 		m.Type, m.Tracking = TypeTracking, &e
 	case sessions.Forward:

@@ -386,6 +386,7 @@ func TestTimelineEventsFollowed(t *testing.T) {
 	a.bus.Publish(sessions.TrackingStep{SessionID: "s-1", At: at.Add(time.Second), Status: "Active"})
 	a.bus.Publish(sessions.Forward{Seq: 2, At: at.Add(2 * time.Second), Target: "http://127.0.0.1:9/app", Status: 200, Attempt: 1})
 	a.bus.Publish(ts) // twice: stored once
+	a.bus.Publish(CreatedHere{sessions.TestSession{ID: "s-2", CreatedAt: at, Source: sessions.SourceSimulator, VendorData: "keyboard"}})
 	waitFor(t, "3 acknowledged", func() bool { return p.Acked() == 3 })
 
 	f := newInstance(t, "", filepath.Join(dir, "f.db"))
@@ -396,7 +397,7 @@ func TestTimelineEventsFollowed(t *testing.T) {
 	tests, _ := f.store.TestSessions(ctx, 10)
 	steps, _ := f.store.Tracking(ctx, []string{"s-1"})
 	fws, _ := f.store.Forwards(ctx, 1, 2, 3)
-	if len(tests) != 1 || tests[0].VendorData != "ref-1" || len(steps) != 1 || steps[0].Status != "Active" ||
+	if len(tests) != 2 || tests[0].VendorData != "ref-1" || tests[1].VendorData != "keyboard" || len(steps) != 1 || steps[0].Status != "Active" ||
 		len(fws) != 1 || fws[0].Seq != 2 || fws[0].Status != 200 {
 		t.Fatalf("followed events: tests %+v, tracking %+v, forwards %+v", tests, steps, fws)
 	}
@@ -436,5 +437,42 @@ func TestHostileMessagesOnTheStream(t *testing.T) {
 	}
 	if r.Origin != "ev?[2Jil?" || string(r.Body) != "\x1b[31mbody" {
 		t.Fatalf("hostile delivery stored as origin %q body %q", r.Origin, r.Body)
+	}
+}
+
+// Without --name a follower reads from --since: a stream sequence, or a
+// time back from now.
+func TestFollowSince(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, filepath.Join(dir, "a.nats"))
+	a := newInstance(t, "alpha", filepath.Join(dir, "a.db"))
+	p, _ := a.publish(t, srv.Dial("alpha"), 1)
+	a.receive(t, 10)
+	waitFor(t, "10 acknowledged", func() bool { return p.Acked() == 10 })
+	f := newInstance(t, "", filepath.Join(dir, "f.db"))
+	since, err := ParseSince("4", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fl := NewFollower(FollowerConfig{Store: f.store, Dial: srv.Dial("f"), Since: since})
+	if err := fl.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go fl.Run(ctx)
+	defer fl.Wait()
+	defer cancel()
+	waitFor(t, "7 deliveries from stream seq 4", func() bool { return f.store.Count() == 7 })
+	if got := refs(t, f.store); got[0] != "alpha#4" || got[6] != "alpha#10" {
+		t.Fatalf("from --since 4: %v", got)
+	}
+	if s, err := ParseSince("1h", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)); err != nil || s.Time.Hour() != 9 {
+		t.Fatalf("--since 1h: %+v %v", s, err)
+	}
+	for _, bad := range []string{"", "0", "-1h", "soon"} {
+		if _, err := ParseSince(bad, time.Now()); err == nil {
+			t.Errorf("--since %q accepted", bad)
+		}
 	}
 }
