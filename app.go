@@ -19,6 +19,7 @@ import (
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+	"github.com/kycwatch/kycwatch/team"
 )
 
 // app is kycwatch's root: every service, built before any consumer runs,
@@ -48,6 +49,7 @@ type app struct {
 	// startSeq is the newest delivery stored before the server served:
 	// consumers that show only what is new start after it.
 	startSeq int64
+	team     *teamParts // nil without --share, --nats or follow
 }
 
 // problem is an event: a background task failed in a way worth showing
@@ -91,6 +93,10 @@ func newApp(ctx context.Context, c config, o deps, events *bus.Bus, store *sessi
 		a.srv.Forward(a.fwd, c.answerApp)
 	}
 	a.buildLab(ctx)
+	if err := a.buildTeam(ctx); err != nil {
+		a.waitTeam()
+		return nil, err
+	}
 	a.startSeq = store.Last()
 	return a, nil
 }
@@ -141,6 +147,7 @@ func (a *app) buildLab(ctx context.Context) {
 		Generated: generated, Public: a.publicURL, Now: time.Now, OrgCode: c.vmOrg, SimVerifiMeSecret: vmSecret, Context: ctx,
 		PollEvery:  700 * time.Millisecond, // the simulator's statuses move every 2 s
 		OnTracking: func(st sessions.TrackingStep) { a.events.Publish(st) },
+		OnCreated:  func(t sessions.TestSession) { a.events.Publish(team.CreatedHere{TestSession: t}) },
 		Failed:     failed("lab")}
 	if c.vmOrg != "" {
 		a.lab.VerifiMe, a.lab.PollEvery = verifimeapi.NewClient(c.vmAPIURL), 0 // the default pace for a real API
@@ -178,6 +185,7 @@ func checkedKeys(ctx context.Context, c config, store *sessions.Store, sbKey, sb
 func (a *app) serve(ctx context.Context, o deps) (serveErr <-chan error, stop func()) {
 	errs := make(chan error, 1)
 	go func() { errs <- a.srv.Serve(a.ln) }()
+	a.startTeam(ctx)
 	if a.fwd != nil { // what the last run left to try again
 		if n, err := a.fwd.Resume(ctx); err != nil {
 			a.fileLog.Warn("resume forwards", "err", err)
@@ -213,6 +221,7 @@ func (a *app) serve(ctx context.Context, o deps) (serveErr <-chan error, stop fu
 
 // wait waits for the background work of the services to end (after ctx).
 func (a *app) wait() {
+	a.waitTeam()
 	a.sim.Wait()
 	a.lab.Wait()
 	a.sb.sim.Wait()

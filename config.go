@@ -20,6 +20,7 @@ import (
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+	"github.com/kycwatch/kycwatch/team"
 )
 
 // config is everything the flags and environment decide.
@@ -52,6 +53,18 @@ type config struct {
 	simSubmit                 time.Duration
 	history                   int
 	exportDir                 string // where X writes (absolute)
+
+	// Team mode (team/): --share runs an embedded NATS server, --nats
+	// publishes to an existing one; kycwatch follow reads the stream.
+	share        bool
+	natsListen   string
+	natsURLs     []string
+	natsCreds    string
+	natsReplicas int
+	name         string   // the instance's name (origin), or the follower's durable name
+	follow       []string // kycwatch follow URL[,URL…]
+	since        string   // kycwatch follow --since
+	followTemp   bool     // a follower without --name or --db: a database of its own run
 }
 
 // simImmediately is what --sim-*-after 0 becomes: the simulator's
@@ -228,6 +241,7 @@ Usage:
   kycwatch check URL [flags]    run Veriff's webhook checklist on your endpoint
   kycwatch export [flags]       write stored deliveries (ndjson, har, curl)
   kycwatch sandbox keys         print the sandbox's API key and secret whole
+  kycwatch follow URL [flags]   watch a team's deliveries (NATS; see --share)
 
 kycwatch listens on a local address and, with an ngrok authtoken, on a
 public HTTPS URL too. It stores every webhook delivery (raw bytes and
@@ -302,6 +316,20 @@ after it is stored):
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
+	follow := len(args) > 0 && args[0] == "follow"
+	if follow {
+		switch {
+		case len(args) > 1 && (args[1] == "-h" || args[1] == "--help" || args[1] == "-help"):
+			args = args[1:] // the flag set prints the follow usage
+		case len(args) < 2 || strings.HasPrefix(args[1], "-"):
+			return c, fmt.Errorf("follow: want the URL to follow: kycwatch follow nats://TOKEN@HOST:PORT (the line a sharing kycwatch prints)")
+		default:
+			for _, u := range strings.Split(args[1], ",") {
+				c.follow = append(c.follow, strings.TrimSpace(u))
+			}
+			args = args[2:]
+		}
+	}
 	var secrets, vmSecrets, forwards, expects, sbHooks multi
 	var answer, keep string
 	maxBody := byteSize(listener.DefaultLimits.MaxBody)
@@ -337,12 +365,30 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
 	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
 	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
+	var natsURLs string
+	fs.BoolVar(&c.share, "share", false, "team mode: run an embedded NATS server with JetStream and publish every delivery to it; teammates run the join line it prints (kycwatch follow nats://TOKEN@HOST:PORT)")
+	fs.StringVar(&c.natsListen, "nats-listen", "127.0.0.1:4222", "with --share: the `address` the NATS server listens on (another interface only when given here)")
+	fs.StringVar(&natsURLs, "nats", "", "team mode: publish every delivery to an existing NATS JetStream at `URL[,URL…]` (nats://TOKEN@host:4222, tls://…)")
+	fs.StringVar(&c.natsCreds, "nats-creds", "", "NATS credentials `file` for --nats or kycwatch follow")
+	fs.IntVar(&c.natsReplicas, "nats-replicas", 1, "with --nats: the stream's replicas when kycwatch creates it (a cluster: 3)")
+	fs.StringVar(&c.name, "name", "", "team mode: this instance's `name`, the origin of its deliveries (default host:port); with follow, the durable consumer's name")
+	if follow {
+		fs.StringVar(&c.since, "since", "", "follow without --name: start `at` a time back from now (1h) or a stream sequence (1234) instead of the start")
+	}
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		printFlags(stderr, fs)
 		fmt.Fprint(stderr, envHelp)
 	}
-	if err := parseQuietly(fs, args, "kycwatch --help"); err != nil {
+	help := "kycwatch --help"
+	if follow {
+		help = "kycwatch follow --help"
+		fs.Usage = func() { fmt.Fprint(stderr, followUsage); printFlags(stderr, fs) }
+	}
+	if err := parseQuietly(fs, args, help); err != nil {
+		return c, err
+	}
+	if err := teamFlags(fs, &c, natsURLs); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -468,11 +514,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.authtoken == "" {
 		c.authtoken, c.tokenFrom = ngrokConfigToken()
 	}
-	if c.db == "" {
+	if c.db == "" && !follow {
 		c.db = os.Getenv("KYCWATCH_DB")
+	}
+	if c.db == "" && follow && c.name == "" {
+		c.followTemp = true // placed by run, removed after
+		return c, nil
 	}
 	if c.db == "" {
 		p, err := sessions.DefaultPath()
+		if follow { // one database per durable follower, beside the default one
+			p = filepath.Join(filepath.Dir(p), "follow-"+team.Token(c.name)+".db")
+		}
 		if err != nil {
 			return c, fmt.Errorf("no database path: %w (use --db)", err)
 		}
@@ -768,4 +821,103 @@ func parseKeep(s string) (sessions.Retention, error) {
 		return sessions.Retention{MaxAge: d}, nil
 	}
 	return sessions.Retention{}, fmt.Errorf("--keep %q: want an age (30d, 12h) or a number of deliveries (100000)", s)
+}
+
+const followUsage = `kycwatch follow: watch a team's deliveries from NATS JetStream.
+
+Usage:
+  kycwatch follow nats://TOKEN@HOST:PORT[,URL…] [--name N] [--headless]
+  kycwatch follow URL[,URL…] --since 1h|SEQ [--headless]
+
+The TUI (or, with --headless, the NDJSON lines plus origin and stream_seq)
+of every delivery every sharing or publishing kycwatch stored, in stream
+order, with the verdict of the instance that received it. With --name the
+follower resumes where it stopped (a durable consumer; its database is
+follow-NAME.db beside the default one); without, it reads the stream from
+the start, or from --since, into a database of its own run. A follower is
+read-only: decisions belong to the instance that created the session;
+replay (R) sends to its own local listener, checked with its own --secret.
+
+Flags:
+`
+
+// teamFlags checks the team mode's flags: one clear line for a mistake.
+func teamFlags(fs *flag.FlagSet, c *config, natsURLs string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["name"] && strings.TrimSpace(c.name) == "" {
+		return fmt.Errorf("--name is empty: give this instance a name (or leave the flag out for host:port)")
+	}
+	c.name = strings.TrimSpace(c.name)
+	if natsURLs != "" {
+		for _, u := range strings.Split(natsURLs, ",") {
+			c.natsURLs = append(c.natsURLs, strings.TrimSpace(u))
+		}
+	} else if set["nats"] {
+		return fmt.Errorf("--nats is empty: give the NATS URL (nats://TOKEN@host:4222), or leave the flag out")
+	}
+	if len(c.follow) > 0 {
+		if c.share || len(c.natsURLs) > 0 {
+			return fmt.Errorf("follow reads the stream: --share and --nats are for the instances that receive deliveries")
+		}
+		if c.since != "" && c.name != "" {
+			return fmt.Errorf("--since is for a follower without --name (a durable one resumes where it stopped)")
+		}
+		if c.since != "" {
+			if _, err := team.ParseSince(c.since, time.Now()); err != nil {
+				return err
+			}
+		}
+		if !set["addr"] {
+			c.addr = "127.0.0.1:0" // its own listener, for replays: any free port
+		}
+		c.noTunnel = true
+		if err := checkNATSURLs("follow", c.follow); err != nil {
+			return err
+		}
+	} else {
+		if c.share && len(c.natsURLs) > 0 {
+			return fmt.Errorf("--share runs an embedded NATS server and --nats publishes to an existing one: pick one")
+		}
+		if err := checkNATSURLs("--nats", c.natsURLs); err != nil {
+			return err
+		}
+		if set["nats-listen"] && !c.share {
+			return fmt.Errorf("--nats-listen is for --share")
+		}
+		if _, _, err := net.SplitHostPort(c.natsListen); err != nil || checkAddr(c.natsListen) != nil {
+			return fmt.Errorf("--nats-listen %q: want host:port, e.g. 127.0.0.1:4222", c.natsListen)
+		}
+		if set["name"] && !c.share && len(c.natsURLs) == 0 {
+			return fmt.Errorf("--name names this instance in team mode: use it with --share or --nats")
+		}
+	}
+	if set["nats-creds"] {
+		if len(c.natsURLs) == 0 && len(c.follow) == 0 {
+			return fmt.Errorf("--nats-creds is for --nats or kycwatch follow")
+		}
+		if _, err := os.Stat(c.natsCreds); err != nil {
+			return fmt.Errorf("--nats-creds %q: %v", c.natsCreds, errors.Unwrap(err))
+		}
+	}
+	if set["nats-replicas"] {
+		switch {
+		case len(c.natsURLs) == 0:
+			return fmt.Errorf("--nats-replicas is for --nats (a cluster); --share runs one server")
+		case c.natsReplicas < 1 || c.natsReplicas > 5:
+			return fmt.Errorf("--nats-replicas %d: want 1 to 5 (JetStream's range)", c.natsReplicas)
+		}
+	}
+	return nil
+}
+
+// checkNATSURLs refuses a URL NATS could not dial, without printing a token.
+func checkNATSURLs(what string, urls []string) error {
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || !slices.Contains([]string{"nats", "tls", "ws", "wss"}, u.Scheme) {
+			return fmt.Errorf("%s %s: want nats://[TOKEN@]host:port or tls://host:port", what, team.Redact(s))
+		}
+	}
+	return nil
 }

@@ -70,6 +70,17 @@ func headless(ctx context.Context, a *app, o deps) error {
 		key = ui.Mask(key)
 	}
 	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, ui.Mask(a.sb.secret), c.sandboxWebhooks.describe())
+	if t := a.team; t != nil {
+		for _, l := range t.lines {
+			say("%s", l)
+		}
+		if j := a.joinLine(); j != "" {
+			say("  %s", j) // whole: the line teammates paste
+		}
+		for _, n := range t.early {
+			say("team: %s", n)
+		}
+	}
 	switch a.first.State {
 	case listener.TunnelOff:
 		say("no tunnel (--no-tunnel): reachable from this machine only")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,6 +69,25 @@ func ngrokTunnel(c config, log *slog.Logger) listener.Tunnel {
 const version = "0.3.0"
 
 func run(ctx context.Context, c config, o deps) error {
+	if c.followTemp {
+		// A follower without --name reads the stream from the start (or
+		// --since) on each run: into a database of that run's only.
+		dir, err := os.MkdirTemp("", "kycwatch-follow-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.db = filepath.Join(dir, "follow.db")
+		if c.logPath == "" {
+			c.logPath = filepath.Join(dir, "kycwatch.log")
+		}
+		if c.exportDir == "" {
+			c.exportDir = "."
+			if p, err := sessions.DefaultPath(); err == nil {
+				c.exportDir = filepath.Dir(p)
+			}
+		}
+	}
 	events := bus.New()
 	store, err := sessions.Open(c.db, sessions.WithEvents(events))
 	if err != nil {

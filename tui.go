@@ -71,6 +71,15 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 			info.Fields = append(info.Fields, ui.Field{Name: name, Short: short, Value: u})
 		}
 	}
+	if line, join := a.teamHeader(); line != "" {
+		info.Team = line
+		if join != nil {
+			info.Fields = append(info.Fields, *join)
+		}
+		for _, n := range a.team.early {
+			info.Notes = append(info.Notes, "team: "+n)
+		}
+	}
 	info.Keys = a.keysMsg(a.rc.Keys()) // what the receiver enforces
 	if a.note != "" {
 		info.Notes = append(info.Notes, a.note)
@@ -90,8 +99,13 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 	if err != nil {
 		return ui.Model{}, fmt.Errorf("read tracking: %w", err)
 	}
-	a.lab.Resume(tests, tracking)
-	model := ui.New(info, history, a.store.Get).WithLab(a.lab, tests, tracking).WithPaging(a.store.Before, total).
+	var lb ui.Lab = a.lab
+	if len(c.follow) > 0 {
+		lb = readOnlyLab{Lab: a.lab, store: a.store} // other instances' sessions: nothing to resume here
+	} else {
+		a.lab.Resume(tests, tracking)
+	}
+	model := ui.New(info, history, a.store.Get).WithLab(lb, tests, tracking).WithPaging(a.store.Before, total).
 		WithSearch(a.store.Search).WithHistory(c.history)
 	if a.fwd != nil {
 		seqs := make([]int64, len(history))

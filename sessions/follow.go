@@ -1,6 +1,11 @@
 package sessions
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+)
 
 // Every consumer of deliveries (the TUI, the headless printer, the
 // expectations) follows the store by seq: told by a Stored event that new
@@ -55,4 +60,91 @@ func (s *Store) afterSQL(ctx context.Context, seq int64, limit int) ([]Record, e
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// NextWhole is Next with every record whole (headers and body): for a
+// consumer that sends deliveries on, such as the team publisher.
+func (c *Cursor) NextWhole(ctx context.Context, limit int) ([]Record, error) {
+	rows, err := c.store.db.QueryContext(ctx, `SELECT `+summaryCols+`, headers, body, origin_ref FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, c.after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var hdr string
+		if err := scanSummary(rows, &r, &hdr, &r.Body, &r.OriginRef); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(hdr), &r.Header); err != nil {
+			return nil, fmt.Errorf("delivery %d headers: %w", r.Seq, err)
+		}
+		out = append(out, r)
+		c.after = r.Seq
+	}
+	return out, rows.Err()
+}
+
+// AppendAll stores records in the order given (their seqs follow that
+// order) and returns them with their Seq, once all are committed. The
+// group commit takes them together. A record that cannot be stored has
+// Seq 0, and the first such error is returned.
+func (s *Store) AppendAll(ctx context.Context, recs []Record) ([]Record, error) {
+	ps := make([]*pendingWrite, len(recs))
+	for i := range recs {
+		hdr, err := json.Marshal(recs[i].Header)
+		if err != nil {
+			return recs, err
+		}
+		p := &pendingWrite{r: &recs[i], hdr: hdr, done: make(chan struct{})}
+		if len(recs[i].Body) > 0 && !recs[i].Truncated {
+			h := sha256.Sum256(recs[i].Body)
+			p.sum = h[:]
+		}
+		ps[i] = p
+	}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return recs, ErrClosed
+	}
+	for _, p := range ps { // one sender: the writer reads them in this order
+		s.writes <- p
+	}
+	s.closeMu.RUnlock()
+	var first error
+	for _, p := range ps {
+		<-p.done
+		if p.err != nil && first == nil {
+			first = p.err
+		}
+	}
+	return recs, first
+}
+
+// SeqOfOrigin is the local seq of the delivery another instance stored as
+// ref (Record.OriginRef), if this store holds it.
+func (s *Store) SeqOfOrigin(ctx context.Context, ref string) (int64, bool) {
+	var seq int64
+	if ref == "" || s.db.QueryRowContext(ctx, `SELECT seq FROM deliveries WHERE origin_ref = ?`, ref).Scan(&seq) != nil {
+		return 0, false
+	}
+	return seq, true
+}
+
+// OriginOf is the instance a followed session's deliveries came from (""
+// when none came from another instance).
+func (s *Store) OriginOf(ctx context.Context, sessionID string) string {
+	var o string
+	s.db.QueryRowContext(ctx, `SELECT origin FROM deliveries WHERE session_id = ? AND origin != '' ORDER BY seq DESC LIMIT 1`, sessionID).Scan(&o)
+	return o
+}
+
+// LastStreamSeq is the highest stream sequence of a followed delivery this
+// store holds (0: none): where a follower picks up after a fault.
+func (s *Store) LastStreamSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(stream_seq), 0) FROM deliveries`).Scan(&n)
+	return n, err
 }

@@ -35,6 +35,10 @@ type Line struct {
 	// KycwatchStatus is kycwatch's own verdict; Status is what the
 	// provider got, which differs with --answer app.
 	KycwatchStatus int `json:"kycwatch_status"`
+	// Origin and StreamSeq are set by kycwatch follow (team mode): the
+	// instance that received the delivery, and its sequence in the stream.
+	Origin    string `json:"origin,omitempty"`
+	StreamSeq int64  `json:"stream_seq,omitempty"`
 }
 
 // Line returns the record's NDJSON object.
@@ -46,6 +50,7 @@ func (r Record) Line() Line {
 		AttemptID: d.AttemptID, Code: d.Code, State: d.State, Signature: string(r.Verdict.Signature),
 		APIKey: string(r.Verdict.APIKey), DuplicateOf: r.DuplicateOf, Reason: r.Verdict.Reason,
 		VendorData: d.VendorData, Note: d.Note, Problem: d.Problem, BodySize: r.BodySize, Truncated: r.Truncated,
+		Origin: r.Origin, StreamSeq: r.StreamSeq,
 	}
 }
 

@@ -24,6 +24,13 @@ type Record struct {
 	Delivery    decode.Delivery
 	Verdict     decode.Verdict
 	DuplicateOf int64
+	// Team mode (a follower's store): the instance that received the
+	// delivery, its reference there (instance/store/seq, unique), and the
+	// delivery's sequence in the JetStream stream. Empty for a delivery
+	// this instance received itself.
+	Origin    string
+	OriginRef string
+	StreamSeq int64
 }
 
 // Accepted reports whether kycwatch answered 200: only accepted deliveries

@@ -71,7 +71,7 @@ func (g *recentRing) forget(cut int64) {
 // no headers, no body, the delivery reduced to its columns.
 func summaryOf(r Record) Record {
 	d := r.Delivery
-	s := Record{Seq: r.Seq, Status: r.Status, DuplicateOf: r.DuplicateOf, Answered: r.Answered,
+	s := Record{Seq: r.Seq, Status: r.Status, DuplicateOf: r.DuplicateOf, Answered: r.Answered, Origin: r.Origin, StreamSeq: r.StreamSeq,
 		Incoming: Incoming{ReceivedAt: time.Unix(0, r.ReceivedAt.UTC().UnixNano()).UTC(), Method: r.Method, Path: r.Path,
 			RemoteAddr: r.RemoteAddr, BodySize: r.BodySize, Truncated: r.Truncated, ReplayOf: r.ReplayOf},
 		Delivery: decode.Delivery{Kind: d.Kind, Provider: d.Provider, SessionID: d.SessionID, AttemptID: d.AttemptID, Code: d.Code,

@@ -101,7 +101,7 @@ func (s *Store) indexer() {
 func (s *Store) indexUpToDate() {
 	for s.SearchLag() > 0 {
 		limit := indexBatchSize
-		if s.SearchLag() < maxSearchLag && time.Since(time.Unix(0, s.lastCommit.Load())) < writerBusy {
+		if s.SearchLag() < maxSearchLag && s.WriterBusy() {
 			select {
 			case <-s.indexStop:
 				return
@@ -198,6 +198,12 @@ func (s *Store) unindex(ctx context.Context, cut int64) error {
 }
 
 // SearchLag is how many stored deliveries search does not see yet.
+// WriterBusy reports whether the writer committed in the last moments: a
+// flood is on, and work beside ingest (indexing, team publishing) trickles.
+func (s *Store) WriterBusy() bool {
+	return time.Since(time.Unix(0, s.lastCommit.Load())) < writerBusy
+}
+
 func (s *Store) SearchLag() int64 {
 	return max(0, s.last.Load()-s.indexedTo.Load())
 }

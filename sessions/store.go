@@ -168,6 +168,13 @@ var migrations = []string{
 	`ALTER TABLE forwards ADD COLUMN sent_as TEXT NOT NULL DEFAULT ''`,       // replay | edited | re-signed ('' as received)
 	`ALTER TABLE forwards ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1`,     // tries while the app did not answer
 	`ALTER TABLE forwards ADD COLUMN retry_in_ns INTEGER NOT NULL DEFAULT 0`, // wait before the next try (0: last)
+	// Team mode: a follower stores what other instances received (origin),
+	// once each (origin_ref), with its place in the stream. The index is
+	// partial: a delivery received here writes nothing to it.
+	`ALTER TABLE deliveries ADD COLUMN origin TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE deliveries ADD COLUMN origin_ref TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE deliveries ADD COLUMN stream_seq INTEGER NOT NULL DEFAULT 0`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS deliveries_origin_ref ON deliveries(origin_ref) WHERE origin_ref != ''`,
 }
 
 // DefaultPath is where the database lives unless --db says otherwise: the
@@ -300,7 +307,8 @@ func (s *Store) Close() error {
 }
 
 const summaryCols = `seq, received_at, method, path, remote_addr, body_size, truncated, status, kind, provider,
-	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, problem, answered`
+	session_id, attempt_id, code, state, vendor_data, end_user_id, note, risk_level, signature, api_key, reason, sig_header, duplicate_of, replay_of, problem, answered,
+	origin, stream_seq`
 
 func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) error {
 	var at int64
@@ -308,7 +316,8 @@ func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) er
 	d := &r.Delivery
 	err := sc.Scan(append([]any{&r.Seq, &at, &r.Method, &r.Path, &r.RemoteAddr, &r.BodySize, &r.Truncated, &r.Status,
 		&kind, &provider, &d.SessionID, &d.AttemptID, &d.Code, &d.State, &d.VendorData, &d.EndUserID,
-		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf, &d.Problem, &r.Answered}, extra...)...)
+		&d.Note, &risk, &sig, &key, &r.Verdict.Reason, &r.Verdict.Header, &r.DuplicateOf, &r.ReplayOf, &d.Problem, &r.Answered,
+		&r.Origin, &r.StreamSeq}, extra...)...)
 	r.ReceivedAt = time.Unix(0, at).UTC()
 	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
 	if risk != "" || d.Kind == decode.KindRiskAssessment {

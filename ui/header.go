@@ -72,6 +72,9 @@ func (m Model) header() string {
 		}
 	}
 	lines = append(lines, legendLine)
+	if m.info.Team != "" {
+		lines = append(lines, ansi.Truncate(st.Info.Render(Safe(m.info.Team)), w-1, "…"))
+	}
 	lines = append(lines, m.tunnelNote(w)...)
 	for _, n := range m.info.Notes {
 		lines = append(lines, st.Warning.Render(Glyph(MarkAlert)+" "+n))

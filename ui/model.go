@@ -93,6 +93,9 @@ type Info struct {
 	ExportDir string
 	// ForwardTo are the user's app URLs deliveries are sent on to.
 	ForwardTo []string
+	// Team is team mode's header line (sharing, publishing or following;
+	// any token already hidden), "" when off.
+	Team string
 }
 
 // Model is the root model. Only it returns a tea.View; the panes

@@ -48,7 +48,10 @@ type Lab struct {
 	Context    context.Context
 	PollEvery  time.Duration
 	OnTracking func(sessions.TrackingStep)
-	Failed     func(error)
+	// OnCreated hears of each session created here, once it is stored
+	// (team mode publishes it); nil for none.
+	OnCreated func(sessions.TestSession)
+	Failed    func(error)
 
 	once, vmOnce sync.Once
 	wg           sync.WaitGroup
@@ -89,6 +92,12 @@ func (l *Lab) Forget() {
 	}
 }
 
+func (l *Lab) created(t sessions.TestSession) {
+	if l.OnCreated != nil {
+		l.OnCreated(t)
+	}
+}
+
 // Real reports whether n creates sessions with Veriff's API.
 func (l *Lab) Real() bool { return l.API != nil }
 
@@ -126,6 +135,7 @@ func (l *Lab) Create(ctx context.Context, f sessions.NewSession, simulated bool)
 	if err := l.Store.AddTestSession(ctx, t); err != nil {
 		return sessions.Created{}, fmt.Errorf("session %s created, but not saved: %w", t.ID, err)
 	}
+	l.created(t)
 	out.Session = t
 	return out, nil
 }
@@ -266,6 +276,7 @@ func (l *Lab) Invite(ctx context.Context, f sessions.InviteForm) (sessions.Creat
 	if err := l.Store.AddTestSession(ctx, t); err != nil {
 		return sessions.Created{}, fmt.Errorf("invite %s created, but not saved: %w", ref, err)
 	}
+	l.created(t)
 	l.track(t, tracker)
 	out.Session = t
 	return out, nil

@@ -1,0 +1,107 @@
+package team
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Dial says how to reach NATS.
+type Dial struct {
+	URLs  []string // nats://[TOKEN@]host:port or tls://…; the token rides in the URL
+	Creds string   // a NATS credentials file (--nats-creds), or ""
+	Name  string   // the connection's name, as NATS monitoring shows it
+	// InProcess connects to the embedded server without a socket (--share).
+	InProcess nats.InProcessConnProvider
+	Token     string // with InProcess
+}
+
+// ErrRefused is NATS refusing the credentials: a fault to report and exit
+// on, not to retry.
+var ErrRefused = errors.New("NATS refused the connection")
+
+// Where is the URLs with any token or password hidden, for messages.
+func (d Dial) Where() string {
+	if d.InProcess != nil {
+		return "the embedded NATS server"
+	}
+	out := make([]string, len(d.URLs))
+	for i, u := range d.URLs {
+		out[i] = Redact(u)
+	}
+	return strings.Join(out, ",")
+}
+
+// Redact hides a URL's user information (the token).
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(a NATS URL kycwatch cannot read)"
+	}
+	if u.User != nil {
+		u.User = url.User("***")
+	}
+	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
+}
+
+// connect makes one attempt. Once connected, nats.go reconnects by itself
+// for as long as the process runs.
+func (d Dial) connect(onState func(up bool)) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name(d.Name), nats.Timeout(3 * time.Second), nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond), nats.ReconnectJitter(200*time.Millisecond, time.Second),
+		nats.PingInterval(5 * time.Second), nats.MaxPingsOutstanding(2)}
+	if onState != nil {
+		opts = append(opts, nats.DisconnectErrHandler(func(*nats.Conn, error) { onState(false) }),
+			nats.ReconnectHandler(func(*nats.Conn) { onState(true) }))
+	}
+	if d.Creds != "" {
+		opts = append(opts, nats.UserCredentials(d.Creds))
+	}
+	servers := strings.Join(d.URLs, ",")
+	if d.InProcess != nil {
+		opts = append(opts, nats.InProcessServer(d.InProcess), nats.Token(d.Token))
+		servers = ""
+	}
+	nc, err := nats.Connect(servers, opts...)
+	if err != nil {
+		if refused(err) {
+			return nil, fmt.Errorf("%w at %s: %v (check the token in the URL, or --nats-creds)", ErrRefused, d.Where(), err)
+		}
+		return nil, fmt.Errorf("NATS at %s is unreachable: %v", d.Where(), err)
+	}
+	return nc, nil
+}
+
+// refused reports whether err is NATS turning the credentials down.
+func refused(err error) bool {
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		return true
+	}
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "authorization violation") || strings.Contains(s, "authentication")
+}
+
+// backoff is the wait between attempts: doubling from half a second to 15 s.
+type backoff struct{ next time.Duration }
+
+func (b *backoff) wait(ctx context.Context) bool {
+	if b.next == 0 {
+		b.next = 500 * time.Millisecond
+	}
+	t := time.NewTimer(b.next)
+	defer t.Stop()
+	b.next = min(2*b.next, 15*time.Second)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (b *backoff) reset() { b.next = 0 }
