@@ -224,6 +224,12 @@ func wrap(s string, w, indent int) []string {
 	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
 	s = strings.ReplaceAll(s, "-", nbHyphen)
 	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
+	if ansi.StringWidth(parts[0]) > w {
+		// lipgloss.Wrap can return a line one cell too wide (a long word
+		// after a leading space): cut it here, the rest follows below,
+		// rather than let the pane cut it with "…" and lose what it hid.
+		parts = []string{ansi.Truncate(parts[0], w, ""), ""}
+	}
 	out := []string{parts[0]}
 	if len(parts) > 1 {
 		// The rest is what follows the first line in s itself (cut by
@@ -234,13 +240,32 @@ func wrap(s string, w, indent int) []string {
 		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
 		pad := strings.Repeat(" ", min(indent, w/2))
 		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
-			out = append(out, pad+p)
+			for _, q := range hardSplit(p, max(1, w-len(pad))) {
+				out = append(out, pad+q)
+			}
 		}
 	}
 	for i := range out {
 		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
 	}
 	return out
+}
+
+// hardSplit cuts a (maybe styled) line wider than w into lines of w cells,
+// keeping every character.
+func hardSplit(s string, w int) []string {
+	var out []string
+	for ansi.StringWidth(s) > w {
+		line := ansi.Truncate(s, w, "")
+		n := ansi.StringWidth(line)
+		if n == 0 { // a character wider than w: it gets a line of its own
+			line = ansi.Truncate(s, w+1, "")
+			n = ansi.StringWidth(line)
+		}
+		out = append(out, line)
+		s = ansi.TruncateLeft(s, n, "")
+	}
+	return append(out, s)
 }
 
 // nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
