@@ -7,7 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
@@ -109,14 +108,10 @@ func (f *fieldLines) add(label, value string) {
 	}
 }
 
-// url adds a URL, cut evenly (it has no spaces to wrap at).
+// url adds a URL: on the label's line when it fits, else broken after a
+// "/" (wrap's rule), so that every line reads as part of it.
 func (f *fieldLines) url(label, u string) {
-	for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, f.w-12), false), "\n") {
-		if i > 0 {
-			label = ""
-		}
-		f.out = append(f.out, f.st.Label.Render(Pad(" "+label, 12))+f.st.Accent.Render(l))
-	}
+	f.add(label, f.st.Accent.Render(Safe(u)))
 }
 
 // prose adds text as a paragraph.

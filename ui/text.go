@@ -218,12 +218,13 @@ func wrap(s string, w, indent int) []string {
 	if ansi.StringWidth(s) <= w {
 		return []string{s}
 	}
-	// Word wrap, breaking words only when one is longer than the line;
+	// Word wrap, breaking words only when one is longer than the line
+	// (a URL breaks after a "/" first);
 	// lipgloss.Wrap carries the styles over each break, so every line
 	// stands alone. It breaks after any hyphen too, which cuts flags
 	// (--sandbox-webhook) and ids: hyphens become non-breaking meanwhile.
 	s = strings.ReplaceAll(s, "-", nbHyphen)
-	parts := strings.Split(lipgloss.Wrap(s, w, ""), "\n")
+	parts := strings.Split(lipgloss.Wrap(s, w, "/"), "\n")
 	if ansi.StringWidth(parts[0]) > w {
 		// lipgloss.Wrap can return a line one cell too wide (a long word
 		// after a leading space): cut it here, the rest follows below,
@@ -239,7 +240,12 @@ func wrap(s string, w, indent int) []string {
 		plain := ansi.Strip(rest) // the break's spaces may sit after a style
 		rest = ansi.TruncateLeft(rest, len(plain)-len(strings.TrimLeft(plain, " ")), "")
 		pad := strings.Repeat(" ", min(indent, w/2))
-		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), ""), "\n") {
+		if t := longestToken(ansi.Strip(rest)); t > w-len(pad) && t < w {
+			// An id or a URL part that would be cut at the indent gets
+			// the whole line: a token is split only when wider than that.
+			pad = pad[:min(len(pad), 1)]
+		}
+		for _, p := range strings.Split(lipgloss.Wrap(rest, max(1, w-len(pad)), "/"), "\n") {
 			for _, q := range hardSplit(p, max(1, w-len(pad))) {
 				out = append(out, pad+q)
 			}
@@ -249,6 +255,16 @@ func wrap(s string, w, indent int) []string {
 		out[i] = strings.ReplaceAll(out[i], nbHyphen, "-")
 	}
 	return out
+}
+
+// longestToken is the width of the widest run of s that wrap cannot break
+// (no space, no "/").
+func longestToken(s string) int {
+	longest := 0
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '/' }) {
+		longest = max(longest, ansi.StringWidth(f))
+	}
+	return longest
 }
 
 // hardSplit cuts a (maybe styled) line wider than w into lines of w cells,

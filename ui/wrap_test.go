@@ -33,3 +33,38 @@ func TestBodyWrapKeepsEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// TestURLsWrapAfterASlash: a URL or an id too long for its line is broken
+// after a "/", never inside an id that fits a line: each line can be read
+// (and selected) as a part of it.
+func TestURLsWrapAfterASlash(t *testing.T) {
+	id := "b5eeb6b8-1b47-47fc-a4fc-f72b6d3584a7"
+	cases := []struct {
+		s     string
+		w     int
+		whole []string // each must be on one line
+	}{
+		{"Received    2026-11-23 09:00:00.000 · POST /sandbox/v1/sessions/" + id + "/decision → 200", 40, []string{id, "/sandbox/v1/sessions/", "decision"}},
+		{"Received    2026-11-23 09:00:00.000 · POST /sandbox/v1/sessions/" + id + "/decision → 200", 60, []string{id, "decision"}},
+		{"URL         http://127.0.0.1:18080/simulator/v/295be24f-cc28-46e5-a4a7-5f58414488ba", 40, []string{"http://127.0.0.1:18080/", "295be24f-cc28-46e5-a4a7-5f58414488ba"}},
+		{"Invite URL  http://127.0.0.1:18301/sandbox/verifime/invite/ad3c2009-912c-49f4-8a0b-3e2c1d0f9a8b", 50, []string{"ad3c2009-912c-49f4-8a0b-3e2c1d0f9a8b"}},
+		{"vendorData  " + id, 44, []string{id}},
+	}
+	for _, c := range cases {
+		lines := wrap(c.s, c.w, 12)
+		plain := ansi.Strip(strings.Join(lines, "\n"))
+		for _, l := range lines {
+			if n := ansi.StringWidth(l); n > c.w {
+				t.Errorf("w=%d: %d cells: %q", c.w, n, l)
+			}
+		}
+		for _, want := range c.whole {
+			if !strings.Contains(plain, want) {
+				t.Errorf("w=%d: %q is split:\n%s", c.w, want, plain)
+			}
+		}
+		if got := strings.Join(strings.Fields(plain), ""); got != strings.Join(strings.Fields(c.s), "") {
+			t.Errorf("w=%d: text changed:\n%s", c.w, plain)
+		}
+	}
+}
