@@ -64,6 +64,9 @@ func (m Model) detailView() string {
 	st := m.com.Styles
 	focused := m.focus == focusDetail
 	inner := m.detail.w - 2
+	if m.selected() == nil { // e.g. the filter hides the session
+		return m.detail.View("Delivery", []string{st.Faint.Render(" No delivery selected")}, false, focused)
+	}
 	if seq := m.timeline.sel; seq > 0 {
 		rec, ok := m.cache[seq]
 		if !ok {

@@ -121,7 +121,21 @@ func (m Model) filterLine() string {
 func (m Model) emptyLines() []string {
 	st := m.com.Styles
 	if m.filter.Value() != "" {
-		return []string{st.Faint.Render(" no session matches")}
+		lines := []string{st.Faint.Render(" no session matches")}
+		var states []string
+		for _, s := range m.book.Sessions() { // only when nothing matches: not every frame
+			states = append(states, s.State)
+		}
+		hints := parseFilter(m.filter.Value()).hints(states)
+		for i := 0; i+1 < len(hints); i += 2 {
+			lines = append(lines, m.hintLines(hints[i])...)
+		}
+		for i := 1; i < len(hints); i += 2 { // the lists, when they fit whole
+			if more := m.hintLines(hints[i]); len(lines)+len(more) <= m.list.rows() {
+				lines = append(lines, more...)
+			}
+		}
+		return lines
 	}
 	lines := []string{st.Faint.Render(" Waiting for deliveries…"), ""}
 	if _, public := m.base(); public {
@@ -139,4 +153,12 @@ func (m Model) emptyLines() []string {
 			st.Faint.Render(" ")+st.Bold.Render(keyOf(m.com.Keys.Lab.Invite))+st.Faint.Render(" for a VerifiMe invite."))
 	}
 	return lines
+}
+
+func (m Model) hintLines(h string) []string {
+	var out []string
+	for _, l := range wrap(Safe(h), max(10, m.list.w-3), 1) {
+		out = append(out, " "+m.com.Styles.Warning.Render(l))
+	}
+	return out
 }

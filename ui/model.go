@@ -432,19 +432,23 @@ func (m *Model) selectNewest() {
 // afterFilterChange keeps the selection inside the filtered list.
 func (m *Model) afterFilterChange() {
 	list := m.visibleSessions()
-	if len(list) == 0 {
-		return
-	}
 	m.list.SetList(list, true)
+	if len(list) == 0 {
+		return // the selection stays, unshown (selected is nil), for esc
+	}
 	if m.list.index() < 0 {
 		m.selectSession(list[0])
 	}
 	m.list.top = 0
 }
 
-// selected is the selected session, filtered out or not.
+// selected is the selected session; none while a filter hides it, so that
+// the timeline and the detail never show a session the list does not.
 func (m Model) selected() *sessions.Session {
 	if !m.list.has {
+		return nil
+	}
+	if m.filter.Value() != "" && m.list.index() < 0 {
 		return nil
 	}
 	return m.book.Get(m.list.sel)
