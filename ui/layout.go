@@ -5,6 +5,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // MinWidth and MinHeight are the smallest window the panes are readable
@@ -46,6 +48,11 @@ func (m *Model) relayout() (header, footer string) {
 		return "", ""
 	}
 	m.list.SetList(m.visibleSessions(), m.filtering || m.filter.Value() != "")
+	m.list.ids = nil
+	if m.filter.Value() == "" && m.ids != nil { // the list is the book
+		m.ids.sync(m.list.list, m.book.Get(sessions.UnsortedKey) != nil)
+		m.list.ids = m.ids
+	}
 	s := m.selected()
 	m.timeline.SetSession(s, m.waitLine(s))
 	m.timeline.forwards = m.forwards

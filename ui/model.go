@@ -115,6 +115,7 @@ type Model struct {
 	follow    bool // select new activity as it arrives
 
 	list     sessionsPane
+	ids      *idIndex // the book's session ids, for the list's id column
 	timeline timelinePane
 	detail   detailPane
 
@@ -161,7 +162,7 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 	com := newCommon()
 	m := Model{
 		com: com, info: info, book: sessions.NewBook(), load: load,
-		help: help.New(), follow: true, tick: true,
+		help: help.New(), follow: true, tick: true, ids: newIDIndex(),
 		cache: map[int64]sessions.Record{}, tunnel: info.Tunnel,
 		list: sessionsPane{com: com}, timeline: timelinePane{com: com}, detail: detailPane{com: com, memo: &detailMemo{}},
 	}
@@ -387,6 +388,7 @@ func (m *Model) evict(last int64) {
 		return
 	}
 	m.book.Evict(cut)
+	m.ids.stale = true
 	m.oldest = cut
 	for seq := range m.forwards {
 		if seq < cut {
