@@ -48,10 +48,12 @@ func (m *Model) relayout() (header, footer string) {
 		return "", ""
 	}
 	m.list.SetList(m.visibleSessions(), m.filtering || m.filter.Value() != "")
-	m.list.ids = nil
 	if m.filter.Value() == "" && m.ids != nil { // the list is the book
 		m.ids.sync(m.list.list, m.book.Get(sessions.UnsortedKey) != nil)
 		m.list.ids = m.ids
+	} else { // a filtered list: its own ids tell apart
+		m.list.ids = newIDIndex()
+		m.list.ids.rebuild(m.list.list)
 	}
 	s := m.selected()
 	m.timeline.SetSession(s, m.waitLine(s))
@@ -62,6 +64,10 @@ func (m *Model) relayout() (header, footer string) {
 	m.list.SetSize(l.sessW, l.sessH)
 	m.timeline.SetSize(l.tlW, l.tlH)
 	m.detail.SetSize(l.detW, l.detH)
+	m.timeline.listID = ""
+	if s != nil && !s.Unsorted() {
+		m.timeline.listID = m.list.idOf(s)
+	}
 	return header, footer
 }
 

@@ -122,7 +122,7 @@ type listColumns struct {
 
 func (p sessionsPane) columns(inner int) listColumns {
 	ids := p.ids
-	if ids == nil { // a filtered list: its own ids tell apart
+	if ids == nil {
 		ids = newIDIndex()
 		ids.rebuild(p.list)
 	}
@@ -143,20 +143,31 @@ func (p sessionsPane) columns(inner int) listColumns {
 	return c
 }
 
+// cell is an id as its column shows it (not yet Safe): the prefix that
+// tells it apart, or, with no room for that, its head and tail, where ids
+// that share a long prefix differ.
+func (c listColumns) cell(id string) string {
+	shown := shownID(id, c.prefix)
+	if utf8.RuneCountInString(shown) > c.id {
+		r := []rune(readableID(id))
+		return string(r[:3]) + "…" + string(r[len(r)-(c.id-4):])
+	}
+	return shown
+}
+
+// idOf is how the list names session s (the timeline's title says the
+// same).
+func (p sessionsPane) idOf(s *sessions.Session) string {
+	return p.columns(p.w - 2).cell(s.ID)
+}
+
 func (p sessionsPane) row(s *sessions.Session, c listColumns) string {
 	st := p.com.Styles
 	mark := " "
 	if s.Failed > 0 {
 		mark = st.Mark(MarkAlert)
 	}
-	shown := shownID(s.ID, c.prefix)
-	id := Safe(shown)
-	if utf8.RuneCountInString(shown) > c.id {
-		// No room for the prefix that tells it apart: its head and
-		// tail, where ids that share a long prefix differ.
-		r := []rune(readableID(s.ID))
-		id = Safe(string(r[:3]) + "…" + string(r[len(r)-(c.id-4):]))
-	}
+	id := Safe(c.cell(s.ID))
 	if s.Unsorted() {
 		id = "unsorted"
 	}
