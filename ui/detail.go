@@ -52,6 +52,9 @@ func (p *detailPane) Update(msg tea.Msg) bool {
 // is to the title when the lines do not all fit.
 func (p detailPane) View(title string, lines []string, percent, focused bool) string {
 	rows := p.rows()
+	if !percent { // a session's page, not a delivery: spacing goes first
+		lines = fitRows(lines, rows)
+	}
 	top := min(p.top, max(0, len(lines)-rows))
 	if percent && len(lines) > rows {
 		title += fmt.Sprintf(" · %d%%", 100*min(len(lines), top+rows)/len(lines))

@@ -165,7 +165,11 @@ func (m Model) emptyLines() []string {
 		lines = append(lines, "", st.Faint.Render(" Or press ")+st.Bold.Render(keyOf(m.com.Keys.Lab.New))+st.Faint.Render(" for "+what)+st.Faint.Render(","),
 			st.Faint.Render(" ")+st.Bold.Render(keyOf(m.com.Keys.Lab.Invite))+st.Faint.Render(" for a VerifiMe invite."))
 	}
-	return lines
+	rows := m.list.h - 2
+	if m.list.filterRow {
+		rows--
+	}
+	return fitRows(lines, rows)
 }
 
 func (m Model) hintLines(h string) []string {

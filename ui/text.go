@@ -370,6 +370,17 @@ func hardSplit(s string, w int) []string {
 // nbHyphen stands in for "-" while wrapping (U+2011, one cell wide).
 const nbHyphen = "\u2011"
 
+// fitRows makes lines fit rows by dropping blank lines, the last first:
+// spacing goes before any text is cut.
+func fitRows(lines []string, rows int) []string {
+	for i := len(lines) - 1; i >= 0 && len(lines) > rows; i-- {
+		if strings.TrimSpace(ansi.Strip(lines[i])) == "" {
+			lines = slices.Delete(slices.Clone(lines), i, i+1)
+		}
+	}
+	return lines
+}
+
 func joinNonEmpty(ss ...string) string {
 	var out []string
 	for _, s := range ss {
