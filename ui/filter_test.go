@@ -23,6 +23,9 @@ func TestFilterMatchingNothingShowsNoSession(t *testing.T) {
 		if s := m.selected(); s != nil {
 			t.Errorf("%s: %q still selected", q, s.ID)
 		}
+		if !strings.Contains(out, "No session passes the filter") {
+			t.Errorf("%s: the timeline does not say why it is empty:\n%s", q, out)
+		}
 		if strings.Contains(out, "Timeline "+Short(before.ID)) || strings.Contains(out, "Timeline unsorted") || strings.Contains(out, "Received") {
 			t.Errorf("%s: a filtered-out session is shown:\n%s", q, out)
 		}

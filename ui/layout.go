@@ -64,6 +64,10 @@ func (m *Model) relayout() (header, footer string) {
 	m.list.SetSize(l.sessW, l.sessH)
 	m.timeline.SetSize(l.tlW, l.tlH)
 	m.detail.SetSize(l.detW, l.detH)
+	m.timeline.none = ""
+	if len(m.list.list) == 0 && m.filter.Value() != "" {
+		m.timeline.none = "No session passes the filter"
+	}
 	m.timeline.listID = ""
 	if s != nil && !s.Unsorted() {
 		m.timeline.listID = m.list.idOf(s)

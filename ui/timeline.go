@@ -28,6 +28,8 @@ type timelinePane struct {
 	// listID is the session's id as the list shows it, to name it the
 	// same way when the whole id does not fit the title.
 	listID string
+	// none is what the pane says with no session ("" Select a session).
+	none string
 }
 
 // SetSize sets the pane's outer size (border included).
@@ -112,7 +114,7 @@ func (p timelinePane) View(focused bool) string {
 	st := p.com.Styles
 	s := p.s
 	if s == nil {
-		return box(st, "Timeline", []string{st.Faint.Render(" Select a session")}, p.w, p.h, focused)
+		return box(st, "Timeline", []string{st.Faint.Render(" " + cmp.Or(p.none, "Select a session"))}, p.w, p.h, focused)
 	}
 	inner := p.w - 2
 	lines := []string{" " + p.about()}
