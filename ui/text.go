@@ -353,6 +353,13 @@ func longestToken(s string) int {
 // hardSplit cuts a (maybe styled) line wider than w into lines of w cells,
 // keeping every character.
 func hardSplit(s string, w int) []string {
+	if ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	if !strings.Contains(s, "\x1b") {
+		// Unstyled (a raw body): one pass, however long the line.
+		return strings.Split(ansi.Hardwrap(s, w, true), "\n")
+	}
 	var out []string
 	for ansi.StringWidth(s) > w {
 		line := ansi.Truncate(s, w, "")

@@ -16,7 +16,7 @@ func TestBodyWrapKeepsEveryByte(t *testing.T) {
 		fmt.Fprintf(&b, "%03d,", i)
 	}
 	m := newModel(t, 80, 24, nil)
-	bodies := []string{b.String(), `{"attemptId":"ef072fda-7341-42ba-a48a-2df0c2b4d6e1","x":` + strings.Repeat("y", 300), "a b  c " + strings.Repeat("word ", 80) + "  end"}
+	bodies := []string{b.String(), `{"attemptId":"ef072fda-7341-42ba-a48a-2df0c2b4d6e1","x":` + strings.Repeat("y", 300), "a b  c " + strings.Repeat("word ", 80) + "  end", strings.Repeat("日本語 x😀y ", 40)}
 	for _, body := range bodies {
 		for _, w := range []int{20, 40, 76, 78, 118, 198} {
 			lines := m.bodyLines([]byte(body), w)
