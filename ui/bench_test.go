@@ -55,3 +55,23 @@ func BenchmarkScroll(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkFloodNewSessions: during a flood most deliveries open a new
+// session while ~6000 are held; each is folded in and the frame drawn.
+func BenchmarkFloodNewSessions(b *testing.B) {
+	m := newModel(b, 200, 50, nil)
+	delivery := func(i int) DeliveriesMsg {
+		body := []byte(fmt.Sprintf(`{"id":"%08x-d3be-4b28-b028-a652feb060b5","attemptId":"a","feature":"selfid","code":7001,"action":"started","vendorData":"v%d","endUserId":null}`, i*2654435761%(1<<32), i))
+		return DeliveriesMsg{Records: []sessions.Record{judged(int64(i+1), time.Duration(i)*time.Millisecond, body, "sec", "/veriff/events")}}
+	}
+	for i := range 6000 {
+		m = update(m, delivery(i))
+	}
+	b.ReportAllocs()
+	i := 6000
+	for b.Loop() {
+		m = update(m, delivery(i))
+		_ = m.View()
+		i++
+	}
+}

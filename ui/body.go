@@ -25,9 +25,10 @@ func (m Model) bodyLines(body []byte, w int) []string {
 		shown, more = shown[:maxShownBody], len(body)-maxShownBody
 	}
 	var text string
-	var pretty bytes.Buffer
-	if json.Valid(shown) && json.Indent(&pretty, shown, "", "  ") == nil {
-		text = m.highlight(pretty.String())
+	var indented bytes.Buffer
+	pretty := json.Valid(shown) && json.Indent(&indented, shown, "", "  ") == nil
+	if pretty {
+		text = m.highlight(indented.String())
 	} else {
 		text = Safe(string(shown))
 		text = strings.ReplaceAll(text, "␍␊", "\n") // keep the raw body's own lines
@@ -35,6 +36,14 @@ func (m Model) bodyLines(body []byte, w int) []string {
 	}
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
+		if !pretty {
+			// What arrived is shown whole, spaces included: a raw body
+			// is cut by width, not wrapped at words.
+			for _, p := range hardSplit(l, max(1, w-1)) {
+				out = append(out, " "+p)
+			}
+			continue
+		}
 		out = append(out, wrap(" "+l, w, 1)...)
 	}
 	if more > 0 {

@@ -7,8 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -54,6 +52,9 @@ func (p *detailPane) Update(msg tea.Msg) bool {
 // is to the title when the lines do not all fit.
 func (p detailPane) View(title string, lines []string, percent, focused bool) string {
 	rows := p.rows()
+	if !percent { // a session's page, not a delivery: spacing goes first
+		lines = fitRows(lines, rows)
+	}
 	top := min(p.top, max(0, len(lines)-rows))
 	if percent && len(lines) > rows {
 		title += fmt.Sprintf(" · %d%%", 100*min(len(lines), top+rows)/len(lines))
@@ -66,6 +67,9 @@ func (m Model) detailView() string {
 	st := m.com.Styles
 	focused := m.focus == focusDetail
 	inner := m.detail.w - 2
+	if m.selected() == nil { // e.g. the filter hides the session
+		return m.detail.View("Delivery", []string{st.Faint.Render(" No delivery selected")}, false, focused)
+	}
 	if seq := m.timeline.sel; seq > 0 {
 		rec, ok := m.cache[seq]
 		if !ok {
@@ -109,14 +113,10 @@ func (f *fieldLines) add(label, value string) {
 	}
 }
 
-// url adds a URL, cut evenly (it has no spaces to wrap at).
+// url adds a URL: on the label's line when it fits, else broken after a
+// "/" (wrap's rule), so that every line reads as part of it.
 func (f *fieldLines) url(label, u string) {
-	for i, l := range strings.Split(ansi.Hardwrap(Safe(u), max(10, f.w-12), false), "\n") {
-		if i > 0 {
-			label = ""
-		}
-		f.out = append(f.out, f.st.Label.Render(Pad(" "+label, 12))+f.st.Accent.Render(l))
-	}
+	f.add(label, f.st.Accent.Render(Safe(u)))
 }
 
 // prose adds text as a paragraph.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sahilm/fuzzy"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -109,4 +110,69 @@ func sigMatches(r sessions.Record, want string) bool {
 		return r.Failed()
 	}
 	return strings.HasPrefix(string(r.Verdict.Signature), want)
+}
+
+// The values kind:, state: and sig: take (a prefix of one will do).
+var (
+	filterKinds = []string{string(decode.KindEvent), string(decode.KindDecision), string(decode.KindUserStatus),
+		string(decode.KindWatchlist), string(decode.KindRiskAssessment), string(decode.KindUnknown),
+		string(decode.KindInvalid), string(decode.KindCallback), string(decode.KindAPICall)}
+	filterStates = []string{sessions.StateCreated, sessions.StateStarted, sessions.StateSubmitted, sessions.StateApproved,
+		sessions.StateDeclined, sessions.StateResubmit, sessions.StateReview, sessions.StateExpired, sessions.StateAbandoned,
+		sessions.StateInvited, sessions.StateEntering, sessions.StateEntered, sessions.StateAssessed}
+	filterSigs = []string{string(decode.SigValid), string(decode.SigInvalid), string(decode.SigMissing),
+		string(decode.SigUnchecked), "fail"}
+)
+
+// hints come in pairs: the likely value, then all of them.
+//
+// hints name the values a qualifier takes when its value is none of them
+// (state:aproved): a typo, not an empty result. A state the payloads used
+// (states holds the sessions') is a value too.
+func (f filter) hints(states []string) []string {
+	var out []string
+	check := func(q, v string, valid ...[]string) {
+		if v == "" {
+			return
+		}
+		for _, vs := range valid {
+			for _, x := range vs {
+				if strings.HasPrefix(strings.ToLower(x), v) {
+					return
+				}
+			}
+		}
+		best, dist := "", 1<<30
+		for _, x := range valid[0] {
+			if d := editDistance(v, x); d < dist {
+				best, dist = x, d
+			}
+		}
+		out = append(out, "no "+q+" "+v+": did you mean "+q+":"+best+"?", q+" is one of "+strings.Join(valid[0], ", "))
+	}
+	check("state", f.state, filterStates, states)
+	check("kind", f.kind, filterKinds)
+	check("sig", f.sig, filterSigs)
+	return out
+}
+
+// editDistance is Levenshtein's, to suggest the value a typo meant.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -101,7 +101,7 @@ func (m Model) appKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		m.com.MaskPII = !m.com.MaskPII
 		m.say(noticeDone, "personal data shown")
 		if m.com.MaskPII {
-			m.say(noticeDone, "personal data masked (names, dates of birth, document numbers, addresses, IPs)")
+			m.say(noticeDone, "personal data masked (names, dates of birth, document and id numbers, addresses, emails, phone numbers, IPs)")
 		}
 	case key.Matches(msg, a.Export):
 		nm, cmd := m.exportKey()

@@ -65,6 +65,12 @@ func (m Model) withQR(out []string, url string, w, h int) []string {
 		}
 		return out
 	}
+	hint := " " + keyOf(m.com.Keys.App.QR) + " QR code"
+	for _, l := range out {
+		if strings.Contains(ansi.Strip(l), hint) { // already said, under the URL
+			return out
+		}
+	}
 	return append(out, "", m.com.Styles.Faint.Render(" "+keyOf(m.com.Keys.App.QR)+" shows the URL as a QR code"))
 }
 

@@ -5,6 +5,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // MinWidth and MinHeight are the smallest window the panes are readable
@@ -46,6 +48,13 @@ func (m *Model) relayout() (header, footer string) {
 		return "", ""
 	}
 	m.list.SetList(m.visibleSessions(), m.filtering || m.filter.Value() != "")
+	if m.filter.Value() == "" && m.ids != nil { // the list is the book
+		m.ids.sync(m.list.list, m.book.Get(sessions.UnsortedKey) != nil)
+		m.list.ids = m.ids
+	} else { // a filtered list: its own ids tell apart
+		m.list.ids = newIDIndex()
+		m.list.ids.rebuild(m.list.list)
+	}
 	s := m.selected()
 	m.timeline.SetSession(s, m.waitLine(s))
 	m.timeline.forwards = m.forwards
@@ -55,6 +64,14 @@ func (m *Model) relayout() (header, footer string) {
 	m.list.SetSize(l.sessW, l.sessH)
 	m.timeline.SetSize(l.tlW, l.tlH)
 	m.detail.SetSize(l.detW, l.detH)
+	m.timeline.none = ""
+	if len(m.list.list) == 0 && m.filter.Value() != "" {
+		m.timeline.none = "No session passes the filter"
+	}
+	m.timeline.listID = ""
+	if s != nil && !s.Unsorted() {
+		m.timeline.listID = m.list.idOf(s)
+	}
 	return header, footer
 }
 
@@ -121,7 +138,21 @@ func (m Model) filterLine() string {
 func (m Model) emptyLines() []string {
 	st := m.com.Styles
 	if m.filter.Value() != "" {
-		return []string{st.Faint.Render(" no session matches")}
+		lines := []string{st.Faint.Render(" no session matches")}
+		var states []string
+		for _, s := range m.book.Sessions() { // only when nothing matches: not every frame
+			states = append(states, s.State)
+		}
+		hints := parseFilter(m.filter.Value()).hints(states)
+		for i := 0; i+1 < len(hints); i += 2 {
+			lines = append(lines, m.hintLines(hints[i])...)
+		}
+		for i := 1; i < len(hints); i += 2 { // the lists, when they fit whole
+			if more := m.hintLines(hints[i]); len(lines)+len(more) <= m.list.rows() {
+				lines = append(lines, more...)
+			}
+		}
+		return lines
 	}
 	lines := []string{st.Faint.Render(" Waiting for deliveries…"), ""}
 	if _, public := m.base(); public {
@@ -138,5 +169,17 @@ func (m Model) emptyLines() []string {
 		lines = append(lines, "", st.Faint.Render(" Or press ")+st.Bold.Render(keyOf(m.com.Keys.Lab.New))+st.Faint.Render(" for "+what)+st.Faint.Render(","),
 			st.Faint.Render(" ")+st.Bold.Render(keyOf(m.com.Keys.Lab.Invite))+st.Faint.Render(" for a VerifiMe invite."))
 	}
-	return lines
+	rows := m.list.h - 2
+	if m.list.filterRow {
+		rows--
+	}
+	return fitRows(lines, rows)
+}
+
+func (m Model) hintLines(h string) []string {
+	var out []string
+	for _, l := range wrap(Safe(h), max(10, m.list.w-3), 1) {
+		out = append(out, " "+m.com.Styles.Warning.Render(l))
+	}
+	return out
 }

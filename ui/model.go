@@ -118,6 +118,7 @@ type Model struct {
 	follow    bool // select new activity as it arrives
 
 	list     sessionsPane
+	ids      *idIndex // the book's session ids, for the list's id column
 	timeline timelinePane
 	detail   detailPane
 
@@ -164,7 +165,7 @@ func New(info Info, history []sessions.Record, load Loader) Model {
 	com := newCommon()
 	m := Model{
 		com: com, info: info, book: sessions.NewBook(), load: load,
-		help: help.New(), follow: true, tick: true,
+		help: help.New(), follow: true, tick: true, ids: newIDIndex(),
 		cache: map[int64]sessions.Record{}, tunnel: info.Tunnel,
 		list: sessionsPane{com: com}, timeline: timelinePane{com: com}, detail: detailPane{com: com, memo: &detailMemo{}},
 	}
@@ -390,6 +391,7 @@ func (m *Model) evict(last int64) {
 		return
 	}
 	m.book.Evict(cut)
+	m.ids.stale = true
 	m.oldest = cut
 	for seq := range m.forwards {
 		if seq < cut {
@@ -435,19 +437,23 @@ func (m *Model) selectNewest() {
 // afterFilterChange keeps the selection inside the filtered list.
 func (m *Model) afterFilterChange() {
 	list := m.visibleSessions()
-	if len(list) == 0 {
-		return
-	}
 	m.list.SetList(list, true)
+	if len(list) == 0 {
+		return // the selection stays, unshown (selected is nil), for esc
+	}
 	if m.list.index() < 0 {
 		m.selectSession(list[0])
 	}
 	m.list.top = 0
 }
 
-// selected is the selected session, filtered out or not.
+// selected is the selected session; none while a filter hides it, so that
+// the timeline and the detail never show a session the list does not.
 func (m Model) selected() *sessions.Session {
 	if !m.list.has {
+		return nil
+	}
+	if m.filter.Value() != "" && m.list.index() < 0 {
 		return nil
 	}
 	return m.book.Get(m.list.sel)

@@ -156,6 +156,7 @@ func (m *Model) cleared(msg clearedMsg) {
 		return
 	}
 	m.book = sessions.NewBook()
+	m.ids.stale = true
 	m.cache, m.order = map[int64]sessions.Record{}, nil
 	m.forwards = nil
 	m.list.has, m.list.sel, m.timeline.sel, m.list.top, m.timeline.top = false, "", 0, 0, 0

@@ -22,6 +22,9 @@ type sessionsPane struct {
 	list []*sessions.Session
 	// filterRow: the filter's line takes the first row.
 	filterRow bool
+	// ids measures the ids of list when it is the whole book (kept up
+	// to date by the root); nil when a filter narrows it.
+	ids *idIndex
 }
 
 // SetSize sets the pane's outer size (border included).
@@ -110,7 +113,7 @@ func (p sessionsPane) View(focused bool, filter string, empty []string) string {
 // listColumns are the widths of the list's columns: mark, id, state,
 // vendorData (flex), deliveries, last activity.
 type listColumns struct {
-	shown         map[string]string // ids as long as it takes to tell them apart
+	prefix        int // the runes of an id it takes to tell them apart
 	id, state     int
 	vend          int
 	vendHead      string
@@ -118,14 +121,12 @@ type listColumns struct {
 }
 
 func (p sessionsPane) columns(inner int) listColumns {
-	ids := make([]string, 0, len(p.list))
-	for _, s := range p.list {
-		if !s.Unsorted() {
-			ids = append(ids, s.ID)
-		}
+	ids := p.ids
+	if ids == nil {
+		ids = newIDIndex()
+		ids.rebuild(p.list)
 	}
-	c := listColumns{state: 12, count: 3, latest: 4}
-	c.shown, c.id = uniqueIDs(ids)
+	c := listColumns{state: 12, count: 3, latest: 4, prefix: ids.prefixLen(), id: ids.width()}
 	c.id = min(c.id, max(8, inner-24)) // vendorData gives way first
 	rest := func() int { return inner - (2 + c.id + 1 + c.state + 1 + c.count + 1 + c.latest) }
 	c.vend = rest()
@@ -142,19 +143,31 @@ func (p sessionsPane) columns(inner int) listColumns {
 	return c
 }
 
+// cell is an id as its column shows it (not yet Safe): the prefix that
+// tells it apart, or, with no room for that, its head and tail, where ids
+// that share a long prefix differ.
+func (c listColumns) cell(id string) string {
+	shown := shownID(id, c.prefix)
+	if utf8.RuneCountInString(shown) > c.id {
+		r := []rune(readableID(id))
+		return string(r[:3]) + "…" + string(r[len(r)-(c.id-4):])
+	}
+	return shown
+}
+
+// idOf is how the list names session s (the timeline's title says the
+// same).
+func (p sessionsPane) idOf(s *sessions.Session) string {
+	return p.columns(p.w - 2).cell(s.ID)
+}
+
 func (p sessionsPane) row(s *sessions.Session, c listColumns) string {
 	st := p.com.Styles
 	mark := " "
 	if s.Failed > 0 {
 		mark = st.Mark(MarkAlert)
 	}
-	id := Safe(c.shown[s.ID])
-	if utf8.RuneCountInString(c.shown[s.ID]) > c.id {
-		// No room for the prefix that tells it apart: its head and
-		// tail, where ids that share a long prefix differ.
-		r := []rune(readableID(s.ID))
-		id = Safe(string(r[:3]) + "…" + string(r[len(r)-(c.id-4):]))
-	}
+	id := Safe(c.cell(s.ID))
 	if s.Unsorted() {
 		id = "unsorted"
 	}

@@ -25,6 +25,11 @@ type timelinePane struct {
 	wait string // what the session waits for, one styled line ("" none)
 	// forwards are the app's answers, by delivery seq (the root's).
 	forwards map[int64][]sessions.Forward
+	// listID is the session's id as the list shows it, to name it the
+	// same way when the whole id does not fit the title.
+	listID string
+	// none is what the pane says with no session ("" Select a session).
+	none string
 }
 
 // SetSize sets the pane's outer size (border included).
@@ -109,12 +114,13 @@ func (p timelinePane) View(focused bool) string {
 	st := p.com.Styles
 	s := p.s
 	if s == nil {
-		return box(st, "Timeline", []string{st.Faint.Render(" Select a session")}, p.w, p.h, focused)
+		return box(st, "Timeline", []string{st.Faint.Render(" " + cmp.Or(p.none, "Select a session"))}, p.w, p.h, focused)
 	}
 	inner := p.w - 2
 	lines := []string{" " + p.about()}
 	sel := p.index()
 	attempt := ""
+	kindW := p.kindWidth(inner)
 	for i := 0; i < len(s.Steps) && i < p.top+p.rows(); i++ {
 		step := s.Steps[i]
 		var tail string
@@ -123,10 +129,13 @@ func (p timelinePane) View(focused bool) string {
 			continue
 		}
 		delta := ""
-		if i > 0 {
+		if i > 0 && step.Delta >= 0 {
+			// Steps are in the order they were stored; one received
+			// before the step above it (timed from its request's start)
+			// gets no delta rather than a negative one.
 			delta = "+" + shortDur(step.Delta)
 		}
-		mark, kind, what := p.describe(step, inner)
+		mark, kind, what := p.describe(step, inner, kindW)
 		row := " " + step.ReceivedAt.In(p.com.Loc).Format("15:04:05") + " " + Pad(delta, 6) + " " + mark + " " + kind + what + tail
 		lines = append(lines, selectRow(st, row, inner, i == sel, focused))
 	}
@@ -145,7 +154,7 @@ func (p timelinePane) title() string {
 	s := p.s
 	title := "Timeline " + Safe(s.ID)
 	if p.w < 50+ansi.StringWidth(s.ID) {
-		title = "Timeline " + Safe(Short(s.ID))
+		title = "Timeline " + Safe(cmp.Or(p.listID, Short(s.ID)))
 	}
 	if s.Unsorted() {
 		title = "Timeline: no session id"
@@ -188,14 +197,14 @@ func (p timelinePane) attemptMark(step sessions.Step, last string) (string, stri
 
 // describe is a step's mark, its kind column (when the pane is wide
 // enough), and what happened.
-func (p timelinePane) describe(step sessions.Step, inner int) (mark, kind, what string) {
+func (p timelinePane) describe(step sessions.Step, inner, kindW int) (mark, kind, what string) {
 	st := p.com.Styles
 	wide := inner >= 48 // the code says the kind well enough when narrow
 	kindCol := func(k string) string {
 		if !wide {
 			return ""
 		}
-		return Pad(k, 8) + " "
+		return Pad(k, kindW) + " "
 	}
 	// The code column (7001, 9001…) is Veriff's: VerifiMe's deliveries
 	// carry no code, so its sessions give the room to the text.
@@ -231,6 +240,26 @@ func (p timelinePane) describe(step sessions.Step, inner int) (mark, kind, what 
 		c = strconv.Itoa(d.Code)
 	}
 	return st.Badge(step.Record), kindCol(kindLabel(d.Kind)) + code(c), p.deliveryWhat(d) + p.deliveryTail(step)
+}
+
+// kindWidth is the kind column's: as wide as the session's widest kind
+// ("watchlist") when the pane has room, 8 at least.
+func (p timelinePane) kindWidth(inner int) int {
+	if inner < 64 {
+		return 8
+	}
+	w := 8
+	for _, step := range p.s.Steps {
+		k := "session"
+		switch {
+		case step.Tracking != nil:
+			k = "tracking"
+		case step.Created == nil:
+			k = kindLabel(step.Delivery.Kind)
+		}
+		w = max(w, len(k))
+	}
+	return min(w, 16)
 }
 
 func (p timelinePane) trackingWhat(tr *sessions.TrackingStep) string {

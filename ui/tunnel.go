@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -214,7 +215,7 @@ func (m Model) urlKeys() string {
 // (OSC 52), which works over SSH too.
 func (m *Model) copySelected() tea.Cmd {
 	if s, u := m.verificationURL(); u != "" {
-		m.say(noticeDone, "copied the "+strings.ToLower(urlName(s))+" of "+Short(s.ID)+" (OSC 52)")
+		m.say(noticeDone, "copied the "+strings.ToLower(strings.TrimSuffix(urlName(s), " URL"))+" URL of "+Short(s.ID)+" (OSC 52)")
 		return tea.SetClipboard(u)
 	}
 	f, u := m.selectedURL()
@@ -299,19 +300,27 @@ func (m Model) qrView(w, h int) string {
 		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	codeW := ansi.StringWidth(code[0])
-	if codeW+2 > w || len(code)+3 > h {
+	shown := wrap(Safe(target), max(10, w-4), 0) // whole, broken after a "/" if need be
+	if codeW+2 > w || len(code)+2+len(shown) > h {
 		lines = append(lines, "")
 		for _, l := range wrap(fmt.Sprintf("The QR code needs %d×%d cells: enlarge the window.", codeW+2, len(code)+4), max(10, w-4), 0) {
 			lines = append(lines, " "+st.Warning.Render(l))
 		}
-		lines = append(lines, " "+Safe(target), "", st.Faint.Render(" esc closes"))
+		// The URL whole, broken after a "/" if need be: read it, or c
+		// copies it.
+		for _, l := range shown {
+			lines = append(lines, " "+l)
+		}
+		lines = append(lines, "", st.Faint.Render(" "+keyOf(m.com.Keys.App.Copy)+" copies it · esc closes"))
 		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	pad := strings.Repeat(" ", max(0, (w-2-codeW)/2))
-	for range max(0, (h-2-len(code)-3)/2) { // centre it when there is room
+	for range max(0, (h-2-len(code)-len(shown)-2)/2) { // centre it when there is room
 		lines = append(lines, "")
 	}
-	lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Bold.Render(Fit(Safe(target), w-4))))
+	for _, l := range shown {
+		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Bold.Render(l)))
+	}
 	for _, l := range code {
 		lines = append(lines, pad+l)
 	}
@@ -320,7 +329,39 @@ func (m Model) qrView(w, h int) string {
 		if title != "Public URL" {
 			hint = "scan to open the verification flow on a phone · esc closes"
 		}
-		lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, st.Faint.Render(hint)))
+		style := st.Faint
+		if isLocalURL(target) {
+			// A phone resolves 127.0.0.1 to itself: the code is of no use
+			// there until the URL is public.
+			hint, style = "a phone cannot open "+hostOf(target)+" (this computer only): set NGROK_AUTHTOKEN for a public URL · esc closes", st.Warning
+		}
+		for _, l := range wrap(hint, max(10, w-4), 0) {
+			if len(lines) < h-2 {
+				lines = append(lines, lipgloss.PlaceHorizontal(w-2, lipgloss.Center, style.Render(l)))
+			}
+		}
 	}
 	return box(m.com.Styles, title+" · scan with a phone", lines, w, h, true)
+}
+
+// isLocalURL reports a URL only this computer can open (loopback or
+// localhost), which a phone scanning its QR code cannot.
+func isLocalURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return Safe(p.Hostname())
+	}
+	return "it"
 }
