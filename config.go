@@ -458,15 +458,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), secrets...)
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
-	keyFrom := "--api-key"
 	if c.keys.VeriffAPIKey == "" {
-		c.keys.VeriffAPIKey, keyFrom = strings.TrimSpace(os.Getenv("VERIFF_API_KEY")), "VERIFF_API_KEY"
+		c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
 	}
-	// Veriff's API keys are UUIDs; the sandbox, which takes this one as its
-	// own, answers any other with 1802.
-	if k := c.keys.VeriffAPIKey; k != "" && !sessions.IsUUID(k) {
-		return c, fmt.Errorf("%s is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): copy it again from the integration's page", keyFrom)
-	}
+	// Veriff's API keys are UUIDs: the sandbox answers any other with 1802,
+	// so it does not take an API key that is not one as its own (sandboxKeys);
+	// the webhook check compares X-AUTH-CLIENT with it as given.
 	if k := c.sandboxKey; k != "" && !sessions.IsUUID(k) {
 		return c, fmt.Errorf("--sandbox-key is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): give one such as %s", sessions.NewUUID())
 	}

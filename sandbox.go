@@ -48,7 +48,7 @@ const (
 // from says where each came from.
 func sandboxKeys(ctx context.Context, store *sessions.Store, c config) (key, secret string, from [2]string, err error) {
 	key, secret, from = c.sandboxKey, c.sandboxSecret, [2]string{"--sandbox-key", "--sandbox-secret"}
-	if key == "" && c.keys.VeriffAPIKey != "" {
+	if key == "" && sessions.IsUUID(c.keys.VeriffAPIKey) { // as Veriff's are: the sandbox refuses others (1802)
 		key, from[0] = c.keys.VeriffAPIKey, "VERIFF_API_KEY"
 	}
 	if secret == "" && len(c.keys.VeriffSecrets) > 0 {
