@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 )
@@ -32,6 +35,82 @@ const settingBodiesTo = "bodies_to"
 type bodyIndex struct {
 	seqOf   map[[32]byte]int64 // originals not in the table yet
 	pending []bodyRow          // the same, in seq order
+}
+
+// bodyFilter says which hashes may be in the bodies table (a Bloom
+// filter): most deliveries are no duplicate, and for them the lookup in
+// the table is skipped. It is built beside the writer at start (until then
+// every lookup goes to the table); a hash it has is looked up as before.
+type bodyFilter struct {
+	bits []uint64
+	mask uint64
+}
+
+// newBodyFilter holds n hashes at about 16 bits each (a false positive in
+// some 2,000 lookups).
+func newBodyFilter(n int) *bodyFilter {
+	size := uint64(1 << 20) // bits
+	for size < uint64(n)*16 {
+		size <<= 1
+	}
+	return &bodyFilter{bits: make([]uint64, size/64), mask: size - 1}
+}
+
+// The hashes are SHA-256: four of their 64-bit words are four independent
+// positions.
+func (f *bodyFilter) add(sum [32]byte) {
+	for i := 0; i < 32; i += 8 {
+		b := binary.LittleEndian.Uint64(sum[i:]) & f.mask
+		f.bits[b/64] |= 1 << (b % 64)
+	}
+}
+
+func (f *bodyFilter) mayHave(sum [32]byte) bool {
+	for i := 0; i < 32; i += 8 {
+		b := binary.LittleEndian.Uint64(sum[i:]) & f.mask
+		if f.bits[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// buildBodyFilter reads the bodies table into a new filter, then, under
+// wmu, adds what was written to it meanwhile and puts the filter in use.
+func (s *Store) buildBodyFilter() {
+	s.wmu.Lock()
+	s.filterBuilding, s.flushedWhileBuilding = true, nil
+	capacity := int(2*s.count.Load()) + maxPendingBodies
+	s.wmu.Unlock()
+	f := newBodyFilter(capacity)
+	err := func() error {
+		rows, err := s.db.Query(`SELECT sha256 FROM bodies`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var sum []byte
+		for rows.Next() {
+			if err := rows.Scan(&sum); err != nil {
+				return err
+			}
+			if len(sum) == 32 {
+				f.add([32]byte(sum))
+			}
+		}
+		return rows.Err()
+	}()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err == nil {
+		for _, sum := range s.flushedWhileBuilding {
+			f.add(sum)
+		}
+		s.filter = f
+	} else if !errors.Is(err, sql.ErrConnDone) {
+		slog.Warn("duplicate filter", "err", err) // every lookup goes to the table
+	}
+	s.filterBuilding, s.flushedWhileBuilding = false, nil
 }
 
 type bodyRow struct {
@@ -132,6 +211,9 @@ func (s *Store) originalOf(lookup *sql.Stmt, sum []byte, group map[[32]byte]int6
 	if seq, ok := s.bodies.seqOf[key]; ok {
 		return seq, nil
 	}
+	if s.filter != nil && !s.filter.mayHave(key) {
+		return 0, nil // not in the table
+	}
 	var seq int64
 	err := lookup.QueryRow(sum).Scan(&seq)
 	if err == sql.ErrNoRows {
@@ -170,6 +252,14 @@ func (s *Store) flushBodies(to int64) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return err
+	}
+	for _, r := range rows {
+		if s.filter != nil {
+			s.filter.add(r.sum)
+		}
+		if s.filterBuilding {
+			s.flushedWhileBuilding = append(s.flushedWhileBuilding, r.sum)
+		}
 	}
 	s.bodies = bodyIndex{}
 	return nil

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -135,5 +136,28 @@ func TestDuplicatesAfterPrune(t *testing.T) {
 				t.Fatalf("after clear: duplicate_of %d, want 0", dup)
 			}
 		})
+	}
+}
+
+// TestBodyFilterHasNoFalseNegative: every hash added is reported as maybe
+// there (a miss would make a duplicate look original); few others are.
+func TestBodyFilterHasNoFalseNegative(t *testing.T) {
+	f := newBodyFilter(100_000)
+	for i := range 100_000 {
+		f.add(sha256.Sum256([]byte(fmt.Sprint("in-", i))))
+	}
+	for i := range 100_000 {
+		if !f.mayHave(sha256.Sum256([]byte(fmt.Sprint("in-", i)))) {
+			t.Fatalf("hash %d added but missed", i)
+		}
+	}
+	misses := 0
+	for i := range 100_000 {
+		if f.mayHave(sha256.Sum256([]byte(fmt.Sprint("out-", i)))) {
+			misses++
+		}
+	}
+	if misses > 500 {
+		t.Errorf("%d false positives in 100,000", misses)
 	}
 }

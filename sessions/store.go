@@ -30,9 +30,13 @@ type Store struct {
 	events  Publisher // the app's bus (nil: none)
 	insStmt *sql.Stmt
 
-	// Duplicate detection (dups.go): the writer's alone, under wmu.
-	bodies   bodyIndex
-	bodyStmt *sql.Stmt
+	// Duplicate detection (dups.go): under wmu.
+	bodies               bodyIndex
+	bodyStmt             *sql.Stmt
+	filter               *bodyFilter // nil until built
+	filterBuilding       bool
+	flushedWhileBuilding [][32]byte
+	filterBuilt          chan struct{} // closed when the filter is built (or failed)
 
 	// Deliveries go through one writer, in groups (writer.go).
 	writes  chan *pendingWrite
@@ -244,6 +248,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	st.filterBuilt = make(chan struct{})
+	go func() { defer close(st.filterBuilt); st.buildBodyFilter() }()
 	go st.writer()
 	go st.indexer()
 	go st.checkpointer()
@@ -298,6 +304,7 @@ func (s *Store) Close() error {
 		close(s.indexStop)
 		<-s.indexed
 		<-s.checkpointed
+		<-s.filterBuilt
 		s.insStmt.Close()
 		s.bodyStmt.Close()
 		s.search.Close()
