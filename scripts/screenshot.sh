@@ -13,7 +13,7 @@ go build -o "$tmp/kycwatch" .
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 secret=demo-secret key=0b6c7ad2-1111-2222-3333-9a8b7c6d5e4f
 tmux -S "$tmp/sock" new-session -d -s shot -x "$W" -y "$H" \
-  "env HOME=$tmp NGROK_AUTHTOKEN= COLORTERM=truecolor TERM=xterm-256color $tmp/kycwatch --addr 127.0.0.1:$port --db $tmp/k.db --secret $secret --api-key $key --sim-start-after 700ms --sim-submit-after 1500ms"
+  "env -u NGROK_AUTHTOKEN HOME=$tmp COLORTERM=truecolor TERM=xterm-256color $tmp/kycwatch --addr 127.0.0.1:$port --db $tmp/k.db --secret $secret --api-key $key --sim-start-after 700ms --sim-submit-after 1500ms"
 sleep 1
 send() { # file path [secret]
   local sig; sig=$(openssl dgst -sha256 -hmac "${3:-$secret}" -r < "$1" | cut -d' ' -f1)
