@@ -16,6 +16,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
 	"github.com/kycwatch/kycwatch/ui"
@@ -179,7 +180,7 @@ func TestHeaderFollowsTheKeysEnforced(t *testing.T) {
 			t.Fatal("the header was not told of the keys now enforced")
 		}
 	}
-	if keys.Generated == "" || keys.Generated != ui.Mask(a.sb.secret) || keys.APIKey == "" {
+	if keys.Generated == "" || keys.Generated != display.Mask(a.sb.secret) || keys.APIKey == "" {
 		t.Fatalf("header keys %+v", keys)
 	}
 	cancel()

@@ -14,9 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/checklist"
@@ -406,15 +406,14 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// printable drops control characters from an answer before the terminal
-// sees it: the other side is not trusted.
+// printable makes an answer fit for the terminal, line by line: the other
+// side is not trusted.
 func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) && r != '\u200e' && r != '\u200f' && !(r >= '\u202a' && r <= '\u202e') && !(r >= '\u2066' && r <= '\u2069') {
-			return r
-		}
-		return -1
-	}, strings.TrimRight(s, "\n"))
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = display.Safe(strings.TrimSuffix(l, "\r"))
+	}
+	return strings.Join(lines, "\n")
 }
 
 const checkUsage = `kycwatch check: run Veriff's webhook test checklist against your endpoint.

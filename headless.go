@@ -13,10 +13,10 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/sandbox"
-	"github.com/kycwatch/kycwatch/ui"
 )
 
 // lockedWriter serialises lines from several goroutines.
@@ -67,9 +67,9 @@ func headless(ctx context.Context, a *app, o deps) error {
 	say("%s; database %s", secretsLine(a.rc.Keys()), c.db)
 	key := a.sb.key
 	if a.sb.realKey(c) {
-		key = ui.Mask(key)
+		key = display.Mask(key)
 	}
-	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, ui.Mask(a.sb.secret), c.sandboxWebhooks.describe())
+	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, display.Mask(a.sb.secret), c.sandboxWebhooks.describe())
 	if t := a.team; t != nil {
 		for _, l := range t.lines {
 			say("%s", l)
@@ -296,7 +296,7 @@ func secretsLine(k decode.Keys) string {
 		parts = append(parts, fmt.Sprintf("%d Veriff secrets", n))
 	}
 	if k.VeriffAPIKey != "" {
-		parts = append(parts, "API key "+ui.Mask(k.VeriffAPIKey))
+		parts = append(parts, "API key "+display.Mask(k.VeriffAPIKey))
 	}
 	if len(k.VerifiMeSecrets) > 0 {
 		parts = append(parts, "VerifiMe secret set")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/team"
@@ -172,7 +173,7 @@ func (a *app) teamHeader() (string, *ui.Field) {
 	if j := a.joinLine(); j != "" {
 		addr := a.team.server.Addr
 		line := fmt.Sprintf("⇄ sharing on nats://%s as %s · teammates: kycwatch follow nats://%s@%s (u, c)", addr,
-			a.team.origin, ui.Mask(a.store.Setting(context.Background(), settingToken)), addr)
+			a.team.origin, display.Mask(a.store.Setting(context.Background(), settingToken)), addr)
 		return line, &ui.Field{Name: "Teammates run (c copies it whole)", Short: "join", Value: j, Secret: true}
 	}
 	return "⇄ " + strings.Join(a.team.lines, " · "), nil

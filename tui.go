@@ -14,6 +14,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/export"
@@ -213,13 +214,13 @@ func (a *app) uiMsg(e any) tea.Msg {
 func (a *app) keysMsg(k decode.Keys) ui.KeysMsg {
 	m := ui.KeysMsg{Secrets: len(k.VeriffSecrets), VerifiMe: len(k.VerifiMeSecrets)}
 	if k.VeriffAPIKey != "" {
-		m.APIKey = ui.Mask(k.VeriffAPIKey)
+		m.APIKey = display.Mask(k.VeriffAPIKey)
 	}
 	if len(a.c.keys.VeriffSecrets) == 0 && len(k.VeriffSecrets) > 0 {
-		m.Generated = ui.Mask(k.VeriffSecrets[0]) // none configured: kycwatch's own
+		m.Generated = display.Mask(k.VeriffSecrets[0]) // none configured: kycwatch's own
 	}
 	if len(a.c.keys.VerifiMeSecrets) == 0 && len(k.VerifiMeSecrets) > 0 {
-		m.VerifiMeSim = ui.Mask(k.VerifiMeSecrets[0]) // the simulator's
+		m.VerifiMeSim = display.Mask(k.VerifiMeSecrets[0]) // the simulator's
 	}
 	return m
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.ngrok.com/ngrok/v2"
+
+	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 // Ngrok is the real tunnel: an ngrok agent and one HTTPS endpoint.
@@ -306,14 +308,7 @@ func scrub(s, token string) string {
 	if len(token) < 4 {
 		return s
 	}
-	return strings.ReplaceAll(s, token, maskToken(token))
-}
-
-func maskToken(t string) string {
-	if len(t) <= 8 {
-		return "****"
-	}
-	return t[:4] + "…" + t[len(t)-2:]
+	return strings.ReplaceAll(s, token, display.Mask(token))
 }
 
 // redact wraps a log handler so that the token never reaches the log file.

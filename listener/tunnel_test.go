@@ -348,7 +348,7 @@ func TestRedactKeepsTheTokenOutOfTheLog(t *testing.T) {
 	if strings.Contains(out, token) {
 		t.Fatalf("token in log: %s", out)
 	}
-	if !strings.Contains(out, "2abc…yz") || !strings.Contains(out, "n=3") {
+	if !strings.Contains(out, "2abc…_xyz") || !strings.Contains(out, "n=3") {
 		t.Errorf("log lost its content: %s", out)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 // Line is the NDJSON object headless mode prints for every delivery it
@@ -111,13 +113,5 @@ func plainASCII(b []byte) bool {
 }
 
 func dangerousRune(r rune) bool {
-	switch {
-	case r >= 0x7f && r <= 0x9f: // DEL and the C1 controls
-		return true
-	case r == 0x061c, r == 0x200b, r == 0x200c, r == 0x200d, r == 0x200e, r == 0x200f, r == 0xfeff:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
+	return r >= 0x7f && r <= 0x9f || display.IsFormatRune(r) // DEL, the C1 controls, format characters
 }

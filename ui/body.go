@@ -8,6 +8,8 @@ import (
 
 	"github.com/alecthomas/chroma/v2"
 	"github.com/alecthomas/chroma/v2/lexers"
+
+	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 // maxShownBody bounds how much of a body the detail pane formats; the rest
@@ -30,7 +32,7 @@ func (m Model) bodyLines(body []byte, w int) []string {
 	if pretty {
 		text = m.highlight(indented.String())
 	} else {
-		text = Safe(string(shown))
+		text = display.Safe(string(shown))
 		text = strings.ReplaceAll(text, "␍␊", "\n") // keep the raw body's own lines
 		text = strings.ReplaceAll(text, "␊", "\n")
 	}
@@ -59,11 +61,11 @@ func (m Model) highlight(src string) string {
 	st := m.com.Styles
 	lx := lexers.Get("json")
 	if lx == nil {
-		return Safe(src)
+		return display.Safe(src)
 	}
 	it, err := chroma.Coalesce(lx).Tokenise(nil, src)
 	if err != nil {
-		return Safe(src)
+		return display.Safe(src)
 	}
 	var b strings.Builder
 	for tok := it(); tok != chroma.EOF; tok = it() {
@@ -74,7 +76,7 @@ func (m Model) highlight(src string) string {
 			if part == "" {
 				continue
 			}
-			s := Safe(part)
+			s := display.Safe(part)
 			switch {
 			case tok.Type == chroma.NameTag:
 				s = st.JSONKey.Render(s)

@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 // Common is what the root and every pane share: the styles, the keys, the
@@ -88,9 +90,9 @@ func (m *Model) sayResult(err error, failed, done string) {
 func (m Model) noticeLine() string {
 	st := m.com.Styles
 	if m.msg.kind == noticeProblem {
-		return st.Danger.Render(Safe(m.msg.text))
+		return st.Danger.Render(display.Safe(m.msg.text))
 	}
-	return st.Mark(MarkValid) + " " + Safe(m.msg.text)
+	return st.Mark(MarkValid) + " " + display.Safe(m.msg.text)
 }
 
 // box draws a pane: a rounded border with the title in its top edge, and

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -81,9 +82,9 @@ func (m Model) detailView() string {
 	s, step := m.selected(), m.selectedStep()
 	switch {
 	case step != nil && step.Created != nil:
-		return m.detail.View("Session "+Safe(Short(s.ID)), m.createdLines(s, inner, m.detail.h), false, focused)
+		return m.detail.View("Session "+display.Safe(display.ShortID(s.ID)), m.createdLines(s, inner, m.detail.h), false, focused)
 	case step != nil && step.Tracking != nil:
-		return m.detail.View("Session "+Safe(Short(s.ID)), m.trackingLines(s, step.Tracking, inner, m.detail.h), false, focused)
+		return m.detail.View("Session "+display.Safe(display.ShortID(s.ID)), m.trackingLines(s, step.Tracking, inner, m.detail.h), false, focused)
 	}
 	return m.detail.View("Delivery", []string{st.Faint.Render(" No delivery selected")}, false, focused)
 }
@@ -116,7 +117,7 @@ func (f *fieldLines) add(label, value string) {
 // url adds a URL: on the label's line when it fits, else broken after a
 // "/" (wrap's rule), so that every line reads as part of it.
 func (f *fieldLines) url(label, u string) {
-	f.add(label, f.st.Accent.Render(Safe(u)))
+	f.add(label, f.st.Accent.Render(display.Safe(u)))
 }
 
 // prose adds text as a paragraph.
@@ -148,14 +149,14 @@ func (m Model) verdictFields(f *fieldLines, r sessions.Record) {
 		status += st.Faint.Render(fmt.Sprintf(" (your app's answer; kycwatch: %d)", r.Status))
 	}
 	field("Received", r.ReceivedAt.In(m.com.Loc).Format("2006-01-02 15:04:05.000")+st.Faint.Render(" · ")+
-		Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
+		display.Safe(r.Method+" "+r.Path)+st.Faint.Render(" → ")+status)
 
 	// The verdict: the one thing to read first.
 	// Each check has its own mark, so no line says "valid" beside ✗.
 	v := r.Verdict
 	verdict := m.com.Styles.SigMark(v.Signature) + " signature " + string(v.Signature)
 	if v.Header != "" {
-		verdict += st.Faint.Render(" (" + Safe(v.Header) + ")")
+		verdict += st.Faint.Render(" (" + display.Safe(v.Header) + ")")
 	}
 	if d.Provider != decode.VerifiMe { // VerifiMe sends no API key
 		if v.APIKey == decode.KeyUnchecked { // no mark: "· ·" reads as nothing
@@ -171,7 +172,7 @@ func (m Model) verdictFields(f *fieldLines, r sessions.Record) {
 		field("", st.Marked(MarkFailed, fmt.Sprintf("refused %d", refused))+st.Danger.Render(prefixed(": ", why)))
 	}
 	if v.Reason != "" {
-		field("", st.Danger.Render(Safe(v.Reason)))
+		field("", st.Danger.Render(display.Safe(v.Reason)))
 	}
 	if r.ReplayOf != 0 {
 		field("Replay", st.Info.Render(fmt.Sprintf("sent again from kycwatch: a copy of #%d", r.ReplayOf)))
@@ -197,16 +198,16 @@ func (m Model) deliveryFields(f *fieldLines, d decode.Delivery) {
 		kind += fmt.Sprintf(" %d", d.Code)
 	}
 	if d.State != "" {
-		kind += " " + m.com.Styles.State(d.State).Render(Safe(d.State))
+		kind += " " + m.com.Styles.State(d.State).Render(display.Safe(d.State))
 	}
 	field("Kind", kind)
 	if d.Problem != "" {
-		field("Problem", st.Warning.Render(Safe(d.Problem)))
+		field("Problem", st.Warning.Render(display.Safe(d.Problem)))
 	}
-	field("Session", Safe(d.SessionID))
-	field("Attempt", Safe(d.AttemptID))
-	field("vendorData", Safe(d.VendorData))
-	field("endUserId", Safe(d.EndUserID))
+	field("Session", display.Safe(d.SessionID))
+	field("Attempt", display.Safe(d.AttemptID))
+	field("vendorData", display.Safe(d.VendorData))
+	field("endUserId", display.Safe(d.EndUserID))
 }
 
 // payloadFields: the decoded payload, by kind.
@@ -215,16 +216,16 @@ func (m Model) payloadFields(f *fieldLines, d decode.Delivery) {
 	switch {
 	case d.Event != nil:
 		e := d.Event
-		field("Feature", Safe(e.Feature))
-		field("Context", Safe(strings.Trim(e.ContextReason+" · "+e.ContextState, " ·")))
-		field("Address", Safe(e.AddressID))
+		field("Feature", display.Safe(e.Feature))
+		field("Context", display.Safe(strings.Trim(e.ContextReason+" · "+e.ContextState, " ·")))
+		field("Address", display.Safe(e.AddressID))
 	case d.Decision != nil:
 		dec := d.Decision
 		if dec.Null {
 			field("Decision", st.Faint.Render("none yet (verification: null)"))
 		}
 		if dec.ReasonCode != 0 || dec.Reason != "" {
-			reason := Safe(dec.Reason)
+			reason := display.Safe(dec.Reason)
 			if dec.ReasonCode != 0 {
 				if reason == "" {
 					reason = decode.ReasonText(dec.ReasonCode)
@@ -238,10 +239,10 @@ func (m Model) payloadFields(f *fieldLines, d decode.Delivery) {
 		if p.FullName != "" {
 			name = p.FullName
 		}
-		field("Person", joinNonEmpty(m.pii(name), prefixed("born ", m.pii(p.DateOfBirth)), Safe(p.Gender), Safe(p.Nationality), prefixed("id ", m.pii(p.IDNumber))))
+		field("Person", joinNonEmpty(m.pii(name), prefixed("born ", m.pii(p.DateOfBirth)), display.Safe(p.Gender), display.Safe(p.Nationality), prefixed("id ", m.pii(p.IDNumber))))
 		field("Address", m.pii(p.Address))
 		doc := dec.Document
-		field("Document", joinNonEmpty(Safe(doc.Type), m.pii(doc.Number), Safe(doc.Country), prefixed("valid until ", Safe(doc.ValidUntil))))
+		field("Document", joinNonEmpty(display.Safe(doc.Type), m.pii(doc.Number), display.Safe(doc.Country), prefixed("valid until ", display.Safe(doc.ValidUntil))))
 		var risk []string
 		if dec.RiskScore != nil {
 			risk = append(risk, fmt.Sprintf("score %.2f", *dec.RiskScore))
@@ -250,32 +251,32 @@ func (m Model) payloadFields(f *fieldLines, d decode.Delivery) {
 			risk = append(risk, st.Danger.Render("high risk"))
 		}
 		for _, l := range dec.RiskLabels {
-			risk = append(risk, Safe(l.Label))
+			risk = append(risk, display.Safe(l.Label))
 		}
 		field("Risk", strings.Join(risk, " · "))
-		field("Decided", Safe(dec.DecisionTime))
+		field("Decided", display.Safe(dec.DecisionTime))
 		field("IP", m.pii(dec.IP))
 	case d.UserStatus != nil:
 		u := d.UserStatus
-		field("Status", Safe(u.Status)+st.Faint.Render(" ("+Safe(u.StatusCode)+")"))
-		field("Reason", Safe(u.Reason))
+		field("Status", display.Safe(u.Status)+st.Faint.Render(" ("+display.Safe(u.StatusCode)+")"))
+		field("Reason", display.Safe(u.Reason))
 	case d.Watchlist != nil:
 		wl := d.Watchlist
-		field("Check", Safe(wl.CheckType))
-		field("Match", m.com.Styles.State(wl.MatchStatus).Render(Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
+		field("Check", display.Safe(wl.CheckType))
+		field("Match", m.com.Styles.State(wl.MatchStatus).Render(display.Safe(wl.MatchStatus))+fmt.Sprintf(" · %d hit%s", wl.TotalHits, plural(wl.TotalHits)))
 	case d.Risk != nil:
 		rk := d.Risk
-		level := m.com.Styles.Risk(rk.RiskLevel).Render(Safe(rk.RiskLevel))
+		level := m.com.Styles.Risk(rk.RiskLevel).Render(display.Safe(rk.RiskLevel))
 		if rk.RiskLevel == "" {
 			level = st.Faint.Render("no level yet")
 		}
-		field("Risk", level+st.Faint.Render(" · assessment "+Safe(rk.AssessmentStatus)))
+		field("Risk", level+st.Faint.Render(" · assessment "+display.Safe(rk.AssessmentStatus)))
 		field("Customer", m.pii(rk.CustomerName))
-		field("Portal", Safe(rk.PortalURL))
-		field("Event", Safe(rk.EventID))
+		field("Portal", display.Safe(rk.PortalURL))
+		field("Event", display.Safe(rk.EventID))
 	}
 	if len(d.Unknown) > 0 {
-		field("New fields", st.Faint.Render(Safe(strings.Join(d.Unknown, ", "))))
+		field("New fields", st.Faint.Render(display.Safe(strings.Join(d.Unknown, ", "))))
 	}
 }
 
@@ -291,11 +292,11 @@ func (m Model) rawLines(r sessions.Record, w int) []string {
 	sort.Strings(names)
 	for _, k := range names {
 		for _, val := range r.Header[k] {
-			v := maskHeader(k, Safe(val))
+			v := maskHeader(k, display.Safe(val))
 			if m.com.MaskPII && piiHeader(k) {
 				v = decode.Masked
 			}
-			out = append(out, wrap(" "+st.Label.Render(Safe(k)+":")+" "+v, w, 3)...)
+			out = append(out, wrap(" "+st.Label.Render(display.Safe(k)+":")+" "+v, w, 3)...)
 		}
 	}
 
@@ -318,7 +319,7 @@ func (m Model) pii(s string) string {
 	if m.com.MaskPII {
 		return decode.MaskText(s)
 	}
-	return Safe(s)
+	return display.Safe(s)
 }
 
 // piiHeader is a header that carries the sender's address.
@@ -335,23 +336,7 @@ func piiHeader(name string) bool {
 func maskHeader(name, v string) string {
 	switch strings.ToLower(name) {
 	case "authorization", "x-auth-client", "vrf-auth-client", "cookie":
-		return Mask(v)
+		return display.Mask(v)
 	}
 	return v
-}
-
-// Mask shows a secret's first and last four characters only.
-// Short ones show less, so that at most a quarter of a secret is on
-// screen.
-func Mask(s string) string {
-	r := []rune(s)
-	switch {
-	case len(r) >= 32:
-		return string(r[:4]) + "…" + string(r[len(r)-4:])
-	case len(r) >= 16:
-		return string(r[:2]) + "…" + string(r[len(r)-2:])
-	case len(r) >= 8:
-		return string(r[:2]) + "…"
-	}
-	return strings.Repeat("•", len(r))
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 // TestFilterMatchingNothingShowsNoSession: when no session passes the
@@ -26,7 +28,7 @@ func TestFilterMatchingNothingShowsNoSession(t *testing.T) {
 		if !strings.Contains(out, "No session passes the filter") {
 			t.Errorf("%s: the timeline does not say why it is empty:\n%s", q, out)
 		}
-		if strings.Contains(out, "Timeline "+Short(before.ID)) || strings.Contains(out, "Timeline unsorted") || strings.Contains(out, "Received") {
+		if strings.Contains(out, "Timeline "+display.ShortID(before.ID)) || strings.Contains(out, "Timeline unsorted") || strings.Contains(out, "Received") {
 			t.Errorf("%s: a filtered-out session is shown:\n%s", q, out)
 		}
 		m = press(m, "esc")

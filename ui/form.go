@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -177,14 +178,14 @@ func (m Model) formView(w, h int) string {
 		}
 		lines = append(lines, " "+mark+st.Label.Render(Pad(label, 12))+" "+in.View())
 		if i == f.errField {
-			for _, l := range wrap(Glyph(MarkFailed)+" "+f.labels[i]+" "+Safe(f.err), max(10, w-4-15), 2) {
+			for _, l := range wrap(Glyph(MarkFailed)+" "+f.labels[i]+" "+display.Safe(f.err), max(10, w-4-15), 2) {
 				lines = append(lines, Pad("", 16)+st.Danger.Render(l))
 			}
 		}
 	}
 	if f.errField < 0 && f.err != "" {
 		lines = append(lines, "")
-		for _, l := range wrap(Glyph(MarkFailed)+" "+Safe(f.err), max(10, w-4), 2) {
+		for _, l := range wrap(Glyph(MarkFailed)+" "+display.Safe(f.err), max(10, w-4), 2) {
 			lines = append(lines, " "+st.Danger.Render(l))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -64,7 +65,7 @@ func (m Model) forwardLines(seq int64, w int) []string {
 		what := ""
 		switch {
 		case f.Error != "":
-			what = st.Marked(MarkFailed, Safe(f.Error))
+			what = st.Marked(MarkFailed, display.Safe(f.Error))
 		case f.OK():
 			what = st.Success.Render(fmt.Sprint(f.Status))
 		default:
@@ -77,11 +78,11 @@ func (m Model) forwardLines(seq int64, w int) []string {
 		if f.RetryIn > 0 {
 			line += st.Warning.Render(" · trying again in " + f.RetryIn.String())
 		}
-		line += st.Faint.Render(" · ") + Safe(f.Target)
+		line += st.Faint.Render(" · ") + display.Safe(f.Target)
 		out = append(out, wrap(st.Label.Render(Pad(" "+label, 12))+line, w, 12)...)
 		if body := strings.TrimSpace(string(f.Response)); body != "" {
 			first, _, _ := strings.Cut(body, "\n")
-			out = append(out, wrap(st.Label.Render(Pad("", 12))+st.Faint.Render("app: ")+Safe(Fit(first, 200)), w, 12)...)
+			out = append(out, wrap(st.Label.Render(Pad("", 12))+st.Faint.Render("app: ")+display.Safe(Fit(first, 200)), w, 12)...)
 		}
 	}
 	return out

@@ -6,6 +6,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 func (m Model) header() string {
@@ -73,7 +75,7 @@ func (m Model) header() string {
 	}
 	lines = append(lines, legendLine)
 	if m.info.Team != "" {
-		lines = append(lines, ansi.Truncate(st.Info.Render(Safe(m.info.Team)), w-1, "…"))
+		lines = append(lines, ansi.Truncate(st.Info.Render(display.Safe(m.info.Team)), w-1, "…"))
 	}
 	lines = append(lines, m.tunnelNote(w)...)
 	for _, n := range m.info.Notes {
@@ -118,7 +120,7 @@ func (m Model) checkedWith() (cfg, brief []string) {
 		add(st.Warning.Render("masked ("+keyOf(m.com.Keys.App.MaskPII)+")"), st.Warning.Render("masked"))
 	}
 	for _, f := range m.info.ForwardTo {
-		to := st.Info.Render("→ ") + Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
+		to := st.Info.Render("→ ") + display.Safe(strings.TrimPrefix(strings.TrimPrefix(f, "http://"), "https://"))
 		add(to, to)
 	}
 	return cfg, brief

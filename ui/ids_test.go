@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -16,7 +17,7 @@ func uniqueIDsReference(ids []string) (shown map[string]string, width int) {
 	readable := make([]string, len(ids))
 	longest := 8
 	for i, id := range ids {
-		readable[i] = readableID(id)
+		readable[i] = display.ReadableID(id)
 		longest = max(longest, utf8.RuneCountInString(readable[i]))
 	}
 	sorted := slices.Clone(readable)
@@ -36,9 +37,9 @@ func uniqueIDsReference(ids []string) (shown map[string]string, width int) {
 	n := max(8, min(need, longest))
 	shown = make(map[string]string, len(ids))
 	for i, id := range ids {
-		shown[id] = prefix(readable[i], n)
+		shown[id] = display.Prefix(readable[i], n)
 		if readable[i] != id {
-			shown[id] = prefix(readable[i], max(n, 16))
+			shown[id] = display.Prefix(readable[i], max(n, 16))
 		}
 		width = max(width, utf8.RuneCountInString(shown[id]))
 	}

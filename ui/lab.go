@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -97,7 +98,7 @@ func (m *Model) created(msg createdMsg) {
 			src = "VerifiMe"
 		}
 	}
-	m.say(noticeDone, "created "+src+" session "+Short(ts.ID)+prefixed(" · ", msg.c.Note))
+	m.say(noticeDone, "created "+src+" session "+display.ShortID(ts.ID)+prefixed(" · ", msg.c.Note))
 }
 
 // simTarget is the selected session when the simulator may decide it.
@@ -206,7 +207,7 @@ func (m Model) assess(level string) (Model, tea.Cmd, bool) {
 	}
 	l := m.lab // the Cmd reads it, never the model
 	return m, labCmd(func(ctx context.Context) (string, error) {
-		return "sent risk level " + level + " for " + Short(t.SessionID), l.Assess(ctx, t, level)
+		return "sent risk level " + level + " for " + display.ShortID(t.SessionID), l.Assess(ctx, t, level)
 	}), true
 }
 
@@ -219,7 +220,7 @@ func (m Model) decide(status string) (Model, tea.Cmd, bool) {
 	}
 	l := m.lab
 	return m, labCmd(func(ctx context.Context) (string, error) {
-		msg := "sent " + stateLabel(status) + " for " + Short(t.SessionID)
+		msg := "sent " + stateLabel(status) + " for " + display.ShortID(t.SessionID)
 		if o, ok := l.(interface{ Overrides(sessions.Target) string }); ok { // a second decision: say so
 			if note := o.Overrides(t); note != "" {
 				msg += " (" + note + ")"
@@ -245,7 +246,7 @@ func (m Model) forgeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		l := m.lab
 		return m, labCmd(func(ctx context.Context) (string, error) {
 			status, err := l.Forge(ctx, t, kind)
-			return fmt.Sprintf("sent %s for %s: kycwatch answered %d", forgeryLabel(kind), Short(t.SessionID), status), err
+			return fmt.Sprintf("sent %s for %s: kycwatch answered %d", forgeryLabel(kind), display.ShortID(t.SessionID), status), err
 		})
 	}
 	m.say(noticeDone, "nothing forged")

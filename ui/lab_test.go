@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -114,8 +115,8 @@ func TestEmptyStateOffersTestSessions(t *testing.T) {
 // What the app sends when the receiver starts checking with the
 // simulator's keys (sessions.KeysChanged on the bus).
 var (
-	simulatorKeys = KeysMsg{Secrets: 1, APIKey: Mask("11111111-2222-3333-4444-555555555555"), Generated: Mask("sim-0123456789abcdef")}
-	verifimeKeys  = KeysMsg{Secrets: 1, APIKey: Mask(keys.VeriffAPIKey), VerifiMe: 1, VerifiMeSim: Mask("sim-0123456789abcdef")}
+	simulatorKeys = KeysMsg{Secrets: 1, APIKey: display.Mask("11111111-2222-3333-4444-555555555555"), Generated: display.Mask("sim-0123456789abcdef")}
+	verifimeKeys  = KeysMsg{Secrets: 1, APIKey: display.Mask(keys.VeriffAPIKey), VerifiMe: 1, VerifiMeSim: display.Mask("sim-0123456789abcdef")}
 )
 
 func TestNewSimulatedSession(t *testing.T) {

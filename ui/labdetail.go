@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -23,16 +24,16 @@ func (m Model) createdLines(s *sessions.Session, w, h int) []string {
 		return m.inviteLines(s, w, h)
 	}
 	field("Created", t.CreatedAt.In(m.com.Loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · "+t.SourceLabel()))
-	field("Session", Safe(t.ID))
-	field("vendorData", Safe(t.VendorData))
-	field("endUserId", Safe(t.EndUserID))
+	field("Session", display.Safe(t.ID))
+	field("vendorData", display.Safe(t.VendorData))
+	field("endUserId", display.Safe(t.EndUserID))
 	if t.URL != "" { // a URL has no spaces to wrap at: cut it evenly
 		f.url("URL", m.liveURL(*t))
 	}
 	switch {
 	case t.Simulated():
 	case t.Callback != "":
-		field("Callback", Safe(t.Callback))
+		field("Callback", display.Safe(t.Callback))
 	default:
 		field("Callback", st.Faint.Render("none sent: no tunnel, and Veriff accepts only HTTPS (the portal's default applies)"))
 	}
@@ -85,10 +86,10 @@ func (m Model) inviteLines(s *sessions.Session, w, h int) []string {
 		src = "VerifiMe API"
 	}
 	field("Invited", t.CreatedAt.In(m.com.Loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · VerifiMe "+src))
-	field("Reference", Safe(t.ID)+st.Faint.Render(" (referenceData: the webhook's metadata)"))
+	field("Reference", display.Safe(t.ID)+st.Faint.Render(" (referenceData: the webhook's metadata)"))
 	field("Customer", m.pii(strings.TrimSpace(t.FirstName+" "+t.LastName)))
 	field("Email", m.pii(t.Email))
-	field("Tracking", Safe(t.Ref))
+	field("Tracking", display.Safe(t.Ref))
 	if t.URL != "" {
 		f.url("Invite URL", m.liveURL(*t))
 	}
@@ -107,14 +108,14 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h
 	st := m.com.Styles
 	f := &fieldLines{st: st, w: w}
 	field := f.add
-	field("Polled", t.At.In(m.com.Loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · GET …/tracking/"+Safe(Short(s.Ref()))+"…/status"))
+	field("Polled", t.At.In(m.com.Loc).Format("2006-01-02 15:04:05")+st.Faint.Render(" · GET …/tracking/"+display.Safe(display.ShortID(s.Ref()))+"…/status"))
 	if t.Status != "" {
-		field("Status", st.Info.Render(Safe(t.Status)))
+		field("Status", st.Info.Render(display.Safe(t.Status)))
 	} else {
 		field("Status", st.Warning.Render("no status field in the answer: shown as it came"))
 	}
-	field("Answer", Safe(t.Raw))
-	field("Reference", Safe(s.ID))
+	field("Answer", display.Safe(t.Raw))
+	field("Reference", display.Safe(s.ID))
 	f.out = append(f.out, "")
 	var meaning string
 	switch t.Status {
@@ -165,7 +166,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 			}
 			return line
 		case "pending", "preliminary":
-			return st.Warning.Render("phase 2 · assessment " + Safe(s.State) + ", not final" + wait)
+			return st.Warning.Render("phase 2 · assessment " + display.Safe(s.State) + ", not final" + wait)
 		}
 		return ""
 	}

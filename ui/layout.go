@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -160,7 +161,7 @@ func (m Model) emptyLines() []string {
 	} else {
 		lines = append(lines, st.Faint.Render(" POST a webhook to"))
 	}
-	lines = append(lines, " "+Safe(m.info.LocalURL)+"/veriff/events")
+	lines = append(lines, " "+display.Safe(m.info.LocalURL)+"/veriff/events")
 	if m.lab != nil {
 		what := "a simulated session"
 		if m.lab.Real() {
@@ -178,7 +179,7 @@ func (m Model) emptyLines() []string {
 
 func (m Model) hintLines(h string) []string {
 	var out []string
-	for _, l := range wrap(Safe(h), max(10, m.list.w-3), 1) {
+	for _, l := range wrap(display.Safe(h), max(10, m.list.w-3), 1) {
 		out = append(out, " "+m.com.Styles.Warning.Render(l))
 	}
 	return out

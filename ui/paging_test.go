@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -65,7 +66,7 @@ func TestFilterByKindStateVerdictAndFullText(t *testing.T) {
 		m.filter.SetValue(q)
 		var ids []string
 		for _, s := range m.visibleSessions() {
-			ids = append(ids, Short(s.ID))
+			ids = append(ids, display.ShortID(s.ID))
 		}
 		return ids
 	}

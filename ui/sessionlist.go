@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -149,7 +150,7 @@ func (p sessionsPane) columns(inner int) listColumns {
 func (c listColumns) cell(id string) string {
 	shown := shownID(id, c.prefix)
 	if utf8.RuneCountInString(shown) > c.id {
-		r := []rune(readableID(id))
+		r := []rune(display.ReadableID(id))
 		return string(r[:3]) + "…" + string(r[len(r)-(c.id-4):])
 	}
 	return shown
@@ -167,22 +168,22 @@ func (p sessionsPane) row(s *sessions.Session, c listColumns) string {
 	if s.Failed > 0 {
 		mark = st.Mark(MarkAlert)
 	}
-	id := Safe(c.cell(s.ID))
+	id := display.Safe(c.cell(s.ID))
 	if s.Unsorted() {
 		id = "unsorted"
 	}
 	stateCell := st.State(s.State).Render(Pad(stateLabel(s.State), c.state))
 	if s.RiskLevel != "" {
 		// The level is what matters: it keeps its room before the state.
-		label := stateLabel(s.State) + " " + Safe(s.RiskLevel)
+		label := stateLabel(s.State) + " " + display.Safe(s.RiskLevel)
 		if ansi.StringWidth(label) > c.state {
-			label = Safe(s.RiskLevel)
+			label = display.Safe(s.RiskLevel)
 		}
 		stateCell = st.Risk(s.RiskLevel).Render(Pad(label, c.state))
 	}
 	vend := ""
 	if c.vend > 0 {
-		vend = Pad(Safe(s.VendorData), c.vend) + " "
+		vend = Pad(display.Safe(s.VendorData), c.vend) + " "
 	}
 	return mark + " " + Pad(id, c.id) + " " + stateCell + " " + vend +
 		fmt.Sprintf("%*d", c.count, deliveries(s)) + " " + Pad(ago(p.com.Clock, s.Last), c.latest)

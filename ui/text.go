@@ -1,72 +1,18 @@
 package ui
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
-
-// Safe makes text that came from a request fit to print: every control
-// character, escape sequence introducer, bidi override and invalid byte is
-// shown as a visible placeholder instead of reaching the terminal. Anything
-// from a payload, a header or a path goes through Safe before it is styled.
-func Safe(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r == '\t':
-			b.WriteString("    ")
-		case r < 0x20:
-			b.WriteRune(0x2400 + r) // ␀…␟, ␛ for ESC
-		case r == 0x7f:
-			b.WriteRune('␡')
-		case r >= 0x80 && r < 0xa0: // C1 controls, CSI included
-			fmt.Fprintf(&b, "\\u%04x", r)
-		case isBidiOrInvisible(r):
-			fmt.Fprintf(&b, "<U+%04X>", r)
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// isBidiOrInvisible reports format characters that can reorder or hide what
-// is printed around them (Trojan Source style).
-func isBidiOrInvisible(r rune) bool {
-	switch {
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	case r == 0x2028 || r == 0x2029 || r == 0xfeff:
-		return true
-	}
-	return unicode.Is(unicode.Cf, r) && r != 0x200d // keep ZWJ for emoji
-}
 
 // Fit cuts s (already safe, maybe styled) to w cells, with an ellipsis.
 func Fit(s string, w int) string {
@@ -86,41 +32,6 @@ func Pad(s string, w int) string {
 		s += strings.Repeat(" ", w-n)
 	}
 	return s
-}
-
-// Short is the first 8 characters of an id, as people quote UUIDs.
-func Short(id string) string {
-	if r := readableID(id); r != id {
-		return prefix(r, 16) // customerId=42 reads whole, or nearly
-	}
-	if utf8.RuneCountInString(id) <= 8 {
-		return id
-	}
-	return string([]rune(id)[:8])
-}
-
-// readableID shows a session key that is a JSON object (VerifiMe's
-// metadata is whatever the integrator put in referenceData) as its fields,
-// customerId=42, rather than as a fragment of JSON.
-func readableID(id string) string {
-	if !strings.HasPrefix(id, "{") {
-		return id
-	}
-	var fields map[string]any
-	if json.Unmarshal([]byte(id), &fields) != nil || len(fields) == 0 {
-		return id
-	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		v, _ := json.Marshal(fields[k])
-		parts[i] = k + "=" + strings.Trim(string(v), `"`)
-	}
-	return strings.Join(parts, ",")
 }
 
 // idIndex is what the session list needs to show ids: readable, and each
@@ -203,7 +114,7 @@ func (x *idIndex) insert(id string) {
 
 // measure returns id's readable form and counts it in the longest.
 func (x *idIndex) measure(id string) string {
-	r := readableID(id)
+	r := display.ReadableID(id)
 	if r != id {
 		x.fields = max(x.fields, utf8.RuneCountInString(r))
 	} else {
@@ -226,10 +137,10 @@ func (x *idIndex) width() int {
 // shownID is an id as the list shows it, cut to n runes (n the index's
 // prefixLen); an id read from JSON fields keeps 16.
 func shownID(id string, n int) string {
-	if r := readableID(id); r != id {
-		return prefix(r, max(n, 16))
+	if r := display.ReadableID(id); r != id {
+		return display.Prefix(r, max(n, 16))
 	}
-	return prefix(id, n)
+	return display.Prefix(id, n)
 }
 
 // sharedRunes is how many whole runes a and b begin with alike.
@@ -244,13 +155,6 @@ func sharedRunes(a, b string) int {
 	return utf8.RuneCountInString(a[:k])
 }
 
-func prefix(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
 func stateLabel(s string) string {
 	switch s {
 	case sessions.StateResubmit:
@@ -260,7 +164,7 @@ func stateLabel(s string) string {
 	case "":
 		return "—"
 	}
-	return Safe(s) // a state is the payload's word: hostile until cleaned
+	return display.Safe(s) // a state is the payload's word: hostile until cleaned
 }
 
 func shortDur(d time.Duration) string {

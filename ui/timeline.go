@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -152,9 +153,9 @@ func (p timelinePane) View(focused bool) string {
 
 func (p timelinePane) title() string {
 	s := p.s
-	title := "Timeline " + Safe(s.ID)
+	title := "Timeline " + display.Safe(s.ID)
 	if p.w < 50+ansi.StringWidth(s.ID) {
-		title = "Timeline " + Safe(cmp.Or(p.listID, Short(s.ID)))
+		title = "Timeline " + display.Safe(cmp.Or(p.listID, display.ShortID(s.ID)))
 	}
 	if s.Unsorted() {
 		title = "Timeline: no session id"
@@ -177,7 +178,7 @@ func (p timelinePane) about() string {
 		if s.Provider == decode.VerifiMe {
 			label = " · reference " // referenceData, the webhook's metadata
 		}
-		info += st.Faint.Render(label) + Safe(s.VendorData)
+		info += st.Faint.Render(label) + display.Safe(s.VendorData)
 	}
 	return info
 }
@@ -190,7 +191,7 @@ func (p timelinePane) attemptMark(step sessions.Step, last string) (string, stri
 		return "", last
 	}
 	if a != last && len(p.s.Attempts) > 1 {
-		return p.com.Styles.Faint.Render(" attempt " + Safe(Short(a))), a
+		return p.com.Styles.Faint.Render(" attempt " + display.Safe(display.ShortID(a))), a
 	}
 	return "", a
 }
@@ -225,7 +226,7 @@ func (p timelinePane) describe(step sessions.Step, inner, kindW int) (mark, kind
 		return st.Mark(MarkReturned), kindCol("callback") + code(""), st.Info.Render("end-user returned")
 	case d.Kind == decode.KindAPICall:
 		// The call first, short: the timeline's session is not repeated.
-		what = Safe(apiCallLabel(d.Note, p.s.ID))
+		what = display.Safe(apiCallLabel(d.Note, p.s.ID))
 		if d.State != "" {
 			what += st.Faint.Render(" · ") + st.State(d.State).Render(stateLabel(d.State))
 		}
@@ -264,9 +265,9 @@ func (p timelinePane) kindWidth(inner int) int {
 
 func (p timelinePane) trackingWhat(tr *sessions.TrackingStep) string {
 	st := p.com.Styles
-	what := st.Info.Render(Safe(tr.Status))
+	what := st.Info.Render(display.Safe(tr.Status))
 	if tr.Status == "" {
-		what = st.Warning.Render("? ") + st.Faint.Render(Safe(tr.Raw))
+		what = st.Warning.Render("? ") + st.Faint.Render(display.Safe(tr.Raw))
 	}
 	if tr.Status == "Completed" {
 		what += st.Faint.Render(" data entry done")
@@ -284,7 +285,7 @@ func (p timelinePane) deliveryWhat(d decode.Delivery) string {
 	what := st.State(d.State).Render(stateLabel(d.State))
 	if d.Kind == decode.KindRiskAssessment && d.Risk != nil {
 		if d.Risk.RiskLevel != "" {
-			what += " " + st.Risk(d.Risk.RiskLevel).Render(Safe(d.Risk.RiskLevel))
+			what += " " + st.Risk(d.Risk.RiskLevel).Render(display.Safe(d.Risk.RiskLevel))
 		}
 		if d.State == "pending" || d.State == "preliminary" {
 			what += st.Faint.Render(" not final")

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -53,7 +54,7 @@ func (f Field) text(base string) string {
 // shown is what the header prints for it.
 func (f Field) shown(base string) string {
 	if f.Secret {
-		return Mask(f.Value)
+		return display.Mask(f.Value)
 	}
 	return f.text(base)
 }
@@ -87,9 +88,9 @@ func (m Model) tunnelSummary(w int) string {
 	var s string
 	switch t.State {
 	case TunnelOnline:
-		s = st.Mark(MarkOnline) + " " + st.Bold.Render(Safe(t.URL)) + st.Faint.Render("  local "+local)
+		s = st.Mark(MarkOnline) + " " + st.Bold.Render(display.Safe(t.URL)) + st.Faint.Render("  local "+local)
 	case TunnelReconnecting:
-		s = st.Marked(MarkReconnecting, "reconnecting ") + Safe(t.URL) + st.Faint.Render("  local "+local)
+		s = st.Marked(MarkReconnecting, "reconnecting ") + display.Safe(t.URL) + st.Faint.Render("  local "+local)
 	case TunnelConnecting:
 		s = st.Marked(MarkConnecting, "ngrok connecting…") + st.Faint.Render("  local ") + st.Bold.Render(local)
 	case TunnelOff:
@@ -100,9 +101,9 @@ func (m Model) tunnelSummary(w int) string {
 	if ansi.StringWidth(s) > w { // drop the local address first
 		switch t.State {
 		case TunnelOnline:
-			s = st.Mark(MarkOnline) + " " + st.Bold.Render(Safe(t.URL))
+			s = st.Mark(MarkOnline) + " " + st.Bold.Render(display.Safe(t.URL))
 		case TunnelReconnecting:
-			s = st.Marked(MarkReconnecting, "reconnecting ") + Safe(t.URL)
+			s = st.Marked(MarkReconnecting, "reconnecting ") + display.Safe(t.URL)
 		case TunnelOff:
 			s = st.Mark(MarkOnline) + " " + st.Bold.Render(local) + st.Faint.Render("  local only")
 		}
@@ -117,9 +118,9 @@ func (m Model) tunnelNote(w int) []string {
 	if t.Reason == "" || (t.State != TunnelFailed && t.State != TunnelReconnecting) {
 		return nil
 	}
-	text := Safe(t.Reason)
+	text := display.Safe(t.Reason)
 	if t.Hint != "" {
-		text += " · " + Safe(t.Hint)
+		text += " · " + display.Safe(t.Hint)
 	}
 	lines := wrap(Glyph(MarkAlert)+" "+text, max(10, w-2), 2)
 	if len(lines) > 2 {
@@ -166,7 +167,7 @@ func (m Model) urlLines(w int) []string {
 		if labelW > 0 {
 			label = st.Label.Render(Pad(name(f), labelW))
 		}
-		u := Safe(f.shown(base))
+		u := display.Safe(f.shown(base))
 		if i == m.urlSel%len(fields) {
 			mark = st.Accent.Render(Glyph(MarkCursor) + " ")
 			u = st.Accent.Render(u)
@@ -215,13 +216,13 @@ func (m Model) urlKeys() string {
 // (OSC 52), which works over SSH too.
 func (m *Model) copySelected() tea.Cmd {
 	if s, u := m.verificationURL(); u != "" {
-		m.say(noticeDone, "copied the "+strings.ToLower(strings.TrimSuffix(urlName(s), " URL"))+" URL of "+Short(s.ID)+" (OSC 52)")
+		m.say(noticeDone, "copied the "+strings.ToLower(strings.TrimSuffix(urlName(s), " URL"))+" URL of "+display.ShortID(s.ID)+" (OSC 52)")
 		return tea.SetClipboard(u)
 	}
 	f, u := m.selectedURL()
 	shown := u
 	if f.Secret {
-		shown = Mask(u)
+		shown = display.Mask(u)
 	}
 	m.say(noticeDone, "copied "+f.Short+" "+shown+" (OSC 52)")
 	if f.Value == "" {
@@ -278,7 +279,7 @@ func (m Model) qrView(w, h int) string {
 	title := "Public URL"
 	target := t.URL
 	if s, u := m.verificationURL(); u != "" {
-		title, target = urlName(s)+" of "+Safe(Short(s.ID)), u
+		title, target = urlName(s)+" of "+display.Safe(display.ShortID(s.ID)), u
 	} else if t.URL == "" || (t.State != TunnelOnline && t.State != TunnelReconnecting) {
 		lines = append(lines, "", st.Warning.Render(" No public URL to show."))
 		switch t.State {
@@ -287,7 +288,7 @@ func (m Model) qrView(w, h int) string {
 		case TunnelOff:
 			lines = append(lines, " The tunnel is off (--no-tunnel).")
 		default:
-			for _, l := range wrap(Safe(strings.TrimPrefix(t.Reason, "no public URL: ")+" · "+t.Hint), max(10, w-4), 0) {
+			for _, l := range wrap(display.Safe(strings.TrimPrefix(t.Reason, "no public URL: ")+" · "+t.Hint), max(10, w-4), 0) {
 				lines = append(lines, " "+l)
 			}
 		}
@@ -300,7 +301,7 @@ func (m Model) qrView(w, h int) string {
 		return box(m.com.Styles, title, lines, w, h, true)
 	}
 	codeW := ansi.StringWidth(code[0])
-	shown := wrap(Safe(target), max(10, w-4), 0) // whole, broken after a "/" if need be
+	shown := wrap(display.Safe(target), max(10, w-4), 0) // whole, broken after a "/" if need be
 	if codeW+2 > w || len(code)+2+len(shown) > h {
 		lines = append(lines, "")
 		for _, l := range wrap(fmt.Sprintf("The QR code needs %d×%d cells: enlarge the window.", codeW+2, len(code)+4), max(10, w-4), 0) {
@@ -361,7 +362,7 @@ func isLocalURL(u string) bool {
 
 func hostOf(u string) string {
 	if p, err := url.Parse(u); err == nil {
-		return Safe(p.Hostname())
+		return display.Safe(p.Hostname())
 	}
 	return "it"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -62,7 +63,7 @@ func demo(t testing.TB) []sessions.Record {
 
 func newModel(t testing.TB, w, h int, recs []sessions.Record) Model {
 	info := Info{LocalURL: "http://127.0.0.1:8080", Fields: fields, Tunnel: TunnelMsg{State: TunnelOff},
-		Keys: KeysMsg{Secrets: 1, APIKey: Mask(keys.VeriffAPIKey)}, DBPath: "/tmp/k.db"}
+		Keys: KeysMsg{Secrets: 1, APIKey: display.Mask(keys.VeriffAPIKey)}, DBPath: "/tmp/k.db"}
 	m := New(info, nil, nil).WithClock(t0.Add(2*time.Minute), time.UTC)
 	m = update(m, tea.WindowSizeMsg{Width: w, Height: h})
 	for _, r := range recs {
@@ -321,8 +322,8 @@ func TestSafe(t *testing.T) {
 		"emoji 👩‍💻 ok": "emoji 👩‍💻 ok",
 		"日本語":          "日本語",
 	} {
-		if got := Safe(in); got != want {
-			t.Errorf("Safe(%q) = %q, want %q", in, got, want)
+		if got := display.Safe(in); got != want {
+			t.Errorf("display.Safe(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := Fit("日本語テキスト", 5); ansi.StringWidth(got) > 5 {

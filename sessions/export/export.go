@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -248,7 +249,7 @@ func (c *curl) Add(r sessions.Record) error {
 		}
 		fmt.Fprintf(c.w, "#!/bin/sh\n# Deliveries exported by kycwatch, each reproduced byte for byte with curl.\n"+
 			"# Run: TARGET=https://your-app.example sh this-file.sh   (default: %s, %s)\n"+
-			"set -e\n: \"${TARGET:=%s}\"\n", oneLine(c.target), whose, strings.ReplaceAll(oneLine(c.target), `"`, ""))
+			"set -e\n: \"${TARGET:=%s}\"\n", display.Safe(c.target), whose, strings.ReplaceAll(display.Safe(c.target), `"`, ""))
 		if c.mask {
 			fmt.Fprint(c.w, "# Personal data was masked: the signatures no longer match these bodies.\n")
 		}
@@ -258,12 +259,12 @@ func (c *curl) Add(r sessions.Record) error {
 		return err
 	}
 	var b strings.Builder
-	what := strings.TrimSpace(string(r.Delivery.Kind) + " " + oneLine(r.Delivery.State))
+	what := strings.TrimSpace(string(r.Delivery.Kind) + " " + display.Safe(r.Delivery.State))
 	if what != "" {
 		what += ", "
 	}
 	fmt.Fprintf(&b, "\n# #%d %s %s %s (%ssignature %s)\n", r.Seq, r.ReceivedAt.UTC().Format(time.RFC3339), r.Method,
-		oneLine(r.Path), what, r.Verdict.Signature)
+		display.Safe(r.Path), what, r.Verdict.Signature)
 	// A request that came with no body (a GET) goes again with none: no
 	// --data-binary, so curl adds no Content-Length or form Content-Type.
 	hasBody := len(r.Body) > 0 || len(http.Header(r.Header).Values("Content-Length")) > 0 || len(http.Header(r.Header).Values("Transfer-Encoding")) > 0
@@ -299,14 +300,4 @@ func (c *curl) Close() error {
 		return err
 	}
 	return nil
-}
-
-// oneLine keeps a comment on one line, whatever the payload said.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }

@@ -333,3 +333,31 @@ func TestCurlScriptGetAndTarget(t *testing.T) {
 		t.Errorf("GET replayed as %s with body %q, headers %v", seen.Method, body, seen.Header)
 	}
 }
+
+// TestCurlCommentsAreInert: what a payload put in a path or a state
+// reaches the script's comments made harmless: no line break that would
+// start a command, no escape sequence, no bidi override that reorders what
+// a reader sees.
+func TestCurlCommentsAreInert(t *testing.T) {
+	r := records(t)[0]
+	r.Path = "/veriff/events?x=1\n rm -rf ~ \u202e\x1b[2J"
+	r.Delivery.State = "started\u2066hidden"
+	var comments []string
+	for _, l := range strings.Split(string(write(t, "curl", []sessions.Record{r}, false)), "\n") {
+		if strings.HasPrefix(l, "# #1") {
+			comments = append(comments, l)
+		}
+	}
+	out := strings.Join(comments, "\n")
+	if len(comments) != 1 {
+		t.Fatalf("the delivery's comment is %d lines: %q", len(comments), out)
+	}
+	for _, bad := range []string{"\u202e", "\x1b", "\u2066"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the comment holds %q: %q", bad, out)
+		}
+	}
+	if !strings.Contains(out, "<U+202E>") || !strings.Contains(out, "rm -rf") {
+		t.Errorf("the comment does not show the path for what it is: %q", out)
+	}
+}

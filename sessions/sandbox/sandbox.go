@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/simulator"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
@@ -489,19 +490,12 @@ func (h *handler) mediaFile(w http.ResponseWriter, r *http.Request) {
 			Message: "Media " + id + " is listed, but its bytes are no longer held: the sandbox keeps uploads in memory (64 MiB in all), not across restarts"})
 		return
 	}
-	h.record(r.Context(), c, m.SessionID, "", http.StatusOK, fmt.Sprintf("GET /v1/media/%s → 200 (%s, %d bytes)", short(id), b.mime, len(b.data)))
+	h.record(r.Context(), c, m.SessionID, "", http.StatusOK, fmt.Sprintf("GET /v1/media/%s → 200 (%s, %d bytes)", display.ShortID(id), b.mime, len(b.data)))
 	w.Header().Set("Content-Type", b.mime)
 	w.Header().Set("Content-Length", fmt.Sprint(len(b.data)))
 	h.sign(w, b.data)
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.data)
-}
-
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }
 
 func (h *handler) decision(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 )
@@ -310,7 +311,7 @@ func (s *Simulator) play(ss *session, gen int) {
 				VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
 			s.mu.Unlock()
 			if err := s.deliver(s.ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey); err != nil {
-				s.failed(fmt.Errorf("simulated %d %s for %s: %w", step.code, step.action, short(ss.id), err))
+				s.failed(fmt.Errorf("simulated %d %s for %s: %w", step.code, step.action, display.ShortID(ss.id), err))
 			}
 		}
 	}()
@@ -509,10 +510,3 @@ func randomHex(n int) string {
 
 // NewSecret returns a shared secret for the simulator when none is set.
 func NewSecret() string { return "sim-" + randomHex(16) }
-
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
