@@ -651,24 +651,15 @@ func sessionsWithPrefix(ctx context.Context, path, id string) ([]string, error) 
 		return []string{id}, nil
 	}
 	// Text compares bytewise: every id starting with id sorts in [id, id+U+10FFFF).
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT session_id FROM deliveries WHERE session_id >= ? AND session_id < ? ORDER BY session_id LIMIT 11`,
+	ids, err := sessions.QueryColumn[string](ctx, db, `SELECT DISTINCT session_id FROM deliveries WHERE session_id >= ? AND session_id < ? ORDER BY session_id LIMIT 11`,
 		id, id+"\U0010FFFF")
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		ids = append(ids, s)
-	}
 	if len(ids) > 10 {
 		ids = append(ids[:10], "…")
 	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // parseSince reads a time or a duration back from now.

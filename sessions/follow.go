@@ -46,20 +46,7 @@ func (s *Store) After(ctx context.Context, seq int64, limit int) ([]Record, erro
 
 // afterSQL is After from the database.
 func (s *Store) afterSQL(ctx context.Context, seq int64, limit int) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+` FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		if err := scanSummary(rows, &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanSummaryRow, `SELECT `+summaryCols+` FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
 }
 
 // NextWhole is Next with every record whole (headers and body): for a

@@ -242,19 +242,6 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]string, e
 	if len(terms) == 0 {
 		return nil, nil
 	}
-	rows, err := s.search.QueryContext(ctx, `SELECT i.session_id FROM deliveries_fts f JOIN indexed i ON i.seq = f.rowid
+	return QueryColumn[string](ctx, s.search, `SELECT i.session_id FROM deliveries_fts f JOIN indexed i ON i.seq = f.rowid
 		WHERE deliveries_fts MATCH ? GROUP BY i.session_id ORDER BY max(f.rowid) DESC LIMIT ?`, strings.Join(terms, " AND "), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }

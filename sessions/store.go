@@ -15,8 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kycwatch/kycwatch/decode"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/kycwatch/kycwatch/decode"
 )
 
 // Store keeps every delivery kycwatch answered, raw, in SQLite.
@@ -365,21 +366,8 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]Record, int, error) {
 // Before returns up to limit summaries older than seq, oldest first: the
 // page the UI loads when scrolling past what it holds.
 func (s *Store) Before(ctx context.Context, seq int64, limit int) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryCols+` FROM
+	return queryAll(ctx, s.db, scanSummaryRow, `SELECT `+summaryCols+` FROM
 		(SELECT * FROM deliveries WHERE seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, seq, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		if err := scanSummary(rows, &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // Get returns one delivery whole: headers, body and the decoded payload.
@@ -544,20 +532,7 @@ func (s *Store) SandboxStates(ctx context.Context, limit int) ([][]byte, error) 
 
 // states reads a column of JSON states.
 func (s *Store) states(ctx context.Context, query string, args ...any) ([][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return nil, err
-		}
-		out = append(out, []byte(st))
-	}
-	return out, rows.Err()
+	return QueryColumn[[]byte](ctx, s.db, query, args...)
 }
 
 // KeepInvite keeps a simulated VerifiMe invite's state, as owner's.
@@ -695,21 +670,8 @@ func (s *Store) PendingForwards(ctx context.Context) ([]Forward, error) {
 // stored after seq (not the sandbox's API calls nor callbacks: what a
 // forwarder sends), oldest first.
 func (s *Store) WebhooksAfter(ctx context.Context, session string, seq int64) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq FROM deliveries WHERE seq > ? AND session_id = ? AND kind NOT IN (?, ?) ORDER BY seq`,
+	return QueryColumn[int64](ctx, s.db, `SELECT seq FROM deliveries WHERE seq > ? AND session_id = ? AND kind NOT IN (?, ?) ORDER BY seq`,
 		seq, session, string(decode.KindAPICall), string(decode.KindCallback))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
 }
 
 // Forwards returns the forwards of the given deliveries, oldest first.
