@@ -204,23 +204,7 @@ func TestInvitesAnswerAfterARestart(t *testing.T) {
 	dir := t.TempDir()
 	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true, noTunnel: true,
 		tunnelWait: time.Second, maxBody: 1 << 20}
-	start := func() (string, func()) {
-		var stderr syncBuffer
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr}) }()
-		var local string
-		waitUntil(t, func() bool {
-			for _, l := range strings.Split(stderr.String(), "\n") {
-				if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
-					local = rest
-				}
-			}
-			return local != ""
-		})
-		return local, func() { cancel(); <-done }
-	}
-	local, stop := start()
+	local, stop := runUntil(t, c)
 	resp, err := http.Post(local+sandbox.VerifiMeAPIPrefix+"/user/invite", "application/json",
 		strings.NewReader(`{"email":"jane@example.com","code":"ORG","referenceData":"kw-restart-1","sendInvitationEmail":false}`))
 	if err != nil {
@@ -234,7 +218,7 @@ func TestInvitesAnswerAfterARestart(t *testing.T) {
 	}
 	stop()
 
-	local, stop = start()
+	local, stop = runUntil(t, c)
 	defer stop()
 	path := inv.InviteURL[strings.Index(inv.InviteURL, "/sandbox/"):]
 	for _, u := range []string{local + path, local + sandbox.VerifiMeAPIPrefix + "/user/signup/tracking/" + inv.TrackingReference + "/status"} {

@@ -457,12 +457,21 @@ func TestExportsGoToTheChosenFolder(t *testing.T) {
 // returns its local URL.
 func startRun(t *testing.T, c config) string {
 	t.Helper()
+	local, _ := runUntil(t, c)
+	return local
+}
+
+// runUntil runs kycwatch in-process until stop, and returns where it
+// listens.
+func runUntil(t *testing.T, c config) (local string, stop func()) {
+	t.Helper()
 	var stderr syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr}) }()
-	t.Cleanup(func() { cancel(); <-done })
-	var local string
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop) // also when the wait below fails
 	waitUntil(t, func() bool {
 		for _, l := range strings.Split(stderr.String(), "\n") {
 			if rest, ok := strings.CutPrefix(l, "kycwatch: listening on "); ok {
@@ -471,7 +480,7 @@ func startRun(t *testing.T, c config) string {
 		}
 		return local != ""
 	})
-	return local
+	return local, stop
 }
 
 // TestSendFindsTheRunningKycwatch: with no --to and no --secret, send
