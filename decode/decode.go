@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -208,7 +209,7 @@ func classify(body []byte) Delivery {
 	if top.str("eventName") == "RISK_ASSESSMENT_UPDATED" {
 		return decodeRisk(top)
 	}
-	return Delivery{Kind: KindUnknown, SessionID: firstNonEmpty(top.str("sessionId"), top.str("session_id")), Unknown: top.keys(nil)}
+	return Delivery{Kind: KindUnknown, SessionID: cmp.Or(top.str("sessionId"), top.str("session_id")), Unknown: top.keys(nil)}
 }
 
 func decodeEvent(top obj) (Delivery, bool) {
@@ -296,7 +297,7 @@ var verificationFields = set("id", "attemptId", "vendorData", "endUserId", "stat
 
 func decodeFullAuto(top obj) Delivery {
 	data := top.obj("data").obj("verification")
-	status := firstNonEmpty(data.str("decision"), data.str("status"))
+	status := cmp.Or(data.str("decision"), data.str("status"))
 	return Delivery{
 		Kind: KindDecision, Provider: Veriff,
 		SessionID: top.str("sessionId"), AttemptID: top.str("attemptId"),
@@ -319,7 +320,7 @@ func decodeUserStatus(top obj) Delivery {
 	return Delivery{
 		Kind: KindUserStatus, Provider: Veriff,
 		SessionID: top.str("sessionId"), AttemptID: top.str("attemptId"),
-		State:      firstNonEmpty(us.StatusCode, us.Status),
+		State:      cmp.Or(us.StatusCode, us.Status),
 		VendorData: top.str("vendorData"), EndUserID: top.str("endUserId"),
 		UserStatus: us,
 		Unknown:    top.keys(set("data", "time", "attemptId", "eventType", "sessionId", "vendorData", "endUserId")),
@@ -327,7 +328,7 @@ func decodeUserStatus(top obj) Delivery {
 }
 
 func decodeWatchlist(top obj) Delivery {
-	g := func(camel, snake string) string { return firstNonEmpty(top.str(camel), top.str(snake)) }
+	g := func(camel, snake string) string { return cmp.Or(top.str(camel), top.str(snake)) }
 	hits := top.arr("hits")
 	w := &Watchlist{
 		CheckType: g("checkType", "check_type"), MatchStatus: g("matchStatus", "match_status"),
@@ -517,15 +518,6 @@ func prefixed(p string, ks []string) []string {
 	return ks
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // depth returns the deepest nesting of objects and arrays, skipping strings.
 func depth(b []byte) int {
 	d, max := 0, 0
@@ -584,11 +576,11 @@ func note(d Delivery) string {
 	case d.Decision != nil:
 		dec := d.Decision
 		if dec.ReasonCode != 0 {
-			add(fmt.Sprintf("%d %s", dec.ReasonCode, firstNonEmpty(dec.Reason, ReasonText(dec.ReasonCode))))
+			add(fmt.Sprintf("%d %s", dec.ReasonCode, cmp.Or(dec.Reason, ReasonText(dec.ReasonCode))))
 		} else {
 			add(dec.Reason)
 		}
-		add(strings.TrimSpace(firstNonEmpty(dec.Person.FullName, dec.Person.FirstName+" "+dec.Person.LastName)))
+		add(strings.TrimSpace(cmp.Or(dec.Person.FullName, dec.Person.FirstName+" "+dec.Person.LastName)))
 		if dec.FullAuto {
 			add("Full Auto")
 		}

@@ -1,0 +1,250 @@
+// kycwatch send: one signed webhook, to the running kycwatch or a URL.
+
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/sessions"
+	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+)
+
+const sendUsage = `kycwatch send: fire one signed Veriff webhook at a URL and print the answer.
+
+Usage:
+  kycwatch send event      [--status started|submitted|…] [flags]
+  kycwatch send decision   [--status approved|declined|review|expired|…] [flags]
+                           (also resubmission_requested, abandoned)
+  kycwatch send user-status [--status "Custom status"] [flags]
+
+The body is what Veriff sends (compact JSON), signed with X-HMAC-SIGNATURE
+over its exact bytes, with X-AUTH-CLIENT. The secret and API key default to
+VERIFF_SHARED_SECRET and VERIFF_API_KEY; with neither, to the secret the
+kycwatch on the same database generated. Without --to it goes to where
+that kycwatch listens (its database says), else http://127.0.0.1:8080.
+send says where each came from.
+
+Flags:
+`
+
+func send(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kycwatch send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	to := fs.String("to", "", "`URL` to post to (default: the running kycwatch's /veriff/events|decisions|statuses)")
+	status := fs.String("status", "", "event action, decision status, or user status `text`")
+	secret := fs.String("secret", "", "shared `secret` to sign with (default $VERIFF_SHARED_SECRET, else the one kycwatch generated)")
+	apiKey := fs.String("api-key", "", "API `key` for X-AUTH-CLIENT (default $VERIFF_API_KEY)")
+	db := fs.String("db", "", "the running kycwatch's database `path`, for its address and secret (default $KYCWATCH_DB, else the user data directory)")
+	sessionID := fs.String("session", "", "session `id` (default: a new UUID)")
+	vendorData := fs.String("vendor-data", "kycwatch-send", "`vendorData` in the payload")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
+	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); printFlags(stderr, fs) }
+	kind, rest := "", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		kind, rest = args[0], args[1:]
+	}
+	if err := parseQuietly(fs, rest, "kycwatch send --help"); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kycwatch send: unexpected argument %q: the kind, then flags (kycwatch send --help)\n", fs.Arg(0))
+		return 2
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "kycwatch send: --timeout must be positive (e.g. 10s)")
+		return 2
+	}
+	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"}); err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
+	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
+	secretFrom, apiKeyFrom := "--secret", "--api-key"
+	if *secret == "" {
+		secretFrom = "VERIFF_SHARED_SECRET"
+	}
+	if *apiKey == "" {
+		apiKeyFrom = "VERIFF_API_KEY"
+	}
+	keysFromEnv(secret, apiKey)
+	// What send cannot be told, the running kycwatch's database says.
+	running := readRunning(*db)
+	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch has run on "+running.db+")"
+	if running.url != "" {
+		base, baseFrom = running.url, "the kycwatch running on "+running.db
+	}
+	if *secret == "" {
+		switch {
+		case running.own["secret"] || running.own["sandbox-secret"]:
+			fmt.Fprintf(stderr, "kycwatch send: the kycwatch on %s checks with the secret it was started with: pass the same --secret (or set VERIFF_SHARED_SECRET)\n", running.db)
+			return 2
+		case running.secret == "":
+			fmt.Fprintln(stderr, "kycwatch send: no secret to sign with: pass --secret, set VERIFF_SHARED_SECRET, or run kycwatch once (it generates one; --db says which)")
+			return 2
+		}
+		*secret, secretFrom = running.secret, "the one kycwatch generated, kept in "+running.db
+	}
+	if *apiKey == "" && running.own["api-key"] {
+		fmt.Fprintf(stderr, "kycwatch send: the kycwatch on %s checks X-AUTH-CLIENT: pass the same --api-key (or set VERIFF_API_KEY)\n", running.db)
+		return 2
+	}
+	if *apiKey == "" && running.apiKey != "" && secretFrom != "--secret" && secretFrom != "VERIFF_SHARED_SECRET" {
+		// Its simulator's key, which it checks once it made a session.
+		*apiKey, apiKeyFrom = running.apiKey, "the one kycwatch generated, kept in "+running.db
+	}
+	if *sessionID == "" {
+		*sessionID = sessions.NewUUID()
+	}
+	attempt, now := sessions.NewUUID(), time.Now()
+	var payload any
+	var path string
+	var err error
+	switch kind {
+	case "event":
+		path = "/veriff/events"
+		payload, err = simulator.EventPayload(*sessionID, attempt, cmp.Or(*status, "submitted"), *vendorData)
+	case "decision":
+		path = "/veriff/decisions"
+		payload, err = simulator.DecisionPayload(*sessionID, attempt, *vendorData, cmp.Or(*status, "approved"), now.Add(-2*time.Minute), now.Add(-time.Minute), now)
+	case "user-status":
+		path = "/veriff/statuses"
+		payload = simulator.UserStatusPayload(*sessionID, attempt, *vendorData, cmp.Or(*status, "Custom status for suspicious attempt"), now)
+	default:
+		fmt.Fprintf(stderr, "kycwatch send: say what to send: event, decision or user-status (got %q)\n", kind)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
+	url, urlFrom := *to, "--to"
+	if url == "" {
+		url, urlFrom = strings.TrimRight(base, "/")+path, baseFrom
+	} else if !httpURL(url) {
+		fmt.Fprintf(stderr, "kycwatch send: --to %q: want an http:// or https:// URL\n", url)
+		return 2
+	}
+	if urlFrom == baseFrom && running.url != "" {
+		// The address is where kycwatch last ran: make sure it still does,
+		// rather than post to whatever took the port since.
+		if err := isKycwatch(base, *timeout, running.instance); errors.Is(err, errOtherKycwatch) {
+			fmt.Fprintf(stderr, "kycwatch send: another kycwatch answers at %s now, not the one on %s (stopped?): start that one, or pass --db with the running one's database (--to sends there anyway)\n", base, running.db)
+			return 1
+		} else if err != nil {
+			fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
+			return 1
+		}
+	}
+	body, _ := veriffapi.Marshal(payload)
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return 2
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "kycwatch-send/1")
+	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(*secret, body))
+	if *apiKey != "" {
+		req.Header.Set("X-AUTH-CLIENT", *apiKey)
+	}
+	fmt.Fprintf(stderr, "→ POST %s (%s %s, session %s, %d bytes)\n", url, kind, cmp.Or(*status, defaultStatus(kind)), *sessionID, len(body))
+	fmt.Fprintf(stderr, "  address: %s · secret: %s", urlFrom, secretFrom)
+	if *apiKey != "" {
+		fmt.Fprintf(stderr, " · API key: %s", apiKeyFrom)
+	}
+	fmt.Fprintln(stderr)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch send: no answer:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	fmt.Fprintf(stdout, "← %s in %s\n", resp.Status, time.Since(start).Round(time.Millisecond))
+	if len(answer) > 0 {
+		fmt.Fprintln(stdout, printable(string(answer)))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 1
+	}
+	return 0
+}
+
+// errOtherKycwatch: a kycwatch answers, but not the one expected.
+var errOtherKycwatch = errors.New("another kycwatch answers")
+
+// isKycwatch reports (as an error) whether base answers GET / as kycwatch
+// does: "kycwatch is listening.", and, when instance is not "", as that
+// kycwatch (the id its database recorded; errOtherKycwatch when another).
+func isKycwatch(base string, timeout time.Duration, instance string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("no answer (%v)", plainErr(err))
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "kycwatch is listening") {
+		return fmt.Errorf("it answered %s", resp.Status)
+	}
+	if instance != "" && resp.Header.Get(listener.InstanceHeader) != instance {
+		return errOtherKycwatch
+	}
+	return nil
+}
+
+// plainErr is the last part of a network error, the part that says why.
+func plainErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+func defaultStatus(kind string) string {
+	switch kind {
+	case "event":
+		return "submitted"
+	case "decision":
+		return "approved"
+	}
+	return "Custom status for suspicious attempt"
+}
+
+// printable makes an answer fit for the terminal, line by line: the other
+// side is not trusted.
+func printable(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = display.Safe(strings.TrimSuffix(l, "\r"))
+	}
+	return strings.Join(lines, "\n")
+}
