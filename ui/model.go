@@ -18,7 +18,7 @@
 //     replay.go, paging.go, forward.go, body.go, text.go: the rest, by topic.
 //
 // No I/O in Update: whatever reads or writes runs in a tea.Cmd. Text from a
-// request is hostile: it goes through Safe before it is styled.
+// request is hostile: it goes through display.Safe before it is styled.
 package ui
 
 import (
