@@ -12,13 +12,13 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
+	"github.com/kycwatch/kycwatch/lab"
+	"github.com/kycwatch/kycwatch/lab/sandbox"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/lab"
-	"github.com/kycwatch/kycwatch/sessions/sandbox"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 	"github.com/kycwatch/kycwatch/team"
 )
 

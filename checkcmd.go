@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycwatch/kycwatch/sessions/checklist"
+	"github.com/kycwatch/kycwatch/lab/checklist"
 )
 
 const checkUsage = `kycwatch check: run Veriff's webhook test checklist against your endpoint.

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/export"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/export"
 )
 
 const exportUsage = `kycwatch export: write stored deliveries to stdout.

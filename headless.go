@@ -14,9 +14,9 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/lab/sandbox"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/sandbox"
 )
 
 // lockedWriter serialises lines from several goroutines.

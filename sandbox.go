@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/lab/sandbox"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/sandbox"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
 )
 
 // sandboxParts is the sandbox as the rest of the wiring needs it.

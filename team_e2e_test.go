@@ -18,8 +18,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/lab"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/team"
 )
 

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/lab"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/lab"
 	"github.com/kycwatch/kycwatch/team"
 	"github.com/kycwatch/kycwatch/ui"
 )

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/lab/simulator"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )

@@ -10,8 +10,8 @@ import (
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
 
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+	"github.com/kycwatch/kycwatch/lab/simulator"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 )
 
 // The customer's side of a simulated VerifiMe invite, in VerifiMe's order:

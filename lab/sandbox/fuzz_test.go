@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
 )
 
 // FuzzHandler: the sandbox is on the internet. Whatever comes (method,

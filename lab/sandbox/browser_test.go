@@ -15,7 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 )
 
 // chromium finds Debian's Chromium (CI installs it; .ci/run).

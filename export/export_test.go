@@ -33,7 +33,7 @@ func records(t *testing.T) []sessions.Record {
 	}
 	defer st.Close()
 	rc := sessions.NewReceiver(st, keys, nil)
-	decision, _ := os.ReadFile("../../testdata/payloads/veriff-decision-approved.json")
+	decision, _ := os.ReadFile("../testdata/payloads/veriff-decision-approved.json")
 	bodies := [][]byte{decision, []byte("{\"id\":\"s'1\",\"code\":7001,\"action\":\"started\",\"feature\":\"selfid\",\"vendorData\":\"caf\u00e9 \\\"x\\\" $HOME `id`\"}\n"),
 		{0xff, 0xfe, '{'}}
 	for i, b := range bodies {
@@ -185,7 +185,7 @@ func TestMaskedExportsHoldNoPersonalData(t *testing.T) {
 	}
 	defer st.Close()
 	rc := sessions.NewReceiver(st, keys, nil)
-	files, _ := filepath.Glob("../../testdata/payloads/*.json")
+	files, _ := filepath.Glob("../testdata/payloads/*.json")
 	var personal []string
 	for i, f := range files {
 		b, _ := os.ReadFile(f)

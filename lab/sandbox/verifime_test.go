@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
+	"github.com/kycwatch/kycwatch/lab/simulator"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 )
 
 // byHand: the tracking status moves only with the customer's page.

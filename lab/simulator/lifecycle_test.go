@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
 )
 
 // The session operations Veriff's API offers, for the sandbox: the

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 // VerifiMe's side of the simulator: invites answered in VerifiMe's shape,

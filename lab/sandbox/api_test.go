@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 )
 
 // pngBytes is a 1×1 PNG: a photo by its bytes.

@@ -13,9 +13,9 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 const (

@@ -25,9 +25,9 @@ func sdks(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(sdkDir, "js-sdk", "lib", "veriff.js")); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("Veriff's SDKs are not installed (%v): .ci/run installs them with npm ci in sessions/sandbox/testdata/sdk", err)
+			t.Fatalf("Veriff's SDKs are not installed (%v): .ci/run installs them with npm ci in lab/sandbox/testdata/sdk", err)
 		}
-		t.Skip("Veriff's SDKs are not installed: run `npm ci` in sessions/sandbox/testdata/sdk")
+		t.Skip("Veriff's SDKs are not installed: run `npm ci` in lab/sandbox/testdata/sdk")
 	}
 	return sdkDir
 }

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 func newLab(t *testing.T, keys decode.Keys) (*Lab, *sessions.Store) {

@@ -22,10 +22,10 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/lab/simulator"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/simulator"
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 // Prefixes the sandbox answers under.

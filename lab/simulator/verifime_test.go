@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/verifimeapi"
 	"github.com/kycwatch/kycwatch/sessions"
-	"github.com/kycwatch/kycwatch/sessions/verifimeapi"
 )
 
 func TestVerifiMeTwoPhases(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kycwatch/kycwatch/sessions/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
