@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/forward"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/lab"
 	"github.com/kycwatch/kycwatch/lab/sandbox"
@@ -38,7 +39,7 @@ type app struct {
 	log     *slog.Logger
 	fileLog *slog.Logger
 	sb      *sandboxParts
-	fwd     *listener.Forwarder // nil without --forward-to
+	fwd     *forward.Forwarder // nil without --forward-to
 	lab     *lab.Lab
 	sim     *simulator.Simulator // the lab's (test sessions)
 	// What the simulator signs with (buildSim), for the lab.
@@ -89,7 +90,7 @@ func newApp(ctx context.Context, c config, o deps, events *bus.Bus, store *sessi
 	}
 	a.srv.Mount("/sandbox/", sandbox.Handler(a.sb.config))
 	if len(c.forwardTo) > 0 {
-		a.fwd = listener.NewForwarder(ctx, c.forwardTo, c.forwardTimeout, store, a.fileLog.With("component", "forward"), events)
+		a.fwd = forward.NewForwarder(ctx, c.forwardTo, c.forwardTimeout, store, a.fileLog.With("component", "forward"), events)
 		a.srv.Forward(a.fwd, c.answerApp)
 	}
 	a.buildLab(ctx)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/export"
+	"github.com/kycwatch/kycwatch/forward"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/lab/sandbox"
@@ -119,7 +120,7 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 		}
 		model = model.WithForwards(c.forwardTo, done)
 	}
-	model = model.WithReplayer(&listener.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys}).
+	model = model.WithReplayer(&forward.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys}).
 		WithExporter(fileExporter{store: a.store, dir: c.exportDir, local: listener.URL(a.ln)}).WithMaskPII(c.maskPII).
 		WithClearer(func(ctx context.Context) (int64, error) {
 			n, err := a.store.Clear(ctx)

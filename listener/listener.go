@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kycwatch/kycwatch/forward"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -64,14 +65,14 @@ type Server struct {
 	srv    *http.Server
 	mounts []mount
 
-	fwd         *Forwarder
+	fwd         *forward.Forwarder
 	transparent bool // answer the provider with the app's answer
 }
 
 // Forward sends every delivery on with f. With transparent, the provider
 // gets the first target's answer (like ngrok), and waits for it; else it
 // gets kycwatch's verdict at once and the app gets the delivery after.
-func (s *Server) Forward(f *Forwarder, transparent bool) {
+func (s *Server) Forward(f *forward.Forwarder, transparent bool) {
 	s.fwd, s.transparent = f, transparent
 }
 

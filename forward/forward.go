@@ -1,4 +1,7 @@
-package listener
+// Package forward sends deliveries on to the user's app: every delivery as it
+// arrives (Forwarder, with retries that outlive a restart), and one again
+// on demand (Replayer: as received, edited, or re-signed).
+package forward
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package listener
+package forward_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/forward"
+	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -20,13 +22,13 @@ func TestReplayToKycwatchAndEditedReplays(t *testing.T) {
 	defer st.Close()
 	keys := decode.Keys{VeriffSecrets: []string{"sec"}}
 	rc := sessions.NewReceiver(st, keys, nil)
-	hs := httptest.NewServer(New(rc, DefaultLimits, nil).Handler())
+	hs := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
 	defer hs.Close()
 	body := []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`)
 	if code, _ := sendSigned(t, hs.URL+"/veriff/events", body, nil); code != 200 {
 		t.Fatal(code)
 	}
-	rp := &Replayer{Store: st, LocalURL: hs.URL, Keys: rc.Keys}
+	rp := &forward.Replayer{Store: st, LocalURL: hs.URL, Keys: rc.Keys}
 	ctx := context.Background()
 	last := func() sessions.Record { // the newest stored delivery
 		got, err := st.After(context.Background(), st.Last()-1, 1)
@@ -74,7 +76,7 @@ func TestReplayToTheApp(t *testing.T) {
 	g := newFwdRig(t, as.URL, false)
 	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
 	g.waitDone(t, 1)
-	rp := &Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url}
+	rp := &forward.Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url}
 	done, err := rp.Replay(context.Background(), 1, nil, false)
 	if err != nil || !strings.Contains(done, "replayed #1 to "+as.URL+"/veriff/events → 200") {
 		t.Fatalf("%q %v", done, err)
@@ -104,7 +106,7 @@ func TestEditedReplayToTheAppCarriesTheVerdictOnTheBytesSent(t *testing.T) {
 	g := newFwdRig(t, as.URL, false)
 	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
 	g.waitDone(t, 1)
-	rp := &Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url, Keys: func() decode.Keys { return decode.Keys{VeriffSecrets: []string{"sec"}} }}
+	rp := &forward.Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url, Keys: func() decode.Keys { return decode.Keys{VeriffSecrets: []string{"sec"}} }}
 	edited := []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid","vendorData":"edited"}`)
 	ctx := context.Background()
 	if _, err := rp.Replay(ctx, 1, edited, false); err != nil {

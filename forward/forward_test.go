@@ -1,4 +1,4 @@
-package listener
+package forward_test
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/forward"
+	"github.com/kycwatch/kycwatch/listener"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -51,7 +53,7 @@ func (a *app) count() int {
 type fwdRig struct {
 	url   string
 	store *sessions.Store
-	fwd   *Forwarder
+	fwd   *forward.Forwarder
 	mu    sync.Mutex
 	done  []sessions.Forward
 }
@@ -65,8 +67,8 @@ func newFwdRig(t *testing.T, target string, transparent bool) *fwdRig {
 	t.Cleanup(func() { st.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &fwdRig{store: st}
-	g.fwd = NewForwarder(ctx, []string{target}, 2*time.Second, st, nil, outcomes(func(f sessions.Forward) { g.mu.Lock(); g.done = append(g.done, f); g.mu.Unlock() }))
-	srv := New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), DefaultLimits, nil)
+	g.fwd = forward.NewForwarder(ctx, []string{target}, 2*time.Second, st, nil, outcomes(func(f sessions.Forward) { g.mu.Lock(); g.done = append(g.done, f); g.mu.Unlock() }))
+	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
 	srv.Forward(g.fwd, transparent)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); cancel(); g.fwd.Wait() })
@@ -221,7 +223,7 @@ func TestTransparentStoresWhatTheProviderGot(t *testing.T) {
 	if code, _ = sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil); code != 502 {
 		t.Fatalf("app down: answered %d", code)
 	}
-	big := []byte(`{"id":"s1","pad":"` + strings.Repeat("x", int(DefaultLimits.MaxBody)) + `"}`)
+	big := []byte(`{"id":"s1","pad":"` + strings.Repeat("x", int(listener.DefaultLimits.MaxBody)) + `"}`)
 	if code, _ = sendSigned(t, g.url+"/veriff/events", big, nil); code != 413 {
 		t.Fatalf("oversized: answered %d, want 413", code)
 	}
@@ -341,7 +343,7 @@ func TestForwardsCutOffByAQuitResumeAtStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan sessions.Forward, 4)
-	next := NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil, outcomes(func(f sessions.Forward) { done <- f }))
+	next := forward.NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil, outcomes(func(f sessions.Forward) { done <- f }))
 	if n, err := next.Resume(ctx); err != nil || n != 1 {
 		t.Fatalf("resumed %d, %v", n, err)
 	}
@@ -432,7 +434,7 @@ func TestQueuedForwardsResumeAtStart(t *testing.T) {
 	defer hs.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	next := NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil, nil)
+	next := forward.NewForwarder(ctx, []string{"http://" + addr + "/hooks"}, 2*time.Second, g.store, nil, nil)
 	if n, err := next.Resume(ctx); err != nil || n != 3 {
 		t.Fatalf("resumed %d, %v; want the failed one and the two behind it", n, err)
 	}
@@ -457,8 +459,8 @@ func TestAForwardCutByQuittingResumes(t *testing.T) {
 	slow := httptest.NewServer(&app{delay: time.Hour})
 	defer slow.CloseClientConnections()
 	ctx, quit := context.WithCancel(context.Background())
-	fwd := NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
-	srv := New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), DefaultLimits, nil)
+	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
+	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
 	srv.Forward(fwd, false)
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
@@ -477,7 +479,7 @@ func TestAForwardCutByQuittingResumes(t *testing.T) {
 	defer up.Close()
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	next := NewForwarder(ctx2, []string{slow.URL}, 2*time.Second, st, nil, nil)
+	next := forward.NewForwarder(ctx2, []string{slow.URL}, 2*time.Second, st, nil, nil)
 	next.Targets = []string{slow.URL} // the same target, now answering through a proxy below
 	next.HTTP = &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse(up.URL) }}}
 	if n, err := next.Resume(ctx2); err != nil || n != 2 {
