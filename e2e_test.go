@@ -452,9 +452,10 @@ func TestSimulatorInTmux(t *testing.T) {
 	tm.keys("n")
 	tm.waitFor("New test session · simulator")
 	tm.keys("Enter")
-	s := tm.waitFor("created simulated session")
-	// One generated secret, the sandbox's: the header and the sandbox's
-	// row show the same one (masked alike).
+	// One generated secret, the sandbox's: the header (told by an event,
+	// a moment after the session is created) and the sandbox's row show the
+	// same one (masked alike).
+	s := tm.waitFor("created simulated session", "(generated)")
 	gen := regexp.MustCompile(`secret (sim-…[0-9a-f]{4}) \(generated\)`).FindStringSubmatch(s)
 	if gen == nil || !regexp.MustCompile(`Sandbox shared secret +`+regexp.QuoteMeta(gen[1])).MatchString(s) {
 		t.Errorf("the generated secret is not the sandbox's:\n%s", s)
