@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"html/template"
 	"image/png"
 	"io"
@@ -10,8 +13,10 @@ import (
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // The customer's side of a simulated VerifiMe invite, in VerifiMe's order:
@@ -170,4 +175,60 @@ func (h *handler) assessment(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	assessmentPage.Execute(w, map[string]any{"A": a})
+}
+
+func (h *handler) recordVM(ctx context.Context, c call, sessionID, state string, status int, note string) {
+	if h.c.Record == nil {
+		return
+	}
+	r := sessions.Record{Incoming: c.in, Status: status,
+		Verdict: decode.Verdict{Signature: decode.SigUnchecked, APIKey: decode.KeyUnchecked}}
+	r.Delivery = decode.Delivery{Kind: decode.KindAPICall, Provider: decode.VerifiMe, SessionID: sessionID, State: state, Note: note}
+	h.c.Record(ctx, r)
+}
+
+func (h *handler) invite(w http.ResponseWriter, r *http.Request) {
+	c := h.read(r)
+	var req verifimeapi.InviteRequest
+	answer := func(status int, v any, sessionID string) {
+		h.recordVM(r.Context(), c, sessionID, "", status, fmt.Sprintf("POST /verifime/v1/user/invite → %d", status))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	if err := json.Unmarshal(c.in.Body, &req); err != nil {
+		answer(http.StatusBadRequest, map[string]any{"request": nil, "validationResults": []verifimeapi.ValidationResult{
+			{Name: "body", ResultName: "InvalidJson", Message: "The request body is not valid JSON"}}}, "")
+		return
+	}
+	inv, err := h.c.Sim.Invite(r.Context(), req)
+	if err != nil {
+		var results []verifimeapi.ValidationResult
+		if e, ok := err.(*verifimeapi.Error); ok {
+			results = e.Results
+		}
+		answer(http.StatusBadRequest, map[string]any{"request": json.RawMessage(c.in.Body), "validationResults": results}, "")
+		return
+	}
+	if h.c.Created != nil {
+		h.c.Created(r.Context(), sessions.TestSession{ID: req.ReferenceData, CreatedAt: c.in.ReceivedAt, Source: sessions.SourceSandboxVM,
+			VendorData: req.ReferenceData, FirstName: req.CustomerContext.FirstName, LastName: req.CustomerContext.FamilyName,
+			Email: req.Email, URL: inv.InviteURL, Ref: inv.TrackingReference})
+	}
+	answer(http.StatusOK, inv, req.ReferenceData)
+}
+
+func (h *handler) tracking(w http.ResponseWriter, r *http.Request) {
+	c, ref := h.read(r), r.PathValue("ref")
+	status, _, err := h.c.Sim.TrackingStatus(r.Context(), ref)
+	sessionID := h.c.Sim.InviteReference(ref)
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		h.recordVM(r.Context(), c, sessionID, "", http.StatusNotFound, "GET tracking status → 404")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"Tracking reference not found"}`)
+		return
+	}
+	h.recordVM(r.Context(), c, sessionID, "", http.StatusOK, "GET tracking status → "+status)
+	json.NewEncoder(w).Encode(map[string]string{"status": status})
 }
