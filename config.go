@@ -148,6 +148,16 @@ after it is stored):
   code state signature api_key duplicate_of reason (and more)
 `
 
+// rawFlags are the flags read as text or lists before they are checked
+// into a config.
+type rawFlags struct {
+	secrets, vmSecrets, forwards, expects, sbHooks multi
+	answer, keep, natsURLs                         string
+	maxBody                                        byteSize
+}
+
+// parseFlags reads kycwatch's flags and environment into a config, and
+// refuses a mistake with one line.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	follow := len(args) > 0 && args[0] == "follow"
@@ -164,51 +174,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			args = args[2:]
 		}
 	}
-	var secrets, vmSecrets, forwards, expects, sbHooks multi
-	var answer, keep string
-	maxBody := byteSize(listener.DefaultLimits.MaxBody)
+	r := rawFlags{maxBody: byteSize(listener.DefaultLimits.MaxBody)}
 	fs := flag.NewFlagSet("kycwatch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
-	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
-	fs.StringVar(&c.exportDir, "export-dir", "", "`folder` X writes a session's HAR and curl script to (default: the database's folder)")
-	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless also says warnings on stderr, one line each)")
-	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
-	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
-	fs.StringVar(&c.authtoken, "authtoken", "", "ngrok `token` for the public URL (default: $NGROK_AUTHTOKEN, then the ngrok CLI's ngrok.yml)")
-	fs.StringVar(&c.domain, "domain", "", "reserved or static ngrok `domain` for a URL that stays the same (e.g. name.ngrok-free.app)")
-	fs.DurationVar(&c.tunnelWait, "tunnel-timeout", 15*time.Second, "how long the tunnel may take to open before kycwatch says why not")
-	fs.Var(&secrets, "secret", "Veriff shared secret `key` to verify X-HMAC-SIGNATURE with (repeat for several)")
-	fs.StringVar(&c.keys.VeriffAPIKey, "api-key", "", "Veriff API `key` that X-AUTH-CLIENT must carry")
-	fs.Var(&vmSecrets, "verifime-secret", "VerifiMe webhook `secret` for X-VerifiMe-Signature (repeat for several)")
-	fs.Var(&maxBody, "max-body", "largest body `size` accepted (e.g. 10MiB); larger ones get 413")
-	fs.IntVar(&c.history, "history", 5000, "how many stored deliveries the UI loads at start")
-	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
-	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
-	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
-	fs.Var(&forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
-	fs.StringVar(&answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
-	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
-	fs.Var(&expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, kind=watchlist, session=ID; repeatable: all must arrive; a value no delivery can carry is refused)")
-	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then (or the run is stopped first)")
-	fs.StringVar(&keep, "keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
-	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
-	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
-	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
-	fs.Var(&sbHooks, "sandbox-webhook", "`URL` the sandbox sends its webhooks to (default: kycwatch itself); KIND=URL for one kind: events, decisions or verifime (repeatable)")
-	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
-	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
-	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
-	var natsURLs string
-	fs.BoolVar(&c.share, "share", false, "team mode: run an embedded NATS server with JetStream and publish every delivery to it; teammates run the join line it prints (kycwatch follow nats://TOKEN@HOST:PORT)")
-	fs.StringVar(&c.natsListen, "nats-listen", "127.0.0.1:4222", "with --share: the `address` the NATS server listens on (another interface only when given here)")
-	fs.StringVar(&natsURLs, "nats", "", "team mode: publish every delivery to an existing NATS JetStream at `URL[,URL…]` (nats://TOKEN@host:4222, tls://…)")
-	fs.StringVar(&c.natsCreds, "nats-creds", "", "NATS credentials `file` for --nats or kycwatch follow")
-	fs.IntVar(&c.natsReplicas, "nats-replicas", 1, "with --nats: the stream's replicas when kycwatch creates it (a cluster: 3)")
-	fs.StringVar(&c.name, "name", "", "team mode: this instance's `name`, the origin of its deliveries (default host:port); with follow, the durable consumer's name")
-	if follow {
-		fs.StringVar(&c.since, "since", "", "follow without --name: start `at` a time back from now (1h) or a stream sequence (1234) instead of the start")
-	}
+	defineFlags(fs, &c, &r, follow)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		printFlags(stderr, fs)
@@ -222,7 +191,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := parseQuietly(fs, args, help); err != nil {
 		return c, err
 	}
-	if err := teamFlags(fs, &c, natsURLs); err != nil {
+	if err := teamFlags(fs, &c, r.natsURLs); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -231,67 +200,120 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		return c, fmt.Errorf("unexpected argument %q; kycwatch --help lists the commands and flags", fs.Arg(0))
 	}
+	if err := c.check(fs, r); err != nil {
+		return c, err
+	}
+	return c, c.resolvePaths(follow)
+}
+
+// defineFlags declares every flag of the main command (and follow's).
+func defineFlags(fs *flag.FlagSet, c *config, r *rawFlags, follow bool) {
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "local `address` to listen on (a free port is taken if this one is busy)")
+	fs.StringVar(&c.db, "db", "", "database `path` (default: the user data directory, e.g. ~/.local/share/kycwatch/kycwatch.db)")
+	fs.StringVar(&c.exportDir, "export-dir", "", "`folder` X writes a session's HAR and curl script to (default: the database's folder)")
+	fs.StringVar(&c.logPath, "log", "", "log file `path` (default: kycwatch.log beside the database; headless also says warnings on stderr, one line each)")
+	fs.BoolVar(&c.headless, "headless", false, "no UI: print one JSON line per delivery on stdout, logs on stderr")
+	fs.BoolVar(&c.noTunnel, "no-tunnel", false, "do not open a public tunnel (the local listener only)")
+	fs.StringVar(&c.authtoken, "authtoken", "", "ngrok `token` for the public URL (default: $NGROK_AUTHTOKEN, then the ngrok CLI's ngrok.yml)")
+	fs.StringVar(&c.domain, "domain", "", "reserved or static ngrok `domain` for a URL that stays the same (e.g. name.ngrok-free.app)")
+	fs.DurationVar(&c.tunnelWait, "tunnel-timeout", 15*time.Second, "how long the tunnel may take to open before kycwatch says why not")
+	fs.Var(&r.secrets, "secret", "Veriff shared secret `key` to verify X-HMAC-SIGNATURE with (repeat for several)")
+	fs.StringVar(&c.keys.VeriffAPIKey, "api-key", "", "Veriff API `key` that X-AUTH-CLIENT must carry")
+	fs.Var(&r.vmSecrets, "verifime-secret", "VerifiMe webhook `secret` for X-VerifiMe-Signature (repeat for several)")
+	fs.Var(&r.maxBody, "max-body", "largest body `size` accepted (e.g. 10MiB); larger ones get 413")
+	fs.IntVar(&c.history, "history", 5000, "how many stored deliveries the UI loads at start")
+	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
+	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
+	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
+	fs.Var(&r.forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
+	fs.StringVar(&r.answer, "r.answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's r.answer)")
+	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to r.answer a forward")
+	fs.Var(&r.expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, kind=watchlist, session=ID; repeatable: all must arrive; a value no delivery can carry is refused)")
+	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then (or the run is stopped first)")
+	fs.StringVar(&r.keep, "r.keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
+	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
+	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox r.expects (default: VERIFF_API_KEY, else one kept in the database)")
+	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
+	fs.Var(&r.sbHooks, "sandbox-webhook", "`URL` the sandbox sends its webhooks to (default: kycwatch itself); KIND=URL for one kind: events, decisions or verifime (repeatable)")
+	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
+	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
+	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
+	fs.BoolVar(&c.share, "share", false, "team mode: run an embedded NATS server with JetStream and publish every delivery to it; teammates run the join line it prints (kycwatch follow nats://TOKEN@HOST:PORT)")
+	fs.StringVar(&c.natsListen, "nats-listen", "127.0.0.1:4222", "with --share: the `address` the NATS server listens on (another interface only when given here)")
+	fs.StringVar(&r.natsURLs, "nats", "", "team mode: publish every delivery to an existing NATS JetStream at `URL[,URL…]` (nats://TOKEN@host:4222, tls://…)")
+	fs.StringVar(&c.natsCreds, "nats-creds", "", "NATS credentials `file` for --nats or kycwatch follow")
+	fs.IntVar(&c.natsReplicas, "nats-replicas", 1, "with --nats: the stream's replicas when kycwatch creates it (a cluster: 3)")
+	fs.StringVar(&c.name, "name", "", "team mode: this instance's `name`, the origin of its deliveries (default host:port); with follow, the durable consumer's name")
+	if follow {
+		fs.StringVar(&c.since, "since", "", "follow without --name: start `at` a time back from now (1h) or a stream sequence (1234) instead of the start")
+	}
+}
+
+// check turns what was parsed into the config, refusing what cannot be
+// right: empty values, bad addresses and URLs, durations, --answer,
+// --expect, the keys.
+func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
 		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
 		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
-		return c, err
+		return err
 	}
 	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
-		return c, err
+		return err
 	}
 	if err := checkAddr(c.addr); err != nil {
-		return c, err
+		return err
 	}
 	if c.history < 1 {
-		return c, fmt.Errorf("--history %d: want a number of deliveries, at least 1", c.history)
+		return fmt.Errorf("--history %d: want a number of deliveries, at least 1", c.history)
 	}
 	if c.forwardTimeout <= 0 {
-		return c, fmt.Errorf("--forward-timeout must be positive (e.g. 10s)")
+		return fmt.Errorf("--forward-timeout must be positive (e.g. 10s)")
 	}
 	if c.expectTimeout <= 0 {
-		return c, fmt.Errorf("--timeout must be positive (e.g. 5m)")
+		return fmt.Errorf("--timeout must be positive (e.g. 5m)")
 	}
-	c.maxBody = int64(maxBody)
-	c.forwardTo = forwards
-	routes, err := parseWebhookRoutes(sbHooks)
+	c.maxBody = int64(r.maxBody)
+	c.forwardTo = r.forwards
+	routes, err := parseWebhookRoutes(r.sbHooks)
 	if err != nil {
-		return c, err
+		return err
 	}
 	c.sandboxWebhooks = routes
 	for _, f := range c.forwardTo {
 		if !httpURL(f) {
-			return c, fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
+			return fmt.Errorf("--forward-to %q: want an http:// or https:// URL", f)
 		}
 	}
-	if keep != "" {
-		r, err := parseKeep(keep)
+	if r.keep != "" {
+		kept, err := parseKeep(r.keep)
 		if err != nil {
-			return c, err
+			return err
 		}
-		c.keep = r
+		c.keep = kept
 	}
-	for _, x := range expects {
+	for _, x := range r.expects {
 		e, err := sessions.ParseExpectation(x)
 		if err != nil {
-			return c, err
+			return err
 		}
 		c.expect = append(c.expect, e)
 	}
 	if len(c.expect) > 0 && !c.headless {
-		return c, fmt.Errorf("--expect is for --headless runs (CI)")
+		return fmt.Errorf("--expect is for --headless runs (CI)")
 	}
-	switch answer {
+	switch r.answer {
 	case "kycwatch":
 	case "app":
 		if len(c.forwardTo) == 0 {
-			return c, fmt.Errorf("--answer app needs --forward-to")
+			return fmt.Errorf("--r.answer app needs --forward-to")
 		}
 		c.answerApp = true
 	default:
-		return c, fmt.Errorf("--answer is kycwatch or app, not %q", answer)
+		return fmt.Errorf("--r.answer is kycwatch or app, not %q", r.answer)
 	}
-	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), secrets...)
-	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), vmSecrets...)
+	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), r.secrets...)
+	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), r.vmSecrets...)
 	if c.keys.VeriffAPIKey == "" {
 		c.keys.VeriffAPIKey = strings.TrimSpace(os.Getenv("VERIFF_API_KEY"))
 	}
@@ -299,7 +321,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	// so it does not take an API key that is not one as its own (sandboxKeys);
 	// the webhook check compares X-AUTH-CLIENT with it as given.
 	if k := c.sandboxKey; k != "" && !sessions.IsUUID(k) {
-		return c, fmt.Errorf("--sandbox-key is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): give one such as %s", sessions.NewUUID())
+		return fmt.Errorf("--sandbox-key is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): give one such as %s", sessions.NewUUID())
 	}
 	if c.apiURL == "" {
 		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
@@ -307,7 +329,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.apiURL == "" {
 		c.apiURL = veriffapi.DefaultBaseURL
 	} else if err := checkBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL); err != nil {
-		return c, err
+		return err
 	}
 	if c.vmOrg == "" {
 		c.vmOrg = strings.TrimSpace(os.Getenv("VERIFIME_ORG_CODE"))
@@ -318,7 +340,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.vmAPIURL == "" {
 		c.vmAPIURL = verifimeapi.DefaultBaseURL
 	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
-		return c, err
+		return err
 	}
 	for _, d := range []struct {
 		v    *time.Duration
@@ -326,7 +348,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}{{&c.simStart, "sim-start-after"}, {&c.simSubmit, "sim-submit-after"}, {&c.simAssess, "sim-assess-after"}} {
 		switch {
 		case *d.v < 0:
-			return c, fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
+			return fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
 		case *d.v == 0:
 			// Given as 0 (left out, the flag holds the default): at once.
 			// The simulator reads 0 as "its default", so it gets its
@@ -335,8 +357,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	if c.tunnelWait <= 0 {
-		return c, fmt.Errorf("--tunnel-timeout must be positive")
+		return fmt.Errorf("--tunnel-timeout must be positive")
 	}
+	return nil
+}
+
+// resolvePaths finds the ngrok token, the database, the log and the
+// export folder.
+func (c *config) resolvePaths(follow bool) error {
 	c.authtoken = strings.TrimSpace(c.authtoken)
 	c.tokenFrom = "--authtoken"
 	if c.authtoken == "" {
@@ -350,7 +378,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.db == "" && follow && c.name == "" {
 		c.followTemp = true // placed by run, removed after
-		return c, nil
+		return nil
 	}
 	if c.db == "" {
 		p, err := sessions.DefaultPath()
@@ -358,7 +386,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			p = filepath.Join(filepath.Dir(p), "follow-"+team.Token(c.name)+".db")
 		}
 		if err != nil {
-			return c, fmt.Errorf("no database path: %w (use --db)", err)
+			return fmt.Errorf("no database path: %w (use --db)", err)
 		}
 		c.db = p
 	}
@@ -374,7 +402,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	// X creates a missing folder; a file there would fail only then.
 	if fi, err := os.Stat(c.exportDir); err == nil && !fi.IsDir() {
-		return c, fmt.Errorf("--export-dir %s: not a folder (X writes its files into one)", c.exportDir)
+		return fmt.Errorf("--export-dir %s: not a folder (X writes its files into one)", c.exportDir)
 	}
-	return c, nil
+	return nil
 }
