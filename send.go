@@ -78,60 +78,21 @@ func send(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
-	secretFrom, apiKeyFrom := "--secret", "--api-key"
-	if *secret == "" {
-		secretFrom = "VERIFF_SHARED_SECRET"
-	}
-	if *apiKey == "" {
-		apiKeyFrom = "VERIFF_API_KEY"
-	}
-	keysFromEnv(secret, apiKey)
 	// What send cannot be told, the running kycwatch's database says.
 	running := readRunning(*db)
 	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch has run on "+running.db+")"
 	if running.url != "" {
 		base, baseFrom = running.url, "the kycwatch running on "+running.db
 	}
-	if *secret == "" {
-		switch {
-		case running.own["secret"] || running.own["sandbox-secret"]:
-			fmt.Fprintf(stderr, "kycwatch send: the kycwatch on %s checks with the secret it was started with: pass the same --secret (or set VERIFF_SHARED_SECRET)\n", running.db)
-			return 2
-		case running.secret == "":
-			fmt.Fprintln(stderr, "kycwatch send: no secret to sign with: pass --secret, set VERIFF_SHARED_SECRET, or run kycwatch once (it generates one; --db says which)")
-			return 2
-		}
-		*secret, secretFrom = running.secret, "the one kycwatch generated, kept in "+running.db
-	}
-	if *apiKey == "" && running.own["api-key"] {
-		fmt.Fprintf(stderr, "kycwatch send: the kycwatch on %s checks X-AUTH-CLIENT: pass the same --api-key (or set VERIFF_API_KEY)\n", running.db)
+	secretFrom, apiKeyFrom, err := running.signWith(secret, apiKey)
+	if err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
-	}
-	if *apiKey == "" && running.apiKey != "" && secretFrom != "--secret" && secretFrom != "VERIFF_SHARED_SECRET" {
-		// Its simulator's key, which it checks once it made a session.
-		*apiKey, apiKeyFrom = running.apiKey, "the one kycwatch generated, kept in "+running.db
 	}
 	if *sessionID == "" {
 		*sessionID = sessions.NewUUID()
 	}
-	attempt, now := sessions.NewUUID(), time.Now()
-	var payload any
-	var path string
-	var err error
-	switch kind {
-	case "event":
-		path = "/veriff/events"
-		payload, err = simulator.EventPayload(*sessionID, attempt, cmp.Or(*status, "submitted"), *vendorData)
-	case "decision":
-		path = "/veriff/decisions"
-		payload, err = simulator.DecisionPayload(*sessionID, attempt, *vendorData, cmp.Or(*status, "approved"), now.Add(-2*time.Minute), now.Add(-time.Minute), now)
-	case "user-status":
-		path = "/veriff/statuses"
-		payload = simulator.UserStatusPayload(*sessionID, attempt, *vendorData, cmp.Or(*status, "Custom status for suspicious attempt"), now)
-	default:
-		fmt.Fprintf(stderr, "kycwatch send: say what to send: event, decision or user-status (got %q)\n", kind)
-		return 2
-	}
+	path, payload, err := sendPayload(kind, *sessionID, *status, *vendorData)
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
@@ -190,6 +151,54 @@ func send(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// signWith fills the secret and API key send signs with when the flags and
+// the environment left them empty: the ones the running kycwatch generated
+// and keeps, unless it was given its own (then it says to pass the same).
+// It returns where each came from.
+func (running runningKycwatch) signWith(secret, apiKey *string) (secretFrom, apiKeyFrom string, err error) {
+	secretFrom, apiKeyFrom = "--secret", "--api-key"
+	if *secret == "" {
+		secretFrom = "VERIFF_SHARED_SECRET"
+	}
+	if *apiKey == "" {
+		apiKeyFrom = "VERIFF_API_KEY"
+	}
+	keysFromEnv(secret, apiKey)
+	if *secret == "" {
+		switch {
+		case running.own["secret"] || running.own["sandbox-secret"]:
+			return "", "", fmt.Errorf("the kycwatch on %s checks with the secret it was started with: pass the same --secret (or set VERIFF_SHARED_SECRET)", running.db)
+		case running.secret == "":
+			return "", "", errors.New("no secret to sign with: pass --secret, set VERIFF_SHARED_SECRET, or run kycwatch once (it generates one; --db says which)")
+		}
+		*secret, secretFrom = running.secret, "the one kycwatch generated, kept in "+running.db
+	}
+	if *apiKey == "" && running.own["api-key"] {
+		return "", "", fmt.Errorf("the kycwatch on %s checks X-AUTH-CLIENT: pass the same --api-key (or set VERIFF_API_KEY)", running.db)
+	}
+	if *apiKey == "" && running.apiKey != "" && secretFrom != "--secret" && secretFrom != "VERIFF_SHARED_SECRET" {
+		// Its simulator's key, which it checks once it made a session.
+		*apiKey, apiKeyFrom = running.apiKey, "the one kycwatch generated, kept in "+running.db
+	}
+	return secretFrom, apiKeyFrom, nil
+}
+
+// sendPayload is the webhook of kind for a session, and where it goes.
+func sendPayload(kind, sessionID, status, vendorData string) (path string, payload any, err error) {
+	attempt, now := sessions.NewUUID(), time.Now()
+	switch kind {
+	case "event":
+		payload, err = simulator.EventPayload(sessionID, attempt, cmp.Or(status, "submitted"), vendorData)
+		return "/veriff/events", payload, err
+	case "decision":
+		payload, err = simulator.DecisionPayload(sessionID, attempt, vendorData, cmp.Or(status, "approved"), now.Add(-2*time.Minute), now.Add(-time.Minute), now)
+		return "/veriff/decisions", payload, err
+	case "user-status":
+		return "/veriff/statuses", simulator.UserStatusPayload(sessionID, attempt, vendorData, cmp.Or(status, "Custom status for suspicious attempt"), now), nil
+	}
+	return "", nil, fmt.Errorf("say what to send: event, decision or user-status (got %q)", kind)
 }
 
 // errOtherKycwatch: a kycwatch answers, but not the one expected.
