@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -110,16 +109,8 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kycwatch sandbox: the one command is keys (kycwatch sandbox keys --help)")
 		return 2
 	}
-	if err := parseQuietly(fs, args[1:], "kycwatch sandbox keys --help"); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "kycwatch sandbox keys: unexpected argument %q (kycwatch sandbox keys --help)\n", fs.Arg(0))
-		return 2
+	if code, ok := parseCommand(fs, args[1:], "kycwatch sandbox keys", "", stderr); !ok {
+		return code
 	}
 	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB"}); err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)

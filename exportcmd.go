@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,16 +44,8 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
-	if err := parseQuietly(fs, args, "kycwatch export --help"); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "kycwatch export:", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "kycwatch export: unexpected argument %q (kycwatch export --help)\n", fs.Arg(0))
-		return 2
+	if code, ok := parseCommand(fs, args, "kycwatch export", "", stderr); !ok {
+		return code
 	}
 	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB", "session": ""}); err != nil {
 		fmt.Fprintln(stderr, "kycwatch export:", err)

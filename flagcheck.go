@@ -19,6 +19,24 @@ import (
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
+// parseCommand parses a subcommand's flags: --help prints its usage
+// (code 0), a mistake or a stray argument gets one line (code 2); ok says
+// the command goes on. stray says what the arguments should be.
+func parseCommand(fs *flag.FlagSet, args []string, name, stray string, stderr io.Writer) (code int, ok bool) {
+	if err := parseQuietly(fs, args, name+" --help"); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		fmt.Fprintln(stderr, name+":", err)
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s (%s --help)\n", name, fs.Arg(0), stray, name)
+		return 2, false
+	}
+	return 0, true
+}
+
 // parseQuietly parses args and, on a mistake, returns one line naming it
 // (with the nearest flag when one is close) instead of printing the whole
 // usage; --help still prints it.

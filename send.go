@@ -55,16 +55,8 @@ func send(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		kind, rest = args[0], args[1:]
 	}
-	if err := parseQuietly(fs, rest, "kycwatch send --help"); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "kycwatch send:", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "kycwatch send: unexpected argument %q: the kind, then flags (kycwatch send --help)\n", fs.Arg(0))
-		return 2
+	if code, ok := parseCommand(fs, rest, "kycwatch send", ": the kind, then flags", stderr); !ok {
+		return code
 	}
 	if *timeout <= 0 {
 		fmt.Fprintln(stderr, "kycwatch send: --timeout must be positive (e.g. 10s)")
