@@ -56,37 +56,7 @@ func headless(ctx context.Context, a *app, o deps) error {
 		go exp.follow(ctx, a.store, sub, a.startSeq)
 	}
 
-	if a.note != "" {
-		say("%s", a.note)
-	}
-	local := listener.URL(a.ln)
-	say("listening on %s", local)
-	for _, p := range listener.Paths {
-		say("  %-48s %s", local+p.Path, p.Field)
-	}
-	say("%s; database %s", secretsLine(a.rc.Keys()), c.db)
-	key := a.sb.key
-	if a.sb.realKey(c) {
-		key = display.Mask(key)
-	}
-	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, display.Mask(a.sb.secret), c.sandboxWebhooks.describe())
-	if t := a.team; t != nil {
-		for _, l := range t.lines {
-			say("%s", l)
-		}
-		if j := a.joinLine(); j != "" {
-			say("  %s", j) // whole: the line teammates paste
-		}
-		for _, n := range t.early {
-			say("team: %s", n)
-		}
-	}
-	switch a.first.State {
-	case listener.TunnelOff:
-		say("no tunnel (--no-tunnel): reachable from this machine only")
-	case listener.TunnelFailed:
-		reportTunnel(c, say, a.first)
-	}
+	a.sayWhereItListens(say)
 
 	serveErr, stopServing := a.serve(ctx, o)
 	finish := make(chan struct{})
@@ -144,6 +114,45 @@ func headless(ctx context.Context, a *app, o deps) error {
 		say("stdout is not reading: the last lines were not printed")
 	}
 	return err
+}
+
+// sayWhereItListens says on stderr what a headless run needs to know
+// before the first delivery: the URLs, the keys checked, the sandbox, team
+// mode's join line, and why there is no tunnel.
+func (a *app) sayWhereItListens(say func(string, ...any)) {
+	c := a.c
+	if a.note != "" {
+		say("%s", a.note)
+	}
+	local := listener.URL(a.ln)
+	say("listening on %s", local)
+	for _, p := range listener.Paths {
+		say("  %-48s %s", local+p.Path, p.Field)
+	}
+	say("%s; database %s", secretsLine(a.rc.Keys()), c.db)
+	key := a.sb.key
+	if a.sb.realKey(c) {
+		key = display.Mask(key)
+	}
+	say("sandbox API %s%s (API key %s, secret %s)%s", local, sandbox.APIPrefix, key, display.Mask(a.sb.secret), c.sandboxWebhooks.describe())
+	if t := a.team; t != nil {
+		for _, l := range t.lines {
+			say("%s", l)
+		}
+		if j := a.joinLine(); j != "" {
+			say("  %s", j) // whole: the line teammates paste
+		}
+		for _, n := range t.early {
+			say("team: %s", n)
+		}
+	}
+	switch a.first.State {
+	case listener.TunnelOff:
+		say("no tunnel (--no-tunnel): reachable from this machine only")
+	case listener.TunnelFailed:
+		reportTunnel(c, say, a.first)
+	}
+
 }
 
 // printLines prints one NDJSON line per delivery stored after seq, in seq
