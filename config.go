@@ -226,13 +226,13 @@ func defineFlags(fs *flag.FlagSet, c *config, r *rawFlags, follow bool) {
 	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
 	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
 	fs.Var(&r.forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
-	fs.StringVar(&r.answer, "r.answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's r.answer)")
-	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to r.answer a forward")
+	fs.StringVar(&r.answer, "answer", "kycwatch", "what the provider gets when forwarding: `kycwatch` (its verdict, at once) or app (your app's answer)")
+	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 10*time.Second, "how long your app may take to answer a forward")
 	fs.Var(&r.expects, "expect", "headless: exit 0 once a delivery like `EXPR` is accepted (decision=approved, event=submitted, risk=LOW, kind=watchlist, session=ID; repeatable: all must arrive; a value no delivery can carry is refused)")
 	fs.DurationVar(&c.expectTimeout, "timeout", 5*time.Minute, "headless with --expect: exit 1 if the expected deliveries have not all arrived by then (or the run is stopped first)")
-	fs.StringVar(&r.keep, "r.keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
+	fs.StringVar(&r.keep, "keep", "", "history to keep: an `age` (30d, 12h) or a number of deliveries (100000); older ones are deleted at start and hourly")
 	fs.BoolVar(&c.maskPII, "mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs on screen (M toggles) and in headless lines")
-	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox r.expects (default: VERIFF_API_KEY, else one kept in the database)")
+	fs.StringVar(&c.sandboxKey, "sandbox-key", "", "API `key` the sandbox expects (default: VERIFF_API_KEY, else one kept in the database)")
 	fs.StringVar(&c.sandboxSecret, "sandbox-secret", "", "shared `secret` of the sandbox (default: VERIFF_SHARED_SECRET, else one kept in the database)")
 	fs.Var(&r.sbHooks, "sandbox-webhook", "`URL` the sandbox sends its webhooks to (default: kycwatch itself); KIND=URL for one kind: events, decisions or verifime (repeatable)")
 	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
@@ -306,11 +306,11 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	case "kycwatch":
 	case "app":
 		if len(c.forwardTo) == 0 {
-			return fmt.Errorf("--r.answer app needs --forward-to")
+			return fmt.Errorf("--answer app needs --forward-to")
 		}
 		c.answerApp = true
 	default:
-		return fmt.Errorf("--r.answer is kycwatch or app, not %q", r.answer)
+		return fmt.Errorf("--answer is kycwatch or app, not %q", r.answer)
 	}
 	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), r.secrets...)
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), r.vmSecrets...)
