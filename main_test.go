@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -978,5 +979,34 @@ func TestEveryFlagKeepsItsName(t *testing.T) {
 		if strings.Contains(help.String(), bad) {
 			t.Errorf("--help says %q", bad)
 		}
+	}
+}
+
+// TestSendShowsAHostileStatusLineInert: the answer's status line is the
+// other side's words too: its escape sequences never reach the terminal.
+func TestSendShowsAHostileStatusLineInert(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				bufio.NewReader(c).ReadString('\n')
+				time.Sleep(20 * time.Millisecond)
+				io.WriteString(c, "HTTP/1.1 200 OK\x1b]0;pwned\x07\x1b[2J\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+			}()
+		}
+	}()
+	var out, errOut bytes.Buffer
+	send([]string{"event", "--to", "http://" + ln.Addr().String() + "/hooks", "--secret", "s"}, &out, &errOut)
+	if strings.ContainsAny(out.String()+errOut.String(), "\x1b\x07") {
+		t.Errorf("an escape sequence reached the terminal: %q", out.String())
 	}
 }

@@ -135,7 +135,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(stdout, "← %s in %s\n", resp.Status, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "← %s in %s\n", display.Safe(resp.Status), time.Since(start).Round(time.Millisecond))
 	if len(answer) > 0 {
 		fmt.Fprintln(stdout, printable(string(answer)))
 	}
@@ -213,7 +213,7 @@ func isKycwatch(base string, timeout time.Duration, instance string) error {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "kycwatch is listening") {
-		return fmt.Errorf("it answered %s", resp.Status)
+		return fmt.Errorf("it answered %s", display.Safe(resp.Status))
 	}
 	if instance != "" && resp.Header.Get(listener.InstanceHeader) != instance {
 		return errOtherKycwatch
