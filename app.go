@@ -184,16 +184,19 @@ func checkedKeys(ctx context.Context, c config, store *sessions.Store, sbKey, sb
 // serve starts serving locally and opens the tunnel in the background. The
 // returned function stops both and waits for them.
 func (a *app) serve(ctx context.Context, o deps) (serveErr <-chan error, stop func()) {
-	errs := make(chan error, 1)
-	go func() { errs <- a.srv.Serve(a.ln) }()
-	a.startTeam(ctx)
-	if a.fwd != nil { // what the last run left to try again
+	// What the last run left to try again is queued before anything new
+	// can arrive: a session's new delivery goes after its older ones, and
+	// is not taken for one the last run left.
+	if a.fwd != nil {
 		if n, err := a.fwd.Resume(ctx); err != nil {
 			a.fileLog.Warn("resume forwards", "err", err)
 		} else if n > 0 {
 			a.fileLog.Info("resumed forwards the last run left to try again", "count", n)
 		}
 	}
+	errs := make(chan error, 1)
+	go func() { errs <- a.srv.Serve(a.ln) }()
+	a.startTeam(ctx)
 	// The tunnel's states come from ngrok's goroutines: they go to the bus,
 	// which never blocks.
 	opened := make(chan struct{})

@@ -101,7 +101,8 @@ func (f *Forwarder) Close() { f.closed.Do(func() { close(f.stop) }) }
 // (their last try has a RetryIn): kycwatch restarted meanwhile, or was
 // killed. Behind each, in order, go the later deliveries of its session
 // that never reached that target: they were queued behind it. It returns
-// how many it queued.
+// how many it queued. Call it before the listener serves, so that what
+// arrives goes behind what was left.
 func (f *Forwarder) Resume(ctx context.Context) (int, error) {
 	if f.Store == nil {
 		return 0, nil
@@ -249,13 +250,14 @@ func (f *Forwarder) untilAnswered(target string, r sessions.Record, first int) {
 		fw.Attempt = n
 		wait := time.Duration(0)
 		quitting := f.ctx.Err() != nil
-		if quitting && fw.Status == 0 && fw.Error != "" {
+		cut := quitting && fw.Status == 0 && fw.Error != ""
+		if cut {
 			// Cut by kycwatch quitting, not by the app: the next start
-			// tries it again (Resume), and what was queued behind it.
+			// tries it again (Resume), and what was queued behind it,
+			// even when this was the last try allowed.
 			fw.Error = "kycwatch quit before the app answered"
-			retriable = true
 		}
-		if retriable && n < f.Attempts {
+		if retriable && n < f.Attempts || cut {
 			wait = f.Backoff(n)
 			fw.RetryIn = wait
 		}

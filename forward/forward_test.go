@@ -492,3 +492,36 @@ func TestAForwardCutByQuittingResumes(t *testing.T) {
 		t.Errorf("the app got %q", a.bodies)
 	}
 }
+
+// TestTheLastTryCutByQuittingResumes: a try cut by kycwatch quitting does
+// not use up the last attempt: the next start sends it, and what was
+// queued behind it.
+func TestTheLastTryCutByQuittingResumes(t *testing.T) {
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slow := httptest.NewServer(&app{delay: time.Hour})
+	defer slow.CloseClientConnections()
+	ctx, quit := context.WithCancel(context.Background())
+	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
+	fwd.Attempts = 1
+	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
+	srv.Forward(fwd, false)
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	time.Sleep(50 * time.Millisecond) // the first is with the app
+	quit()
+	fwd.Close()
+	fwd.Wait()
+	ctx2, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	next := forward.NewForwarder(ctx2, []string{slow.URL}, time.Second, st, nil, nil)
+	next.Close() // no waiting between tries here: only what Resume queues counts
+	if n, err := next.Resume(ctx2); err != nil || n != 2 {
+		t.Errorf("resumed %d (%v), want the cut try and the one behind it", n, err)
+	}
+}
