@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kycwatch/kycwatch/lab/sandbox"
@@ -166,16 +167,26 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 // change is kept in the database as owner's (sandbox, tui).
 func keepInvites(ctx context.Context, store *sessions.Store, owner string, log *slog.Logger) func(simulator.InviteSnapshot) {
 	keepCtx := context.WithoutCancel(ctx)
+	var kept atomic.Int64
 	return func(p simulator.InviteSnapshot) {
 		b, err := json.Marshal(p)
 		if err == nil {
 			err = store.KeepInvite(keepCtx, owner, p.Ref, time.Now(), b)
+		}
+		// Anyone may invite through the sandbox: the table keeps no more
+		// than the simulator holds.
+		if err == nil && kept.Add(1)%inviteTrimEvery == 0 {
+			err = store.TrimInvites(keepCtx, owner, simulator.MaxInvites)
 		}
 		if err != nil {
 			log.Error("keep invite", "ref", p.Ref, "err", err)
 		}
 	}
 }
+
+// inviteTrimEvery is how many invite changes go between two trims of the
+// invites table.
+const inviteTrimEvery = 1000
 
 // restoreInvites brings back owner's invites kept by an earlier run.
 func restoreInvites(ctx context.Context, store *sessions.Store, owner string, sim *simulator.Simulator, log *slog.Logger) {

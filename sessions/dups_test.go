@@ -161,3 +161,27 @@ func TestBodyFilterHasNoFalseNegative(t *testing.T) {
 		t.Errorf("%d false positives in 100,000", misses)
 	}
 }
+
+// TestTrimInvitesKeepsTheNewest: the invites table keeps an owner's newest
+// invites only, and the other owner's untouched.
+func TestTrimInvitesKeepsTheNewest(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	t0 := time.Now()
+	for i := range 10 {
+		st.KeepInvite(ctx, "sandbox", fmt.Sprint("ref-", i), t0.Add(time.Duration(i)*time.Second), []byte(fmt.Sprint(i)))
+		st.KeepInvite(ctx, "tui", fmt.Sprint("ref-", i), t0.Add(time.Duration(i)*time.Second), []byte(fmt.Sprint(i)))
+	}
+	if err := st.TrimInvites(ctx, "sandbox", 3); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Invites(ctx, "sandbox", 100)
+	tui, _ := st.Invites(ctx, "tui", 100)
+	if fmt.Sprintf("%s", got) != "[7 8 9]" || len(tui) != 10 {
+		t.Errorf("kept %s and %d of the other owner's", got, len(tui))
+	}
+}

@@ -163,6 +163,16 @@ func (s *Store) KeepInvite(ctx context.Context, owner, ref string, at time.Time,
 	return err
 }
 
+// TrimInvites deletes owner's invites but the newest keep (the simulator
+// holds no more: an older one's page answers 404 anyway).
+func (s *Store) TrimInvites(ctx context.Context, owner string, keep int) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := s.db.ExecContext(ctx, `DELETE FROM invites WHERE owner = ? AND updated_at <
+		(SELECT min(updated_at) FROM (SELECT updated_at FROM invites WHERE owner = ? ORDER BY updated_at DESC LIMIT ?))`, owner, owner, keep)
+	return err
+}
+
 // Invites returns owner's newest limit invites' states, oldest first.
 func (s *Store) Invites(ctx context.Context, owner string, limit int) ([][]byte, error) {
 	return s.states(ctx, `SELECT state FROM
