@@ -6,6 +6,7 @@
 package lab
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -277,7 +278,7 @@ func (l *Lab) Invite(ctx context.Context, f sessions.InviteForm) (sessions.Creat
 		return sessions.Created{}, fmt.Errorf("invite %s created, but not saved: %w", ref, err)
 	}
 	l.created(t)
-	l.track(t, tracker)
+	l.track(t, tracker, "")
 	out.Session = t
 	return out, nil
 }
@@ -323,7 +324,7 @@ const (
 
 // track polls the tracking status until Completed (or the limit) and
 // records each change.
-func (l *Lab) track(t sessions.TestSession, tr Tracker) {
+func (l *Lab) track(t sessions.TestSession, tr Tracker, last string) {
 	base := l.PollEvery
 	if base <= 0 {
 		base = pollEvery
@@ -332,8 +333,11 @@ func (l *Lab) track(t sessions.TestSession, tr Tracker) {
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		delay, last, failures := time.Duration(0), "", 0
+		delay, failures := time.Duration(0), 0
 		start := l.Now()
+		if !t.CreatedAt.IsZero() && t.CreatedAt.Before(start) {
+			start = t.CreatedAt // a resumed invite: the limit counts from its creation
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -387,11 +391,12 @@ func (l *Lab) track(t sessions.TestSession, tr Tracker) {
 // not completed yet: real ones with VerifiMe's API, simulated ones with the
 // simulator (its invites are kept across the restart).
 func (l *Lab) Resume(tests []sessions.TestSession, tracking []sessions.TrackingStep) {
-	done := map[string]bool{}
-	for _, s := range tracking {
+	done, last := map[string]bool{}, map[string]string{}
+	for _, s := range tracking { // oldest first
 		if s.Status == verifimeapi.Completed {
 			done[s.SessionID] = true
 		}
+		last[s.SessionID] = cmp.Or(s.Status, s.Raw) // as track compares them
 	}
 	for _, t := range tests {
 		if done[t.ID] || l.Now().Sub(t.CreatedAt) >= pollLimit {
@@ -399,10 +404,10 @@ func (l *Lab) Resume(tests []sessions.TestSession, tracking []sessions.TrackingS
 		}
 		switch {
 		case t.Source == sessions.SourceVerifiMe && l.VerifiMe != nil:
-			l.track(t, l.VerifiMe)
+			l.track(t, l.VerifiMe, last[t.ID])
 		case t.Source == sessions.SourceVerifiMeSim && l.Sim != nil:
 			if _, held := l.Sim.Invitation(t.Ref); held { // kept across the restart
-				l.track(t, l.Sim)
+				l.track(t, l.Sim, last[t.ID])
 			}
 		}
 	}

@@ -383,3 +383,40 @@ func TestResumePollsWhatWasLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeDoesNotRecordTheSameStatusAgain: after a restart, an invite
+// whose status has not moved since its last stored step gets no second
+// step with the same status.
+func TestResumeDoesNotRecordTheSameStatusAgain(t *testing.T) {
+	var mu sync.Mutex
+	polls := 0
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		polls++
+		mu.Unlock()
+		io.WriteString(w, `{"status":"Active"}`)
+	}))
+	defer api.Close()
+	l, _ := newLab(t, decode.Keys{VerifiMeSecrets: []string{"mine"}})
+	l.VerifiMe = verifimeapi.NewClient(api.URL)
+	var got []string
+	l.OnTracking = func(s sessions.TrackingStep) { mu.Lock(); got = append(got, s.Status); mu.Unlock() }
+	l.Resume([]sessions.TestSession{{ID: "kw-open", Ref: "tr-open", Source: sessions.SourceVerifiMe, CreatedAt: l.Now().Add(-time.Minute)}},
+		[]sessions.TrackingStep{{SessionID: "kw-open", Status: "Inactive"}, {SessionID: "kw-open", Status: "Active"}})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := polls
+		mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.Forget()
+	mu.Lock()
+	defer mu.Unlock()
+	if polls < 3 || len(got) != 0 {
+		t.Errorf("%d polls; steps recorded again: %v", polls, got)
+	}
+}
