@@ -228,8 +228,10 @@ func (f *Forwarder) enqueueFrom(r sessions.Record, targets []string, attempt int
 		for {
 			f.mu.Lock()
 			if len(q.jobs) == 0 || f.ctx.Err() != nil {
+				left := q.jobs
 				delete(f.queues, key)
 				f.mu.Unlock()
+				f.leftBehind(left)
 				return
 			}
 			j := q.jobs[0]
@@ -240,6 +242,21 @@ func (f *Forwarder) enqueueFrom(r sessions.Record, targets []string, attempt int
 			}
 		}
 	}()
+}
+
+// leftBehind records the jobs kycwatch quit before trying as to be tried
+// (a RetryIn, no try counted), so the next start's Resume sends them.
+func (f *Forwarder) leftBehind(jobs []job) {
+	for _, j := range jobs {
+		for _, t := range j.targets {
+			to, err := Target(t, j.r.Path)
+			if err != nil {
+				continue
+			}
+			f.Recorded(f.ctx, sessions.Forward{Seq: j.r.Seq, At: time.Now(), Target: to, Attempt: j.attempt - 1,
+				Error: "not tried yet: kycwatch quit first", RetryIn: f.Backoff(max(j.attempt, 1))})
+		}
+	}
 }
 
 // untilAnswered forwards r to target, and again with backoff while the app

@@ -471,8 +471,8 @@ func TestAForwardCutByQuittingResumes(t *testing.T) {
 	fwd.Close()
 	fwd.Wait()
 	fws, _ := st.Forwards(context.Background(), 1, 2)
-	if len(fws) != 1 || fws[0].Seq != 1 || fws[0].RetryIn == 0 {
-		t.Fatalf("recorded %+v; want #1's cut try, to be tried again", fws)
+	if len(fws) != 2 || fws[0].Seq != 1 || fws[0].RetryIn == 0 || fws[1].Seq != 2 || fws[1].RetryIn == 0 || fws[1].Attempt != 0 {
+		t.Fatalf("recorded %+v; want #1's cut try and #2 never tried, both to be tried again", fws)
 	}
 	a := &app{}
 	up := httptest.NewServer(a)
@@ -523,5 +523,56 @@ func TestTheLastTryCutByQuittingResumes(t *testing.T) {
 	next.Close() // no waiting between tries here: only what Resume queues counts
 	if n, err := next.Resume(ctx2); err != nil || n != 2 {
 		t.Errorf("resumed %d (%v), want the cut try and the one behind it", n, err)
+	}
+}
+
+// TestForwardsNotTriedBeforeQuittingResume: deliveries of a session still
+// queued when kycwatch quits (never tried: the one before them was with
+// the app) are recorded as to be tried, and the next start sends all of
+// them, in order.
+func TestForwardsNotTriedBeforeQuittingResume(t *testing.T) {
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slow := httptest.NewServer(&app{delay: time.Hour})
+	defer slow.CloseClientConnections()
+	ctx, quit := context.WithCancel(context.Background())
+	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
+	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
+	srv.Forward(fwd, false)
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	for _, body := range []string{
+		`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`,
+		`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`,
+		`{"status":"success","verification":{"id":"s1","code":9001,"status":"approved"}}`,
+	} {
+		sendSigned(t, hs.URL+"/veriff/events", []byte(body), nil)
+	}
+	time.Sleep(50 * time.Millisecond) // the first is with the app
+	quit()
+	fwd.Close()
+	fwd.Wait()
+	fws, _ := st.Forwards(context.Background(), 2, 3)
+	if len(fws) != 2 || fws[0].RetryIn == 0 || fws[1].RetryIn == 0 || fws[0].Attempt != 0 {
+		t.Fatalf("the two never tried are recorded %+v", fws)
+	}
+	a := &app{}
+	up := httptest.NewServer(a)
+	defer up.Close()
+	ctx2, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	next := forward.NewForwarder(ctx2, []string{slow.URL}, 2*time.Second, st, nil, nil)
+	next.HTTP = &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse(up.URL) }}}
+	if n, err := next.Resume(ctx2); err != nil || n != 3 {
+		t.Fatalf("resumed %d (%v), want 3", n, err)
+	}
+	next.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.bodies) != 3 || !strings.Contains(string(a.bodies[0]), "7001") || !strings.Contains(string(a.bodies[1]), "7002") || !strings.Contains(string(a.bodies[2]), "approved") {
+		t.Errorf("the app got %q", a.bodies)
 	}
 }
