@@ -437,7 +437,7 @@ func TestExportsGoToTheChosenFolder(t *testing.T) {
 		t.Fatalf("%v %v", paths, err)
 	}
 	for _, p := range paths {
-		if b, _ := os.ReadFile(p); strings.HasSuffix(p, ".sh") && !strings.Contains(string(b), "TARGET:=http://127.0.0.1:18123}") {
+		if b, _ := os.ReadFile(p); strings.HasSuffix(p, ".sh") && !strings.Contains(string(b), "TARGET='http://127.0.0.1:18123'") {
 			t.Errorf("the curl script's default TARGET is not this kycwatch:\n%s", b)
 		}
 	}

@@ -249,7 +249,7 @@ func (c *curl) Add(r sessions.Record) error {
 		}
 		fmt.Fprintf(c.w, "#!/bin/sh\n# Deliveries exported by kycwatch, each reproduced byte for byte with curl.\n"+
 			"# Run: TARGET=https://your-app.example sh this-file.sh   (default: %s, %s)\n"+
-			"set -e\n: \"${TARGET:=%s}\"\n", display.Safe(c.target), whose, strings.ReplaceAll(display.Safe(c.target), `"`, ""))
+			"set -e\n[ -n \"${TARGET:-}\" ] || TARGET=%s\n", display.Safe(c.target), whose, quote(c.target))
 		if c.mask {
 			fmt.Fprint(c.w, "# Personal data was masked: the signatures no longer match these bodies.\n")
 		}

@@ -317,7 +317,7 @@ func TestCurlScriptGetAndTarget(t *testing.T) {
 	w.Add(rs[0])
 	w.Close()
 	s := b.String()
-	if !strings.Contains(s, `: "${TARGET:=`+srv.URL+`}"`) || !strings.Contains(s, "default: "+srv.URL) {
+	if !strings.Contains(s, `[ -n "${TARGET:-}" ] || TARGET='`+srv.URL+`'`) || !strings.Contains(s, "default: "+srv.URL) {
 		t.Errorf("default target not the one given:\n%s", s)
 	}
 	if strings.Contains(s, " , ") || strings.Contains(s, "( ") {
@@ -359,5 +359,20 @@ func TestCurlCommentsAreInert(t *testing.T) {
 	}
 	if !strings.Contains(out, "<U+202E>") || !strings.Contains(out, "rm -rf") {
 		t.Errorf("the comment does not show the path for what it is: %q", out)
+	}
+}
+
+// TestCurlTargetIsNotRun: the script's default TARGET is quoted: whatever
+// it holds is a string, never a command substitution.
+func TestCurlTargetIsNotRun(t *testing.T) {
+	var b bytes.Buffer
+	w, err := New("curl", &b, false, WithTarget("http://127.0.0.1:1/$(touch pwned)`id`'x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Add(records(t)[0])
+	w.Close()
+	if !strings.Contains(b.String(), `TARGET='http://127.0.0.1:1/$(touch pwned)`+"`id`"+`'\''x'`) {
+		t.Errorf("the default TARGET is not single-quoted:\n%s", strings.SplitN(b.String(), "printf", 2)[0])
 	}
 }
