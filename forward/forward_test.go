@@ -451,25 +451,7 @@ func TestQueuedForwardsResumeAtStart(t *testing.T) {
 // quits (the app slow to answer) is recorded as to be tried again, so the
 // next start sends it, and the deliveries queued behind it, in order.
 func TestAForwardCutByQuittingResumes(t *testing.T) {
-	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	slow := httptest.NewServer(&app{delay: time.Hour})
-	defer slow.CloseClientConnections()
-	ctx, quit := context.WithCancel(context.Background())
-	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
-	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
-	srv.Forward(fwd, false)
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
-	time.Sleep(50 * time.Millisecond) // the first is with the app
-	quit()
-	fwd.Close()
-	fwd.Wait()
+	st, slow := quitMidForward(t, 0, started, submitted)
 	fws, _ := st.Forwards(context.Background(), 1, 2)
 	if len(fws) != 2 || fws[0].Seq != 1 || fws[0].RetryIn == 0 || fws[1].Seq != 2 || fws[1].RetryIn == 0 || fws[1].Attempt != 0 {
 		t.Fatalf("recorded %+v; want #1's cut try and #2 never tried, both to be tried again", fws)
@@ -497,26 +479,7 @@ func TestAForwardCutByQuittingResumes(t *testing.T) {
 // not use up the last attempt: the next start sends it, and what was
 // queued behind it.
 func TestTheLastTryCutByQuittingResumes(t *testing.T) {
-	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	slow := httptest.NewServer(&app{delay: time.Hour})
-	defer slow.CloseClientConnections()
-	ctx, quit := context.WithCancel(context.Background())
-	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
-	fwd.Attempts = 1
-	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
-	srv.Forward(fwd, false)
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	sendSigned(t, hs.URL+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
-	time.Sleep(50 * time.Millisecond) // the first is with the app
-	quit()
-	fwd.Close()
-	fwd.Wait()
+	st, slow := quitMidForward(t, 1, started, submitted)
 	ctx2, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	next := forward.NewForwarder(ctx2, []string{slow.URL}, time.Second, st, nil, nil)
@@ -531,30 +494,7 @@ func TestTheLastTryCutByQuittingResumes(t *testing.T) {
 // the app) are recorded as to be tried, and the next start sends all of
 // them, in order.
 func TestForwardsNotTriedBeforeQuittingResume(t *testing.T) {
-	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	slow := httptest.NewServer(&app{delay: time.Hour})
-	defer slow.CloseClientConnections()
-	ctx, quit := context.WithCancel(context.Background())
-	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
-	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
-	srv.Forward(fwd, false)
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	for _, body := range []string{
-		`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`,
-		`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`,
-		`{"status":"success","verification":{"id":"s1","code":9001,"status":"approved"}}`,
-	} {
-		sendSigned(t, hs.URL+"/veriff/events", []byte(body), nil)
-	}
-	time.Sleep(50 * time.Millisecond) // the first is with the app
-	quit()
-	fwd.Close()
-	fwd.Wait()
+	st, slow := quitMidForward(t, 0, started, submitted, `{"status":"success","verification":{"id":"s1","code":9001,"status":"approved"}}`)
 	fws, _ := st.Forwards(context.Background(), 2, 3)
 	if len(fws) != 2 || fws[0].RetryIn == 0 || fws[1].RetryIn == 0 || fws[0].Attempt != 0 {
 		t.Fatalf("the two never tried are recorded %+v", fws)
@@ -575,4 +515,42 @@ func TestForwardsNotTriedBeforeQuittingResume(t *testing.T) {
 	if len(a.bodies) != 3 || !strings.Contains(string(a.bodies[0]), "7001") || !strings.Contains(string(a.bodies[1]), "7002") || !strings.Contains(string(a.bodies[2]), "approved") {
 		t.Errorf("the app got %q", a.bodies)
 	}
+}
+
+// Two deliveries of session s1, as the quitting tests send them.
+const (
+	started   = `{"id":"s1","code":7001,"action":"started","feature":"selfid"}`
+	submitted = `{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`
+)
+
+// quitMidForward runs kycwatch's listener with a forwarder to an app that
+// never answers (slow), sends bodies, and quits while the first is with the
+// app: what the next start finds is in the store it returns. attempts, when
+// not 0, bounds the forwarder's tries.
+func quitMidForward(t *testing.T, attempts int, bodies ...string) (st *sessions.Store, slow *httptest.Server) {
+	t.Helper()
+	st, err := sessions.Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	slow = httptest.NewServer(&app{delay: time.Hour})
+	t.Cleanup(slow.CloseClientConnections)
+	ctx, quit := context.WithCancel(context.Background())
+	fwd := forward.NewForwarder(ctx, []string{slow.URL}, time.Hour, st, nil, nil)
+	if attempts > 0 {
+		fwd.Attempts = attempts
+	}
+	srv := listener.New(sessions.NewReceiver(st, decode.Keys{VeriffSecrets: []string{"sec"}}, nil), listener.DefaultLimits, nil)
+	srv.Forward(fwd, false)
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	for _, b := range bodies {
+		sendSigned(t, hs.URL+"/veriff/events", []byte(b), nil)
+	}
+	time.Sleep(50 * time.Millisecond) // the first is with the app
+	quit()
+	fwd.Close()
+	fwd.Wait()
+	return st, slow
 }
