@@ -17,8 +17,8 @@ import (
 	"github.com/kycwatch/kycwatch/lab/sandbox"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/team"
 )
@@ -151,10 +151,10 @@ func (a *app) buildLab(ctx context.Context) {
 		OnCreated:  func(t sessions.TestSession) { a.events.Publish(team.CreatedHere{TestSession: t}) },
 		Failed:     failed("lab")}
 	if c.vmOrg != "" {
-		a.lab.VerifiMe, a.lab.PollEvery = verifimeapi.NewClient(c.vmAPIURL), 0 // the default pace for a real API
+		a.lab.VerifiMe, a.lab.PollEvery = verifime.NewClient(c.vmAPIURL), 0 // the default pace for a real API
 	}
 	if c.keys.VeriffAPIKey != "" && len(c.keys.VeriffSecrets) > 0 {
-		a.lab.API = veriffapi.NewClient(c.apiURL, c.keys.VeriffAPIKey, c.keys.VeriffSecrets[0])
+		a.lab.API = veriff.NewClient(c.apiURL, c.keys.VeriffAPIKey, c.keys.VeriffSecrets[0])
 	}
 }
 

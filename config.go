@@ -12,8 +12,8 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 	"github.com/kycwatch/kycwatch/team"
 )
@@ -222,7 +222,7 @@ func defineFlags(fs *flag.FlagSet, c *config, r *rawFlags, follow bool) {
 	fs.Var(&r.vmSecrets, "verifime-secret", "VerifiMe webhook `secret` for X-VerifiMe-Signature (repeat for several)")
 	fs.Var(&r.maxBody, "max-body", "largest body `size` accepted (e.g. 10MiB); larger ones get 413")
 	fs.IntVar(&c.history, "history", 5000, "how many stored deliveries the UI loads at start")
-	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriffapi.DefaultBaseURL+")")
+	fs.StringVar(&c.apiURL, "api-url", "", "Veriff API base `URL` from the integration's page (default $VERIFF_API_URL, else "+veriff.DefaultBaseURL+")")
 	fs.DurationVar(&c.simStart, "sim-start-after", simulator.DefaultStartAfter, "simulator: how long after creation the end-user starts")
 	fs.DurationVar(&c.simSubmit, "sim-submit-after", simulator.DefaultSubmitAfter, "simulator: how long after starting the end-user submits")
 	fs.Var(&r.forwards, "forward-to", "send every delivery on to your app at this `URL` too (the delivery's path is appended; repeatable)")
@@ -237,7 +237,7 @@ func defineFlags(fs *flag.FlagSet, c *config, r *rawFlags, follow bool) {
 	fs.Var(&r.sbHooks, "sandbox-webhook", "`URL` the sandbox sends its webhooks to (default: kycwatch itself); KIND=URL for one kind: events, decisions or verifime (repeatable)")
 	fs.DurationVar(&c.simAssess, "sim-assess-after", simulator.DefaultAssessAfter, "simulator: how long after a VerifiMe data entry its risk assessment comes")
 	fs.StringVar(&c.vmOrg, "verifime-org", "", "VerifiMe organisation `code` for invites with VerifiMe's API (default $VERIFIME_ORG_CODE; none: the simulator)")
-	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifimeapi.DefaultBaseURL+")")
+	fs.StringVar(&c.vmAPIURL, "verifime-api-url", "", "VerifiMe API base `URL` (default $VERIFIME_API_URL, else "+verifime.DefaultBaseURL+")")
 	fs.BoolVar(&c.share, "share", false, "team mode: run an embedded NATS server with JetStream and publish every delivery to it; teammates run the join line it prints (kycwatch follow nats://TOKEN@HOST:PORT)")
 	fs.StringVar(&c.natsListen, "nats-listen", "127.0.0.1:4222", "with --share: the `address` the NATS server listens on (another interface only when given here)")
 	fs.StringVar(&r.natsURLs, "nats", "", "team mode: publish every delivery to an existing NATS JetStream at `URL[,URL…]` (nats://TOKEN@host:4222, tls://…)")
@@ -327,7 +327,7 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
 	}
 	if c.apiURL == "" {
-		c.apiURL = veriffapi.DefaultBaseURL
+		c.apiURL = veriff.DefaultBaseURL
 	} else if err := checkBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL); err != nil {
 		return err
 	}
@@ -338,7 +338,7 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 		c.vmAPIURL = strings.TrimSpace(os.Getenv("VERIFIME_API_URL"))
 	}
 	if c.vmAPIURL == "" {
-		c.vmAPIURL = verifimeapi.DefaultBaseURL
+		c.vmAPIURL = verifime.DefaultBaseURL
 	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
 		return err
 	}

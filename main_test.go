@@ -22,6 +22,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -688,7 +689,7 @@ func TestOneDeliveryMeetsEveryExpectationItMatches(t *testing.T) {
 	if left := exp.missing(); left != "risk=LOW" {
 		t.Fatalf("missing %q after the approved decision, want risk=LOW", left)
 	}
-	risk := sessions.Record{Status: 200, Delivery: decode.Delivery{Kind: decode.KindRiskAssessment, SessionID: "kw-1", State: "ASSESSED", Risk: &decode.RiskAssessment{RiskLevel: "LOW"}}}
+	risk := sessions.Record{Status: 200, Delivery: decode.Delivery{Kind: decode.KindRiskAssessment, SessionID: "kw-1", State: "ASSESSED", Risk: &verifime.RiskAssessment{RiskLevel: "LOW"}}}
 	if !exp.match(risk) {
 		t.Fatalf("not met; missing %q", exp.missing())
 	}

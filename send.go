@@ -15,9 +15,9 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -107,7 +107,7 @@ func send(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	body, _ := veriffapi.Marshal(payload)
+	body, _ := webhook.Marshal(payload)
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch send:", err)

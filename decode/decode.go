@@ -6,6 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/kycwatch/kycwatch/internal/webhook"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 )
 
 // Kind is what a webhook body turned out to be.
@@ -44,11 +48,11 @@ type Delivery struct {
 	// risk level, a user status… Stored beside the summary columns.
 	Note string `json:"note,omitempty"`
 
-	Event      *Event          `json:"event,omitempty"`
-	Decision   *Decision       `json:"decision,omitempty"`
-	UserStatus *UserStatus     `json:"user_status,omitempty"`
-	Watchlist  *Watchlist      `json:"watchlist,omitempty"`
-	Risk       *RiskAssessment `json:"risk,omitempty"`
+	Event      *veriff.Event            `json:"event,omitempty"`
+	Decision   *veriff.Decision         `json:"decision,omitempty"`
+	UserStatus *veriff.UserStatus       `json:"user_status,omitempty"`
+	Watchlist  *veriff.Watchlist        `json:"watchlist,omitempty"`
+	Risk       *verifime.RiskAssessment `json:"risk,omitempty"`
 	// Unknown lists top-level fields kycwatch does not know (Veriff adds
 	// fields over time; they are kept in the raw body and named here).
 	Unknown []string `json:"unknown,omitempty"`
@@ -59,10 +63,15 @@ type Delivery struct {
 // the Problem set.
 func Decode(body []byte) Delivery {
 	d := classify(body)
-	d.Note = note(d)
+	if d.Kind == KindInvalid {
+		d.Note = d.Problem
+	}
 	return d
 }
 
+// classify checks what any body must be (not empty, not too deep, JSON),
+// then asks the providers' packages, Veriff's first as protocol.md orders
+// the shapes.
 func classify(body []byte) Delivery {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -71,7 +80,7 @@ func classify(body []byte) Delivery {
 	if d := depth(trimmed); d > MaxDepth {
 		return Delivery{Kind: KindInvalid, Problem: fmt.Sprintf("JSON nested deeper than %d levels", MaxDepth)}
 	}
-	var top obj
+	var top webhook.Obj
 	if err := json.Unmarshal(trimmed, &top); err != nil || top == nil {
 		// Unmarshal checks the whole document before it decodes: a syntax
 		// error means it is not JSON at all.
@@ -80,31 +89,34 @@ func classify(body []byte) Delivery {
 		}
 		return Delivery{Kind: KindUnknown, Problem: "JSON is not an object"}
 	}
-	switch {
-	case top.str("eventType") == "user-status.created":
-		return decodeUserStatus(top)
-	case strings.EqualFold(top.str("eventType"), "fullauto"):
-		return decodeFullAuto(top)
-	case top.has("checkType") || top.has("check_type"):
-		return decodeWatchlist(top)
-	case top.has("verification"):
-		if d, ok := decodeDecision(top); ok {
-			return d
-		}
-	case top.has("code") || top.has("action"):
-		if d, ok := decodeEvent(top); ok {
-			return d
-		}
+	if p, ok := veriff.Decode(top); ok {
+		return fromVeriff(p)
 	}
-	// After the Veriff shapes, as protocol.md orders them (and reached also
-	// when a body with a verification or code key turned out to be neither).
-	if top.str("eventName") == "RISK_ASSESSMENT_UPDATED" {
-		return decodeRisk(top)
+	if r, unknown, ok := verifime.Decode(top); ok {
+		return Delivery{Kind: KindRiskAssessment, Provider: VerifiMe, SessionID: r.SessionID(), State: r.State(),
+			Risk: r, Unknown: unknown, Note: r.Note()}
 	}
-	return Delivery{Kind: KindUnknown, SessionID: cmp.Or(top.str("sessionId"), top.str("session_id")), Unknown: top.keys(nil)}
+	return Delivery{Kind: KindUnknown, SessionID: cmp.Or(top.Str("sessionId"), top.Str("session_id")), Unknown: top.Keys(nil)}
 }
 
-// --- tolerant field access ---
+// fromVeriff makes a Delivery of a Veriff payload, its kind told by the
+// part it has.
+func fromVeriff(p veriff.Payload) Delivery {
+	d := Delivery{Provider: Veriff, SessionID: p.SessionID, AttemptID: p.AttemptID, Code: p.Code, State: p.State,
+		VendorData: p.VendorData, EndUserID: p.EndUserID, Unknown: p.Unknown,
+		Event: p.Event, Decision: p.Decision, UserStatus: p.UserStatus, Watchlist: p.Watchlist, Note: p.Note()}
+	switch {
+	case p.Event != nil:
+		d.Kind = KindEvent
+	case p.Decision != nil:
+		d.Kind = KindDecision
+	case p.UserStatus != nil:
+		d.Kind = KindUserStatus
+	default:
+		d.Kind = KindWatchlist
+	}
+	return d
+}
 
 // depth returns the deepest nesting of objects and arrays, skipping strings.
 func depth(b []byte) int {
@@ -145,48 +157,4 @@ func syntaxWhere(b []byte) string {
 		return " (unexpected end of input)"
 	}
 	return ""
-}
-
-// note writes the one line a timeline shows beside a delivery's state.
-func note(d Delivery) string {
-	var parts []string
-	add := func(s string) {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	switch {
-	case d.Kind == KindInvalid:
-		add(d.Problem)
-	case d.Event != nil:
-		add(d.Event.ContextReason)
-		add(d.Event.ContextState)
-	case d.Decision != nil:
-		dec := d.Decision
-		if dec.ReasonCode != 0 {
-			add(fmt.Sprintf("%d %s", dec.ReasonCode, cmp.Or(dec.Reason, ReasonText(dec.ReasonCode))))
-		} else {
-			add(dec.Reason)
-		}
-		add(strings.TrimSpace(cmp.Or(dec.Person.FullName, dec.Person.FirstName+" "+dec.Person.LastName)))
-		if dec.FullAuto {
-			add("Full Auto")
-		}
-	case d.UserStatus != nil:
-		add(d.UserStatus.Status)
-		add(d.UserStatus.Reason)
-	case d.Watchlist != nil:
-		add(d.Watchlist.CheckType)
-		hits := "hits"
-		if d.Watchlist.TotalHits == 1 {
-			hits = "hit"
-		}
-		add(fmt.Sprintf("%d %s", d.Watchlist.TotalHits, hits))
-	case d.Risk != nil:
-		if d.Risk.RiskLevel != "" {
-			add("risk " + d.Risk.RiskLevel)
-		}
-		add(d.Risk.CustomerName)
-	}
-	return strings.Join(parts, " · ")
 }

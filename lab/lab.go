@@ -18,8 +18,8 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/lab/simulator"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -32,7 +32,7 @@ type Lab struct {
 	// tells that kycwatch made them up (none was configured).
 	SimSecret, SimAPIKey string
 	Generated            bool
-	API                  *veriffapi.Client // nil without Veriff credentials
+	API                  *veriff.Client // nil without Veriff credentials
 	// Sandbox plays the sessions created through the sandbox API; the
 	// decision keys act on those through it (its keys, its webhook URL).
 	Sandbox *simulator.Simulator
@@ -41,7 +41,7 @@ type Lab struct {
 
 	// VerifiMe: the API client (nil without VERIFIME_ORG_CODE) and the
 	// organisation code; the simulator's webhook secret.
-	VerifiMe          *verifimeapi.Client
+	VerifiMe          *verifime.Client
 	OrgCode           string
 	SimVerifiMeSecret string
 	// Tracking polls run on Context, every PollEvery at first; each
@@ -105,15 +105,15 @@ func (l *Lab) Real() bool { return l.API != nil }
 // Create creates a session with Veriff's API, or with the simulator when
 // simulated is set or there are no credentials.
 func (l *Lab) Create(ctx context.Context, f sessions.NewSession, simulated bool) (sessions.Created, error) {
-	v := veriffapi.NewVerification{VendorData: f.VendorData, EndUserID: f.EndUserID}
+	v := veriff.NewVerification{VendorData: f.VendorData, EndUserID: f.EndUserID}
 	if f.FirstName != "" || f.LastName != "" {
-		v.Person = &veriffapi.Person{FirstName: f.FirstName, LastName: f.LastName}
+		v.Person = &veriff.NewPerson{FirstName: f.FirstName, LastName: f.LastName}
 	}
 	t := sessions.TestSession{VendorData: f.VendorData, EndUserID: f.EndUserID, FirstName: f.FirstName, LastName: f.LastName}
 	var out sessions.Created
 	if simulated || l.API == nil {
 		l.simulatorKeys()
-		c, err := l.Sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: v})
+		c, err := l.Sim.CreateSession(ctx, veriff.SessionRequest{Verification: v})
 		if err != nil {
 			return sessions.Created{}, err
 		}
@@ -126,7 +126,7 @@ func (l *Lab) Create(ctx context.Context, f sessions.NewSession, simulated bool)
 		} else {
 			out.Note = "no callback URL sent: without the tunnel there is no HTTPS URL for Veriff to send the end-user back to"
 		}
-		c, err := l.API.CreateSession(ctx, veriffapi.SessionRequest{Verification: v})
+		c, err := l.API.CreateSession(ctx, veriff.SessionRequest{Verification: v})
 		if err != nil {
 			return sessions.Created{}, err
 		}
@@ -254,12 +254,12 @@ func (l *Lab) RealVerifiMe() bool { return l.VerifiMe != nil }
 // its tracking status.
 func (l *Lab) Invite(ctx context.Context, f sessions.InviteForm) (sessions.Created, error) {
 	ref := "kw-" + newRef()[:12]
-	req := verifimeapi.InviteRequest{Email: f.Email, Code: l.OrgCode, ReferenceData: ref,
-		CustomerContext: verifimeapi.CustomerContext{FirstName: f.FirstName, FamilyName: f.FamilyName}}
+	req := verifime.InviteRequest{Email: f.Email, Code: l.OrgCode, ReferenceData: ref,
+		CustomerContext: verifime.CustomerContext{FirstName: f.FirstName, FamilyName: f.FamilyName}}
 	t := sessions.TestSession{ID: ref, VendorData: ref, FirstName: f.FirstName, LastName: f.FamilyName, Email: f.Email}
 	var out sessions.Created
 	var tracker Tracker
-	var inv verifimeapi.Invite
+	var inv verifime.Invite
 	var err error
 	if l.VerifiMe != nil {
 		inv, err = l.VerifiMe.Invite(ctx, req)
@@ -380,7 +380,7 @@ func (l *Lab) track(t sessions.TestSession, tr Tracker, last string) {
 			} else if tr != Tracker(l.Sim) { // the simulator is local: no need to go easy on it
 				delay = min(delay*3/2, pollSlowest)
 			}
-			if status == verifimeapi.Completed {
+			if status == verifime.Completed {
 				return
 			}
 		}
@@ -393,7 +393,7 @@ func (l *Lab) track(t sessions.TestSession, tr Tracker, last string) {
 func (l *Lab) Resume(tests []sessions.TestSession, tracking []sessions.TrackingStep) {
 	done, last := map[string]bool{}, map[string]string{}
 	for _, s := range tracking { // oldest first
-		if s.Status == verifimeapi.Completed {
+		if s.Status == verifime.Completed {
 			done[s.SessionID] = true
 		}
 		last[s.SessionID] = cmp.Or(s.Status, s.Raw) // as track compares them

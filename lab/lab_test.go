@@ -16,8 +16,8 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -123,7 +123,7 @@ func TestConfiguredKeysAreKept(t *testing.T) {
 
 func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
 	var got []map[string]map[string]any
-	veriff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fakeAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var req map[string]map[string]any
 		json.Unmarshal(body, &req)
@@ -131,9 +131,9 @@ func TestRealSessionsGetACallbackOnlyWithTheTunnel(t *testing.T) {
 		w.WriteHeader(201)
 		io.WriteString(w, `{"status":"success","verification":{"id":"aea9ba6d-1b47-47fc-a4fc-f72b6d3584a7","url":"https://alchemy.veriff.com/v/tok","status":"created"}}`)
 	}))
-	defer veriff.Close()
+	defer fakeAPI.Close()
 	l, st := newLab(t, decode.Keys{VeriffSecrets: []string{"s"}, VeriffAPIKey: "k"})
-	l.API = veriffapi.NewClient(veriff.URL, "k", "s")
+	l.API = veriff.NewClient(fakeAPI.URL, "k", "s")
 	if !l.Real() {
 		t.Fatal("not real with a client")
 	}
@@ -235,7 +235,7 @@ func TestVerifiMeInviteWithTheAPI(t *testing.T) {
 	}))
 	defer api.Close()
 	l, _ := newLab(t, decode.Keys{VerifiMeSecrets: []string{"mine"}})
-	l.VerifiMe, l.OrgCode = verifimeapi.NewClient(api.URL), "ORG-7"
+	l.VerifiMe, l.OrgCode = verifime.NewClient(api.URL), "ORG-7"
 	var tracked []string
 	done := make(chan struct{})
 	l.OnTracking = func(s sessions.TrackingStep) {
@@ -335,8 +335,8 @@ func TestResumePollsWhatWasLeft(t *testing.T) {
 	}))
 	defer api.Close()
 	l, _ := newLab(t, decode.Keys{VerifiMeSecrets: []string{"mine"}})
-	l.VerifiMe = verifimeapi.NewClient(api.URL)
-	sim, err := l.Sim.Invite(context.Background(), verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: "kw-sim"})
+	l.VerifiMe = verifime.NewClient(api.URL)
+	sim, err := l.Sim.Invite(context.Background(), verifime.InviteRequest{Email: "a@example.com", ReferenceData: "kw-sim"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestResumeDoesNotRecordTheSameStatusAgain(t *testing.T) {
 	}))
 	defer api.Close()
 	l, _ := newLab(t, decode.Keys{VerifiMeSecrets: []string{"mine"}})
-	l.VerifiMe = verifimeapi.NewClient(api.URL)
+	l.VerifiMe = verifime.NewClient(api.URL)
 	var got []string
 	l.OnTracking = func(s sessions.TrackingStep) { mu.Lock(); got = append(got, s.Status); mu.Unlock() }
 	l.Resume([]sessions.TestSession{{ID: "kw-open", Ref: "tr-open", Source: sessions.SourceVerifiMe, CreatedAt: l.Now().Add(-time.Minute)}},

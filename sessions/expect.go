@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 )
 
 // Expectation is one --expect: a delivery that must arrive, accepted.
@@ -63,12 +65,12 @@ func ParseExpectation(s string) (Expectation, error) {
 	}
 	switch e.Key {
 	case "decision":
-		return e, valid("decision status", DecisionStatuses, sortedCodes(decode.DecisionStatuses))
+		return e, valid("decision status", DecisionStatuses, sortedCodes(veriff.DecisionStatuses))
 	case "event":
-		codes := sortedCodes(decode.EventActions)
+		codes := sortedCodes(veriff.EventActions)
 		names := make([]string, len(codes))
 		for i, c := range codes {
-			names[i] = decode.EventActions[c]
+			names[i] = veriff.EventActions[c]
 		}
 		return e, valid("event action", names, codes)
 	case "risk":
@@ -85,7 +87,7 @@ func ParseExpectation(s string) (Expectation, error) {
 }
 
 // RiskValues are VerifiMe's risk levels, then its assessment statuses.
-var RiskValues = []string{"LOW", "MEDIUM", "HIGH", "EXTREME", "NO RISK DETECTED", "PENDING", "PRELIMINARY", "ASSESSED"}
+var RiskValues = append(append([]string{}, verifime.RiskLevels...), verifime.AssessmentStatuses...)
 
 // ExpectKinds are the kinds an accepted delivery can have.
 var ExpectKinds = []string{string(decode.KindEvent), string(decode.KindDecision), string(decode.KindUserStatus), string(decode.KindWatchlist),

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 )
 
 // recentRing keeps the summaries of the newest deliveries in memory, as
@@ -79,7 +80,7 @@ func summaryOf(r Record) Record {
 		Verdict: decode.Verdict{Signature: r.Verdict.Signature, APIKey: r.Verdict.APIKey, Reason: r.Verdict.Reason, Header: r.Verdict.Header},
 	}
 	if risk := riskLevel(d); risk != "" || d.Kind == decode.KindRiskAssessment {
-		s.Delivery.Risk = &decode.RiskAssessment{RiskLevel: risk}
+		s.Delivery.Risk = &verifime.RiskAssessment{RiskLevel: risk}
 	}
 	return s
 }

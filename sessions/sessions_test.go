@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -233,7 +234,7 @@ func TestBookFoldsALifecycle(t *testing.T) {
 
 func TestNextState(t *testing.T) {
 	dec := func(s string, code int) decode.Delivery {
-		return decode.Delivery{Kind: decode.KindDecision, State: s, Code: code, Decision: &decode.Decision{Status: s}}
+		return decode.Delivery{Kind: decode.KindDecision, State: s, Code: code, Decision: &veriff.Decision{Status: s}}
 	}
 	for _, c := range []struct {
 		cur  string
@@ -247,7 +248,7 @@ func TestNextState(t *testing.T) {
 		{StateReview, dec("declined", 9102), StateDeclined},
 		{StateSubmitted, dec("", 9104), StateExpired},
 		{StateSubmitted, dec("abandoned", 9104), StateAbandoned},
-		{StateSubmitted, decode.Delivery{Kind: decode.KindDecision, Decision: &decode.Decision{Null: true}}, StateSubmitted},
+		{StateSubmitted, decode.Delivery{Kind: decode.KindDecision, Decision: &veriff.Decision{Null: true}}, StateSubmitted},
 		{StateApproved, decode.Delivery{Kind: decode.KindUserStatus, State: "x"}, StateApproved},
 		{"", decode.Delivery{Kind: decode.KindRiskAssessment, State: "preliminary"}, "preliminary"},
 	} {

@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 )
 
 // Store keeps every delivery kycwatch answered, raw, in SQLite.
@@ -328,7 +329,7 @@ func scanSummary(sc interface{ Scan(...any) error }, r *Record, extra ...any) er
 	r.ReceivedAt = time.Unix(0, at).UTC()
 	d.Kind, d.Provider = decode.Kind(kind), decode.Provider(provider)
 	if risk != "" || d.Kind == decode.KindRiskAssessment {
-		d.Risk = &decode.RiskAssessment{RiskLevel: risk} // a summary: the level only
+		d.Risk = &verifime.RiskAssessment{RiskLevel: risk} // a summary: the level only
 	}
 	r.Verdict.Signature, r.Verdict.APIKey = decode.Signature(sig), decode.APIKey(key)
 	return err

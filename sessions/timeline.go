@@ -5,19 +5,22 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 )
 
-// Session states, in the words of Veriff's documentation.
+// Session states, in the words of Veriff's documentation (its event
+// actions and decision statuses, defined in providers/veriff).
 const (
 	StateCreated   = "created"
-	StateStarted   = "started"
-	StateSubmitted = "submitted"
-	StateApproved  = "approved"
-	StateDeclined  = "declined"
-	StateResubmit  = "resubmission_requested"
-	StateReview    = "review"
-	StateExpired   = "expired"
-	StateAbandoned = "abandoned"
+	StateStarted   = veriff.ActionStarted
+	StateSubmitted = veriff.ActionSubmitted
+	StateApproved  = veriff.Approved
+	StateDeclined  = veriff.Declined
+	StateResubmit  = veriff.Resubmit
+	StateReview    = veriff.Review
+	StateExpired   = veriff.Expired
+	StateAbandoned = veriff.Abandoned
 	// VerifiMe's phase 1 (its tracking status), then phase 2 (the
 	// assessment's status: pending, preliminary, assessed).
 	StateInvited  = "invited"  // Inactive: the invite is not opened yet
@@ -271,7 +274,7 @@ func (b *Book) AddTracking(t TrackingStep) *Session {
 // back, and never undoes phase 2.
 func trackingState(cur, status string) string {
 	rank := map[string]int{"": 0, StateCreated: 0, StateInvited: 1, StateEntering: 2, StateEntered: 3}
-	next := map[string]string{"Inactive": StateInvited, "Active": StateEntering, "Completed": StateEntered}[status]
+	next := map[string]string{verifime.Inactive: StateInvited, verifime.Active: StateEntering, verifime.Completed: StateEntered}[status]
 	r, inPhase1 := rank[cur]
 	if next == "" || !inPhase1 || rank[next] <= r {
 		return cur
@@ -348,7 +351,7 @@ func NextState(cur string, d decode.Delivery) string {
 		if st := strings.ToLower(d.State); st != "" {
 			return st
 		}
-		if st, ok := decode.DecisionStatuses[d.Code]; ok {
+		if st, ok := veriff.DecisionStatuses[d.Code]; ok {
 			return st
 		}
 	case decode.KindRiskAssessment:

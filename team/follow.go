@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -398,7 +399,7 @@ func toRecord(m *Message, streamSeq int64) sessions.Record {
 		AttemptID: d.AttemptID, Code: d.Code, State: d.State, VendorData: d.VendorData, EndUserID: d.EndUserID, Note: d.Note,
 		Problem: d.Problem}
 	if d.RiskLevel != "" || r.Delivery.Kind == decode.KindRiskAssessment {
-		r.Delivery.Risk = &decode.RiskAssessment{RiskLevel: d.RiskLevel}
+		r.Delivery.Risk = &verifime.RiskAssessment{RiskLevel: d.RiskLevel}
 	}
 	r.Verdict = decode.Verdict{Signature: decode.Signature(d.Signature), APIKey: decode.APIKey(d.APIKey), Reason: d.Reason, Header: d.SigHeader}
 	return r

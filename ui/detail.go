@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -228,7 +229,7 @@ func (m Model) payloadFields(f *fieldLines, d decode.Delivery) {
 			reason := display.Safe(dec.Reason)
 			if dec.ReasonCode != 0 {
 				if reason == "" {
-					reason = decode.ReasonText(dec.ReasonCode)
+					reason = veriff.ReasonText(dec.ReasonCode)
 				}
 				reason = fmt.Sprintf("%d %s", dec.ReasonCode, reason)
 			}

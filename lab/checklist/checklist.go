@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/lab/simulator"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -289,7 +289,7 @@ func plain(err error) string {
 }
 
 func mustMarshal(v any) []byte {
-	b, err := veriffapi.Marshal(v)
+	b, err := webhook.Marshal(v)
 	if err != nil {
 		panic(err) // our own payload types always encode
 	}

@@ -13,7 +13,8 @@ import (
 	"strings"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/internal/webhook"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -32,7 +33,7 @@ func (h *handler) read(r *http.Request) call {
 // auth checks a call as Veriff does: the API key, and the signature over
 // the body (POST, PATCH) or over the session id (GET, DELETE). POST
 // /sessions needs none but accepts one.
-func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
+func (h *handler) auth(c *call, signed []byte, required bool) *veriff.Error {
 	hdr := http.Header(c.in.Header)
 	key := hdr.Get("X-AUTH-CLIENT")
 	if key == "" {
@@ -42,13 +43,13 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
 	switch {
 	case key == "":
 		c.verdict.APIKey = decode.KeyMissing
-		return &veriffapi.Error{HTTPStatus: 401, Code: "1801", Message: "Mandatory X-AUTH-CLIENT header containing the API key is missing from the request."}
+		return &veriff.Error{HTTPStatus: 401, Code: "1801", Message: "Mandatory X-AUTH-CLIENT header containing the API key is missing from the request."}
 	case !sessions.IsUUID(key):
 		c.verdict.APIKey = decode.KeyMismatch
-		return &veriffapi.Error{HTTPStatus: 401, Code: "1802", Message: "API key is not a valid UUID."}
+		return &veriff.Error{HTTPStatus: 401, Code: "1802", Message: "API key is not a valid UUID."}
 	case key != h.c.APIKey:
 		c.verdict.APIKey = decode.KeyMismatch
-		return &veriffapi.Error{HTTPStatus: 401, Code: "1803", Message: "Integration with the API key was not found."}
+		return &veriff.Error{HTTPStatus: 401, Code: "1803", Message: "Integration with the API key was not found."}
 	}
 	sig := strings.ToLower(strings.TrimSpace(hdr.Get("X-HMAC-SIGNATURE")))
 	if sig == "" {
@@ -62,10 +63,10 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
 		c.verdict.Signature = decode.SigMissing
 		if hdr.Get("X-SIGNATURE") != "" {
 			c.verdict.Header, c.verdict.Reason = "X-SIGNATURE", "legacy signature scheme"
-			return &veriffapi.Error{HTTPStatus: 401, Code: "1812", Message: "X-HMAC-SIGNATURE is missing. X-SIGNATURE (the legacy SHA-256 of the body and the secret) is no longer accepted: " + expected}
+			return &veriff.Error{HTTPStatus: 401, Code: "1812", Message: "X-HMAC-SIGNATURE is missing. X-SIGNATURE (the legacy SHA-256 of the body and the secret) is no longer accepted: " + expected}
 		}
 		c.verdict.Reason = "no signature header"
-		return &veriffapi.Error{HTTPStatus: 401, Code: "1812", Message: "X-HMAC-SIGNATURE is missing: " + expected}
+		return &veriff.Error{HTTPStatus: 401, Code: "1812", Message: "X-HMAC-SIGNATURE is missing: " + expected}
 	}
 	if raw, err := hex.DecodeString(sig); err != nil || len(raw) != 32 {
 		c.verdict.Signature = decode.SigMissing
@@ -73,16 +74,16 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriffapi.Error {
 			c.verdict.Signature = decode.SigInvalid
 		}
 		c.verdict.Reason = "not a SHA-256 hex digest"
-		return &veriffapi.Error{HTTPStatus: 401, Code: "1812", Message: "Signature is not a valid SHA256 hash."}
+		return &veriff.Error{HTTPStatus: 401, Code: "1812", Message: "Signature is not a valid SHA256 hash."}
 	}
 	if !hmac.Equal([]byte(sig), []byte(decode.Sign(h.c.Secret, signed))) {
 		c.verdict.Signature = decode.SigInvalid
 		if c.in.Method == http.MethodGet || c.in.Method == http.MethodDelete {
 			c.verdict.Reason = "GET and DELETE are signed over the session id"
-			return &veriffapi.Error{HTTPStatus: 401, Code: "1818", Message: "Signature \"" + sig + "\" does not match the HMAC-SHA256 of query ID."}
+			return &veriff.Error{HTTPStatus: 401, Code: "1818", Message: "Signature \"" + sig + "\" does not match the HMAC-SHA256 of query ID."}
 		}
 		c.verdict.Reason = "the signature is not the HMAC-SHA256 of the body with the sandbox's shared secret"
-		return &veriffapi.Error{HTTPStatus: 401, Code: "1819", Message: "Signature \"" + sig + "\" does not match the HMAC-SHA256 of request body."}
+		return &veriff.Error{HTTPStatus: 401, Code: "1819", Message: "Signature \"" + sig + "\" does not match the HMAC-SHA256 of request body."}
 	}
 	c.verdict.Signature = decode.SigValid
 	return nil
@@ -103,7 +104,7 @@ func (h *handler) record(ctx context.Context, c call, sessionID, state string, s
 
 func (h *handler) reply(w http.ResponseWriter, r *http.Request, c call, sessionID, state string, status int, v any) {
 	h.record(r.Context(), c, sessionID, state, status, fmt.Sprintf("%s %s → %d", c.in.Method, strings.TrimPrefix(r.URL.Path, "/sandbox"), status))
-	body, _ := veriffapi.Marshal(v)
+	body, _ := webhook.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
 	h.sign(w, body)
 	w.WriteHeader(status)
@@ -118,22 +119,22 @@ func (h *handler) sign(w http.ResponseWriter, body []byte) {
 	w.Header().Set("X-HMAC-SIGNATURE", decode.Sign(h.c.Secret, body))
 }
 
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, c *call, sessionID string, e *veriffapi.Error) {
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, c *call, sessionID string, e *veriff.Error) {
 	cc := call{}
 	if c != nil {
 		cc = *c
 	} else {
 		cc = h.read(r)
 	}
-	h.reply(w, r, cc, sessionID, "", e.HTTPStatus, veriffapi.ErrorResponse{Status: "fail", Code: e.Code, Message: e.Message})
+	h.reply(w, r, cc, sessionID, "", e.HTTPStatus, veriff.ErrorResponse{Status: "fail", Code: e.Code, Message: e.Message})
 }
 
 // asAPIError turns the simulator's errors into Veriff's.
-func asAPIError(err error) *veriffapi.Error {
-	if e, ok := err.(*veriffapi.Error); ok {
+func asAPIError(err error) *veriff.Error {
+	if e, ok := err.(*veriff.Error); ok {
 		return e
 	}
-	return &veriffapi.Error{HTTPStatus: http.StatusBadGateway, Code: "502", Message: "the webhook could not be delivered: " + err.Error()}
+	return &veriff.Error{HTTPStatus: http.StatusBadGateway, Code: "502", Message: "the webhook could not be delivered: " + err.Error()}
 }
 
 // readCall authenticates a GET or DELETE, signed over the id in its path.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/lab/simulator"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -162,12 +162,12 @@ func (h *handler) step(w http.ResponseWriter, r *http.Request) {
 	case "decide":
 		status := r.FormValue("status")
 		if !h.c.Sim.Open(id) {
-			err = &veriffapi.Error{HTTPStatus: 409, Code: "1304", Message: "the session is already decided"}
+			err = &veriff.Error{HTTPStatus: 409, Code: "1304", Message: "the session is already decided"}
 		} else {
 			err, state = h.c.Sim.Decide(r.Context(), id, status, simulator.Known{}), status
 		}
 	default:
-		err = &veriffapi.Error{HTTPStatus: 404, Code: "404", Message: "no such step"}
+		err = &veriff.Error{HTTPStatus: 404, Code: "404", Message: "no such step"}
 	}
 	status := http.StatusSeeOther
 	target := FlowPrefix + id + "?done=" + stepName
@@ -185,16 +185,16 @@ func (h *handler) step(w http.ResponseWriter, r *http.Request) {
 func (h *handler) upload(r *http.Request, id string) error {
 	f, _, err := r.FormFile("image")
 	if err != nil {
-		return &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Choose a photo first."}
+		return &veriff.Error{HTTPStatus: 400, Code: "1102", Message: "Choose a photo first."}
 	}
 	defer f.Close()
 	raw, err := io.ReadAll(io.LimitReader(f, h.c.MaxBody))
 	if err != nil {
-		return &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "The photo could not be read."}
+		return &veriff.Error{HTTPStatus: 400, Code: "1104", Message: "The photo could not be read."}
 	}
 	mime, why := photo(raw)
 	if why != "" {
-		return &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "That is not a photo: " + why + "."}
+		return &veriff.Error{HTTPStatus: 400, Code: "1104", Message: "That is not a photo: " + why + "."}
 	}
 	m, err := h.c.Sim.AddMedia(id, "document-front", mime, len(raw), h.c.Now().UTC().Format(time.RFC3339))
 	if err == nil {

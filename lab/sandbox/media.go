@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/kycwatch/kycwatch/internal/display"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 )
 
 func (h *handler) addMedia(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +29,7 @@ func (h *handler) addMedia(w http.ResponseWriter, r *http.Request) {
 		} `json:"image"`
 	}
 	if json.Unmarshal(c.in.Body, &req) != nil || req.Image == nil || req.Image.Context == "" || req.Image.Content == "" {
-		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request (image.context, image.content)."})
+		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request (image.context, image.content)."})
 		return
 	}
 	content := req.Image.Content
@@ -38,12 +38,12 @@ func (h *handler) addMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, err := base64.StdEncoding.DecodeString(content)
 	if err != nil {
-		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "image.content is not base64."})
+		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1104", Message: "image.content is not base64."})
 		return
 	}
 	mime, why := photo(raw)
 	if why != "" {
-		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "image.content is not a photo: " + why})
+		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1104", Message: "image.content is not a photo: " + why})
 		return
 	}
 	m, err := h.c.Sim.AddMedia(id, req.Image.Context, mime, len(raw), req.Image.Timestamp)
@@ -148,12 +148,12 @@ func (h *handler) mediaFile(w http.ResponseWriter, r *http.Request) {
 	}
 	m, found := h.c.Sim.MediaByID(id)
 	if !found {
-		h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 404, Code: "404", Message: "Media " + id + " not found"})
+		h.fail(w, r, &c, "", &veriff.Error{HTTPStatus: 404, Code: "404", Message: "Media " + id + " not found"})
 		return
 	}
 	b, held := h.blobs.get(id)
 	if !held {
-		h.fail(w, r, &c, m.SessionID, &veriffapi.Error{HTTPStatus: 404, Code: "404",
+		h.fail(w, r, &c, m.SessionID, &veriff.Error{HTTPStatus: 404, Code: "404",
 			Message: "Media " + id + " is listed, but its bytes are no longer held: the sandbox keeps uploads in memory (64 MiB in all), not across restarts"})
 		return
 	}

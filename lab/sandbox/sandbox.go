@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/lab/simulator"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -75,7 +75,7 @@ func Handler(c Config) http.Handler {
 	h.mux.HandleFunc("GET "+simulator.InviteQR+"{ref}", h.inviteQR)
 	h.mux.HandleFunc("GET "+simulator.AssessmentPage+"{id}", h.assessment)
 	h.mux.HandleFunc(APIPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, nil, "", &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "No such endpoint: " + r.Method + " " + r.URL.Path})
+		h.fail(w, r, nil, "", &veriff.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "No such endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	return h
 }
@@ -121,7 +121,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		Verification *json.RawMessage `json:"verification"`
 	}
 	if json.Unmarshal(c.in.Body, &req) != nil || req.Verification == nil {
-		h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
+		h.fail(w, r, &c, "", &veriff.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
 		return
 	}
 	var v map[string]json.RawMessage
@@ -129,13 +129,13 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if raw, ok := v["vendorData"]; ok && string(raw) != "null" {
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 400, Code: "1501", Message: "vendorData must be a string."})
+			h.fail(w, r, &c, "", &veriff.Error{HTTPStatus: 400, Code: "1501", Message: "vendorData must be a string."})
 			return
 		}
 	}
-	var sr veriffapi.SessionRequest
+	var sr veriff.SessionRequest
 	if err := json.Unmarshal(c.in.Body, &sr); err != nil {
-		h.fail(w, r, &c, "", &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "Request includes invalid parameters: " + err.Error()})
+		h.fail(w, r, &c, "", &veriff.Error{HTTPStatus: 400, Code: "1104", Message: "Request includes invalid parameters: " + err.Error()})
 		return
 	}
 	created, err := h.c.Sim.CreateSession(r.Context(), sr)
@@ -151,7 +151,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		h.c.Created(r.Context(), t)
 	}
-	h.reply(w, r, c, created.ID, "created", http.StatusCreated, veriffapi.SessionResponse{Status: "success", Verification: created})
+	h.reply(w, r, c, created.ID, "created", http.StatusCreated, veriff.SessionResponse{Status: "success", Verification: created})
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
@@ -166,11 +166,11 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
 		} `json:"verification"`
 	}
 	if json.Unmarshal(c.in.Body, &req) != nil {
-		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
+		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
 		return
 	}
 	if req.Verification.Status != "submitted" {
-		h.fail(w, r, &c, id, &veriffapi.Error{HTTPStatus: 400, Code: "1303", Message: "Invalid status: only \"submitted\" can be set."})
+		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1303", Message: "Invalid status: only \"submitted\" can be set."})
 		return
 	}
 	if err := h.c.Sim.Submit(r.Context(), id); err != nil {

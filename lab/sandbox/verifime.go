@@ -15,7 +15,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/lab/simulator"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -95,11 +95,11 @@ func (h *handler) invitation(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "No such invite.", http.StatusNotFound)
 		return
 	}
-	if before.Status == verifimeapi.Inactive {
+	if before.Status == verifime.Inactive {
 		c := h.read(r)
 		h.recordVM(r.Context(), c, st.ReferenceData, "", http.StatusOK, "customer: opened the invite → Active")
 	}
-	waiting := st.Status == verifimeapi.Completed
+	waiting := st.Status == verifime.Completed
 	for _, a := range st.Assessments {
 		waiting = waiting && a.AssessmentStatus != "ASSESSED"
 	}
@@ -189,7 +189,7 @@ func (h *handler) recordVM(ctx context.Context, c call, sessionID, state string,
 
 func (h *handler) invite(w http.ResponseWriter, r *http.Request) {
 	c := h.read(r)
-	var req verifimeapi.InviteRequest
+	var req verifime.InviteRequest
 	answer := func(status int, v any, sessionID string) {
 		h.recordVM(r.Context(), c, sessionID, "", status, fmt.Sprintf("POST /verifime/v1/user/invite → %d", status))
 		w.Header().Set("Content-Type", "application/json")
@@ -197,14 +197,14 @@ func (h *handler) invite(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(v)
 	}
 	if err := json.Unmarshal(c.in.Body, &req); err != nil {
-		answer(http.StatusBadRequest, map[string]any{"request": nil, "validationResults": []verifimeapi.ValidationResult{
+		answer(http.StatusBadRequest, map[string]any{"request": nil, "validationResults": []verifime.ValidationResult{
 			{Name: "body", ResultName: "InvalidJson", Message: "The request body is not valid JSON"}}}, "")
 		return
 	}
 	inv, err := h.c.Sim.Invite(r.Context(), req)
 	if err != nil {
-		var results []verifimeapi.ValidationResult
-		if e, ok := err.(*verifimeapi.Error); ok {
+		var results []verifime.ValidationResult
+		if e, ok := err.(*verifime.Error); ok {
 			results = e.Results
 		}
 		answer(http.StatusBadRequest, map[string]any{"request": json.RawMessage(c.in.Body), "validationResults": results}, "")

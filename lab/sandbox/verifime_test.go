@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/lab/simulator"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 )
 
 // byHand: the tracking status moves only with the customer's page.
 func byHand(c *simulator.Config) { c.TrackingStep = time.Hour }
 
-func (g *rig) invite(t *testing.T, ref string) verifimeapi.Invite {
+func (g *rig) invite(t *testing.T, ref string) verifime.Invite {
 	t.Helper()
 	body := `{"email":"jane@example.com","code":"ORG","referenceData":"` + ref + `","customerContext":{"firstName":"Jane","familyName":"Citizen"}}`
 	resp, err := http.Post(g.url+VerifiMeAPIPrefix+"/user/invite", "application/json", strings.NewReader(body))
@@ -27,7 +27,7 @@ func (g *rig) invite(t *testing.T, ref string) verifimeapi.Invite {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var inv verifimeapi.Invite
+	var inv verifime.Invite
 	if err := json.NewDecoder(resp.Body).Decode(&inv); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%d %v", resp.StatusCode, err)
 	}
@@ -143,12 +143,12 @@ func TestATUIInviteOpensInTheSandbox(t *testing.T) {
 	stranger := simulator.New(ctx, simulator.Config{Secret: "s", APIKey: key, VerifiMeSecret: "vm", TrackingStep: time.Hour,
 		Target: func() string { return url }, Failed: func(error) {}})
 	t.Cleanup(func() { cancel(); stranger.Wait() })
-	if inv, err := stranger.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: "kw-other-1"}); err != nil {
+	if inv, err := stranger.Invite(ctx, verifime.InviteRequest{Email: "a@example.com", ReferenceData: "kw-other-1"}); err != nil {
 		t.Fatal(err)
 	} else if status, _, _ := get(t, inv.InviteURL); status != 404 {
 		t.Errorf("an invite of a simulator the sandbox was not given: %d, want 404", status)
 	}
-	inv, err := other.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: "kw-tui-1"})
+	inv, err := other.Invite(ctx, verifime.InviteRequest{Email: "a@example.com", ReferenceData: "kw-tui-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

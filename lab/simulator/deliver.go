@@ -18,7 +18,7 @@ import (
 	"strings"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -30,7 +30,7 @@ func (s *Simulator) Forge(ctx context.Context, sessionID string, kind sessions.F
 	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
 		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
 	s.mu.Unlock()
-	body, err := veriffapi.Marshal(ev)
+	body, err := webhook.Marshal(ev)
 	if err != nil {
 		return 0, err
 	}
@@ -54,7 +54,7 @@ func (s *Simulator) Forge(ctx context.Context, sessionID string, kind sessions.F
 
 // deliver posts a webhook signed as Veriff signs it and expects 200.
 func (s *Simulator) deliver(ctx context.Context, path string, payload any, secret, apiKey string) error {
-	body, err := veriffapi.Marshal(payload)
+	body, err := webhook.Marshal(payload)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (s *Simulator) postSigned(ctx context.Context, path string, body []byte, he
 }
 
 // marshal encodes a webhook as the providers send it: compact, unescaped.
-func marshal(v any) ([]byte, error) { return veriffapi.Marshal(v) }
+func marshal(v any) ([]byte, error) { return webhook.Marshal(v) }
 
 // token is a session token shaped like Veriff's (a JWT, HS256), signed with
 // the simulator's secret.

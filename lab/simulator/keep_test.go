@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -28,8 +28,8 @@ func TestKeepAndRestore(t *testing.T) {
 		Keep: func(s Snapshot) { mu.Lock(); kept = append(kept, s); mu.Unlock() }}
 	ctx := context.Background()
 	first := New(ctx, cfg)
-	c, err := first.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{
-		VendorData: "backend-1", Callback: "https://example.com/back", Person: &veriffapi.Person{FirstName: "Ada", LastName: "Lovelace"}}})
+	c, err := first.CreateSession(ctx, veriff.SessionRequest{Verification: veriff.NewVerification{
+		VendorData: "backend-1", Callback: "https://example.com/back", Person: &veriff.NewPerson{FirstName: "Ada", LastName: "Lovelace"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -20,7 +20,7 @@ func TestADecidedEndUserStops(t *testing.T) {
 			g := newRig(t)
 			g.sim.cfg.StartAfter, g.sim.cfg.SubmitAfter = 30*time.Millisecond, 30*time.Millisecond
 			ctx := context.Background()
-			c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "v"}})
+			c, err := g.sim.CreateSession(ctx, veriff.SessionRequest{Verification: veriff.NewVerification{VendorData: "v"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestADecidedEndUserStops(t *testing.T) {
 func TestASecondDecisionSaysItOverrides(t *testing.T) {
 	g := newRig(t)
 	ctx := context.Background()
-	c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "v"}})
+	c, err := g.sim.CreateSession(ctx, veriff.SessionRequest{Verification: veriff.NewVerification{VendorData: "v"}})
 	if err != nil {
 		t.Fatal(err)
 	}

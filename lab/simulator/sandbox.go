@@ -6,20 +6,20 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
 // The session operations Veriff's API offers, for the sandbox: the
 // end-user's steps (start, upload, submit) and what the API reads back.
-// Errors are *veriffapi.Error, in Veriff's codes where it documents them.
+// Errors are *veriff.Error, in Veriff's codes where it documents them.
 
 func notFound(id string) error {
-	return &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "Session " + id + " not found"}
+	return &veriff.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "Session " + id + " not found"}
 }
 
 func conflict(code, msg string) error {
-	return &veriffapi.Error{HTTPStatus: http.StatusConflict, Code: code, Message: msg}
+	return &veriff.Error{HTTPStatus: http.StatusConflict, Code: code, Message: msg}
 }
 
 // lookup returns the session, locked by the caller.
@@ -86,7 +86,7 @@ func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp s
 		return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
 	}
 	if len(ss.media) >= MaxMedia {
-		return Media{}, &veriffapi.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
+		return Media{}, &veriff.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
 			Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
 	}
 	m := Media{ID: sessions.NewUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp), attempt: ss.attempt}
@@ -148,7 +148,7 @@ func (s *Simulator) AttemptMedia(attemptID string) ([]Media, string, error) {
 		}
 		return out, ss.id, nil
 	}
-	return nil, "", &veriffapi.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "Attempt " + attemptID + " not found"}
+	return nil, "", &veriff.Error{HTTPStatus: http.StatusNotFound, Code: "404", Message: "Attempt " + attemptID + " not found"}
 }
 
 // PersonOf is what GET /v1/sessions/{id}/person tells: the person of the

@@ -1,5 +1,5 @@
 // Package simulator is kycwatch's embedded Veriff: it creates test sessions
-// in the shapes of Veriff's API (veriffapi) and plays their lifecycle as
+// in the shapes of Veriff's API (veriff) and plays their lifecycle as
 // real, signed webhook deliveries over HTTP to kycwatch's own URL (the
 // public one when the tunnel is up), so a demo exercises what a real
 // delivery does. It is the source of test sessions when there are no
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/internal/display"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -235,13 +235,13 @@ func (s *Simulator) Wait() { s.wg.Wait() }
 // CreateSession answers as Veriff's POST /v1/sessions does, then plays the
 // end-user: 7001 started, then 7002 submitted. The decision waits for
 // Decide, as a test integration waits for someone in the Customer Portal.
-func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequest) (veriffapi.Created, error) {
+func (s *Simulator) CreateSession(ctx context.Context, req veriff.SessionRequest) (veriff.Created, error) {
 	v := req.Verification
 	if len(v.VendorData) > 1000 {
-		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1500", Message: "vendorData is too long"}
+		return veriff.Created{}, &veriff.Error{HTTPStatus: 400, Code: "1500", Message: "vendorData is too long"}
 	}
 	if v.EndUserID != "" && !sessions.IsUUID(v.EndUserID) {
-		return veriffapi.Created{}, &veriffapi.Error{HTTPStatus: 400, Code: "1104", Message: "endUserId must be a UUID"}
+		return veriff.Created{}, &veriff.Error{HTTPStatus: 400, Code: "1104", Message: "endUserId must be a UUID"}
 	}
 	now := s.cfg.Now()
 	ss := &session{id: sessions.NewUUID(), attempt: sessions.NewUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: now,
@@ -265,7 +265,7 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriffapi.SessionRequ
 	if s.cfg.SessionURL != nil {
 		url = s.cfg.SessionURL(ss.id)
 	}
-	return veriffapi.Created{ID: ss.id, URL: url, VendorData: v.VendorData, Host: host,
+	return veriff.Created{ID: ss.id, URL: url, VendorData: v.VendorData, Host: host,
 		Status: "created", SessionToken: token}, nil
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/bus"
 	"github.com/kycwatch/kycwatch/listener"
-	"github.com/kycwatch/kycwatch/providers/veriffapi"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -121,8 +121,8 @@ func TestLifecycleWithEveryDecision(t *testing.T) {
 	}
 	for _, status := range sessions.DecisionStatuses {
 		t.Run(status, func(t *testing.T) {
-			c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{
-				VendorData: "demo-" + status, Person: &veriffapi.Person{FirstName: "Ada", LastName: "Lovelace"}}})
+			c, err := g.sim.CreateSession(ctx, veriff.SessionRequest{Verification: veriff.NewVerification{
+				VendorData: "demo-" + status, Person: &veriff.NewPerson{FirstName: "Ada", LastName: "Lovelace"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +218,7 @@ func checkAlwaysSent(t *testing.T, body []byte, status string) {
 func TestForgeries(t *testing.T) {
 	g := newRig(t)
 	ctx := context.Background()
-	c, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "forge"}})
+	c, err := g.sim.CreateSession(ctx, veriff.SessionRequest{Verification: veriff.NewVerification{VendorData: "forge"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +267,8 @@ func TestForgottenSession(t *testing.T) {
 
 func TestCreateSessionValidates(t *testing.T) {
 	g := newRig(t)
-	_, err := g.sim.CreateSession(context.Background(), veriffapi.SessionRequest{Verification: veriffapi.NewVerification{EndUserID: "not-a-uuid"}})
-	var e *veriffapi.Error
+	_, err := g.sim.CreateSession(context.Background(), veriff.SessionRequest{Verification: veriff.NewVerification{EndUserID: "not-a-uuid"}})
+	var e *veriff.Error
 	if !errors.As(err, &e) || e.Code != "1104" || e.HTTPStatus != 400 {
 		t.Fatalf("%v", err)
 	}
@@ -276,7 +276,7 @@ func TestCreateSessionValidates(t *testing.T) {
 	for i := range long {
 		long[i] = 'x'
 	}
-	if _, err := g.sim.CreateSession(context.Background(), veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: string(long)}}); !errors.As(err, &e) || e.Code != "1500" {
+	if _, err := g.sim.CreateSession(context.Background(), veriff.SessionRequest{Verification: veriff.NewVerification{VendorData: string(long)}}); !errors.As(err, &e) || e.Code != "1500" {
 		t.Fatalf("%v", err)
 	}
 }
@@ -298,11 +298,11 @@ func TestIdentityIsStablePerSession(t *testing.T) {
 func TestForgetStopsLifecyclesInFlight(t *testing.T) {
 	g := newRig(t)
 	ctx := context.Background()
-	if _, err := g.sim.CreateSession(ctx, veriffapi.SessionRequest{Verification: veriffapi.NewVerification{VendorData: "cleared"}}); err != nil {
+	if _, err := g.sim.CreateSession(ctx, veriff.SessionRequest{Verification: veriff.NewVerification{VendorData: "cleared"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", Code: "sim", ReferenceData: "kw-cleared",
-		CustomerContext: verifimeapi.CustomerContext{FirstName: "Jane", FamilyName: "Citizen"}}); err != nil {
+	if _, err := g.sim.Invite(ctx, verifime.InviteRequest{Email: "jane@example.com", Code: "sim", ReferenceData: "kw-cleared",
+		CustomerContext: verifime.CustomerContext{FirstName: "Jane", FamilyName: "Citizen"}}); err != nil {
 		t.Fatal(err)
 	}
 	g.sim.Forget()

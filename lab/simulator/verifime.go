@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -42,23 +42,23 @@ type invite struct {
 
 // Invite answers as VerifiMe's POST /v1/user/invite, then plays the
 // customer and, later, VerifiMe's back office.
-func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (verifimeapi.Invite, error) {
-	var problems []verifimeapi.ValidationResult
+func (s *Simulator) Invite(ctx context.Context, req verifime.InviteRequest) (verifime.Invite, error) {
+	var problems []verifime.ValidationResult
 	if !strings.Contains(req.Email, "@") {
-		problems = append(problems, verifimeapi.ValidationResult{Name: "email", ResultName: "InvalidEmail", Message: "Email is not valid"})
+		problems = append(problems, verifime.ValidationResult{Name: "email", ResultName: "InvalidEmail", Message: "Email is not valid"})
 	}
 	if req.ReferenceData == "" {
-		problems = append(problems, verifimeapi.ValidationResult{Name: "referenceData", ResultName: "Required", Message: "Reference data is required"})
+		problems = append(problems, verifime.ValidationResult{Name: "referenceData", ResultName: "Required", Message: "Reference data is required"})
 	}
 	if len(problems) > 0 {
-		return verifimeapi.Invite{}, &verifimeapi.Error{HTTPStatus: 400, Results: problems}
+		return verifime.Invite{}, &verifime.Error{HTTPStatus: 400, Results: problems}
 	}
 	customer := strings.TrimSpace(req.CustomerContext.FirstName + " " + req.CustomerContext.FamilyName)
 	if customer == "" {
 		id := identityFor(req.ReferenceData, "", "", s.cfg.Now())
 		customer = titleCase(id.first + " " + id.last)
 	}
-	inv := &invite{ref: sessions.NewUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifimeapi.Inactive, level: "LOW"}
+	inv := &invite{ref: sessions.NewUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifime.Inactive, level: "LOW"}
 	s.mu.Lock()
 	if s.invites == nil {
 		s.invites = map[string]*invite{}
@@ -80,7 +80,7 @@ func (s *Simulator) Invite(ctx context.Context, req verifimeapi.InviteRequest) (
 	s.mu.Unlock()
 	s.playInvite(inv)
 	host := strings.TrimRight(s.cfg.Target(), "/")
-	return verifimeapi.Invite{TrackingReference: inv.ref, InviteURL: host + InvitePage + inv.ref,
+	return verifime.Invite{TrackingReference: inv.ref, InviteURL: host + InvitePage + inv.ref,
 		QRCodeURL: host + InviteQR + inv.ref}, nil
 }
 
@@ -103,7 +103,7 @@ func (s *Simulator) playInvite(inv *invite) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		for _, st := range []string{verifimeapi.Active, verifimeapi.Completed} {
+		for _, st := range []string{verifime.Active, verifime.Completed} {
 			if !s.wait(step) {
 				return
 			}
@@ -211,11 +211,11 @@ func (s *Simulator) OpenInvite(ref string) (InviteState, error) {
 	defer s.mu.Unlock()
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
-		return InviteState{}, &verifimeapi.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
+		return InviteState{}, &verifime.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
 	}
-	if inv.status != verifimeapi.Completed {
+	if inv.status != verifime.Completed {
 		inv.byPage = true
-		inv.status = verifimeapi.Active
+		inv.status = verifime.Active
 		s.keptInvite(inv)
 	}
 	return inv.state(), nil
@@ -229,14 +229,14 @@ func (s *Simulator) EnterData(ref, name string) error {
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
 		s.mu.Unlock()
-		return &verifimeapi.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
+		return &verifime.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
 	}
-	if inv.status == verifimeapi.Completed {
+	if inv.status == verifime.Completed {
 		s.mu.Unlock()
-		return &verifimeapi.Error{HTTPStatus: 409, Body: "The data entry is already completed"}
+		return &verifime.Error{HTTPStatus: 409, Body: "The data entry is already completed"}
 	}
 	inv.byPage = true
-	inv.status = verifimeapi.Completed
+	inv.status = verifime.Completed
 	if name = strings.TrimSpace(name); name != "" && len(name) <= 200 {
 		inv.customer = name
 	}
@@ -270,7 +270,7 @@ func (s *Simulator) TrackingStatus(_ context.Context, ref string) (status, raw s
 	defer s.mu.Unlock()
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
-		return "", "", &verifimeapi.Error{HTTPStatus: 404, Body: `{"message":"Tracking reference not found"}`}
+		return "", "", &verifime.Error{HTTPStatus: 404, Body: `{"message":"Tracking reference not found"}`}
 	}
 	return inv.status, `{"status":"` + inv.status + `"}`, nil
 }
@@ -284,7 +284,7 @@ func (s *Simulator) Assess(ctx context.Context, referenceData, level, customer s
 	s.mu.Lock()
 	inv := s.invites[referenceData]
 	if inv == nil { // created before a restart: kycwatch knows its key
-		inv = &invite{referenceData: referenceData, customer: customer, status: verifimeapi.Completed}
+		inv = &invite{referenceData: referenceData, customer: customer, status: verifime.Completed}
 	}
 	inv.level, inv.assessed = level, true
 	if inv.ref != "" {
@@ -414,9 +414,9 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 		}
 		s.order = append(s.order, inv)
 		switch {
-		case p.Status == verifimeapi.Completed && !p.Assessed && !inv.sent("ASSESSED"):
+		case p.Status == verifime.Completed && !p.Assessed && !inv.sent("ASSESSED"):
 			resume = append(resume, inv) // phase 2 goes on
-		case p.Status != verifimeapi.Completed && !p.ByPage:
+		case p.Status != verifime.Completed && !p.ByPage:
 			resume = append(resume, inv) // the tracking status goes on
 		}
 	}
@@ -430,7 +430,7 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 	}
 	s.mu.Unlock()
 	for _, inv := range resume {
-		if inv.status == verifimeapi.Completed {
+		if inv.status == verifime.Completed {
 			s.phase2(inv)
 		} else {
 			s.playInvite(inv)
@@ -452,9 +452,9 @@ func (inv *invite) sent(status string) bool {
 // order ranks tracking statuses: a restored invite never goes back.
 func order(status string) int {
 	switch status {
-	case verifimeapi.Active:
+	case verifime.Active:
 		return 1
-	case verifimeapi.Completed:
+	case verifime.Completed:
 		return 2
 	}
 	return 0

@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
-	"github.com/kycwatch/kycwatch/providers/verifimeapi"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
 func TestVerifiMeTwoPhases(t *testing.T) {
 	g := newRig(t)
 	ctx := context.Background()
-	inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", Code: "sim", ReferenceData: "kw-ref-1",
-		CustomerContext: verifimeapi.CustomerContext{FirstName: "Jane", FamilyName: "Citizen"}})
+	inv, err := g.sim.Invite(ctx, verifime.InviteRequest{Email: "jane@example.com", Code: "sim", ReferenceData: "kw-ref-1",
+		CustomerContext: verifime.CustomerContext{FirstName: "Jane", FamilyName: "Citizen"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,9 +28,9 @@ func TestVerifiMeTwoPhases(t *testing.T) {
 	// Phase 1: the tracking status only moves forward, to Completed.
 	var seen []string
 	deadline := time.Now().Add(5 * time.Second)
-	for len(seen) == 0 || seen[len(seen)-1] != verifimeapi.Completed {
+	for len(seen) == 0 || seen[len(seen)-1] != verifime.Completed {
 		st, raw, err := g.sim.TrackingStatus(ctx, inv.TrackingReference)
-		if err != nil || verifimeapi.ParseStatus([]byte(raw)) != st {
+		if err != nil || verifime.ParseStatus([]byte(raw)) != st {
 			t.Fatalf("%q %q %v", st, raw, err)
 		}
 		if len(seen) == 0 || seen[len(seen)-1] != st {
@@ -41,7 +41,7 @@ func TestVerifiMeTwoPhases(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	if seen[0] != verifimeapi.Inactive || len(seen) != 3 {
+	if seen[0] != verifime.Inactive || len(seen) != 3 {
 		t.Errorf("statuses %v", seen)
 	}
 	// Phase 2: PRELIMINARY, then ASSESSED LOW, signed as VerifiMe signs.
@@ -74,7 +74,7 @@ func TestVerifiMeTwoPhases(t *testing.T) {
 func TestVerifiMeChosenLevelBeforeTheAssessment(t *testing.T) {
 	g := newRig(t)
 	ctx := context.Background()
-	if _, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "a@b.c", ReferenceData: "kw-2"}); err != nil {
+	if _, err := g.sim.Invite(ctx, verifime.InviteRequest{Email: "a@b.c", ReferenceData: "kw-2"}); err != nil {
 		t.Fatal(err)
 	}
 	// Chosen early: sent at once, and nothing automatic follows.
@@ -96,8 +96,8 @@ func TestVerifiMeChosenLevelBeforeTheAssessment(t *testing.T) {
 
 func TestVerifiMeInviteValidation(t *testing.T) {
 	g := newRig(t)
-	_, err := g.sim.Invite(context.Background(), verifimeapi.InviteRequest{Email: "nope"})
-	var e *verifimeapi.Error
+	_, err := g.sim.Invite(context.Background(), verifime.InviteRequest{Email: "nope"})
+	var e *verifime.Error
 	if !errors.As(err, &e) || len(e.Results) != 2 || !strings.Contains(err.Error(), "email: Email is not valid") {
 		t.Fatalf("%v", err)
 	}
@@ -109,21 +109,21 @@ func TestAnOpenedInviteMovesWithTheCustomer(t *testing.T) {
 	g := newRig(t)
 	g.sim.cfg.TrackingStep = time.Second
 	ctx := context.Background()
-	inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-open-1"})
+	inv, err := g.sim.Invite(ctx, verifime.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-open-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := g.sim.OpenInvite(inv.TrackingReference); err != nil || st.Status != verifimeapi.Active {
+	if st, err := g.sim.OpenInvite(inv.TrackingReference); err != nil || st.Status != verifime.Active {
 		t.Fatalf("%+v %v", st, err)
 	}
 	g.sim.Wait() // the timer has had its turns
-	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifimeapi.Active {
+	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifime.Active {
 		t.Fatalf("the timer moved it to %s", st)
 	}
 	if err := g.sim.EnterData(inv.TrackingReference, "Jane Citizen"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifimeapi.Completed {
+	if st, _, _ := g.sim.TrackingStatus(ctx, inv.TrackingReference); st != verifime.Completed {
 		t.Fatalf("after the details: %s", st)
 	}
 	if rs := g.waitN(t, 2); rs[1].Delivery.State != "assessed" || rs[1].Delivery.SessionID != "kw-open-1" {
@@ -142,7 +142,7 @@ func TestInvitesAreBounded(t *testing.T) {
 	ctx := context.Background()
 	var first string
 	for i := 0; i <= MaxInvites; i++ {
-		inv, err := g.sim.Invite(ctx, verifimeapi.InviteRequest{Email: "a@example.com", ReferenceData: fmt.Sprint("kw-", i)})
+		inv, err := g.sim.Invite(ctx, verifime.InviteRequest{Email: "a@example.com", ReferenceData: fmt.Sprint("kw-", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,21 +185,21 @@ func TestInvitesKeptAcrossARestart(t *testing.T) {
 	ctx1, kill := context.WithCancel(context.Background())
 	first := New(ctx1, Config{Secret: secret, APIKey: apiKey, Target: func() string { return g.url }, VerifiMeSecret: vmSecret,
 		TrackingStep: time.Hour, AssessAfter: time.Hour, KeepInvite: keep})
-	entered, err := first.Invite(ctx1, verifimeapi.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-kept-1"})
+	entered, err := first.Invite(ctx1, verifime.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-kept-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := first.EnterData(entered.TrackingReference, "Jane Kept"); err != nil {
 		t.Fatal(err)
 	}
-	moving, err := first.Invite(ctx1, verifimeapi.InviteRequest{Email: "joe@example.com", ReferenceData: "kw-kept-2"})
+	moving, err := first.Invite(ctx1, verifime.InviteRequest{Email: "joe@example.com", ReferenceData: "kw-kept-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	kill()
 	first.Wait()
 	mu.Lock()
-	if p := last[entered.TrackingReference]; p.Status != verifimeapi.Completed || !p.Phase2 || !p.ByPage || p.Customer != "Jane Kept" {
+	if p := last[entered.TrackingReference]; p.Status != verifime.Completed || !p.Phase2 || !p.ByPage || p.Customer != "Jane Kept" {
 		t.Fatalf("kept %+v", p)
 	}
 	snaps := []InviteSnapshot{last[order[0]], last[order[1]]}
@@ -211,7 +211,7 @@ func TestInvitesKeptAcrossARestart(t *testing.T) {
 		TrackingStep: 20 * time.Millisecond, AssessAfter: 60 * time.Millisecond, KeepInvite: keep})
 	defer next.Wait()
 	next.RestoreInvites(snaps)
-	if st, ok := next.Invitation(entered.TrackingReference); !ok || st.Status != verifimeapi.Completed || st.Customer != "Jane Kept" {
+	if st, ok := next.Invitation(entered.TrackingReference); !ok || st.Status != verifime.Completed || st.Customer != "Jane Kept" {
 		t.Fatalf("restored %+v %v", st, ok)
 	}
 	// kw-kept-1's PRELIMINARY then ASSESSED (kw-kept-2's own phase 2 may
@@ -235,7 +235,7 @@ func TestInvitesKeptAcrossARestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st == verifimeapi.Completed {
+		if st == verifime.Completed {
 			break
 		}
 		if time.Now().After(deadline) {

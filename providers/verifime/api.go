@@ -1,7 +1,8 @@
-// Package verifimeapi speaks VerifiMe's onboarding API: the invite that
-// starts a session and the tracking status of its data entry (phase 1).
-// Its shapes are shared with kycwatch's VerifiMe simulator.
-package verifimeapi
+// VerifiMe's onboarding API: the invite that starts a session and the
+// tracking status of its data entry (phase 1). Its shapes are shared with
+// kycwatch's VerifiMe simulator.
+
+package verifime
 
 import (
 	"bytes"
@@ -41,13 +42,6 @@ type Invite struct {
 	InviteURL         string `json:"inviteUrl"`
 	QRCodeURL         string `json:"qrCodeUrl,omitempty"`
 }
-
-// Tracking statuses of phase 1, in order (one way).
-const (
-	Inactive  = "Inactive"
-	Active    = "Active"
-	Completed = "Completed"
-)
 
 // ValidationResult is one complaint in VerifiMe's error answer.
 type ValidationResult struct {

@@ -1,4 +1,4 @@
-package veriffapi
+package veriff
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/webhook"
 )
 
 const (
@@ -45,7 +45,7 @@ func fakeVeriff(t *testing.T) *httptest.Server {
 			fail(400, "1102", "Content-Type must be application/json")
 			return
 		}
-		if sig := r.Header.Get("X-HMAC-SIGNATURE"); sig != decode.Sign(secret, body) {
+		if sig := r.Header.Get("X-HMAC-SIGNATURE"); sig != Sign(secret, body) {
 			fail(401, "1819", "Signature \""+sig+"\" does not match the HMAC-SHA256 of request body.")
 			return
 		}
@@ -80,7 +80,7 @@ func TestCreateSession(t *testing.T) {
 	c := NewClient(srv.URL+"/", apiKey, secret)
 	got, err := c.CreateSession(context.Background(), SessionRequest{Verification: NewVerification{
 		Callback: "https://kyc.ngrok.app/veriff/callback?ref=r1", VendorData: "user <42> & co",
-		Person: &Person{FirstName: "John", LastName: "Smith"}, EndUserID: "a1b2c35d-e8f7-6d5e-3cd2-a1b2c35db3d4"}})
+		Person: &NewPerson{FirstName: "John", LastName: "Smith"}, EndUserID: "a1b2c35d-e8f7-6d5e-3cd2-a1b2c35db3d4"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestCreateSessionNetworkFailures(t *testing.T) {
 }
 
 // TestSignatureIsOverTheBytesSent uses Veriff's published vector: the
-// documented body, marshalled by Marshal, signs to the documented digest.
+// documented body, marshalled by webhook.Marshal, signs to the documented digest.
 func TestSignatureIsOverTheBytesSent(t *testing.T) {
 	// Veriff's example has its own key order: a struct keeps it.
 	type doc struct {
@@ -160,25 +160,25 @@ func TestSignatureIsOverTheBytesSent(t *testing.T) {
 		Country string `json:"country"`
 	}
 	type ver struct {
-		Callback   string `json:"callback"`
-		Person     Person `json:"person"`
-		Document   doc    `json:"document"`
-		VendorData string `json:"vendorData"`
-		Timestamp  string `json:"timestamp"`
+		Callback   string    `json:"callback"`
+		Person     NewPerson `json:"person"`
+		Document   doc       `json:"document"`
+		VendorData string    `json:"vendorData"`
+		Timestamp  string    `json:"timestamp"`
 	}
-	body, err := Marshal(struct {
+	body, err := webhook.Marshal(struct {
 		Verification ver `json:"verification"`
-	}{ver{"https://veriff.com", Person{"John", "Smith"}, doc{"PASSPORT", "EE"}, "unique id of a user", "2016-05-19T08:30:25.597Z"}})
+	}{ver{"https://veriff.com", NewPerson{"John", "Smith"}, doc{"PASSPORT", "EE"}, "unique id of a user", "2016-05-19T08:30:25.597Z"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decode.Sign(secret, body); got != "6af6d95822e19e9cc707aec55395d8d363ba2c7bc4625bc04ebeca0c7bf8cd67" {
+	if got := Sign(secret, body); got != "6af6d95822e19e9cc707aec55395d8d363ba2c7bc4625bc04ebeca0c7bf8cd67" {
 		t.Fatalf("signature %s over %s", got, body)
 	}
 	var seen []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen, _ = io.ReadAll(r.Body)
-		if r.Header.Get("X-HMAC-SIGNATURE") != decode.Sign(secret, seen) {
+		if r.Header.Get("X-HMAC-SIGNATURE") != Sign(secret, seen) {
 			w.WriteHeader(401)
 			return
 		}

@@ -1,7 +1,8 @@
-// Package veriffapi speaks Veriff's API v1 for test sessions: the request
-// and response shapes (shared with kycwatch's simulator, which answers in
-// the same shapes) and a client for POST /v1/sessions.
-package veriffapi
+// Veriff's API v1 for test sessions: the request and response shapes
+// (shared with kycwatch's simulator, which answers in the same shapes) and
+// a client for POST /v1/sessions.
+
+package veriff
 
 import (
 	"bytes"
@@ -15,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/webhook"
 )
 
 // DefaultBaseURL is Veriff's API host unless the integration page names
@@ -30,14 +31,14 @@ type SessionRequest struct {
 // NewVerification is what a new session is created with. Only the object
 // itself is required; empty fields are left out.
 type NewVerification struct {
-	Callback   string  `json:"callback,omitempty"`
-	Person     *Person `json:"person,omitempty"`
-	VendorData string  `json:"vendorData,omitempty"`
-	EndUserID  string  `json:"endUserId,omitempty"`
+	Callback   string     `json:"callback,omitempty"`
+	Person     *NewPerson `json:"person,omitempty"`
+	VendorData string     `json:"vendorData,omitempty"`
+	EndUserID  string     `json:"endUserId,omitempty"`
 }
 
-// Person is the end-user's name as the integrator knows it.
-type Person struct {
+// NewPerson is the end-user's name as the integrator knows it.
+type NewPerson struct {
 	FirstName string `json:"firstName,omitempty"`
 	LastName  string `json:"lastName,omitempty"`
 }
@@ -134,7 +135,7 @@ const maxAnswer = 1 << 20
 // CreateSession creates a verification session: POST /v1/sessions with
 // X-AUTH-CLIENT and X-HMAC-SIGNATURE over the exact body bytes sent.
 func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created, error) {
-	body, err := Marshal(req)
+	body, err := webhook.Marshal(req)
 	if err != nil {
 		return Created{}, err
 	}
@@ -144,7 +145,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("X-AUTH-CLIENT", c.APIKey)
-	hr.Header.Set("X-HMAC-SIGNATURE", decode.Sign(c.Secret, body))
+	hr.Header.Set("X-HMAC-SIGNATURE", Sign(c.Secret, body))
 	resp, err := c.HTTP.Do(hr)
 	if err != nil {
 		return Created{}, plainNetError(c.BaseURL, err)
@@ -210,17 +211,4 @@ func snippet(b []byte) string {
 		return "empty body"
 	}
 	return s
-}
-
-// Marshal encodes v as Veriff-friendly JSON: compact, no trailing newline,
-// no HTML escaping, so that a client that re-encodes with JSON.stringify
-// gets the same bytes.
-func Marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

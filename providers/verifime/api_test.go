@@ -1,4 +1,4 @@
-package verifimeapi
+package verifime
 
 import (
 	"context"

@@ -1,25 +1,28 @@
-// obj: a JSON object read field by field, as the decoders need, with the
-// helpers that read a field as text, a number, a flag or a nested object.
+// Obj: a JSON object read field by field, as the providers' decoders need,
+// with the helpers that read a field as text, a number, a flag or a nested
+// object.
 
-package decode
+package webhook
 
 import (
 	"bytes"
 	"encoding/json"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
-// obj is a JSON object whose values are decoded on demand, so a field of an
+// Obj is a JSON object whose values are decoded on demand, so a field of an
 // unexpected type spoils only itself.
-type obj map[string]json.RawMessage
+type Obj map[string]json.RawMessage
 
-func (o obj) has(k string) bool { _, ok := o[k]; return ok }
+// Has says the field is present (null included).
+func (o Obj) Has(k string) bool { _, ok := o[k]; return ok }
 
-// str returns a string field; numbers and booleans are given as written, and
+// Str returns a string field; numbers and booleans are given as written, and
 // null, objects and arrays as "".
-func (o obj) str(k string) string {
+func (o Obj) Str(k string) string {
 	raw, ok := o[k]
 	if !ok || len(raw) == 0 {
 		return ""
@@ -42,9 +45,9 @@ func (o obj) str(k string) string {
 	return ""
 }
 
-// text is str, but an object or array is given as its compact JSON (VerifiMe's
+// Text is Str, but an object or array is given as its compact JSON (VerifiMe's
 // metadata is whatever the integrator put in referenceData).
-func (o obj) text(k string) string {
+func (o Obj) Text(k string) string {
 	raw := o[k]
 	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
 		var b bytes.Buffer
@@ -52,12 +55,12 @@ func (o obj) text(k string) string {
 			return b.String()
 		}
 	}
-	return o.str(k)
+	return o.Str(k)
 }
 
-// int reads an integer field, written as a number or a numeric string.
-func (o obj) int(k string) int {
-	s := o.str(k)
+// Int reads an integer field, written as a number or a numeric string.
+func (o Obj) Int(k string) int {
+	s := o.Str(k)
 	if s == "" {
 		return 0
 	}
@@ -70,13 +73,15 @@ func (o obj) int(k string) int {
 	return 0
 }
 
-func (o obj) float(k string) (float64, bool) {
-	s := o.str(k)
+// Float reads a number field.
+func (o Obj) Float(k string) (float64, bool) {
+	s := o.Str(k)
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
 }
 
-func (o obj) bool(k string) (bool, bool) {
+// Bool reads a true or false field; ok is false for anything else.
+func (o Obj) Bool(k string) (bool, bool) {
 	switch string(o[k]) {
 	case "true":
 		return true, true
@@ -86,19 +91,21 @@ func (o obj) bool(k string) (bool, bool) {
 	return false, false
 }
 
-func (o obj) obj(k string) obj {
+// Obj reads a nested object; nil when the field is not an object.
+func (o Obj) Obj(k string) Obj {
 	raw, ok := o[k]
 	if !ok || len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
-	var out obj
+	var out Obj
 	if json.Unmarshal(raw, &out) != nil {
 		return nil
 	}
 	return out
 }
 
-func (o obj) arr(k string) []json.RawMessage {
+// Arr reads an array field's raw items; nil when it is not an array.
+func (o Obj) Arr(k string) []json.RawMessage {
 	raw, ok := o[k]
 	if !ok || len(raw) == 0 || raw[0] != '[' {
 		return nil
@@ -110,10 +117,11 @@ func (o obj) arr(k string) []json.RawMessage {
 	return out
 }
 
-func (o obj) objs(k string) []obj {
-	var out []obj
-	for _, raw := range o.arr(k) {
-		var x obj
+// Objs reads the objects of an array field, skipping other items.
+func (o Obj) Objs(k string) []Obj {
+	var out []Obj
+	for _, raw := range o.Arr(k) {
+		var x Obj
 		if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &x) == nil {
 			out = append(out, x)
 		}
@@ -121,8 +129,8 @@ func (o obj) objs(k string) []obj {
 	return out
 }
 
-// keys lists the fields not in known, sorted.
-func (o obj) keys(known map[string]bool) []string {
+// Keys lists the fields not in known, sorted.
+func (o Obj) Keys(known map[string]bool) []string {
 	var out []string
 	for k := range o {
 		if !known[k] {
@@ -133,9 +141,11 @@ func (o obj) keys(known map[string]bool) []string {
 	return out
 }
 
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+// IsNull says a raw value is JSON null.
+func IsNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
-func set(ks ...string) map[string]bool {
+// Set makes a set of field names, for Keys.
+func Set(ks ...string) map[string]bool {
 	m := make(map[string]bool, len(ks))
 	for _, k := range ks {
 		m[k] = true
@@ -143,9 +153,21 @@ func set(ks ...string) map[string]bool {
 	return m
 }
 
-func prefixed(p string, ks []string) []string {
+// Prefixed puts p before every name in ks (in place).
+func Prefixed(p string, ks []string) []string {
 	for i := range ks {
 		ks[i] = p + ks[i]
 	}
 	return ks
+}
+
+// Note joins the non-empty parts of a timeline's note line.
+func Note(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " · ")
 }
