@@ -18,6 +18,7 @@ import (
 	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -182,10 +183,10 @@ func sendPayload(kind, sessionID, status, vendorData string) (path string, paylo
 	attempt, now := sessions.NewUUID(), time.Now()
 	switch kind {
 	case "event":
-		payload, err = simulator.EventPayload(sessionID, attempt, cmp.Or(status, "submitted"), vendorData)
+		payload, err = veriff.NewEvent(sessionID, attempt, cmp.Or(status, veriff.ActionSubmitted), vendorData, "")
 		return "/veriff/events", payload, err
 	case "decision":
-		payload, err = simulator.DecisionPayload(sessionID, attempt, vendorData, cmp.Or(status, "approved"), now.Add(-2*time.Minute), now.Add(-time.Minute), now)
+		payload, err = simulator.DecisionPayload(sessionID, attempt, vendorData, cmp.Or(status, veriff.Approved), now.Add(-2*time.Minute), now.Add(-time.Minute), now)
 		return "/veriff/decisions", payload, err
 	case "user-status":
 		return "/veriff/statuses", simulator.UserStatusPayload(sessionID, attempt, vendorData, cmp.Or(status, "Custom status for suspicious attempt"), now), nil

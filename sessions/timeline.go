@@ -12,7 +12,7 @@ import (
 // Session states, in the words of Veriff's documentation (its event
 // actions and decision statuses, defined in providers/veriff).
 const (
-	StateCreated   = "created"
+	StateCreated   = veriff.SessionCreated
 	StateStarted   = veriff.ActionStarted
 	StateSubmitted = veriff.ActionSubmitted
 	StateApproved  = veriff.Approved

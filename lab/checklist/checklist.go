@@ -18,9 +18,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/lab/simulator"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -107,7 +107,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	session, attempt := sessions.NewUUID(), sessions.NewUUID()
 	now := c.Now()
 	for _, action := range []string{"started", "submitted"} {
-		ev, _ := simulator.EventPayload(session, attempt, action, "kycwatch-check")
+		ev, _ := veriff.NewEvent(session, attempt, action, "kycwatch-check", "")
 		a := r.send(mustMarshal(ev), c.Secret, c.APIKey, true)
 		if !add(r.accepted(fmt.Sprintf("event %d %s is accepted (2xx)", ev.Code, action), a), a) {
 			return out, r.stopped
@@ -121,7 +121,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 		}
 	}
 
-	ev, _ := simulator.EventPayload(session, attempt, "submitted", "kycwatch-check")
+	ev, _ := veriff.NewEvent(session, attempt, veriff.ActionSubmitted, "kycwatch-check", "")
 	body := mustMarshal(ev)
 	if c.APIKey == "" {
 		out = append(out, Result{Case: "a wrong API key is refused (4xx)", Pass: true, Skipped: true,
@@ -216,7 +216,7 @@ func (r *runner) send(body []byte, secret, apiKey string, signed bool) answer {
 		req.Header.Set("X-AUTH-CLIENT", apiKey)
 	}
 	if signed {
-		req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(secret, body))
+		req.Header.Set("X-HMAC-SIGNATURE", veriff.Sign(secret, body))
 	}
 	start := time.Now()
 	resp, err := r.c.HTTP.Do(req)

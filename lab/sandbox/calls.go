@@ -76,7 +76,7 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriff.Error {
 		c.verdict.Reason = "not a SHA-256 hex digest"
 		return &veriff.Error{HTTPStatus: 401, Code: "1812", Message: "Signature is not a valid SHA256 hash."}
 	}
-	if !hmac.Equal([]byte(sig), []byte(decode.Sign(h.c.Secret, signed))) {
+	if !hmac.Equal([]byte(sig), []byte(veriff.Sign(h.c.Secret, signed))) {
 		c.verdict.Signature = decode.SigInvalid
 		if c.in.Method == http.MethodGet || c.in.Method == http.MethodDelete {
 			c.verdict.Reason = "GET and DELETE are signed over the session id"
@@ -116,7 +116,7 @@ func (h *handler) reply(w http.ResponseWriter, r *http.Request, c call, sessionI
 // with the shared secret, so a client can check it came from the sandbox.
 func (h *handler) sign(w http.ResponseWriter, body []byte) {
 	w.Header().Set("X-AUTH-CLIENT", h.c.APIKey)
-	w.Header().Set("X-HMAC-SIGNATURE", decode.Sign(h.c.Secret, body))
+	w.Header().Set("X-HMAC-SIGNATURE", veriff.Sign(h.c.Secret, body))
 }
 
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, c *call, sessionID string, e *veriff.Error) {

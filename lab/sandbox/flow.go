@@ -120,7 +120,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	open := st.Status == "created" || st.Status == "started" || st.Status == "submitted"
+	open := st.Status == sessions.StateCreated || st.Status == sessions.StateStarted || st.Status == sessions.StateSubmitted
 	page.Execute(w, map[string]any{"ShortID": short, "VendorData": st.VendorData, "Status": st.Status, "Media": st.Media,
 		"Base": FlowPrefix + id, "Callback": template.URL(safeURL(st.Callback)), "Problem": r.URL.Query().Get("problem"),
 		"Event": events[r.URL.Query().Get("done")], "Open": open})
@@ -154,11 +154,11 @@ func (h *handler) step(w http.ResponseWriter, r *http.Request) {
 	state := ""
 	switch stepName {
 	case "start":
-		err, state = h.c.Sim.Start(r.Context(), id), "started"
+		err, state = h.c.Sim.Start(r.Context(), id), sessions.StateStarted
 	case "upload":
 		err = h.upload(r, id)
 	case "submit":
-		err, state = h.c.Sim.Submit(r.Context(), id), "submitted"
+		err, state = h.c.Sim.Submit(r.Context(), id), sessions.StateSubmitted
 	case "decide":
 		status := r.FormValue("status")
 		if !h.c.Sim.Open(id) {

@@ -151,7 +151,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		h.c.Created(r.Context(), t)
 	}
-	h.reply(w, r, c, created.ID, "created", http.StatusCreated, veriff.SessionResponse{Status: "success", Verification: created})
+	h.reply(w, r, c, created.ID, sessions.StateCreated, http.StatusCreated, veriff.SessionResponse{Status: "success", Verification: created})
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +169,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1102", Message: "Mandatory parameters are missing from the request."})
 		return
 	}
-	if req.Verification.Status != "submitted" {
+	if req.Verification.Status != sessions.StateSubmitted {
 		h.fail(w, r, &c, id, &veriff.Error{HTTPStatus: 400, Code: "1303", Message: "Invalid status: only \"submitted\" can be set."})
 		return
 	}
@@ -178,8 +178,8 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, _ := h.c.Sim.State(id)
-	h.reply(w, r, c, id, "submitted", http.StatusOK, map[string]any{"status": "success",
-		"verification": map[string]any{"id": id, "vendorData": nullable(st.VendorData), "status": "submitted"}})
+	h.reply(w, r, c, id, sessions.StateSubmitted, http.StatusOK, map[string]any{"status": "success",
+		"verification": map[string]any{"id": id, "vendorData": nullable(st.VendorData), "status": sessions.StateSubmitted}})
 }
 
 func (h *handler) person(w http.ResponseWriter, r *http.Request) {

@@ -17,8 +17,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/webhook"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -27,8 +27,7 @@ import (
 func (s *Simulator) Forge(ctx context.Context, sessionID string, kind sessions.Forgery, known Known) (status int, err error) {
 	ss := s.session(sessionID, known)
 	s.mu.Lock()
-	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
-		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+	ev := ss.event(veriff.ActionSubmitted)
 	s.mu.Unlock()
 	body, err := webhook.Marshal(ev)
 	if err != nil {
@@ -72,7 +71,7 @@ func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, 
 	return s.postSigned(ctx, path, body, map[string]string{
 		"User-Agent":       "kycwatch-simulator/1 (Veriff webhooks)",
 		"X-AUTH-CLIENT":    apiKey,
-		"X-HMAC-SIGNATURE": decode.Sign(secret, body),
+		"X-HMAC-SIGNATURE": veriff.Sign(secret, body),
 	})
 }
 
@@ -102,9 +101,6 @@ func (s *Simulator) postSigned(ctx context.Context, path string, body []byte, he
 	s.cfg.Log.Debug("simulator delivered", "url", url, "status", resp.StatusCode)
 	return resp.StatusCode, nil
 }
-
-// marshal encodes a webhook as the providers send it: compact, unescaped.
-func marshal(v any) ([]byte, error) { return webhook.Marshal(v) }
 
 // token is a session token shaped like Veriff's (a JWT, HS256), signed with
 // the simulator's secret.

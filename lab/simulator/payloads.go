@@ -8,81 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
-// Event is Veriff's event webhook, fields in Veriff's order.
-type Event struct {
-	ID         string  `json:"id"`
-	AttemptID  string  `json:"attemptId"`
-	Feature    string  `json:"feature"`
-	Code       int     `json:"code"`
-	Action     string  `json:"action"`
-	VendorData *string `json:"vendorData"`
-	EndUserID  *string `json:"endUserId"`
-}
-
-// Decision is Veriff's decision webhook with every always-sent field.
-type Decision struct {
-	Status        string        `json:"status"`
-	Verification  Verification  `json:"verification"`
-	TechnicalData TechnicalData `json:"technicalData"`
-}
-
-type Verification struct {
-	ID                     string         `json:"id"`
-	AttemptID              string         `json:"attemptId"`
-	VendorData             *string        `json:"vendorData"`
-	EndUserID              *string        `json:"endUserId"`
-	Status                 string         `json:"status"`
-	Code                   int            `json:"code"`
-	Reason                 *string        `json:"reason"`
-	ReasonCode             *int           `json:"reasonCode"`
-	DecisionTime           *string        `json:"decisionTime"`
-	AcceptanceTime         string         `json:"acceptanceTime"`
-	SubmissionTime         *string        `json:"submissionTime"`
-	Person                 Person         `json:"person"`
-	Document               Document       `json:"document"`
-	AdditionalVerifiedData map[string]any `json:"additionalVerifiedData"`
-	Comments               []any          `json:"comments"`
-	HighRisk               bool           `json:"highRisk"`
-}
-
-type Person struct {
-	FirstName    *string `json:"firstName"`
-	LastName     *string `json:"lastName"`
-	DateOfBirth  *string `json:"dateOfBirth"`
-	Gender       *string `json:"gender"`
-	Nationality  *string `json:"nationality"`
-	IDNumber     *string `json:"idNumber"`
-	YearOfBirth  *string `json:"yearOfBirth"`
-	PlaceOfBirth *string `json:"placeOfBirth"`
-}
-
-type Document struct {
-	Number     *string `json:"number"`
-	Type       *string `json:"type"`
-	Country    *string `json:"country"`
-	State      *string `json:"state"`
-	ValidFrom  *string `json:"validFrom"`
-	ValidUntil *string `json:"validUntil"`
-}
-
-type TechnicalData struct {
-	IP *string `json:"ip"`
-}
-
-var statusCodes = map[string]int{sessions.StateApproved: 9001, sessions.StateDeclined: 9102, sessions.StateResubmit: 9103, sessions.StateReview: 9121, sessions.StateExpired: 9104, sessions.StateAbandoned: 9104}
-
-// reasons come with declined and resubmission_requested, as Veriff sends.
-var reasons = map[string][]struct {
-	code int
-	text string
-}{
-	sessions.StateDeclined: {{102, "Suspected document tampering."}, {103, "Person showing the document does not appear to match document photo."},
-		{105, "Suspicious behaviour."}, {108, "Velocity/abuse duplicated user."}},
-	sessions.StateResubmit: {{204, "Poor image quality."}, {203, "Full document not visible."}, {202, "Face not clearly visible."},
-		{201, "Video and/or photos missing."}},
+// reasons come with declined and resubmission_requested, as Veriff sends:
+// the codes the simulator picks from (their texts are Veriff's, from
+// veriff.ReasonText).
+var reasons = map[string][]int{
+	veriff.Declined: {102, 103, 105, 108},
+	veriff.Resubmit: {204, 203, 202, 201},
 }
 
 // identity is a plausible person with a document, the same for a session
@@ -137,91 +72,56 @@ func identityFor(sessionID, first, last string, now time.Time) identity {
 func millis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 func micros(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
-func str(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // decision builds the decision webhook for a session's attempt.
-func decision(s *session, status string, now time.Time) Decision {
+func decision(s *session, status string, now time.Time) veriff.DecisionWebhook {
 	id := identityFor(s.id, s.firstName, s.lastName, s.created)
-	v := Verification{
-		ID: s.id, AttemptID: s.attempt, VendorData: str(s.vendorData), EndUserID: str(s.endUserID),
-		Status: status, Code: statusCodes[status], DecisionTime: str(millis(now)), AcceptanceTime: millis(s.created),
+	code, _ := veriff.DecisionCode(status)
+	v := veriff.Verification{
+		ID: s.id, AttemptID: s.attempt, VendorData: veriff.Null(s.vendorData), EndUserID: veriff.Null(s.endUserID),
+		Status: status, Code: code, DecisionTime: veriff.Null(millis(now)), AcceptanceTime: millis(s.created),
 		AdditionalVerifiedData: map[string]any{}, Comments: []any{},
 	}
 	if !s.submitted.IsZero() {
-		v.SubmissionTime = str(micros(s.submitted))
+		v.SubmissionTime = veriff.Null(micros(s.submitted))
 	}
 	if rs := reasons[status]; len(rs) > 0 {
-		pick := rs[seeded(s.attempt).IntN(len(rs))]
-		v.Reason, v.ReasonCode = &pick.text, &pick.code
+		code := rs[seeded(s.attempt).IntN(len(rs))]
+		v.Reason, v.ReasonCode = veriff.Null(veriff.ReasonText(code)), &code
 	}
 	// Data read from the document comes with sessions the end-user
 	// submitted; an expired or abandoned one has none.
-	if status != sessions.StateExpired && status != sessions.StateAbandoned {
-		v.Person = Person{FirstName: str(id.first), LastName: str(id.last), DateOfBirth: str(id.dob), Gender: str(id.gender),
-			Nationality: str(id.nationality), IDNumber: str(id.idNumber), YearOfBirth: str(id.dob[:4]), PlaceOfBirth: str(id.birthplace)}
-		v.Document = Document{Number: str(id.docNumber), Type: str(id.docType), Country: str(id.docCountry),
-			ValidFrom: str(id.validFrom), ValidUntil: str(id.validUntil)}
+	if status != veriff.Expired && status != veriff.Abandoned {
+		v.Person = veriff.WebhookPerson{FirstName: veriff.Null(id.first), LastName: veriff.Null(id.last), DateOfBirth: veriff.Null(id.dob), Gender: veriff.Null(id.gender),
+			Nationality: veriff.Null(id.nationality), IDNumber: veriff.Null(id.idNumber), YearOfBirth: veriff.Null(id.dob[:4]), PlaceOfBirth: veriff.Null(id.birthplace)}
+		v.Document = veriff.WebhookDocument{Number: veriff.Null(id.docNumber), Type: veriff.Null(id.docType), Country: veriff.Null(id.docCountry),
+			ValidFrom: veriff.Null(id.validFrom), ValidUntil: veriff.Null(id.validUntil)}
 	}
-	v.HighRisk = status == sessions.StateDeclined
-	return Decision{Status: "success", Verification: v, TechnicalData: TechnicalData{IP: str(id.ip)}}
-}
-
-// EventActions are the documented event codes and their actions.
-var EventActions = map[string]int{"started": 7001, "submitted": 7002, "waiting_complete": 7007, "waiting_continued": 7008,
-	"flow_finished": 7009, "flow_cancelled": 7010, "document_type_other_selected": 7011}
-
-// EventPayload is Veriff's event webhook for a session's attempt.
-func EventPayload(sessionID, attemptID, action, vendorData string) (Event, error) {
-	code, ok := EventActions[action]
-	if !ok {
-		return Event{}, fmt.Errorf("unknown event %q (started, submitted, waiting_complete, waiting_continued, flow_finished, flow_cancelled, document_type_other_selected)", action)
-	}
-	return Event{ID: sessionID, AttemptID: attemptID, Feature: "selfid", Code: code, Action: action, VendorData: str(vendorData)}, nil
+	v.HighRisk = status == veriff.Declined
+	return veriff.DecisionWebhook{Status: "success", Verification: v, TechnicalData: veriff.TechnicalData{IP: veriff.Null(id.ip)}}
 }
 
 // DecisionPayload is Veriff's decision webhook, as the simulator sends it.
-func DecisionPayload(sessionID, attemptID, vendorData, status string, created, submitted, now time.Time) (Decision, error) {
-	if _, ok := statusCodes[status]; !ok {
-		return Decision{}, fmt.Errorf("unknown decision %q (approved, declined, resubmission_requested, review, expired, abandoned)", status)
+func DecisionPayload(sessionID, attemptID, vendorData, status string, created, submitted, now time.Time) (veriff.DecisionWebhook, error) {
+	if _, ok := veriff.DecisionCode(status); !ok {
+		return veriff.DecisionWebhook{}, fmt.Errorf("unknown decision %q (%s)", status, strings.Join(sessions.DecisionStatuses, ", "))
 	}
 	return decision(&session{id: sessionID, attempt: attemptID, vendorData: vendorData, created: created, submitted: submitted}, status, now), nil
 }
 
-// UserStatus is Veriff's user-defined status webhook.
-type UserStatus struct {
-	Data       UserStatusData `json:"data"`
-	Time       string         `json:"time"`
-	AttemptID  string         `json:"attemptId"`
-	EventType  string         `json:"eventType"`
-	SessionID  string         `json:"sessionId"`
-	VendorData *string        `json:"vendorData"`
-	EndUserID  *string        `json:"endUserId"`
-}
-
-type UserStatusData struct {
-	Verification struct {
-		ID              string `json:"id"`
-		UserDefinedData struct {
-			Reason     *string `json:"reason"`
-			Status     string  `json:"status"`
-			CreatedAt  string  `json:"createdAt"`
-			ReasonCode *int    `json:"reasonCode"`
-			StatusCode string  `json:"statusCode"`
-		} `json:"userDefinedData"`
-	} `json:"verification"`
-}
-
 // UserStatusPayload is a user-defined status set on an attempt in Station.
-func UserStatusPayload(sessionID, attemptID, vendorData, status string, now time.Time) UserStatus {
-	u := UserStatus{Time: millis(now), AttemptID: attemptID, EventType: "user-status.created", SessionID: sessionID, VendorData: str(vendorData)}
+func UserStatusPayload(sessionID, attemptID, vendorData, status string, now time.Time) veriff.UserStatusWebhook {
+	u := veriff.UserStatusWebhook{Time: millis(now), AttemptID: attemptID, EventType: veriff.UserStatusEvent, SessionID: sessionID, VendorData: veriff.Null(vendorData)}
 	u.Data.Verification.ID = sessionID
 	d := &u.Data.Verification.UserDefinedData
 	d.Status, d.CreatedAt = status, micros(now.Add(-2*time.Second))
 	d.StatusCode = strings.ReplaceAll(strings.ToLower(status), " ", "_")
 	return u
+}
+
+// event is the webhook of an event in the session's current attempt
+// (called locked). The actions the simulator sends are in Veriff's
+// vocabulary, so NewEvent cannot refuse them.
+func (s *session) event(action string) veriff.EventWebhook {
+	ev, _ := veriff.NewEvent(s.id, s.attempt, action, s.vendorData, s.endUserID)
+	return ev
 }

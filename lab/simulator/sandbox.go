@@ -27,44 +27,45 @@ func (s *Simulator) lookup(id string) *session { return s.sessions[id] }
 
 // Start is the end-user opening the flow: 7001 started.
 func (s *Simulator) Start(ctx context.Context, id string) error {
-	s.mu.Lock()
-	ss := s.lookup(id)
-	if ss == nil {
-		s.mu.Unlock()
-		return notFound(id)
-	}
-	if ss.status != "created" {
-		st := ss.status
-		s.mu.Unlock()
-		return conflict("1304", "Cannot start a session that is "+st)
-	}
-	ss.setStatus("started")
-	s.kept(ss)
-	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7001, Action: "started",
-		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
-	s.mu.Unlock()
-	return s.deliver(ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey)
+	return s.step(ctx, id, veriff.ActionStarted, func(st string) string {
+		if st != sessions.StateCreated {
+			return "Cannot start a session that is " + st
+		}
+		return ""
+	})
 }
 
 // Submit is PATCH {"verification":{"status":"submitted"}}, or the end-user
 // pressing submit: 7002 submitted.
 func (s *Simulator) Submit(ctx context.Context, id string) error {
+	return s.step(ctx, id, veriff.ActionSubmitted, func(st string) string {
+		if st != sessions.StateCreated && st != sessions.StateStarted {
+			return "Cannot transition a session that is " + st + " to submitted"
+		}
+		return ""
+	})
+}
+
+// step is one of the end-user's steps: the session's status becomes the
+// event's action and the event is delivered, unless refuse, given the
+// status now, says why not (409, Veriff's 1304).
+func (s *Simulator) step(ctx context.Context, id, action string, refuse func(status string) string) error {
 	s.mu.Lock()
 	ss := s.lookup(id)
 	if ss == nil {
 		s.mu.Unlock()
 		return notFound(id)
 	}
-	if ss.status != "created" && ss.status != "started" {
-		st := ss.status
+	if why := refuse(ss.status); why != "" {
 		s.mu.Unlock()
-		return conflict("1304", "Cannot transition a session that is "+st+" to submitted")
+		return conflict("1304", why)
 	}
-	ss.submitted = s.cfg.Now()
-	ss.setStatus("submitted")
+	if action == veriff.ActionSubmitted {
+		ss.submitted = s.cfg.Now()
+	}
+	ss.setStatus(action)
 	s.kept(ss)
-	ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: 7002, Action: "submitted",
-		VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+	ev := ss.event(action)
 	s.mu.Unlock()
 	return s.deliver(ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey)
 }
@@ -82,14 +83,14 @@ func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp s
 	if ss == nil {
 		return Media{}, notFound(id)
 	}
-	if ss.status != "created" && ss.status != "started" {
+	if ss.status != sessions.StateCreated && ss.status != sessions.StateStarted {
 		return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
 	}
 	if len(ss.media) >= MaxMedia {
 		return Media{}, &veriff.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
 			Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
 	}
-	m := Media{ID: sessions.NewUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: str(timestamp), attempt: ss.attempt}
+	m := Media{ID: sessions.NewUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: veriff.Null(timestamp), attempt: ss.attempt}
 	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
 	ss.media = append(ss.media, m)
 	s.kept(ss)
@@ -160,7 +161,7 @@ func (s *Simulator) PersonOf(id string) (map[string]any, error) {
 	if ss == nil {
 		return nil, notFound(id)
 	}
-	p := map[string]any{"id": ss.id, "firstName": str(ss.firstName), "lastName": str(ss.lastName), "idCode": nil,
+	p := map[string]any{"id": ss.id, "firstName": veriff.Null(ss.firstName), "lastName": veriff.Null(ss.lastName), "idCode": nil,
 		"dateOfBirth": nil, "gender": nil, "nationality": nil, "placeOfBirth": nil,
 		"citizenships": []any{}, "pepSanctionMatches": []any{}}
 	if d := ss.decision; d != nil {
@@ -197,13 +198,13 @@ func (s *Simulator) WatchlistOf(id string) (map[string]any, error) {
 			year = *y
 		}
 	}
-	return map[string]any{"attemptId": ss.attempt, "vendorData": str(ss.vendorData), "checkType": "initial_result",
-		"matchStatus": "no_match", "searchTerm": map[string]any{"name": strings.TrimSpace(first + " " + last), "year": str(year)},
+	return map[string]any{"attemptId": ss.attempt, "vendorData": veriff.Null(ss.vendorData), "checkType": "initial_result",
+		"matchStatus": "no_match", "searchTerm": map[string]any{"name": strings.TrimSpace(first + " " + last), "year": veriff.Null(year)},
 		"totalHits": 0, "createdAt": millis(ss.created), "hits": []any{}}, nil
 }
 
 // DecisionOf is the latest decision's verification object, nil before one.
-func (s *Simulator) DecisionOf(id string) (*Verification, error) {
+func (s *Simulator) DecisionOf(id string) (*veriff.Verification, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.lookup(id)
@@ -257,9 +258,9 @@ func (s *Simulator) Cancel(ctx context.Context, id string) error {
 	st := ss.status
 	s.mu.Unlock()
 	switch st {
-	case "created":
+	case sessions.StateCreated:
 		return s.Decide(ctx, id, sessions.StateExpired, Known{})
-	case "started", "submitted":
+	case sessions.StateStarted, sessions.StateSubmitted:
 		return s.Decide(ctx, id, sessions.StateAbandoned, Known{})
 	}
 	return conflict("1304", "Session is already "+st)
@@ -271,7 +272,7 @@ func (s *Simulator) Open(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.lookup(id)
-	return ss != nil && (ss.status == "created" || ss.status == "started" || ss.status == "submitted")
+	return ss != nil && (ss.status == sessions.StateCreated || ss.status == sessions.StateStarted || ss.status == sessions.StateSubmitted)
 }
 
 func trimSlash(s string) string {

@@ -64,19 +64,19 @@ type Config struct {
 // Snapshot is a Veriff session's state as the simulator holds it, for
 // keeping between runs.
 type Snapshot struct {
-	ID         string    `json:"id"`
-	Attempt    string    `json:"attemptId"`
-	VendorData string    `json:"vendorData,omitempty"`
-	EndUserID  string    `json:"endUserId,omitempty"`
-	FirstName  string    `json:"firstName,omitempty"`
-	LastName   string    `json:"lastName,omitempty"`
-	Created    time.Time `json:"created"`
-	Submitted  time.Time `json:"submitted,omitzero"`
-	Status     string    `json:"status"`
-	Attempts   []Attempt `json:"attempts"`
-	Decision   *Decision `json:"decision,omitempty"`
-	Media      []Media   `json:"media,omitempty"`
-	Callback   string    `json:"callback,omitempty"`
+	ID         string                  `json:"id"`
+	Attempt    string                  `json:"attemptId"`
+	VendorData string                  `json:"vendorData,omitempty"`
+	EndUserID  string                  `json:"endUserId,omitempty"`
+	FirstName  string                  `json:"firstName,omitempty"`
+	LastName   string                  `json:"lastName,omitempty"`
+	Created    time.Time               `json:"created"`
+	Submitted  time.Time               `json:"submitted,omitzero"`
+	Status     string                  `json:"status"`
+	Attempts   []Attempt               `json:"attempts"`
+	Decision   *veriff.DecisionWebhook `json:"decision,omitempty"`
+	Media      []Media                 `json:"media,omitempty"`
+	Callback   string                  `json:"callback,omitempty"`
 	// MediaAttempts names each image's attempt (media id → attempt id),
 	// for GET /v1/attempts/{id}/media.
 	MediaAttempts map[string]string `json:"mediaAttempts,omitempty"`
@@ -171,9 +171,9 @@ type session struct {
 	generation                                              int // bumped when a new attempt starts
 
 	// What Veriff's API tells of it (the sandbox answers from these).
-	status   string    // created, started, submitted, or the decision
-	attempts []Attempt // oldest first
-	decision *Decision // the latest decision sent
+	status   string                  // created, started, submitted, or the decision
+	attempts []Attempt               // oldest first
+	decision *veriff.DecisionWebhook // the latest decision sent
 	media    []Media
 	callback string
 }
@@ -245,8 +245,8 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriff.SessionRequest
 	}
 	now := s.cfg.Now()
 	ss := &session{id: sessions.NewUUID(), attempt: sessions.NewUUID(), vendorData: v.VendorData, endUserID: v.EndUserID, created: now,
-		status: "created", callback: v.Callback}
-	ss.attempts = []Attempt{{ID: ss.attempt, Status: "created", CreatedTime: millis(now)}}
+		status: sessions.StateCreated, callback: v.Callback}
+	ss.attempts = []Attempt{{ID: ss.attempt, Status: sessions.StateCreated, CreatedTime: millis(now)}}
 	if v.Person != nil {
 		ss.firstName, ss.lastName = strings.ToUpper(v.Person.FirstName), strings.ToUpper(v.Person.LastName)
 	}
@@ -266,7 +266,7 @@ func (s *Simulator) CreateSession(ctx context.Context, req veriff.SessionRequest
 		url = s.cfg.SessionURL(ss.id)
 	}
 	return veriff.Created{ID: ss.id, URL: url, VendorData: v.VendorData, Host: host,
-		Status: "created", SessionToken: token}, nil
+		Status: sessions.StateCreated, SessionToken: token}, nil
 }
 
 // play schedules the end-user's steps for the session's current attempt.
@@ -275,10 +275,9 @@ func (s *Simulator) play(ss *session, gen int) {
 	go func() {
 		defer s.wg.Done()
 		for _, step := range []struct {
-			after  time.Duration
-			code   int
-			action string
-		}{{s.cfg.StartAfter, 7001, "started"}, {s.cfg.SubmitAfter, 7002, "submitted"}} {
+			after        time.Duration
+			action, from string // the event, and the status it moves on from
+		}{{s.cfg.StartAfter, veriff.ActionStarted, sessions.StateCreated}, {s.cfg.SubmitAfter, veriff.ActionSubmitted, sessions.StateStarted}} {
 			select {
 			case <-s.ctx.Done():
 				return
@@ -291,20 +290,19 @@ func (s *Simulator) play(ss *session, gen int) {
 			}
 			// A decision came first (expired, abandoned, or any other the
 			// person testing sent): the end-user is gone.
-			if want := map[int]string{7001: "created", 7002: "started"}[step.code]; ss.status != want {
+			if ss.status != step.from {
 				s.mu.Unlock()
 				return
 			}
-			if step.code == 7002 {
+			if step.action == veriff.ActionSubmitted {
 				ss.submitted = s.cfg.Now()
 			}
 			ss.setStatus(step.action)
 			s.kept(ss)
-			ev := Event{ID: ss.id, AttemptID: ss.attempt, Feature: "selfid", Code: step.code, Action: step.action,
-				VendorData: str(ss.vendorData), EndUserID: str(ss.endUserID)}
+			ev := ss.event(step.action)
 			s.mu.Unlock()
 			if err := s.deliver(s.ctx, "/veriff/events", ev, s.cfg.Secret, s.cfg.APIKey); err != nil {
-				s.failed(fmt.Errorf("simulated %d %s for %s: %w", step.code, step.action, display.ShortID(ss.id), err))
+				s.failed(fmt.Errorf("simulated %d %s for %s: %w", ev.Code, step.action, display.ShortID(ss.id), err))
 			}
 		}
 	}()
@@ -320,7 +318,7 @@ type Known struct {
 // Decide sends the decision webhook for a session: one of sessions.DecisionStatuses. After
 // resubmission_requested the end-user goes round again on a new attempt.
 func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known Known) error {
-	if _, ok := statusCodes[status]; !ok {
+	if _, ok := veriff.DecisionCode(status); !ok {
 		return fmt.Errorf("unknown decision %q", status)
 	}
 	ss := s.session(sessionID, known)
@@ -336,8 +334,8 @@ func (s *Simulator) Decide(ctx context.Context, sessionID, status string, known 
 	if status == sessions.StateResubmit {
 		s.mu.Lock()
 		ss.attempt, ss.submitted = sessions.NewUUID(), time.Time{}
-		ss.attempts = append(ss.attempts, Attempt{ID: ss.attempt, Status: "created", CreatedTime: millis(s.cfg.Now())})
-		ss.status = "created"
+		ss.attempts = append(ss.attempts, Attempt{ID: ss.attempt, Status: sessions.StateCreated, CreatedTime: millis(s.cfg.Now())})
+		ss.status = sessions.StateCreated
 		ss.generation++
 		gen := ss.generation
 		s.kept(ss)
@@ -359,7 +357,7 @@ func (s *Simulator) Decided(id string) string {
 		return ""
 	}
 	switch ss.status {
-	case "created", "started", "submitted":
+	case sessions.StateCreated, sessions.StateStarted, sessions.StateSubmitted:
 		return ""
 	}
 	return ss.status

@@ -146,7 +146,7 @@ func TestLifecycleWithEveryDecision(t *testing.T) {
 			rs = g.waitN(t, seen+1)
 			fold(rs)
 			d := rs[len(rs)-1]
-			if d.Delivery.Kind != decode.KindDecision || d.Delivery.State != status || d.Delivery.Code != statusCodes[status] ||
+			if code, _ := veriff.DecisionCode(status); d.Delivery.Kind != decode.KindDecision || d.Delivery.State != status || d.Delivery.Code != code ||
 				d.Verdict.Signature != decode.SigValid || d.Status != 200 || d.Delivery.AttemptID != s.Attempts[0] {
 				t.Fatalf("decision %+v %+v", d.Delivery, d.Verdict)
 			}

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/internal/webhook"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -17,9 +18,6 @@ import (
 // the customer's data entry), then, after a pause, the signed
 // RISK_ASSESSMENT_UPDATED webhook (phase 2): first PRELIMINARY, then
 // ASSESSED with the risk level the person testing chose (LOW by default).
-
-// Risk levels a VerifiMe assessment can carry.
-var RiskLevels = []string{"LOW", "MEDIUM", "HIGH", "EXTREME", "NO RISK DETECTED"}
 
 // VerifiMe pace defaults: a few seconds per tracking status, and the
 // assessment a little after the data entry, so a demo shows the gap.
@@ -37,7 +35,7 @@ type invite struct {
 	// moves with them, not on a timer.
 	byPage      bool
 	phase2      bool // the back office's turn has begun
-	assessments []RiskAssessment
+	assessments []verifime.RiskAssessmentWebhook
 }
 
 // Invite answers as VerifiMe's POST /v1/user/invite, then plays the
@@ -58,7 +56,7 @@ func (s *Simulator) Invite(ctx context.Context, req verifime.InviteRequest) (ver
 		id := identityFor(req.ReferenceData, "", "", s.cfg.Now())
 		customer = titleCase(id.first + " " + id.last)
 	}
-	inv := &invite{ref: sessions.NewUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifime.Inactive, level: "LOW"}
+	inv := &invite{ref: sessions.NewUUID(), referenceData: req.ReferenceData, customer: customer, email: req.Email, status: verifime.Inactive, level: verifime.Low}
 	s.mu.Lock()
 	if s.invites == nil {
 		s.invites = map[string]*invite{}
@@ -160,10 +158,10 @@ func (s *Simulator) phase2(inv *invite) {
 			return
 		}
 		s.mu.Lock()
-		again := inv.sent("PRELIMINARY") // before a restart
+		again := inv.sent(verifime.Preliminary) // before a restart
 		s.mu.Unlock()
 		if !again {
-			if err := s.sendAssessment(s.ctx, inv, "PRELIMINARY", ""); err != nil {
+			if err := s.sendAssessment(s.ctx, inv, verifime.Preliminary, ""); err != nil {
 				s.failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
 			}
 		}
@@ -176,7 +174,7 @@ func (s *Simulator) phase2(inv *invite) {
 		if done {
 			return
 		}
-		if err := s.sendAssessment(s.ctx, inv, "ASSESSED", level); err != nil {
+		if err := s.sendAssessment(s.ctx, inv, verifime.Assessed, level); err != nil {
 			s.failed(fmt.Errorf("simulated assessment for %s: %w", inv.referenceData, err))
 		}
 	}()
@@ -185,12 +183,12 @@ func (s *Simulator) phase2(inv *invite) {
 // InviteState is what the invite's page shows.
 type InviteState struct {
 	Ref, ReferenceData, Customer, Email, Status string
-	Assessments                                 []RiskAssessment // sent so far, oldest first
+	Assessments                                 []verifime.RiskAssessmentWebhook // sent so far, oldest first
 }
 
 func (inv *invite) state() InviteState {
 	return InviteState{Ref: inv.ref, ReferenceData: inv.referenceData, Customer: inv.customer, Email: inv.email,
-		Status: inv.status, Assessments: append([]RiskAssessment(nil), inv.assessments...)}
+		Status: inv.status, Assessments: append([]verifime.RiskAssessmentWebhook(nil), inv.assessments...)}
 }
 
 // Invitation reads an invite for its page, by tracking reference.
@@ -247,7 +245,7 @@ func (s *Simulator) EnterData(ref, name string) error {
 }
 
 // Assessment finds a sent assessment by its event id, with its invite.
-func (s *Simulator) Assessment(eventID string) (RiskAssessment, InviteState, bool) {
+func (s *Simulator) Assessment(eventID string) (verifime.RiskAssessmentWebhook, InviteState, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key, inv := range s.invites {
@@ -260,7 +258,7 @@ func (s *Simulator) Assessment(eventID string) (RiskAssessment, InviteState, boo
 			}
 		}
 	}
-	return RiskAssessment{}, InviteState{}, false
+	return verifime.RiskAssessmentWebhook{}, InviteState{}, false
 }
 
 // TrackingStatus answers as VerifiMe's tracking endpoint, in the same
@@ -278,7 +276,7 @@ func (s *Simulator) TrackingStatus(_ context.Context, ref string) (status, raw s
 // Assess sends an ASSESSED RISK_ASSESSMENT_UPDATED with level now, for the
 // session keyed by referenceData (the webhook's metadata).
 func (s *Simulator) Assess(ctx context.Context, referenceData, level, customer string) error {
-	if !validLevel(level) {
+	if !verifime.ValidRiskLevel(level) {
 		return fmt.Errorf("unknown risk level %q", level)
 	}
 	s.mu.Lock()
@@ -291,34 +289,13 @@ func (s *Simulator) Assess(ctx context.Context, referenceData, level, customer s
 		s.keptInvite(inv)
 	}
 	s.mu.Unlock()
-	return s.sendAssessment(ctx, inv, "ASSESSED", level)
-}
-
-func validLevel(l string) bool {
-	for _, x := range RiskLevels {
-		if x == l {
-			return true
-		}
-	}
-	return false
-}
-
-// RiskAssessment is VerifiMe's webhook, fields in the documented order.
-type RiskAssessment struct {
-	EventID             string  `json:"eventId"`
-	EventName           string  `json:"eventName"`
-	CustomerName        string  `json:"customerName"`
-	AssessmentStatus    string  `json:"assessmentStatus"`
-	RiskLevel           *string `json:"riskLevel"`
-	AssessmentPortalURL string  `json:"assessmentPortalUrl"`
-	EventTimestamp      string  `json:"eventTimestamp"`
-	Metadata            string  `json:"metadata"`
+	return s.sendAssessment(ctx, inv, verifime.Assessed, level)
 }
 
 func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, level string) error {
 	s.mu.Lock()
-	ev := RiskAssessment{EventID: sessions.NewUUID(), EventName: "RISK_ASSESSMENT_UPDATED", CustomerName: inv.customer,
-		AssessmentStatus: status, RiskLevel: str(level), EventTimestamp: s.cfg.Now().UTC().Format(time.RFC3339),
+	ev := verifime.RiskAssessmentWebhook{EventID: sessions.NewUUID(), EventName: verifime.RiskAssessmentUpdated, CustomerName: inv.customer,
+		AssessmentStatus: status, RiskLevel: veriff.Null(level), EventTimestamp: s.cfg.Now().UTC().Format(time.RFC3339),
 		Metadata: inv.referenceData}
 	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + AssessmentPage + ev.EventID
 	inv.assessments = append(inv.assessments, ev)
@@ -329,12 +306,12 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 	if s.cfg.VerifiMeSecret == "" {
 		return errors.New("no VerifiMe webhook secret to sign with")
 	}
-	body, err := marshal(ev)
+	body, err := webhook.Marshal(ev)
 	if err != nil {
 		return err
 	}
 	status2, err := s.postSigned(ctx, "/verifime", body, map[string]string{
-		"X-VerifiMe-Signature": decode.Sign(s.cfg.VerifiMeSecret, body),
+		"X-VerifiMe-Signature": verifime.Sign(s.cfg.VerifiMeSecret, body),
 		"X-VerifiMe-Version":   "1",
 		"User-Agent":           "kycwatch-simulator/1 (VerifiMe webhooks)",
 	})
@@ -369,16 +346,16 @@ func (s *Simulator) InviteReference(ref string) string {
 // InviteSnapshot is a VerifiMe invite's state as the simulator holds it,
 // for keeping between runs.
 type InviteSnapshot struct {
-	Ref           string           `json:"ref"`
-	ReferenceData string           `json:"referenceData"`
-	Customer      string           `json:"customer"`
-	Email         string           `json:"email"`
-	Status        string           `json:"status"`
-	Level         string           `json:"level"`
-	Assessed      bool             `json:"assessed,omitempty"`
-	ByPage        bool             `json:"byPage,omitempty"`
-	Phase2        bool             `json:"phase2,omitempty"`
-	Assessments   []RiskAssessment `json:"assessments,omitempty"`
+	Ref           string                           `json:"ref"`
+	ReferenceData string                           `json:"referenceData"`
+	Customer      string                           `json:"customer"`
+	Email         string                           `json:"email"`
+	Status        string                           `json:"status"`
+	Level         string                           `json:"level"`
+	Assessed      bool                             `json:"assessed,omitempty"`
+	ByPage        bool                             `json:"byPage,omitempty"`
+	Phase2        bool                             `json:"phase2,omitempty"`
+	Assessments   []verifime.RiskAssessmentWebhook `json:"assessments,omitempty"`
 }
 
 // keptInvite hands the invite's state to Config.KeepInvite (called
@@ -389,7 +366,7 @@ func (s *Simulator) keptInvite(inv *invite) {
 	}
 	s.cfg.KeepInvite(InviteSnapshot{Ref: inv.ref, ReferenceData: inv.referenceData, Customer: inv.customer, Email: inv.email,
 		Status: inv.status, Level: inv.level, Assessed: inv.assessed, ByPage: inv.byPage, Phase2: inv.phase2,
-		Assessments: append([]RiskAssessment(nil), inv.assessments...)})
+		Assessments: append([]verifime.RiskAssessmentWebhook(nil), inv.assessments...)})
 }
 
 // RestoreInvites brings back invites kept by an earlier run, oldest first,
@@ -414,7 +391,7 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 		}
 		s.order = append(s.order, inv)
 		switch {
-		case p.Status == verifime.Completed && !p.Assessed && !inv.sent("ASSESSED"):
+		case p.Status == verifime.Completed && !p.Assessed && !inv.sent(verifime.Assessed):
 			resume = append(resume, inv) // phase 2 goes on
 		case p.Status != verifime.Completed && !p.ByPage:
 			resume = append(resume, inv) // the tracking status goes on

@@ -3,6 +3,11 @@
 
 package veriff
 
+// SessionCreated is a new session's status in Veriff's API; it then takes the
+// actions of the events started and submitted as its status, then the
+// decision's.
+const SessionCreated = "created"
+
 // Event actions kycwatch's own code names (the others are only in
 // EventActions).
 const (
