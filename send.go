@@ -234,9 +234,9 @@ func plainErr(err error) string {
 func defaultStatus(kind string) string {
 	switch kind {
 	case "event":
-		return "submitted"
+		return veriff.ActionSubmitted
 	case "decision":
-		return "approved"
+		return veriff.Approved
 	}
 	return "Custom status for suspicious attempt"
 }

@@ -335,11 +335,11 @@ func NextState(cur string, d decode.Delivery) string {
 	case decode.KindEvent:
 		open := cur == "" || cur == StateCreated || cur == StateStarted || cur == StateResubmit
 		switch d.Code {
-		case 7001:
+		case veriff.CodeStarted:
 			if open {
 				return StateStarted
 			}
-		case 7002:
+		case veriff.CodeSubmitted:
 			if open || cur == StateSubmitted {
 				return StateSubmitted
 			}

@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -123,11 +124,11 @@ func DefaultKeyMap() KeyMap {
 			ForgeSignature: bind("bad HMAC", "h"),
 			ForgeAPIKey:    bind("wrong API key", "k"),
 			ForgeJSON:      bind("invalid JSON", "j"),
-			RiskLow:        bind("LOW", "1"),
-			RiskMedium:     bind("MEDIUM", "2"),
-			RiskHigh:       bind("HIGH", "3"),
-			RiskExtreme:    bind("EXTREME", "4"),
-			RiskNone:       bind("NO RISK DETECTED", "0"),
+			RiskLow:        bind(verifime.Low, "1"),
+			RiskMedium:     bind(verifime.Medium, "2"),
+			RiskHigh:       bind(verifime.High, "3"),
+			RiskExtreme:    bind(verifime.Extreme, "4"),
+			RiskNone:       bind(verifime.NoRisk, "0"),
 		},
 	}
 }
@@ -271,6 +272,6 @@ func (k KeyMap) forgeryKeys() map[sessions.Forgery]key.Binding {
 func (k KeyMap) riskKeys() map[string]key.Binding {
 	l := k.Lab
 	return map[string]key.Binding{
-		"LOW": l.RiskLow, "MEDIUM": l.RiskMedium, "HIGH": l.RiskHigh, "EXTREME": l.RiskExtreme, "NO RISK DETECTED": l.RiskNone,
+		verifime.Low: l.RiskLow, verifime.Medium: l.RiskMedium, verifime.High: l.RiskHigh, verifime.Extreme: l.RiskExtreme, verifime.NoRisk: l.RiskNone,
 	}
 }

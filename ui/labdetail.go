@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -119,11 +120,11 @@ func (m Model) trackingLines(s *sessions.Session, t *sessions.TrackingStep, w, h
 	f.out = append(f.out, "")
 	var meaning string
 	switch t.Status {
-	case "Inactive":
+	case verifime.Inactive:
 		meaning = "The invite is not opened yet."
-	case "Active":
+	case verifime.Active:
 		meaning = "The customer is entering their details (phase 1)."
-	case "Completed":
+	case verifime.Completed:
 		meaning = "Data entry is done: phase 1 is over. This is not a verification: the result is the RISK_ASSESSMENT_UPDATED webhook, " +
 			"after VerifiMe's checks (phase 2, typically 1–3 minutes)."
 	}

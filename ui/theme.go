@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -180,11 +181,11 @@ func (s Styles) State(state string) lipgloss.Style {
 // Risk is the style of a VerifiMe risk level.
 func (s Styles) Risk(level string) lipgloss.Style {
 	switch strings.ToUpper(level) {
-	case "LOW", "NO RISK DETECTED":
+	case verifime.Low, verifime.NoRisk:
 		return s.Success
-	case "MEDIUM":
+	case verifime.Medium:
 		return s.Warning
-	case "HIGH", "EXTREME":
+	case verifime.High, verifime.Extreme:
 		return s.Danger
 	}
 	return s.Faint

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -269,7 +270,7 @@ func (p timelinePane) trackingWhat(tr *sessions.TrackingStep) string {
 	if tr.Status == "" {
 		what = st.Warning.Render("? ") + st.Faint.Render(display.Safe(tr.Raw))
 	}
-	if tr.Status == "Completed" {
+	if tr.Status == verifime.Completed {
 		what += st.Faint.Render(" data entry done")
 	}
 	return what

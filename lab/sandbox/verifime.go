@@ -35,7 +35,7 @@ var invitePage = template.Must(template.New("invite").Parse(`<!doctype html>
 <h1>Verify your identity</h1>
 <div class="muted">VerifiMe, simulated by kycwatch · {{.ReferenceData}}</div>
 <div class="status" id="status">{{.Status}}</div>
-{{if eq .Status "Completed"}}
+{{if .Completed}}
   <p id="done">Thank you: your details are sent. This ends your part (phase 1, tracking status
   <b>Completed</b>). VerifiMe now checks them; the result goes to the business as a signed
   webhook (phase 2), not to this page.</p>
@@ -101,11 +101,12 @@ func (h *handler) invitation(w http.ResponseWriter, r *http.Request) {
 	}
 	waiting := st.Status == verifime.Completed
 	for _, a := range st.Assessments {
-		waiting = waiting && a.AssessmentStatus != "ASSESSED"
+		waiting = waiting && a.AssessmentStatus != verifime.Assessed
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	invitePage.Execute(w, map[string]any{"ReferenceData": st.ReferenceData, "Status": st.Status, "Customer": st.Customer,
+	invitePage.Execute(w, map[string]any{"ReferenceData": st.ReferenceData, "Status": st.Status,
+		"Completed": st.Status == verifime.Completed, "Customer": st.Customer,
 		"Email": st.Email, "Assessments": st.Assessments, "Waiting": waiting, "Base": simulator.InvitePage + ref,
 		"Problem": r.URL.Query().Get("problem")})
 }

@@ -8,16 +8,18 @@ package veriff
 // decision's.
 const SessionCreated = "created"
 
-// Event actions kycwatch's own code names (the others are only in
-// EventActions).
+// The events kycwatch's own code names (the others are only in
+// EventActions): their codes and actions.
 const (
+	CodeStarted     = 7001
+	CodeSubmitted   = 7002
 	ActionStarted   = "started"
 	ActionSubmitted = "submitted"
 )
 
 // EventActions names the documented Veriff event codes.
 var EventActions = map[int]string{
-	7001: ActionStarted, 7002: ActionSubmitted, 7007: "waiting_complete",
+	CodeStarted: ActionStarted, CodeSubmitted: ActionSubmitted, 7007: "waiting_complete",
 	7008: "waiting_continued", 7009: "flow_finished", 7010: "flow_cancelled",
 	7011: "document_type_other_selected",
 }
