@@ -106,15 +106,7 @@ func (m *masker) value(mask bool) {
 	}
 	switch c := m.in[m.i]; c {
 	case '{':
-		m.out = append(m.out, c)
-		m.i++
-		for {
-			m.space()
-			if m.in[m.i] == '}' {
-				m.out = append(m.out, '}')
-				m.i++
-				return
-			}
+		m.members('}', func() {
 			end := m.str()
 			var key string
 			_ = json.Unmarshal(m.in[m.i:end], &key)
@@ -127,29 +119,9 @@ func (m *masker) value(mask bool) {
 			m.space()
 			object := m.i < len(m.in) && m.in[m.i] == '{'
 			m.value(mask || piiObject[k] || piiKey[k] && !object)
-			m.space()
-			if m.in[m.i] == ',' {
-				m.out = append(m.out, ',')
-				m.i++
-			}
-		}
+		})
 	case '[':
-		m.out = append(m.out, c)
-		m.i++
-		for {
-			m.space()
-			if m.in[m.i] == ']' {
-				m.out = append(m.out, ']')
-				m.i++
-				return
-			}
-			m.value(mask)
-			m.space()
-			if m.in[m.i] == ',' {
-				m.out = append(m.out, ',')
-				m.i++
-			}
-		}
+		m.members(']', func() { m.value(mask) })
 	case '"':
 		end := m.str()
 		if mask {
@@ -169,6 +141,28 @@ func (m *masker) value(mask bool) {
 			m.out = append(m.out, m.in[m.i:j]...)
 		}
 		m.i = j
+	}
+}
+
+// members copies an object or an array, whose opening byte is at m.i, up to
+// its closing byte: member copies one member (a key and its value, or an
+// item), and members the commas and spaces between them.
+func (m *masker) members(closing byte, member func()) {
+	m.out = append(m.out, m.in[m.i])
+	m.i++
+	for {
+		m.space()
+		if m.in[m.i] == closing {
+			m.out = append(m.out, closing)
+			m.i++
+			return
+		}
+		member()
+		m.space()
+		if m.in[m.i] == ',' {
+			m.out = append(m.out, ',')
+			m.i++
+		}
 	}
 }
 
