@@ -22,12 +22,16 @@ type (
 	APIKey    = webhook.APIKey
 )
 
+// The outcomes of a signature check.
 const (
 	SigValid     = webhook.SigValid
 	SigInvalid   = webhook.SigInvalid
 	SigMissing   = webhook.SigMissing
 	SigUnchecked = webhook.SigUnchecked
+)
 
+// The outcomes of an API key check.
+const (
 	KeyMatch     = webhook.KeyMatch
 	KeyMismatch  = webhook.KeyMismatch
 	KeyMissing   = webhook.KeyMissing

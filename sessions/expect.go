@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -65,14 +64,9 @@ func ParseExpectation(s string) (Expectation, error) {
 	}
 	switch e.Key {
 	case "decision":
-		return e, valid("decision status", DecisionStatuses, sortedCodes(veriff.DecisionStatuses))
+		return e, valid("decision status", DecisionStatuses, veriff.DecisionCodes())
 	case "event":
-		codes := sortedCodes(veriff.EventActions)
-		names := make([]string, len(codes))
-		for i, c := range codes {
-			names[i] = veriff.EventActions[c]
-		}
-		return e, valid("event action", names, codes)
+		return e, valid("event action", veriff.Actions(), veriff.EventCodes())
 	case "risk":
 		return e, valid("risk level or assessment status", RiskValues, nil)
 	case "kind":
@@ -92,15 +86,6 @@ var RiskValues = append(append([]string{}, verifime.RiskLevels...), verifime.Ass
 // ExpectKinds are the kinds an accepted delivery can have.
 var ExpectKinds = []string{string(decode.KindEvent), string(decode.KindDecision), string(decode.KindUserStatus), string(decode.KindWatchlist),
 	string(decode.KindRiskAssessment), string(decode.KindUnknown), string(decode.KindCallback), string(decode.KindAPICall)}
-
-func sortedCodes(m map[int]string) []int {
-	out := make([]int, 0, len(m))
-	for c := range m {
-		out = append(out, c)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // Match reports whether r meets the expectation: only accepted deliveries
 // count (a forged approval meets nothing).

@@ -25,6 +25,19 @@ func conflict(code, msg string) error {
 // lookup returns the session, locked by the caller.
 func (s *Simulator) lookup(id string) *session { return s.sessions[id] }
 
+// withSession runs read on the session, locked; Veriff's 404 when there is
+// none.
+func withSession[T any](s *Simulator, id string, read func(*session) (T, error)) (T, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.lookup(id)
+	if ss == nil {
+		var none T
+		return none, notFound(id)
+	}
+	return read(ss)
+}
+
 // Start is the end-user opening the flow: 7001 started.
 func (s *Simulator) Start(ctx context.Context, id string) error {
 	return s.step(ctx, id, veriff.ActionStarted, func(st string) string {
@@ -77,39 +90,31 @@ const MaxMedia = 50
 // AddMedia stores an uploaded image's description (not its bytes: the
 // sandbox only needs to answer for it). After submit Veriff answers 409.
 func (s *Simulator) AddMedia(id, context, mimetype string, size int, timestamp string) (Media, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.lookup(id)
-	if ss == nil {
-		return Media{}, notFound(id)
-	}
-	if ss.status != sessions.StateCreated && ss.status != sessions.StateStarted {
-		return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
-	}
-	if len(ss.media) >= MaxMedia {
-		return Media{}, &veriff.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
-			Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
-	}
-	m := Media{ID: sessions.NewUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: veriff.Null(timestamp), attempt: ss.attempt}
-	m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
-	ss.media = append(ss.media, m)
-	s.kept(ss)
-	return m, nil
+	return withSession(s, id, func(ss *session) (Media, error) {
+		if ss.status != sessions.StateCreated && ss.status != sessions.StateStarted {
+			return Media{}, conflict("1304", "Session is "+ss.status+": no more media")
+		}
+		if len(ss.media) >= MaxMedia {
+			return Media{}, &veriff.Error{HTTPStatus: http.StatusBadRequest, Code: "1104",
+				Message: fmt.Sprintf("Too many images: the sandbox keeps %d per session", MaxMedia)}
+		}
+		m := Media{ID: sessions.NewUUID(), Name: context, Context: context, Mimetype: mimetype, Size: size, SessionID: id, Timestamp: veriff.Null(timestamp), attempt: ss.attempt}
+		m.URL = s.mediaURL(m.ID)
+		ss.media = append(ss.media, m)
+		s.kept(ss)
+		return m, nil
+	})
 }
 
 // MediaOf lists the session's images.
 func (s *Simulator) MediaOf(id string) ([]Media, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.lookup(id)
-	if ss == nil {
-		return nil, notFound(id)
-	}
-	out := append([]Media{}, ss.media...)
-	for i := range out { // the address of now: a restored session may come from another port
-		out[i].URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), out[i].ID)
-	}
-	return out, nil
+	return withSession(s, id, func(ss *session) ([]Media, error) {
+		out := append([]Media{}, ss.media...)
+		for i := range out { // the address of now: a restored session may come from another port
+			out[i].URL = s.mediaURL(out[i].ID)
+		}
+		return out, nil
+	})
 }
 
 // MediaByID finds an image by its id: its description and its session.
@@ -119,7 +124,7 @@ func (s *Simulator) MediaByID(mediaID string) (Media, bool) {
 	for _, ss := range s.sessions {
 		for _, m := range ss.media {
 			if m.ID == mediaID {
-				m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
+				m.URL = s.mediaURL(m.ID)
 				return m, true
 			}
 		}
@@ -143,7 +148,7 @@ func (s *Simulator) AttemptMedia(attemptID string) ([]Media, string, error) {
 		out := []Media{}
 		for _, m := range ss.media {
 			if m.attempt == attemptID {
-				m.URL = fmt.Sprintf("%s/sandbox/v1/media/%s", trimSlash(s.cfg.Target()), m.ID)
+				m.URL = s.mediaURL(m.ID)
 				out = append(out, m)
 			}
 		}
@@ -155,78 +160,62 @@ func (s *Simulator) AttemptMedia(attemptID string) ([]Media, string, error) {
 // PersonOf is what GET /v1/sessions/{id}/person tells: the person of the
 // latest decision, else the names the session was created with.
 func (s *Simulator) PersonOf(id string) (map[string]any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.lookup(id)
-	if ss == nil {
-		return nil, notFound(id)
-	}
-	p := map[string]any{"id": ss.id, "firstName": veriff.Null(ss.firstName), "lastName": veriff.Null(ss.lastName), "idCode": nil,
-		"dateOfBirth": nil, "gender": nil, "nationality": nil, "placeOfBirth": nil,
-		"citizenships": []any{}, "pepSanctionMatches": []any{}}
-	if d := ss.decision; d != nil {
-		vp := d.Verification.Person
-		for k, v := range map[string]*string{"firstName": vp.FirstName, "lastName": vp.LastName, "idCode": vp.IDNumber,
-			"dateOfBirth": vp.DateOfBirth, "gender": vp.Gender, "nationality": vp.Nationality, "placeOfBirth": vp.PlaceOfBirth} {
-			if v != nil { // an expired or abandoned session's decision has no person
-				p[k] = v
+	return withSession(s, id, func(ss *session) (map[string]any, error) {
+		p := map[string]any{"id": ss.id, "firstName": veriff.Null(ss.firstName), "lastName": veriff.Null(ss.lastName), "idCode": nil,
+			"dateOfBirth": nil, "gender": nil, "nationality": nil, "placeOfBirth": nil,
+			"citizenships": []any{}, "pepSanctionMatches": []any{}}
+		if d := ss.decision; d != nil {
+			vp := d.Verification.Person
+			for k, v := range map[string]*string{"firstName": vp.FirstName, "lastName": vp.LastName, "idCode": vp.IDNumber,
+				"dateOfBirth": vp.DateOfBirth, "gender": vp.Gender, "nationality": vp.Nationality, "placeOfBirth": vp.PlaceOfBirth} {
+				if v != nil { // an expired or abandoned session's decision has no person
+					p[k] = v
+				}
+			}
+			if vp.Nationality != nil {
+				p["citizenships"] = []any{map[string]any{"kind": "nationality", "value": *vp.Nationality}}
 			}
 		}
-		if vp.Nationality != nil {
-			p["citizenships"] = []any{map[string]any{"kind": "nationality", "value": *vp.Nationality}}
-		}
-	}
-	return p, nil
+		return p, nil
+	})
 }
 
 // WatchlistOf is what GET /v1/sessions/{id}/watchlist-screening tells: the
 // sandbox screens no one, so a no_match for the latest attempt, searched
 // by the person's name.
 func (s *Simulator) WatchlistOf(id string) (map[string]any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.lookup(id)
-	if ss == nil {
-		return nil, notFound(id)
-	}
-	first, last, year := ss.firstName, ss.lastName, ""
-	if d := ss.decision; d != nil {
-		if p := d.Verification.Person; p.FirstName != nil && p.LastName != nil {
-			first, last = *p.FirstName, *p.LastName
+	return withSession(s, id, func(ss *session) (map[string]any, error) {
+		first, last, year := ss.firstName, ss.lastName, ""
+		if d := ss.decision; d != nil {
+			if p := d.Verification.Person; p.FirstName != nil && p.LastName != nil {
+				first, last = *p.FirstName, *p.LastName
+			}
+			if y := d.Verification.Person.YearOfBirth; y != nil {
+				year = *y
+			}
 		}
-		if y := d.Verification.Person.YearOfBirth; y != nil {
-			year = *y
-		}
-	}
-	return map[string]any{"attemptId": ss.attempt, "vendorData": veriff.Null(ss.vendorData), "checkType": "initial_result",
-		"matchStatus": "no_match", "searchTerm": map[string]any{"name": strings.TrimSpace(first + " " + last), "year": veriff.Null(year)},
-		"totalHits": 0, "createdAt": millis(ss.created), "hits": []any{}}, nil
+		return map[string]any{"attemptId": ss.attempt, "vendorData": veriff.Null(ss.vendorData), "checkType": "initial_result",
+			"matchStatus": "no_match", "searchTerm": map[string]any{"name": strings.TrimSpace(first + " " + last), "year": veriff.Null(year)},
+			"totalHits": 0, "createdAt": millis(ss.created), "hits": []any{}}, nil
+	})
 }
 
 // DecisionOf is the latest decision's verification object, nil before one.
 func (s *Simulator) DecisionOf(id string) (*veriff.Verification, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.lookup(id)
-	if ss == nil {
-		return nil, notFound(id)
-	}
-	if ss.decision == nil {
-		return nil, nil
-	}
-	v := ss.decision.Verification
-	return &v, nil
+	return withSession(s, id, func(ss *session) (*veriff.Verification, error) {
+		if ss.decision == nil {
+			return nil, nil
+		}
+		v := ss.decision.Verification
+		return &v, nil
+	})
 }
 
 // Attempts lists the session's attempts.
 func (s *Simulator) Attempts(id string) ([]Attempt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.lookup(id)
-	if ss == nil {
-		return nil, notFound(id)
-	}
-	return append([]Attempt{}, ss.attempts...), nil
+	return withSession(s, id, func(ss *session) ([]Attempt, error) {
+		return append([]Attempt{}, ss.attempts...), nil
+	})
 }
 
 // SessionState is what the end-user page shows.
@@ -273,6 +262,12 @@ func (s *Simulator) Open(id string) bool {
 	defer s.mu.Unlock()
 	ss := s.lookup(id)
 	return ss != nil && (ss.status == sessions.StateCreated || ss.status == sessions.StateStarted || ss.status == sessions.StateSubmitted)
+}
+
+// mediaURL is where the sandbox serves an image now (a restored session
+// may come from another port).
+func (s *Simulator) mediaURL(mediaID string) string {
+	return trimSlash(s.cfg.Target()) + "/sandbox/v1/media/" + mediaID
 }
 
 func trimSlash(s string) string {

@@ -3,6 +3,8 @@
 
 package veriff
 
+import "slices"
+
 // SessionCreated is a new session's status in Veriff's API; it then takes the
 // actions of the events started and submitted as its status, then the
 // decision's.
@@ -22,6 +24,18 @@ var EventActions = map[int]string{
 	CodeStarted: ActionStarted, CodeSubmitted: ActionSubmitted, 7007: "waiting_complete",
 	7008: "waiting_continued", 7009: "flow_finished", 7010: "flow_cancelled",
 	7011: "document_type_other_selected",
+}
+
+// EventCodes lists the documented event codes, in order.
+func EventCodes() []int { return codes(EventActions) }
+
+// Actions lists the documented event actions, in the order of their codes.
+func Actions() []string {
+	var out []string
+	for _, c := range EventCodes() {
+		out = append(out, EventActions[c])
+	}
+	return out
 }
 
 // EventCode is the code of the event with this action.
@@ -51,6 +65,9 @@ var DecisionStatuses = map[int]string{
 	9104: Expired, 9121: Review,
 }
 
+// DecisionCodes lists the documented decision codes, in order.
+func DecisionCodes() []int { return codes(DecisionStatuses) }
+
 // DecisionCode is the code a decision with this status carries (9104 for
 // abandoned too).
 func DecisionCode(status string) (int, bool) {
@@ -63,6 +80,15 @@ func DecisionCode(status string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+func codes(m map[int]string) []int {
+	out := make([]int, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ReasonText names Veriff's documented reason codes; unknown codes give "".

@@ -6,7 +6,6 @@ package veriff
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -27,16 +26,7 @@ type EventWebhook struct {
 func NewEvent(sessionID, attemptID, action, vendorData, endUserID string) (EventWebhook, error) {
 	code, ok := EventCode(action)
 	if !ok {
-		codes := make([]int, 0, len(EventActions))
-		for c := range EventActions {
-			codes = append(codes, c)
-		}
-		sort.Ints(codes)
-		actions := make([]string, len(codes))
-		for i, c := range codes {
-			actions[i] = EventActions[c]
-		}
-		return EventWebhook{}, fmt.Errorf("unknown event %q (%s)", action, strings.Join(actions, ", "))
+		return EventWebhook{}, fmt.Errorf("unknown event %q (%s)", action, strings.Join(Actions(), ", "))
 	}
 	return EventWebhook{ID: sessionID, AttemptID: attemptID, Feature: "selfid", Code: code, Action: action,
 		VendorData: Null(vendorData), EndUserID: Null(endUserID)}, nil
