@@ -6,17 +6,17 @@ package veriff
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/kycwatch/kycwatch/internal/webhook"
+	"github.com/kycwatch/kycwatch/providers/internal/apiclient"
 )
 
 // DefaultBaseURL is Veriff's API host unless the integration page names
@@ -148,7 +148,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created
 	hr.Header.Set("X-HMAC-SIGNATURE", Sign(c.Secret, body))
 	resp, err := c.HTTP.Do(hr)
 	if err != nil {
-		return Created{}, plainNetError(c.BaseURL, err)
+		return Created{}, apiclient.NetError(c.BaseURL, "VERIFF_API_URL", err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -160,7 +160,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created
 	}
 	var sr SessionResponse
 	if err := json.Unmarshal(answer, &sr); err != nil || sr.Verification.ID == "" {
-		return Created{}, fmt.Errorf("no session in the answer from Veriff (%d: %s)", resp.StatusCode, snippet(answer))
+		return Created{}, fmt.Errorf("no session in the answer from Veriff (%d: %s)", resp.StatusCode, snippetOf(answer))
 	}
 	if sr.Verification.Host == "" {
 		sr.Verification.Host = sr.Verification.BaseURL
@@ -178,37 +178,10 @@ func answerError(status int, body []byte) error {
 		e.Message = er.Message
 	}
 	if e.Message == "" && e.Code == "" {
-		e.Message = snippet(body)
+		e.Message = snippetOf(body)
 	}
 	return e
 }
 
-// plainNetError says what failed when no answer came at all.
-func plainNetError(base string, err error) error {
-	var dns *net.DNSError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return fmt.Errorf("no answer from %s in time (network, or VERIFF_API_URL?)", base)
-	case errors.As(err, &dns):
-		return fmt.Errorf("cannot resolve %s: no network, or a wrong VERIFF_API_URL", dns.Name)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return fmt.Errorf("cannot reach %s: %v", base, err)
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
-}
-
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if r := []rune(s); len(r) > 160 {
-		s = string(r[:160]) + "…"
-	}
-	if s == "" {
-		return "empty body"
-	}
-	return s
-}
+// snippetOf is an answer's beginning for an error message, or "empty body".
+func snippetOf(b []byte) string { return cmp.Or(apiclient.Snippet(b), "empty body") }

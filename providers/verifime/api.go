@@ -8,14 +8,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kycwatch/kycwatch/providers/internal/apiclient"
 )
 
 // DefaultBaseURL is VerifiMe's documented staging host.
@@ -107,7 +107,7 @@ func (c *Client) Invite(ctx context.Context, req InviteRequest) (Invite, error) 
 	}
 	var inv Invite
 	if err := json.Unmarshal(answer, &inv); err != nil || inv.TrackingReference == "" {
-		return Invite{}, fmt.Errorf("VerifiMe answered %d without a tracking reference (%s)", status, snippet(answer))
+		return Invite{}, fmt.Errorf("VerifiMe answered %d without a tracking reference (%s)", status, apiclient.Snippet(answer))
 	}
 	return inv, nil
 }
@@ -122,7 +122,7 @@ func (c *Client) TrackingStatus(ctx context.Context, ref string) (status, raw st
 	if err != nil {
 		return "", "", err
 	}
-	raw = snippet(answer)
+	raw = apiclient.Snippet(answer)
 	if code < 200 || code > 299 {
 		return "", raw, answerError(code, answer)
 	}
@@ -160,7 +160,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (int,
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, nil, plainNetError(c.BaseURL, err)
+		return 0, nil, apiclient.NetError(c.BaseURL, "VERIFIME_API_URL", err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -178,29 +178,7 @@ func answerError(status int, body []byte) error {
 	if json.Unmarshal(body, &er) == nil && len(er.ValidationResults) > 0 {
 		e.Results = er.ValidationResults
 	} else {
-		e.Body = snippet(body)
+		e.Body = apiclient.Snippet(body)
 	}
 	return e
-}
-
-func plainNetError(base string, err error) error {
-	var dns *net.DNSError
-	var t interface{ Timeout() bool }
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &t) && t.Timeout()):
-		return fmt.Errorf("no answer from %s in time (network, or VERIFIME_API_URL?)", base)
-	case errors.As(err, &dns):
-		return fmt.Errorf("cannot resolve %s: no network, or a wrong VERIFIME_API_URL", dns.Name)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return fmt.Errorf("cannot reach %s: %v", base, err)
-}
-
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if r := []rune(s); len(r) > 160 {
-		s = string(r[:160]) + "…"
-	}
-	return s
 }
