@@ -21,7 +21,6 @@ import (
 	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/providers/veriff"
-
 	"github.com/kycwatch/kycwatch/sessions"
 )
 

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/kycwatch/kycwatch/providers/veriff"
-
 	"github.com/kycwatch/kycwatch/sessions"
 )
 

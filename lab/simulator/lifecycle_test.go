@@ -7,7 +7,6 @@ import (
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/providers/veriff"
-
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -30,17 +29,18 @@ func TestADecidedEndUserStops(t *testing.T) {
 			if err := g.sim.Decide(ctx, c.ID, status, Known{}); err != nil {
 				t.Fatal(err)
 			}
-			g.sim.Wait() // the end-user's steps have had their turn
+			g.sim.Wait() // the end-user's steps have had their turn: all is stored
+			want := []int{9104}
+			if status == sessions.StateAbandoned {
+				want = []int{7001, 9104}
+			}
+			g.waitN(t, len(want)) // the follower reads the store on its own time
 			var codes []int
 			g.mu.Lock()
 			for _, r := range g.got {
 				codes = append(codes, r.Delivery.Code)
 			}
 			g.mu.Unlock()
-			want := []int{9104}
-			if status == sessions.StateAbandoned {
-				want = []int{7001, 9104}
-			}
 			if len(codes) != len(want) || codes[len(codes)-1] != 9104 || (status == sessions.StateAbandoned && codes[0] != 7001) {
 				t.Fatalf("deliveries %v, want %v", codes, want)
 			}
