@@ -10,7 +10,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -122,7 +124,7 @@ func (m Model) simTarget() (sessions.Target, string) {
 		t.AttemptID = s.Attempts[n-1]
 	}
 	for _, st := range s.Steps {
-		if st.Delivery.Kind == "event" && st.Delivery.Code == 7002 && st.Accepted() {
+		if st.Delivery.Kind == decode.KindEvent && st.Delivery.Code == veriff.CodeSubmitted && st.Accepted() {
 			t.Submitted = st.ReceivedAt
 		}
 	}

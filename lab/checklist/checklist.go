@@ -105,7 +105,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	}
 	session, attempt := sessions.NewUUID(), sessions.NewUUID()
 	now := c.Now()
-	for _, action := range []string{"started", "submitted"} {
+	for _, action := range []string{veriff.ActionStarted, veriff.ActionSubmitted} {
 		ev, _ := veriff.NewEvent(session, attempt, action, "kycwatch-check", "")
 		a := r.send(mustMarshal(ev), c.Secret, c.APIKey, true)
 		if !add(r.accepted(fmt.Sprintf("event %d %s is accepted (2xx)", ev.Code, action), a), a) {
@@ -212,10 +212,10 @@ func (r *runner) send(body []byte, secret, apiKey string, signed bool) answer {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kycwatch-check/1")
 	if apiKey != "" {
-		req.Header.Set("X-AUTH-CLIENT", apiKey)
+		req.Header.Set(veriff.ClientHeader, apiKey)
 	}
 	if signed {
-		req.Header.Set("X-HMAC-SIGNATURE", veriff.Sign(secret, body))
+		req.Header.Set(veriff.SignatureHeader, veriff.Sign(secret, body))
 	}
 	start := time.Now()
 	resp, err := r.c.HTTP.Do(req)

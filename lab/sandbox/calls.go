@@ -35,7 +35,7 @@ func (h *handler) read(r *http.Request) call {
 // /sessions needs none but accepts one.
 func (h *handler) auth(c *call, signed []byte, required bool) *veriff.Error {
 	hdr := http.Header(c.in.Header)
-	key := hdr.Get("X-AUTH-CLIENT")
+	key := hdr.Get(veriff.ClientHeader)
 	if key == "" {
 		key = hdr.Get("Vrf-Auth-Client")
 	}
@@ -51,14 +51,14 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriff.Error {
 		c.verdict.APIKey = decode.KeyMismatch
 		return &veriff.Error{HTTPStatus: 401, Code: "1803", Message: "Integration with the API key was not found."}
 	}
-	sig := strings.ToLower(strings.TrimSpace(hdr.Get("X-HMAC-SIGNATURE")))
+	sig := strings.ToLower(strings.TrimSpace(hdr.Get(veriff.SignatureHeader)))
 	if sig == "" {
 		sig = strings.ToLower(strings.TrimSpace(hdr.Get("Vrf-Hmac-Signature")))
 	}
 	if sig == "" && !required {
 		return nil
 	}
-	c.verdict.Header = "X-HMAC-SIGNATURE"
+	c.verdict.Header = veriff.SignatureHeader
 	if sig == "" {
 		c.verdict.Signature = decode.SigMissing
 		if hdr.Get("X-SIGNATURE") != "" {
@@ -115,8 +115,8 @@ func (h *handler) reply(w http.ResponseWriter, r *http.Request, c call, sessionI
 // (the API key) and X-HMAC-SIGNATURE, the HMAC-SHA256 of the answer's body
 // with the shared secret, so a client can check it came from the sandbox.
 func (h *handler) sign(w http.ResponseWriter, body []byte) {
-	w.Header().Set("X-AUTH-CLIENT", h.c.APIKey)
-	w.Header().Set("X-HMAC-SIGNATURE", veriff.Sign(h.c.Secret, body))
+	w.Header().Set(veriff.ClientHeader, h.c.APIKey)
+	w.Header().Set(veriff.SignatureHeader, veriff.Sign(h.c.Secret, body))
 }
 
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, c *call, sessionID string, e *veriff.Error) {

@@ -69,9 +69,9 @@ func (s *Simulator) deliver(ctx context.Context, path string, payload any, secre
 
 func (s *Simulator) post(ctx context.Context, path string, body []byte, secret, apiKey string) (int, error) {
 	return s.postSigned(ctx, path, body, map[string]string{
-		"User-Agent":       "kycwatch-simulator/1 (Veriff webhooks)",
-		"X-AUTH-CLIENT":    apiKey,
-		"X-HMAC-SIGNATURE": veriff.Sign(secret, body),
+		"User-Agent":           "kycwatch-simulator/1 (Veriff webhooks)",
+		veriff.ClientHeader:    apiKey,
+		veriff.SignatureHeader: veriff.Sign(secret, body),
 	})
 }
 

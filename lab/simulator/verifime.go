@@ -311,9 +311,9 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 		return err
 	}
 	status2, err := s.postSigned(ctx, "/verifime", body, map[string]string{
-		"X-VerifiMe-Signature": verifime.Sign(s.cfg.VerifiMeSecret, body),
-		"X-VerifiMe-Version":   "1",
-		"User-Agent":           "kycwatch-simulator/1 (VerifiMe webhooks)",
+		verifime.SignatureHeader: verifime.Sign(s.cfg.VerifiMeSecret, body),
+		verifime.VersionHeader:   "1",
+		"User-Agent":             "kycwatch-simulator/1 (VerifiMe webhooks)",
 	})
 	if err != nil {
 		return err

@@ -144,8 +144,8 @@ func (c *Client) CreateSession(ctx context.Context, req SessionRequest) (Created
 		return Created{}, fmt.Errorf("bad Veriff API URL %q: %w", c.BaseURL, err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("X-AUTH-CLIENT", c.APIKey)
-	hr.Header.Set("X-HMAC-SIGNATURE", Sign(c.Secret, body))
+	hr.Header.Set(ClientHeader, c.APIKey)
+	hr.Header.Set(SignatureHeader, Sign(c.Secret, body))
 	resp, err := c.HTTP.Do(hr)
 	if err != nil {
 		return Created{}, apiclient.NetError(c.BaseURL, "VERIFF_API_URL", err)

@@ -10,12 +10,19 @@ import (
 	"github.com/kycwatch/kycwatch/internal/webhook"
 )
 
-// Header names, lower case; lookups are case-insensitive.
+// The headers Veriff signs with, as it writes them.
+const (
+	SignatureHeader = "X-HMAC-SIGNATURE"
+	ClientHeader    = "X-AUTH-CLIENT" // the integration's API key
+	// LegacyHeader is the old scheme's (SHA-256 of body+secret).
+	LegacyHeader = "X-SIGNATURE"
+)
+
+// The names a signature and an API key are read from, with their vrf-
+// forms; lookups are case-insensitive.
 var (
-	SignatureHeaders = []string{"x-hmac-signature", "vrf-hmac-signature"}
-	ClientHeaders    = []string{"x-auth-client", "vrf-auth-client"}
-	// LegacyHeader is the old scheme's X-SIGNATURE (SHA-256 of body+secret).
-	LegacyHeader = "x-signature"
+	SignatureHeaders = []string{SignatureHeader, "vrf-hmac-signature"}
+	ClientHeaders    = []string{ClientHeader, "vrf-auth-client"}
 )
 
 // Sign is Veriff's signature of a body: hex HMAC-SHA256 keyed with the

@@ -5,9 +5,12 @@ package verifime
 
 import "github.com/kycwatch/kycwatch/internal/webhook"
 
-// SignatureHeader names VerifiMe's signature header, lower case; lookups
+// The headers VerifiMe sends its webhook with, as it writes them; lookups
 // are case-insensitive.
-const SignatureHeader = "x-verifime-signature"
+const (
+	SignatureHeader = "X-VerifiMe-Signature"
+	VersionHeader   = "X-VerifiMe-Version"
+)
 
 // Sign is VerifiMe's signature of a body: hex HMAC-SHA256 keyed with the
 // webhook secret.
