@@ -62,9 +62,15 @@ type config struct {
 	followTemp   bool     // a follower without --name or --db: a database of its own run
 }
 
-// simImmediately is what --sim-*-after 0 becomes: the simulator's
-// shortest wait, as its zero means its default delay.
-const simImmediately = time.Nanosecond
+// simWait is a --sim-*-after value as the simulator's Config takes it: the
+// flag's 0 is "at once", which Config calls Immediately (its 0 is "not
+// given"; left out, the flag holds the default).
+func simWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return simulator.Immediately
+	}
+	return d
+}
 
 const usage = `kycwatch: receive, verify and watch identity-verification webhooks.
 
@@ -346,14 +352,8 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 		v    *time.Duration
 		name string
 	}{{&c.simStart, "sim-start-after"}, {&c.simSubmit, "sim-submit-after"}, {&c.simAssess, "sim-assess-after"}} {
-		switch {
-		case *d.v < 0:
+		if *d.v < 0 {
 			return fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
-		case *d.v == 0:
-			// Given as 0 (left out, the flag holds the default): at once.
-			// The simulator reads 0 as "its default", so it gets its
-			// shortest wait instead.
-			*d.v = simImmediately
 		}
 	}
 	if c.tunnelWait <= 0 {

@@ -21,7 +21,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/veriffapi"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -793,10 +795,35 @@ func TestSimulatorDelaysZeroMeansAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, d := range map[string]time.Duration{"start": c.simStart, "submit": c.simSubmit, "assess": c.simAssess} {
-		if d <= 0 || d > time.Millisecond {
-			t.Errorf("%s: %v, want immediately (the simulator takes 0 for its default)", name, d)
+		if w := simWait(d); w != simulator.Immediately {
+			t.Errorf("%s: the simulator gets %v, want simulator.Immediately (its 0 is its default)", name, w)
 		}
 	}
+
+	// Played: both end-user steps come at once (the defaults would take
+	// 2 s and 4 s more).
+	steps := make(chan struct{}, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		steps <- struct{}{}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	sim := simulator.New(ctx, simulator.Config{Secret: "s", APIKey: sessions.NewUUID(), Target: func() string { return srv.URL },
+		StartAfter: simWait(c.simStart), SubmitAfter: simWait(c.simSubmit)})
+	defer func() { cancel(); sim.Wait() }()
+	if _, err := sim.CreateSession(ctx, veriffapi.SessionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(1500 * time.Millisecond)
+	for range 2 {
+		select {
+		case <-steps:
+		case <-deadline:
+			t.Fatal("the end-user's steps did not come at once with --sim-*-after 0")
+		}
+	}
+
 	c, _ = parseFlags([]string{"--db", db}, io.Discard)
 	if c.simStart != 2*time.Second || c.simSubmit != 4*time.Second || c.simAssess != 8*time.Second {
 		t.Errorf("defaults %v %v %v", c.simStart, c.simSubmit, c.simAssess)

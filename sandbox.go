@@ -107,7 +107,7 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 	if len(c.keys.VerifiMeSecrets) > 0 {
 		vmSecret = c.keys.VerifiMeSecrets[0]
 	}
-	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target, VerifiMeSecret: vmSecret, AssessAfter: c.simAssess,
+	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target, VerifiMeSecret: vmSecret, AssessAfter: simWait(c.simAssess),
 		SessionURL: func(id string) string { return strings.TrimRight(target(), "/") + sandbox.FlowPrefix + id },
 		Log:        log.With("component", "sandbox"),
 		Failed:     func(err error) { log.Warn("sandbox webhook", "err", err) }}
