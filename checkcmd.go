@@ -34,13 +34,11 @@ Flags:
 `
 
 func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kycwatch check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := commandFlags("kycwatch check", checkUsage, stderr)
 	secret := fs.String("secret", "", "the endpoint's shared `secret` (default $VERIFF_SHARED_SECRET)")
 	apiKey := fs.String("api-key", "", "the API `key` it expects (default $VERIFF_API_KEY; none: that case is skipped)")
 	asJSON := fs.Bool("json", false, "print the results as JSON (for CI)")
 	limit := fs.Duration("limit", 10*time.Second, "how long an answer may take")
-	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); printFlags(stderr, fs) }
 	url, rest := "", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		url, rest = args[0], args[1:]
@@ -76,11 +74,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
 		return 2
 	}
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY"}); err != nil {
-		fmt.Fprintln(stderr, "kycwatch check:", err)
-		return 2
-	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY"); err != nil {
+	if err := refuseEmptyInput(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY"},
+		"VERIFF_SHARED_SECRET", "VERIFF_API_KEY"); err != nil {
 		fmt.Fprintln(stderr, "kycwatch check:", err)
 		return 2
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -97,10 +96,8 @@ Flags:
 
 // sandboxCmd is kycwatch sandbox keys.
 func sandboxCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kycwatch sandbox keys", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := commandFlags("kycwatch sandbox keys", sandboxUsage, stderr)
 	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
-	fs.Usage = func() { fmt.Fprint(stderr, sandboxUsage); printFlags(stderr, fs) }
 	if len(args) == 0 || args[0] != "keys" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			fs.Usage()
@@ -112,11 +109,7 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseCommand(fs, args[1:], "kycwatch sandbox keys", "", stderr); !ok {
 		return code
 	}
-	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB"}); err != nil {
-		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
-		return 2
-	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
+	if err := refuseEmptyInput(fs, map[string]string{"db": "KYCWATCH_DB"}, "VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
 	}

@@ -19,6 +19,15 @@ import (
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
+// commandFlags is a subcommand's flag set: its mistakes go to stderr, and
+// --help prints usage, then the flags.
+func commandFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); printFlags(stderr, fs) }
+	return fs
+}
+
 // parseCommand parses a subcommand's flags: --help prints its usage
 // (code 0), a mistake or a stray argument gets one line (code 2); ok says
 // the command goes on. stray says what the arguments should be.
@@ -196,6 +205,15 @@ func refuseEmptyEnvs(names ...string) error {
 		}
 	}
 	return nil
+}
+
+// refuseEmptyInput refuses what refuseEmpty does (a watched flag given
+// empty), then what refuseEmptyEnvs does (one of envs set but empty).
+func refuseEmptyInput(fs *flag.FlagSet, envOf map[string]string, envs ...string) error {
+	if err := refuseEmpty(fs, envOf); err != nil {
+		return err
+	}
+	return refuseEmptyEnvs(envs...)
 }
 
 // refuseEmptyEnv refuses a variable that is set but holds nothing (or an
