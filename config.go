@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -257,16 +258,28 @@ func defineFlags(fs *flag.FlagSet, c *config, r *rawFlags, follow bool) {
 
 // check turns what was parsed into the config, refusing what cannot be
 // right: empty values, bad addresses and URLs, durations, --answer,
-// --expect, the keys.
+// --expect, the keys. The first mistake found is the one said.
 func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
+	if err := refuseEmptyInput(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
 		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
-		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
+		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""},
+		"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
 		return err
 	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
+	if err := c.checkLimits(); err != nil {
 		return err
 	}
+	if err := c.checkDeliveries(r); err != nil {
+		return err
+	}
+	if err := c.checkKeys(fs, r); err != nil {
+		return err
+	}
+	return c.checkPace()
+}
+
+// checkLimits checks the address and the limits given as numbers.
+func (c *config) checkLimits() error {
 	if err := checkAddr(c.addr); err != nil {
 		return err
 	}
@@ -279,6 +292,12 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	if c.expectTimeout <= 0 {
 		return fmt.Errorf("--timeout must be positive (e.g. 5m)")
 	}
+	return nil
+}
+
+// checkDeliveries takes what is done with deliveries: the body limit,
+// forwards and the sandbox's webhooks, --keep, --expect and --answer.
+func (c *config) checkDeliveries(r rawFlags) error {
 	c.maxBody = int64(r.maxBody)
 	c.forwardTo = r.forwards
 	routes, err := parseWebhookRoutes(r.sbHooks)
@@ -318,6 +337,12 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	default:
 		return fmt.Errorf("--answer is kycwatch or app, not %q", r.answer)
 	}
+	return nil
+}
+
+// checkKeys takes the secrets and keys (flags, then the environment) and
+// the providers' API URLs.
+func (c *config) checkKeys(fs *flag.FlagSet, r rawFlags) error {
 	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), r.secrets...)
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), r.vmSecrets...)
 	if c.keys.VeriffAPIKey == "" {
@@ -329,31 +354,35 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	if k := c.sandboxKey; k != "" && !sessions.IsUUID(k) {
 		return fmt.Errorf("--sandbox-key is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): give one such as %s", sessions.NewUUID())
 	}
-	if c.apiURL == "" {
-		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
-	}
-	if c.apiURL == "" {
-		c.apiURL = veriffapi.DefaultBaseURL
-	} else if err := checkBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL); err != nil {
+	var err error
+	if c.apiURL, err = apiBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL, veriffapi.DefaultBaseURL); err != nil {
 		return err
 	}
 	if c.vmOrg == "" {
 		c.vmOrg = strings.TrimSpace(os.Getenv("VERIFIME_ORG_CODE"))
 	}
-	if c.vmAPIURL == "" {
-		c.vmAPIURL = strings.TrimSpace(os.Getenv("VERIFIME_API_URL"))
+	c.vmAPIURL, err = apiBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL, verifimeapi.DefaultBaseURL)
+	return err
+}
+
+// apiBaseURL is an API's base URL: the flag's value, else the variable
+// env, else def; one given is checked (checkBaseURL).
+func apiBaseURL(fs *flag.FlagSet, name, env, given, def string) (string, error) {
+	u := cmp.Or(given, strings.TrimSpace(os.Getenv(env)))
+	if u == "" {
+		return def, nil
 	}
-	if c.vmAPIURL == "" {
-		c.vmAPIURL = verifimeapi.DefaultBaseURL
-	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
-		return err
-	}
+	return u, checkBaseURL(fs, name, env, u)
+}
+
+// checkPace checks the simulator's waits and the tunnel's.
+func (c *config) checkPace() error {
 	for _, d := range []struct {
-		v    *time.Duration
+		v    time.Duration
 		name string
-	}{{&c.simStart, "sim-start-after"}, {&c.simSubmit, "sim-submit-after"}, {&c.simAssess, "sim-assess-after"}} {
-		if *d.v < 0 {
-			return fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
+	}{{c.simStart, "sim-start-after"}, {c.simSubmit, "sim-submit-after"}, {c.simAssess, "sim-assess-after"}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, d.v)
 		}
 	}
 	if c.tunnelWait <= 0 {
