@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -57,19 +56,9 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		filter.Since = t
 	}
-	path := dbPath(*db)
-	if path == "" {
-		fmt.Fprintln(stderr, "kycwatch export: no database path (--db)")
-		return 2
-	}
-	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(stderr, "kycwatch export: no database at %s (--db)\n", path)
-		return 2
-	}
-	store, err := sessions.Open(path)
-	if err != nil {
-		fmt.Fprintln(stderr, "kycwatch export:", err)
-		return 1
+	store, path, code, ok := openCommandDB("kycwatch export", *db, false, stderr)
+	if !ok {
+		return code
 	}
 	defer store.Close()
 	if *session != "" {
