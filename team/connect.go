@@ -49,6 +49,20 @@ func Redact(s string) string {
 	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 }
 
+// firstAttempt is a publisher's or a follower's first connect: a refusal
+// or a stream of another layout is returned (kycwatch exits on those);
+// anything else goes to trouble, and their Run keeps trying.
+func firstAttempt(ctx context.Context, connect func(context.Context) error, trouble func(error)) error {
+	err := connect(ctx)
+	if errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) {
+		return err
+	}
+	if err != nil {
+		trouble(err)
+	}
+	return nil
+}
+
 // connect makes one attempt. Once connected, nats.go reconnects by itself
 // for as long as the process runs.
 func (d Dial) connect(onState func(up bool)) (*nats.Conn, error) {

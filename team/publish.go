@@ -95,14 +95,7 @@ func NewPublisher(ctx context.Context, c PublisherConfig) (*Publisher, error) {
 // or a stream of another layout is returned: kycwatch exits on those.
 // NATS unreachable is said, and Run keeps trying in the background.
 func (p *Publisher) Connect(ctx context.Context) error {
-	err := p.connect(ctx)
-	if errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) {
-		return err
-	}
-	if err != nil {
-		p.trouble(err)
-	}
-	return nil
+	return firstAttempt(ctx, p.connect, p.trouble)
 }
 
 func (p *Publisher) connect(ctx context.Context) error {

@@ -112,19 +112,6 @@ func (b *blobs) get(id string) (blob, bool) {
 	return x, ok
 }
 
-func (h *handler) media(w http.ResponseWriter, r *http.Request) {
-	c, id, ok := h.readCall(w, r)
-	if !ok {
-		return
-	}
-	ms, err := h.c.Sim.MediaOf(id)
-	if err != nil {
-		h.fail(w, r, &c, id, asAPIError(err))
-		return
-	}
-	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "images": ms, "videos": []any{}})
-}
-
 // attemptMedia is GET /v1/attempts/{id}/media, signed over the attempt id.
 func (h *handler) attemptMedia(w http.ResponseWriter, r *http.Request) {
 	c, id, ok := h.readCall(w, r)
