@@ -155,9 +155,8 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
-	c, id := h.read(r), r.PathValue("id")
-	if e := h.auth(&c, c.in.Body, true); e != nil {
-		h.fail(w, r, &c, id, e)
+	c, id, ok := h.writeCall(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
