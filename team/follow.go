@@ -182,17 +182,10 @@ func (f *Follower) Run(ctx context.Context) {
 	var b backoff
 	for ctx.Err() == nil {
 		if f.nc == nil {
-			err := f.connect(ctx)
-			if errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) {
-				f.c.Say(err.Error() + ": nothing more is followed")
-				<-ctx.Done()
+			switch b.attempt(ctx, f.connect, f.trouble, func(err error) { f.c.Say(err.Error() + ": nothing more is followed") }) {
+			case stop:
 				return
-			}
-			if err != nil {
-				f.trouble(err)
-				if !b.wait(ctx) {
-					return
-				}
+			case retry:
 				continue
 			}
 		}

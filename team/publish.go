@@ -149,18 +149,13 @@ func (p *Publisher) Run(ctx context.Context) {
 	var b backoff
 	for {
 		if p.js == nil {
-			err := p.connect(ctx)
-			if errors.Is(err, ErrLayout) || errors.Is(err, ErrRefused) {
+			switch b.attempt(ctx, p.connect, p.trouble, func(err error) {
 				p.c.Say(err.Error() + ": nothing more is published")
 				p.c.Log.Error("team publish", "err", err)
-				<-ctx.Done()
+			}) {
+			case stop:
 				return
-			}
-			if err != nil {
-				p.trouble(err)
-				if !b.wait(ctx) {
-					return
-				}
+			case retry:
 				continue
 			}
 		}
