@@ -32,15 +32,24 @@ func commandFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 // (code 0), a mistake or a stray argument gets one line (code 2); ok says
 // the command goes on. stray says what the arguments should be.
 func parseCommand(fs *flag.FlagSet, args []string, name, stray string, stderr io.Writer) (code int, ok bool) {
+	if code, ok := parseCommandFlags(fs, args, name, stderr); !ok {
+		return code, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s (%s --help)\n", name, fs.Arg(0), stray, name)
+		return 2, false
+	}
+	return 0, true
+}
+
+// parseCommandFlags is parseCommand leaving the arguments after the flags
+// (fs.Args) to the caller.
+func parseCommandFlags(fs *flag.FlagSet, args []string, name string, stderr io.Writer) (code int, ok bool) {
 	if err := parseQuietly(fs, args, name+" --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
 		fmt.Fprintln(stderr, name+":", err)
-		return 2, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q%s (%s --help)\n", name, fs.Arg(0), stray, name)
 		return 2, false
 	}
 	return 0, true
