@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/kycwatch/kycwatch/lab/checklist"
@@ -87,10 +86,8 @@ func parseCheck(args []string, stderr io.Writer) (f checkFlags, code int, ok boo
 	fs.StringVar(&f.apiKey, "api-key", "", "the API `key` it expects (default $VERIFF_API_KEY; none: that case is skipped)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON (for CI)")
 	fs.DurationVar(&f.limit, "limit", 10*time.Second, "how long an answer may take")
-	rest := args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		f.url, rest = args[0], args[1:]
-	}
+	var rest []string
+	f.url, rest = leadingArg(args)
 	if f.url == "" { // flags, the URL, maybe more flags
 		if code, ok := parseCommandFlags(fs, rest, "kycwatch check", stderr); !ok {
 			return f, code, false

@@ -42,6 +42,15 @@ func parseCommand(fs *flag.FlagSet, args []string, name, stray string, stderr io
 	return 0, true
 }
 
+// leadingArg splits off a first argument that is not a flag (send's kind,
+// check's URL).
+func leadingArg(args []string) (first string, rest []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
 // parseCommandFlags is parseCommand leaving the arguments after the flags
 // (fs.Args) to the caller.
 func parseCommandFlags(fs *flag.FlagSet, args []string, name string, stderr io.Writer) (code int, ok bool) {

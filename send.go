@@ -102,10 +102,8 @@ func parseSend(args []string, stderr io.Writer) (f sendFlags, code int, ok bool)
 	fs.StringVar(&f.session, "session", "", "session `id` (default: a new UUID)")
 	fs.StringVar(&f.vendorData, "vendor-data", "kycwatch-send", "`vendorData` in the payload")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for the answer")
-	rest := args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		f.kind, rest = args[0], args[1:]
-	}
+	var rest []string
+	f.kind, rest = leadingArg(args)
 	if code, ok := parseCommand(fs, rest, "kycwatch send", ": the kind, then flags", stderr); !ok {
 		return f, code, false
 	}
