@@ -153,12 +153,11 @@ func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea
 	cur := a.store.Follow(after)
 	var sent time.Time
 	for {
-		select {
-		case <-ctx.Done():
+		events, ok := sub.Wait(ctx)
+		if !ok {
 			return
-		case <-sub.Ready():
 		}
-		for _, e := range sub.Take() {
+		for _, e := range events {
 			if _, ok := e.(sessions.Stored); !ok {
 				if msg := a.uiMsg(e); msg != nil {
 					send(msg)
