@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Dial says how to reach NATS.
@@ -123,6 +124,21 @@ func (d Dial) connect(onState func(up bool)) (*nats.Conn, error) {
 		return nil, fmt.Errorf("NATS at %s is unreachable: %v", d.Where(), err)
 	}
 	return nc, nil
+}
+
+// jetStream makes one attempt (connect) and opens JetStream on the
+// connection; when that fails, the connection is closed.
+func (d Dial) jetStream(opts ...jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := d.connect(nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc, opts...)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("NATS at %s: %v", d.Where(), err)
+	}
+	return nc, js, nil
 }
 
 // refused reports whether err is NATS turning the credentials down.

@@ -87,13 +87,8 @@ func (f *Follower) Connect(ctx context.Context) error {
 }
 
 func (f *Follower) connect(ctx context.Context) error {
-	nc, err := f.c.Dial.connect(nil)
+	nc, js, err := f.c.Dial.jetStream()
 	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -99,16 +99,13 @@ func (p *Publisher) Connect(ctx context.Context) error {
 }
 
 func (p *Publisher) connect(ctx context.Context) error {
-	nc, err := p.c.Dial.connect(nil)
+	nc, js, err := p.c.Dial.jetStream(jetstream.WithPublishAsyncMaxPending(4 * publishBatch))
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4*publishBatch))
-	if err == nil {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = ensureStream(cctx, js, p.c.Replicas)
-		cancel()
-	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	_, err = ensureStream(cctx, js, p.c.Replicas)
+	cancel()
 	if err != nil {
 		nc.Close()
 		if errors.Is(err, ErrLayout) {
