@@ -124,8 +124,8 @@ func (a *app) buildSim(ctx context.Context, sbKey, sbSecret string) {
 		a.vmSecret = c.keys.VerifiMeSecrets[0]
 	}
 	a.sim = simulator.New(ctx, simulator.Config{Secret: a.simSecret, APIKey: a.simKey, Target: a.target,
-		StartAfter: c.simStart, SubmitAfter: c.simSubmit, Log: a.fileLog.With("component", "simulator"),
-		VerifiMeSecret: a.vmSecret, AssessAfter: c.simAssess, Failed: a.failed("simulator"),
+		StartAfter: simWait(c.simStart), SubmitAfter: simWait(c.simSubmit), Log: a.fileLog.With("component", "simulator"),
+		VerifiMeSecret: a.vmSecret, AssessAfter: simWait(c.simAssess), Failed: a.failed("simulator"),
 		KeepInvite: keepInvites(ctx, a.store, "tui", a.fileLog)})
 	restoreInvites(ctx, a.store, "tui", a.sim, a.fileLog)
 }

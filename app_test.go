@@ -94,6 +94,39 @@ func TestDeliveryBetweenHistoryAndLiveIsShown(t *testing.T) {
 	}
 }
 
+// Each batch carries its newest delivery whole (headers and body), so that
+// the detail pane, following new activity, draws it with no second read;
+// the others are summaries.
+func TestFeedSendsTheNewestWhole(t *testing.T) {
+	g := newFeedRig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.a.feed(ctx, g.sub, 0, func(m tea.Msg) { g.msgs <- m })
+	for i := range 50 {
+		g.receive(t, i)
+	}
+	var last sessions.Record
+	for n := 0; n < 50; {
+		select {
+		case m := <-g.msgs:
+			d, ok := m.(ui.DeliveriesMsg)
+			if !ok {
+				continue
+			}
+			n += len(d.Records)
+			last = d.Records[len(d.Records)-1]
+			if len(last.Body) == 0 || last.Header == nil {
+				t.Fatalf("the newest of a batch (#%d) came as a summary", last.Seq)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the feed sent %d deliveries of 50", n)
+		}
+	}
+	if last.Seq != 50 {
+		t.Fatalf("the last batch ends at #%d", last.Seq)
+	}
+}
+
 // A program far behind (it took nothing for a while) gets every delivery
 // afterwards, in order, no gap, in batches, with the store's count.
 func TestFeedCatchesUpWithNoGap(t *testing.T) {

@@ -5,11 +5,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/kycwatch/kycwatch/lab/checklist"
@@ -34,67 +31,17 @@ Flags:
 `
 
 func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kycwatch check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	secret := fs.String("secret", "", "the endpoint's shared `secret` (default $VERIFF_SHARED_SECRET)")
-	apiKey := fs.String("api-key", "", "the API `key` it expects (default $VERIFF_API_KEY; none: that case is skipped)")
-	asJSON := fs.Bool("json", false, "print the results as JSON (for CI)")
-	limit := fs.Duration("limit", 10*time.Second, "how long an answer may take")
-	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); printFlags(stderr, fs) }
-	url, rest := "", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		url, rest = args[0], args[1:]
+	f, code, ok := parseCheck(args, stderr)
+	if !ok {
+		return code
 	}
-	if err := parseQuietly(fs, rest, "kycwatch check --help"); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "kycwatch check:", err)
-		return 2
-	}
-	extra := fs.Args()
-	if url == "" && len(extra) > 0 { // flags, the URL, maybe more flags
-		url = extra[0]
-		if err := parseQuietly(fs, extra[1:], "kycwatch check --help"); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			fmt.Fprintln(stderr, "kycwatch check:", err)
-			return 2
-		}
-		extra = fs.Args()
-	}
-	if len(extra) > 0 {
-		fmt.Fprintf(stderr, "kycwatch check: unexpected argument %q: one URL, then flags (kycwatch check --help)\n", extra[0])
-		return 2
-	}
-	if *limit <= 0 {
-		fmt.Fprintln(stderr, "kycwatch check: --limit must be positive (e.g. 10s)")
-		return 2
-	}
-	if !httpURL(url) {
-		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", url)
-		return 2
-	}
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY"}); err != nil {
-		fmt.Fprintln(stderr, "kycwatch check:", err)
-		return 2
-	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY"); err != nil {
-		fmt.Fprintln(stderr, "kycwatch check:", err)
-		return 2
-	}
-	keysFromEnv(secret, apiKey)
-	if *secret == "" {
-		fmt.Fprintln(stderr, "kycwatch check: the endpoint's shared secret is needed to sign: pass --secret or set VERIFF_SHARED_SECRET")
-		return 2
-	}
-	results, stopped := checklist.Run(context.Background(), checklist.Config{URL: url, Secret: *secret, APIKey: *apiKey, Limit: *limit})
-	ok := stopped == nil
+	url := f.url
+	results, stopped := checklist.Run(context.Background(), checklist.Config{URL: url, Secret: f.secret, APIKey: f.apiKey, Limit: f.limit})
+	ok = stopped == nil
 	for _, r := range results {
 		ok = ok && r.Pass
 	}
-	if *asJSON {
+	if f.asJSON {
 		report := struct {
 			URL     string             `json:"url"`
 			Pass    bool               `json:"pass"`
@@ -121,4 +68,55 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkFlags is what kycwatch check was told.
+type checkFlags struct {
+	url, secret, apiKey string
+	asJSON              bool
+	limit               time.Duration
+}
+
+// parseCheck reads check's arguments: the URL, before or among the flags,
+// then the keys from the environment. ok false: stop with code (the
+// mistake said on stderr, or --help printed).
+func parseCheck(args []string, stderr io.Writer) (f checkFlags, code int, ok bool) {
+	fs := commandFlags("kycwatch check", checkUsage, stderr)
+	fs.StringVar(&f.secret, "secret", "", "the endpoint's shared `secret` (default $VERIFF_SHARED_SECRET)")
+	fs.StringVar(&f.apiKey, "api-key", "", "the API `key` it expects (default $VERIFF_API_KEY; none: that case is skipped)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON (for CI)")
+	fs.DurationVar(&f.limit, "limit", 10*time.Second, "how long an answer may take")
+	var rest []string
+	f.url, rest = leadingArg(args)
+	if f.url == "" { // flags, the URL, maybe more flags
+		if code, ok := parseCommandFlags(fs, rest, "kycwatch check", stderr); !ok {
+			return f, code, false
+		}
+		rest = fs.Args()
+		if len(rest) > 0 {
+			f.url, rest = rest[0], rest[1:]
+		}
+	}
+	if code, ok := parseCommand(fs, rest, "kycwatch check", ": one URL, then flags", stderr); !ok {
+		return f, code, false
+	}
+	if f.limit <= 0 {
+		fmt.Fprintln(stderr, "kycwatch check: --limit must be positive (e.g. 10s)")
+		return f, 2, false
+	}
+	if !httpURL(f.url) {
+		fmt.Fprintf(stderr, "kycwatch check: give the endpoint's URL (http:// or https://), got %q\n", f.url)
+		return f, 2, false
+	}
+	if err := refuseEmptyInput(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY"},
+		"VERIFF_SHARED_SECRET", "VERIFF_API_KEY"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch check:", err)
+		return f, 2, false
+	}
+	keysFromEnv(&f.secret, &f.apiKey)
+	if f.secret == "" {
+		fmt.Fprintln(stderr, "kycwatch check: the endpoint's shared secret is needed to sign: pass --secret or set VERIFF_SHARED_SECRET")
+		return f, 2, false
+	}
+	return f, 0, true
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -75,6 +74,32 @@ func dbPath(flagValue string) string {
 	return p
 }
 
+// openCommandDB opens the database a subcommand works on (dbPath). With
+// create, one not there yet is made; without, its absence is the user's
+// mistake. ok false: a line on stderr, as name, and the exit status.
+func openCommandDB(name, flagValue string, create bool, stderr io.Writer) (store *sessions.Store, path string, code int, ok bool) {
+	path = dbPath(flagValue)
+	if path == "" {
+		fmt.Fprintln(stderr, name+": no database path (--db)")
+		return nil, "", 2, false
+	}
+	if !create {
+		if _, err := os.Stat(path); err != nil {
+			fmt.Fprintf(stderr, "%s: no database at %s (--db)\n", name, path)
+			return nil, "", 2, false
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		fmt.Fprintln(stderr, name+":", err)
+		return nil, "", 1, false
+	}
+	store, err := sessions.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, name+":", err)
+		return nil, "", 1, false
+	}
+	return store, path, 0, true
+}
+
 const sandboxUsage = `kycwatch sandbox keys: print the sandbox's API key and shared secret whole.
 
 Usage:
@@ -97,10 +122,8 @@ Flags:
 
 // sandboxCmd is kycwatch sandbox keys.
 func sandboxCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kycwatch sandbox keys", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := commandFlags("kycwatch sandbox keys", sandboxUsage, stderr)
 	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
-	fs.Usage = func() { fmt.Fprint(stderr, sandboxUsage); printFlags(stderr, fs) }
 	if len(args) == 0 || args[0] != "keys" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			fs.Usage()
@@ -112,27 +135,13 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseCommand(fs, args[1:], "kycwatch sandbox keys", "", stderr); !ok {
 		return code
 	}
-	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB"}); err != nil {
+	if err := refuseEmptyInput(fs, map[string]string{"db": "KYCWATCH_DB"}, "VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
 		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
 		return 2
 	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
-		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
-		return 2
-	}
-	path := dbPath(*db)
-	if path == "" {
-		fmt.Fprintln(stderr, "kycwatch sandbox keys: no database path (--db)")
-		return 2
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
-		return 1
-	}
-	store, err := sessions.Open(path)
-	if err != nil {
-		fmt.Fprintln(stderr, "kycwatch sandbox keys:", err)
-		return 1
+	store, path, code, ok := openCommandDB("kycwatch sandbox keys", *db, true, stderr)
+	if !ok {
+		return code
 	}
 	defer store.Close()
 	var c config

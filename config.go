@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -62,9 +63,15 @@ type config struct {
 	followTemp   bool     // a follower without --name or --db: a database of its own run
 }
 
-// simImmediately is what --sim-*-after 0 becomes: the simulator's
-// shortest wait, as its zero means its default delay.
-const simImmediately = time.Nanosecond
+// simWait is a --sim-*-after value as the simulator's Config takes it: the
+// flag's 0 is "at once", which Config calls Immediately (its 0 is "not
+// given"; left out, the flag holds the default).
+func simWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return simulator.Immediately
+	}
+	return d
+}
 
 const usage = `kycwatch: receive, verify and watch identity-verification webhooks.
 
@@ -251,16 +258,28 @@ func defineFlags(fs *flag.FlagSet, c *config, r *rawFlags, follow bool) {
 
 // check turns what was parsed into the config, refusing what cannot be
 // right: empty values, bad addresses and URLs, durations, --answer,
-// --expect, the keys.
+// --expect, the keys. The first mistake found is the one said.
 func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
+	if err := refuseEmptyInput(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "db": "KYCWATCH_DB", "export-dir": "", "log": "",
 		"verifime-secret": "VERIFIME_WEBHOOK_SECRET", "authtoken": "NGROK_AUTHTOKEN", "sandbox-key": "", "sandbox-secret": "",
-		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""}); err != nil {
+		"verifime-org": "VERIFIME_ORG_CODE", "api-url": "VERIFF_API_URL", "verifime-api-url": "VERIFIME_API_URL", "domain": ""},
+		"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
 		return err
 	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "VERIFIME_WEBHOOK_SECRET", "NGROK_AUTHTOKEN", "VERIFIME_ORG_CODE", "VERIFF_API_URL", "VERIFIME_API_URL", "KYCWATCH_DB"); err != nil {
+	if err := c.checkLimits(); err != nil {
 		return err
 	}
+	if err := c.checkDeliveries(r); err != nil {
+		return err
+	}
+	if err := c.checkKeys(fs, r); err != nil {
+		return err
+	}
+	return c.checkPace()
+}
+
+// checkLimits checks the address and the limits given as numbers.
+func (c *config) checkLimits() error {
 	if err := checkAddr(c.addr); err != nil {
 		return err
 	}
@@ -273,6 +292,12 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	if c.expectTimeout <= 0 {
 		return fmt.Errorf("--timeout must be positive (e.g. 5m)")
 	}
+	return nil
+}
+
+// checkDeliveries takes what is done with deliveries: the body limit,
+// forwards and the sandbox's webhooks, --keep, --expect and --answer.
+func (c *config) checkDeliveries(r rawFlags) error {
 	c.maxBody = int64(r.maxBody)
 	c.forwardTo = r.forwards
 	routes, err := parseWebhookRoutes(r.sbHooks)
@@ -312,6 +337,12 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	default:
 		return fmt.Errorf("--answer is kycwatch or app, not %q", r.answer)
 	}
+	return nil
+}
+
+// checkKeys takes the secrets and keys (flags, then the environment) and
+// the providers' API URLs.
+func (c *config) checkKeys(fs *flag.FlagSet, r rawFlags) error {
 	c.keys.VeriffSecrets = append(splitEnv("VERIFF_SHARED_SECRET"), r.secrets...)
 	c.keys.VerifiMeSecrets = append(splitEnv("VERIFIME_WEBHOOK_SECRET"), r.vmSecrets...)
 	if c.keys.VeriffAPIKey == "" {
@@ -323,37 +354,35 @@ func (c *config) check(fs *flag.FlagSet, r rawFlags) error {
 	if k := c.sandboxKey; k != "" && !sessions.IsUUID(k) {
 		return fmt.Errorf("--sandbox-key is not a UUID, as Veriff's API keys are (the sandbox would refuse it with 1802): give one such as %s", sessions.NewUUID())
 	}
-	if c.apiURL == "" {
-		c.apiURL = strings.TrimSpace(os.Getenv("VERIFF_API_URL"))
-	}
-	if c.apiURL == "" {
-		c.apiURL = veriff.DefaultBaseURL
-	} else if err := checkBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL); err != nil {
+	var err error
+	if c.apiURL, err = apiBaseURL(fs, "api-url", "VERIFF_API_URL", c.apiURL, veriff.DefaultBaseURL); err != nil {
 		return err
 	}
 	if c.vmOrg == "" {
 		c.vmOrg = strings.TrimSpace(os.Getenv("VERIFIME_ORG_CODE"))
 	}
-	if c.vmAPIURL == "" {
-		c.vmAPIURL = strings.TrimSpace(os.Getenv("VERIFIME_API_URL"))
+	c.vmAPIURL, err = apiBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL, verifime.DefaultBaseURL)
+	return err
+}
+
+// apiBaseURL is an API's base URL: the flag's value, else the variable
+// env, else def; one given is checked (checkBaseURL).
+func apiBaseURL(fs *flag.FlagSet, name, env, given, def string) (string, error) {
+	u := cmp.Or(given, strings.TrimSpace(os.Getenv(env)))
+	if u == "" {
+		return def, nil
 	}
-	if c.vmAPIURL == "" {
-		c.vmAPIURL = verifime.DefaultBaseURL
-	} else if err := checkBaseURL(fs, "verifime-api-url", "VERIFIME_API_URL", c.vmAPIURL); err != nil {
-		return err
-	}
+	return u, checkBaseURL(fs, name, env, u)
+}
+
+// checkPace checks the simulator's waits and the tunnel's.
+func (c *config) checkPace() error {
 	for _, d := range []struct {
-		v    *time.Duration
+		v    time.Duration
 		name string
-	}{{&c.simStart, "sim-start-after"}, {&c.simSubmit, "sim-submit-after"}, {&c.simAssess, "sim-assess-after"}} {
-		switch {
-		case *d.v < 0:
-			return fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, *d.v)
-		case *d.v == 0:
-			// Given as 0 (left out, the flag holds the default): at once.
-			// The simulator reads 0 as "its default", so it gets its
-			// shortest wait instead.
-			*d.v = simImmediately
+	}{{c.simStart, "sim-start-after"}, {c.simSubmit, "sim-submit-after"}, {c.simAssess, "sim-assess-after"}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s %s: want a duration of 0 (at once) or more", d.name, d.v)
 		}
 	}
 	if c.tunnelWait <= 0 {

@@ -6,10 +6,8 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -36,22 +34,16 @@ Flags:
 `
 
 func exportCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kycwatch export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := commandFlags("kycwatch export", exportUsage, stderr)
 	format := fs.String("format", "ndjson", "`format`: ndjson, har or curl")
 	db := fs.String("db", "", "database `path` (default $KYCWATCH_DB, else the user data directory)")
 	session := fs.String("session", "", "only this session `id`, or its start as the UI shows it (f04bdb47)")
 	since := fs.String("since", "", "only deliveries received since `T` (a time, or a duration such as 1h)")
 	mask := fs.Bool("mask-pii", false, "hide names, dates of birth, document numbers, addresses and IPs in bodies")
-	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); printFlags(stderr, fs) }
 	if code, ok := parseCommand(fs, args, "kycwatch export", "", stderr); !ok {
 		return code
 	}
-	if err := refuseEmpty(fs, map[string]string{"db": "KYCWATCH_DB", "session": ""}); err != nil {
-		fmt.Fprintln(stderr, "kycwatch export:", err)
-		return 2
-	}
-	if err := refuseEmptyEnvs("KYCWATCH_DB"); err != nil {
+	if err := refuseEmptyInput(fs, map[string]string{"db": "KYCWATCH_DB", "session": ""}, "KYCWATCH_DB"); err != nil {
 		fmt.Fprintln(stderr, "kycwatch export:", err)
 		return 2
 	}
@@ -64,19 +56,9 @@ func exportCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		filter.Since = t
 	}
-	path := dbPath(*db)
-	if path == "" {
-		fmt.Fprintln(stderr, "kycwatch export: no database path (--db)")
-		return 2
-	}
-	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(stderr, "kycwatch export: no database at %s (--db)\n", path)
-		return 2
-	}
-	store, err := sessions.Open(path)
-	if err != nil {
-		fmt.Fprintln(stderr, "kycwatch export:", err)
-		return 1
+	store, path, code, ok := openCommandDB("kycwatch export", *db, false, stderr)
+	if !ok {
+		return code
 	}
 	defer store.Close()
 	if *session != "" {

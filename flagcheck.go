@@ -19,19 +19,46 @@ import (
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
+// commandFlags is a subcommand's flag set: its mistakes go to stderr, and
+// --help prints usage, then the flags.
+func commandFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); printFlags(stderr, fs) }
+	return fs
+}
+
 // parseCommand parses a subcommand's flags: --help prints its usage
 // (code 0), a mistake or a stray argument gets one line (code 2); ok says
 // the command goes on. stray says what the arguments should be.
 func parseCommand(fs *flag.FlagSet, args []string, name, stray string, stderr io.Writer) (code int, ok bool) {
+	if code, ok := parseCommandFlags(fs, args, name, stderr); !ok {
+		return code, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s (%s --help)\n", name, fs.Arg(0), stray, name)
+		return 2, false
+	}
+	return 0, true
+}
+
+// leadingArg splits off a first argument that is not a flag (send's kind,
+// check's URL).
+func leadingArg(args []string) (first string, rest []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// parseCommandFlags is parseCommand leaving the arguments after the flags
+// (fs.Args) to the caller.
+func parseCommandFlags(fs *flag.FlagSet, args []string, name string, stderr io.Writer) (code int, ok bool) {
 	if err := parseQuietly(fs, args, name+" --help"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
 		fmt.Fprintln(stderr, name+":", err)
-		return 2, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q%s (%s --help)\n", name, fs.Arg(0), stray, name)
 		return 2, false
 	}
 	return 0, true
@@ -196,6 +223,15 @@ func refuseEmptyEnvs(names ...string) error {
 		}
 	}
 	return nil
+}
+
+// refuseEmptyInput refuses what refuseEmpty does (a watched flag given
+// empty), then what refuseEmptyEnvs does (one of envs set but empty).
+func refuseEmptyInput(fs *flag.FlagSet, envOf map[string]string, envs ...string) error {
+	if err := refuseEmpty(fs, envOf); err != nil {
+		return err
+	}
+	return refuseEmptyEnvs(envs...)
 }
 
 // refuseEmptyEnv refuses a variable that is set but holds nothing (or an

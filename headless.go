@@ -64,12 +64,11 @@ func headless(ctx context.Context, a *app, o deps) error {
 	go func() { printerDone <- printLines(a.store, printed, a.startSeq, o.stdout, c.maskPII, finish) }()
 	go func() {
 		for {
-			select {
-			case <-ctx.Done():
+			events, ok := notices.Wait(ctx)
+			if !ok {
 				return
-			case <-notices.Ready():
 			}
-			for _, e := range notices.Take() {
+			for _, e := range events {
 				switch e := e.(type) {
 				case listener.TunnelStatus:
 					reportTunnel(c, say, e)
@@ -227,11 +226,8 @@ func (e *expectations) follow(ctx context.Context, store *sessions.Store, sub *b
 				break
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if _, ok := sub.Wait(ctx); !ok {
 			return
-		case <-sub.Ready():
-			sub.Take()
 		}
 	}
 }

@@ -21,7 +21,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/lab/simulator"
 	"github.com/kycwatch/kycwatch/listener"
+	"github.com/kycwatch/kycwatch/providers/veriff"
 	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
@@ -116,17 +118,18 @@ func (f fakeTunnel) Open(context.Context, func(listener.TunnelStatus)) (listener
 	return fakeEndpoint{f.ln}, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the writers run starts.
+// syncBuffer is a bytes.Buffer safe for the writers run starts: written
+// through a lockedWriter, read under its lock.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	lockedWriter
+	b *bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func newSyncBuffer() *syncBuffer {
+	b := new(bytes.Buffer)
+	return &syncBuffer{lockedWriter{w: b}, b}
 }
+
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestHeadlessServesTheTunnel runs kycwatch in-process with a fake tunnel:
@@ -140,11 +143,11 @@ func TestHeadlessServesTheTunnel(t *testing.T) {
 	}
 	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
 		authtoken: "fake", tokenFrom: "--authtoken", tunnelWait: time.Second, maxBody: 1 << 20}
-	var stdout, stderr syncBuffer
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, c, deps{stdout: &stdout, stderr: &stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return fakeTunnel{ln} }})
+		done <- run(ctx, c, deps{stdout: stdout, stderr: stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return fakeTunnel{ln} }})
 	}()
 	var local string
 	waitUntil(t, func() bool {
@@ -375,10 +378,10 @@ func TestHeadlessStoppedWithExpectationsUnmet(t *testing.T) {
 	e2, _ := sessions.ParseExpectation("event=submitted")
 	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
 		noTunnel: true, tunnelWait: time.Second, maxBody: 1 << 20, expect: []sessions.Expectation{e1, e2}, expectTimeout: time.Hour}
-	var stdout, stderr syncBuffer
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, c, deps{stdout: &stdout, stderr: &stderr}) }()
+	go func() { done <- run(ctx, c, deps{stdout: stdout, stderr: stderr}) }()
 	var local string
 	waitUntil(t, func() bool {
 		for _, l := range strings.Split(stderr.String(), "\n") {
@@ -467,10 +470,10 @@ func startRun(t *testing.T, c config) string {
 // listens.
 func runUntil(t *testing.T, c config) (local string, stop func()) {
 	t.Helper()
-	var stderr syncBuffer
+	stderr := newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr}) }()
+	go func() { done <- run(ctx, c, deps{stdout: io.Discard, stderr: stderr}) }()
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop) // also when the wait below fails
@@ -794,10 +797,35 @@ func TestSimulatorDelaysZeroMeansAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, d := range map[string]time.Duration{"start": c.simStart, "submit": c.simSubmit, "assess": c.simAssess} {
-		if d <= 0 || d > time.Millisecond {
-			t.Errorf("%s: %v, want immediately (the simulator takes 0 for its default)", name, d)
+		if w := simWait(d); w != simulator.Immediately {
+			t.Errorf("%s: the simulator gets %v, want simulator.Immediately (its 0 is its default)", name, w)
 		}
 	}
+
+	// Played: both end-user steps come at once (the defaults would take
+	// 2 s and 4 s more).
+	steps := make(chan struct{}, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		steps <- struct{}{}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	sim := simulator.New(ctx, simulator.Config{Secret: "s", APIKey: sessions.NewUUID(), Target: func() string { return srv.URL },
+		StartAfter: simWait(c.simStart), SubmitAfter: simWait(c.simSubmit)})
+	defer func() { cancel(); sim.Wait() }()
+	if _, err := sim.CreateSession(ctx, veriff.SessionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(1500 * time.Millisecond)
+	for range 2 {
+		select {
+		case <-steps:
+		case <-deadline:
+			t.Fatal("the end-user's steps did not come at once with --sim-*-after 0")
+		}
+	}
+
 	c, _ = parseFlags([]string{"--db", db}, io.Discard)
 	if c.simStart != 2*time.Second || c.simSubmit != 4*time.Second || c.simAssess != 8*time.Second {
 		t.Errorf("defaults %v %v %v", c.simStart, c.simSubmit, c.simAssess)
@@ -828,8 +856,8 @@ func TestSendRefusesAnotherKycwatchOnTheOldPort(t *testing.T) {
 	a := cfg("pa")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var stderrA syncBuffer
-	go func() { done <- run(ctx, a, deps{stdout: io.Discard, stderr: &stderrA}) }()
+	stderrA := newSyncBuffer()
+	go func() { done <- run(ctx, a, deps{stdout: io.Discard, stderr: stderrA}) }()
 	waitUntil(t, func() bool { return strings.Contains(stderrA.String(), "listening on http://"+addr) })
 	var out, errOut bytes.Buffer
 	if code := send([]string{"event", "--db", a.db}, &out, &errOut); code != 0 {
@@ -872,11 +900,11 @@ func TestHeadlessStderrHasNoRawLogRecords(t *testing.T) {
 	dir := t.TempDir()
 	c := config{addr: "127.0.0.1:0", db: filepath.Join(dir, "k.db"), logPath: filepath.Join(dir, "k.log"), headless: true,
 		authtoken: "x", tokenFrom: "--authtoken", tunnelWait: time.Second, maxBody: 1 << 20, forwardTimeout: time.Second}
-	var stderr syncBuffer
+	stderr := newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, c, deps{stdout: io.Discard, stderr: &stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return failingTunnel{} }})
+		done <- run(ctx, c, deps{stdout: io.Discard, stderr: stderr, tunnel: func(config, *slog.Logger) listener.Tunnel { return failingTunnel{} }})
 	}()
 	waitUntil(t, func() bool { return strings.Contains(stderr.String(), "cannot reach ngrok") })
 	time.Sleep(200 * time.Millisecond)

@@ -107,7 +107,7 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 	if len(c.keys.VerifiMeSecrets) > 0 {
 		vmSecret = c.keys.VerifiMeSecrets[0]
 	}
-	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target, VerifiMeSecret: vmSecret, AssessAfter: c.simAssess,
+	cfg := simulator.Config{Secret: sb.secret, APIKey: sb.key, Manual: true, Target: target, VerifiMeSecret: vmSecret, AssessAfter: simWait(c.simAssess),
 		SessionURL: func(id string) string { return strings.TrimRight(target(), "/") + sandbox.FlowPrefix + id },
 		Log:        log.With("component", "sandbox"),
 		Failed:     func(err error) { log.Warn("sandbox webhook", "err", err) }}
@@ -138,16 +138,7 @@ func startSandbox(ctx context.Context, c config, key, secret string, store *sess
 	if err != nil {
 		return nil, fmt.Errorf("read the sandbox's sessions: %w", err)
 	}
-	snaps := make([]simulator.Snapshot, 0, len(states))
-	for _, b := range states {
-		var snap simulator.Snapshot
-		if err := json.Unmarshal(b, &snap); err != nil {
-			log.Warn("a kept sandbox session is unreadable", "err", err)
-			continue
-		}
-		snaps = append(snaps, snap)
-	}
-	sb.sim.Restore(snaps)
+	sb.sim.Restore(decodeKept[simulator.Snapshot](states, log, "a kept sandbox session is unreadable"))
 	sb.config = sandbox.Config{Sim: sb.sim, Others: others, APIKey: sb.key, Secret: sb.secret, MaxBody: c.maxBody,
 		Record: func(ctx context.Context, r sessions.Record) {
 			if _, err := rc.Keep(ctx, r); err != nil {
@@ -195,16 +186,22 @@ func restoreInvites(ctx context.Context, store *sessions.Store, owner string, si
 		log.Error("read kept invites", "err", err)
 		return
 	}
-	snaps := make([]simulator.InviteSnapshot, 0, len(states))
+	sim.RestoreInvites(decodeKept[simulator.InviteSnapshot](states, log, "a kept invite is unreadable"))
+}
+
+// decodeKept reads kept JSON snapshots, passing over (with the warning
+// unreadable) one that does not decode.
+func decodeKept[T any](states [][]byte, log *slog.Logger, unreadable string) []T {
+	out := make([]T, 0, len(states))
 	for _, b := range states {
-		var p simulator.InviteSnapshot
-		if err := json.Unmarshal(b, &p); err != nil {
-			log.Warn("a kept invite is unreadable", "err", err)
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
+			log.Warn(unreadable, "err", err)
 			continue
 		}
-		snaps = append(snaps, p)
+		out = append(out, v)
 	}
-	sim.RestoreInvites(snaps)
+	return out
 }
 
 // unstoredSandboxKeys says, in one line, why sandbox keys cannot print

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,73 +39,36 @@ send says where each came from.
 Flags:
 `
 
+// sendFlags is what kycwatch send was told.
+type sendFlags struct {
+	kind                                                string // event, decision or user-status
+	to, status, secret, apiKey, db, session, vendorData string
+	timeout                                             time.Duration
+}
+
 func send(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kycwatch send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	to := fs.String("to", "", "`URL` to post to (default: the running kycwatch's /veriff/events|decisions|statuses)")
-	status := fs.String("status", "", "event action, decision status, or user status `text`")
-	secret := fs.String("secret", "", "shared `secret` to sign with (default $VERIFF_SHARED_SECRET, else the one kycwatch generated)")
-	apiKey := fs.String("api-key", "", "API `key` for X-AUTH-CLIENT (default $VERIFF_API_KEY)")
-	db := fs.String("db", "", "the running kycwatch's database `path`, for its address and secret (default $KYCWATCH_DB, else the user data directory)")
-	sessionID := fs.String("session", "", "session `id` (default: a new UUID)")
-	vendorData := fs.String("vendor-data", "kycwatch-send", "`vendorData` in the payload")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
-	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); printFlags(stderr, fs) }
-	kind, rest := "", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		kind, rest = args[0], args[1:]
-	}
-	if code, ok := parseCommand(fs, rest, "kycwatch send", ": the kind, then flags", stderr); !ok {
+	f, code, ok := parseSend(args, stderr)
+	if !ok {
 		return code
 	}
-	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "kycwatch send: --timeout must be positive (e.g. 10s)")
-		return 2
-	}
-	if err := refuseEmpty(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"}); err != nil {
-		fmt.Fprintln(stderr, "kycwatch send:", err)
-		return 2
-	}
-	if err := refuseEmptyEnvs("VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
-		fmt.Fprintln(stderr, "kycwatch send:", err)
-		return 2
-	}
 	// What send cannot be told, the running kycwatch's database says.
-	running := readRunning(*db)
-	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch has run on "+running.db+")"
-	if running.url != "" {
-		base, baseFrom = running.url, "the kycwatch running on "+running.db
-	}
-	secretFrom, apiKeyFrom, err := running.signWith(secret, apiKey)
+	running := readRunning(f.db)
+	secretFrom, apiKeyFrom, err := running.signWith(&f.secret, &f.apiKey)
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
-	if *sessionID == "" {
-		*sessionID = sessions.NewUUID()
+	if f.session == "" {
+		f.session = sessions.NewUUID()
 	}
-	path, payload, err := sendPayload(kind, *sessionID, *status, *vendorData)
+	path, payload, err := sendPayload(f.kind, f.session, f.status, f.vendorData)
 	if err != nil {
 		fmt.Fprintln(stderr, "kycwatch send:", err)
 		return 2
 	}
-	url, urlFrom := *to, "--to"
-	if url == "" {
-		url, urlFrom = strings.TrimRight(base, "/")+path, baseFrom
-	} else if !httpURL(url) {
-		fmt.Fprintf(stderr, "kycwatch send: --to %q: want an http:// or https:// URL\n", url)
-		return 2
-	}
-	if urlFrom == baseFrom && running.url != "" {
-		// The address is where kycwatch last ran: make sure it still does,
-		// rather than post to whatever took the port since.
-		if err := isKycwatch(base, *timeout, running.instance); errors.Is(err, errOtherKycwatch) {
-			fmt.Fprintf(stderr, "kycwatch send: another kycwatch answers at %s now, not the one on %s (stopped?): start that one, or pass --db with the running one's database (--to sends there anyway)\n", base, running.db)
-			return 1
-		} else if err != nil {
-			fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
-			return 1
-		}
+	url, urlFrom, code, ok := f.destination(running, path, stderr)
+	if !ok {
+		return code
 	}
 	body, _ := webhook.Marshal(payload)
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
@@ -116,18 +78,84 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kycwatch-send/1")
-	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(*secret, body))
-	if *apiKey != "" {
-		req.Header.Set("X-AUTH-CLIENT", *apiKey)
+	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(f.secret, body))
+	if f.apiKey != "" {
+		req.Header.Set("X-AUTH-CLIENT", f.apiKey)
 	}
-	fmt.Fprintf(stderr, "→ POST %s (%s %s, session %s, %d bytes)\n", url, kind, cmp.Or(*status, defaultStatus(kind)), *sessionID, len(body))
+	fmt.Fprintf(stderr, "→ POST %s (%s %s, session %s, %d bytes)\n", url, f.kind, cmp.Or(f.status, defaultStatus(f.kind)), f.session, len(body))
 	fmt.Fprintf(stderr, "  address: %s · secret: %s", urlFrom, secretFrom)
-	if *apiKey != "" {
+	if f.apiKey != "" {
 		fmt.Fprintf(stderr, " · API key: %s", apiKeyFrom)
 	}
 	fmt.Fprintln(stderr)
+	return sendRequest(req, f.timeout, stdout, stderr)
+}
+
+// parseSend reads send's arguments: the kind, then flags. ok false: stop
+// with code (the mistake said on stderr, or --help printed).
+func parseSend(args []string, stderr io.Writer) (f sendFlags, code int, ok bool) {
+	fs := commandFlags("kycwatch send", sendUsage, stderr)
+	fs.StringVar(&f.to, "to", "", "`URL` to post to (default: the running kycwatch's /veriff/events|decisions|statuses)")
+	fs.StringVar(&f.status, "status", "", "event action, decision status, or user status `text`")
+	fs.StringVar(&f.secret, "secret", "", "shared `secret` to sign with (default $VERIFF_SHARED_SECRET, else the one kycwatch generated)")
+	fs.StringVar(&f.apiKey, "api-key", "", "API `key` for X-AUTH-CLIENT (default $VERIFF_API_KEY)")
+	fs.StringVar(&f.db, "db", "", "the running kycwatch's database `path`, for its address and secret (default $KYCWATCH_DB, else the user data directory)")
+	fs.StringVar(&f.session, "session", "", "session `id` (default: a new UUID)")
+	fs.StringVar(&f.vendorData, "vendor-data", "kycwatch-send", "`vendorData` in the payload")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for the answer")
+	var rest []string
+	f.kind, rest = leadingArg(args)
+	if code, ok := parseCommand(fs, rest, "kycwatch send", ": the kind, then flags", stderr); !ok {
+		return f, code, false
+	}
+	if f.timeout <= 0 {
+		fmt.Fprintln(stderr, "kycwatch send: --timeout must be positive (e.g. 10s)")
+		return f, 2, false
+	}
+	if err := refuseEmptyInput(fs, map[string]string{"secret": "VERIFF_SHARED_SECRET", "api-key": "VERIFF_API_KEY", "to": "", "db": "KYCWATCH_DB"},
+		"VERIFF_SHARED_SECRET", "VERIFF_API_KEY", "KYCWATCH_DB"); err != nil {
+		fmt.Fprintln(stderr, "kycwatch send:", err)
+		return f, 2, false
+	}
+	return f, 0, true
+}
+
+// destination is the URL send posts to, and where it came from: --to, else
+// path on the running kycwatch (which must still be the one on its
+// database), else on the default address. ok false: stop with code.
+func (f sendFlags) destination(running runningKycwatch, path string, stderr io.Writer) (url, from string, code int, ok bool) {
+	base, baseFrom := "http://127.0.0.1:8080", "the default (no kycwatch has run on "+running.db+")"
+	if running.url != "" {
+		base, baseFrom = running.url, "the kycwatch running on "+running.db
+	}
+	if f.to != "" {
+		if !httpURL(f.to) {
+			fmt.Fprintf(stderr, "kycwatch send: --to %q: want an http:// or https:// URL\n", f.to)
+			return "", "", 2, false
+		}
+		return f.to, "--to", 0, true
+	}
+	url = strings.TrimRight(base, "/") + path
+	if running.url == "" {
+		return url, baseFrom, 0, true
+	}
+	// The address is where kycwatch last ran: make sure it still does,
+	// rather than post to whatever took the port since.
+	if err := isKycwatch(base, f.timeout, running.instance); errors.Is(err, errOtherKycwatch) {
+		fmt.Fprintf(stderr, "kycwatch send: another kycwatch answers at %s now, not the one on %s (stopped?): start that one, or pass --db with the running one's database (--to sends there anyway)\n", base, running.db)
+		return "", "", 1, false
+	} else if err != nil {
+		fmt.Fprintf(stderr, "kycwatch send: %s (where the kycwatch on %s last listened) does not answer as kycwatch: %v; is it running? (--to sends elsewhere)\n", base, running.db, err)
+		return "", "", 1, false
+	}
+	return url, baseFrom, 0, true
+}
+
+// sendRequest sends req within timeout and prints the answer on stdout: exit
+// status 0 for a 2xx, else 1.
+func sendRequest(req *http.Request, timeout time.Duration, stdout, stderr io.Writer) int {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	if err != nil {

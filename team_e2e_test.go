@@ -78,7 +78,7 @@ func followLines(t *testing.T, args ...string) (<-chan map[string]any, *exec.Cmd
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"follow"}, args...)...)
 	cmd.Env = cleanEnv(t)
-	errs := &syncBuffer{}
+	errs := newSyncBuffer()
 	cmd.Stderr = errs
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

@@ -42,7 +42,7 @@ func tui(ctx context.Context, a *app, o deps) error {
 	if err != nil {
 		return err
 	}
-	p := tea.NewProgram(model, tea.WithContext(ctx))
+	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(120))
 	_, stop := a.serve(ctx, o)
 	defer stop()
 	go a.feed(ctx, sub, after, p.Send)
@@ -133,36 +133,45 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 }
 
 // frame is the shortest time between two batches of deliveries sent to the
-// program: for them the screen redraws at most 20 times a second, however
-// fast they arrive (a frame of 200x50 with the detail costs 2-3 ms, so a
-// flood drawn at 60 a second would take a fifth of a core from ingest).
-// Keys are drawn as they come, at Bubble Tea's own 60.
-const frame = time.Second / 20
+// program. A delivery that comes alone is sent at once; in a flood the
+// screen redraws at most ten times a second, however fast they arrive. Each
+// such frame costs the TUI a few milliseconds and the terminal more (a
+// 160x45 redraw is tens of kilobytes of escape sequences to parse), all of
+// it taken from ingest on a small machine; ten a second reads as live.
+// Keys are drawn as they come, at the renderer's 120 frames a second.
+const frame = time.Second / 10
 
 // uiBatch bounds the deliveries one message carries (a program far behind
 // catches up in a few frames).
 const uiBatch = 5000
 
 // feed is the TUI's one consumer loop: it takes the bus's events in order,
-// reads the deliveries a Stored event announces from the store (in
+// reads the deliveries stored since the last batch from the store (in
 // batches, at most one message a frame), and turns the other events into
-// the program's messages. When the program is slow only this loop waits;
-// the events queue (Stored ones collapse into the newest), nothing is lost.
+// the program's messages.
 func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea.Msg)) {
 	cur := a.store.Follow(after)
 	var sent time.Time
 	for {
-		select {
-		case <-ctx.Done():
+		events, ok := sub.Wait(ctx)
+		if !ok {
 			return
-		case <-sub.Ready():
 		}
-		for _, e := range sub.Take() {
+		for _, e := range events {
 			if _, ok := e.(sessions.Stored); !ok {
 				if msg := a.uiMsg(e); msg != nil {
 					send(msg)
 				}
 				continue
+			}
+			// Wait out the frame before reading, so that the batch holds
+			// everything stored meanwhile.
+			if wait := frame - time.Since(sent); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
 			}
 			for {
 				recs, err := cur.Next(ctx, uiBatch)
@@ -175,13 +184,7 @@ func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea
 				if len(recs) == 0 {
 					break
 				}
-				if wait := frame - time.Since(sent); wait > 0 {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(wait):
-					}
-				}
+				a.whole(ctx, recs)
 				send(ui.DeliveriesMsg{Records: recs, Stored: int(a.store.Count())})
 				sent = time.Now()
 				if len(recs) < uiBatch {
@@ -189,6 +192,19 @@ func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea
 				}
 			}
 		}
+	}
+}
+
+// whole reads the newest of a batch in full: following new activity, the
+// detail pane shows it next, and a summary would have it say "Loading…"
+// for a frame and cost the program a second render to fill in.
+func (a *app) whole(ctx context.Context, recs []sessions.Record) {
+	last := &recs[len(recs)-1]
+	if last.Body != nil || last.Header != nil {
+		return
+	}
+	if r, err := a.store.Get(ctx, last.Seq); err == nil {
+		*last = r
 	}
 }
 

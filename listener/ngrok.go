@@ -25,141 +25,175 @@ type Ngrok struct {
 // Open diagnoses the way to ngrok (so that no network fails at once rather
 // than after the timeout), connects the agent and opens the endpoint.
 func (n Ngrok) Open(ctx context.Context, changes func(TunnelStatus)) (Endpoint, error) {
-	logger := slog.New(redact(n.Logger.Handler(), n.Authtoken))
+	o := &opening{n: n, ctx: ctx, changes: changes, logger: slog.New(redact(n.Logger.Handler(), n.Authtoken))}
 
 	// The agent's session lives on its own context: the ctx given here only
 	// bounds the opening, and cancelling the session's context closes it.
 	sessCtx, cancelSess := context.WithCancel(context.WithoutCancel(ctx))
-	stopBound := context.AfterFunc(ctx, cancelSess)
-
-	var (
-		mu        sync.Mutex
-		connected bool
-		lastErr   error  // the latest failure while connecting
-		publicURL string // set once the endpoint is open
-	)
-	events := func(e ngrok.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := e.(type) {
-		case *ngrok.EventAgentDisconnected:
-			if e.Error == nil {
-				return
-			}
-			if !connected {
-				lastErr = e.Error
-				// ngrok retries even a refused authtoken: an answer with an
-				// ngrok error code will not change, so stop now.
-				if code, _ := ngrokCode(e.Error); code != "" {
-					cancelSess()
-				}
-				return
-			}
-			if publicURL != "" {
-				changes(TunnelStatus{State: TunnelReconnecting, URL: publicURL,
-					Reason: "ngrok connection lost: " + scrub(firstLine(e.Error.Error()), n.Authtoken),
-					Hint:   "reconnecting; the local listener still answers"})
-			}
-		case *ngrok.EventAgentConnectSucceeded:
-			if connected && publicURL != "" {
-				changes(TunnelStatus{State: TunnelOnline, URL: publicURL})
-			}
-		}
-	}
+	o.cancelSess = cancelSess
+	o.stopBound = context.AfterFunc(ctx, cancelSess)
 
 	agent, err := ngrok.NewAgent(
 		ngrok.WithAuthtoken(n.Authtoken),
-		ngrok.WithLogger(logger),
-		ngrok.WithEventHandler(events),
+		ngrok.WithLogger(o.logger),
+		ngrok.WithEventHandler(o.event),
 		ngrok.WithClientInfo("kycwatch", n.Version),
 		ngrok.WithAgentDescription("kycwatch webhook inspector"),
 	)
-	fail := func(stage string, err error) (Endpoint, error) {
-		stopBound()
-		cancelSess()
-		if agent != nil {
-			agent.Disconnect()
-		}
-		mu.Lock()
-		seen := lastErr
-		mu.Unlock()
-		if seen != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || stage == "connect") {
-			err = seen // the cause, not "context canceled"
-		}
-		if ctx.Err() != nil && seen == nil {
-			err = ctx.Err()
-		}
-		te := explainNgrok(stage, err, n.Domain, n.Authtoken)
-		if seen != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			te.Reason = "no public URL: ngrok did not connect in time: " + strings.TrimPrefix(te.Reason, "no public URL: ")
-		}
-		return nil, te
-	}
+	o.agent = agent
 	if err != nil {
-		return fail("connect", err)
+		return o.fail("connect", err)
 	}
+	if stage, err := o.diagnose(); err != nil {
+		return o.fail(stage, err)
+	}
+	if err := agent.Connect(sessCtx); err != nil {
+		return o.fail("connect", err)
+	}
+	o.mu.Lock()
+	o.connected = true
+	o.mu.Unlock()
 
-	if d, ok := agent.(ngrok.Diagnoser); ok {
-		if _, err := d.Diagnose(ctx, ""); err != nil {
-			switch {
-			case ngrok.IsTCPDiagnoseFailure(err):
-				return fail("tcp", err)
-			case ngrok.IsTLSDiagnoseFailure(err):
-				return fail("tls", err)
-			case ngrok.IsMuxadoDiagnoseFailure(err):
-				return fail("muxado", err)
+	ep, err := o.listen()
+	if err != nil {
+		return o.fail("listen", err)
+	}
+	if !o.stopBound() { // the opening ran out of time just as it succeeded
+		ep.Close()
+		return o.fail("listen", ctx.Err())
+	}
+	o.mu.Lock()
+	o.publicURL = ep.URL().String()
+	o.mu.Unlock()
+	return &ngrokEndpoint{EndpointListener: ep, agent: agent, cancel: cancelSess}, nil
+}
+
+// opening is one Ngrok.Open: the agent's state as its events tell it, and
+// what a failure undoes.
+type opening struct {
+	n          Ngrok
+	ctx        context.Context // bounds the opening
+	changes    func(TunnelStatus)
+	logger     *slog.Logger
+	agent      ngrok.Agent
+	cancelSess context.CancelFunc // closes the agent's session
+	stopBound  func() bool        // unties the session from ctx
+
+	mu        sync.Mutex
+	connected bool
+	lastErr   error  // the latest failure while connecting
+	publicURL string // set once the endpoint is open
+}
+
+// event hears the agent: a failure while connecting is kept for fail (and
+// one with an ngrok error code ends the retries); once the endpoint is
+// open, a lost or regained connection is a change of the tunnel's status.
+func (o *opening) event(e ngrok.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch e := e.(type) {
+	case *ngrok.EventAgentDisconnected:
+		if e.Error == nil {
+			return
+		}
+		if !o.connected {
+			o.lastErr = e.Error
+			// ngrok retries even a refused authtoken: an answer with an
+			// ngrok error code will not change, so stop now.
+			if code, _ := ngrokCode(e.Error); code != "" {
+				o.cancelSess()
 			}
-			// A failure after the handshake (e.g. the server-info call) is
-			// not worth refusing to try: connecting will tell.
-			logger.Debug("ngrok diagnose", "err", err)
+			return
+		}
+		if o.publicURL != "" {
+			o.changes(TunnelStatus{State: TunnelReconnecting, URL: o.publicURL,
+				Reason: "ngrok connection lost: " + scrub(firstLine(e.Error.Error()), o.n.Authtoken),
+				Hint:   "reconnecting; the local listener still answers"})
+		}
+	case *ngrok.EventAgentConnectSucceeded:
+		if o.connected && o.publicURL != "" {
+			o.changes(TunnelStatus{State: TunnelOnline, URL: o.publicURL})
 		}
 	}
+}
 
-	if err := agent.Connect(sessCtx); err != nil {
-		return fail("connect", err)
+// diagnose tries the way to ngrok and names the stage that failed: "tcp",
+// "tls" or "muxado".
+func (o *opening) diagnose() (stage string, err error) {
+	d, ok := o.agent.(ngrok.Diagnoser)
+	if !ok {
+		return "", nil
 	}
-	mu.Lock()
-	connected = true
-	mu.Unlock()
+	_, err = d.Diagnose(o.ctx, "")
+	switch {
+	case err == nil:
+		return "", nil
+	case ngrok.IsTCPDiagnoseFailure(err):
+		return "tcp", err
+	case ngrok.IsTLSDiagnoseFailure(err):
+		return "tls", err
+	case ngrok.IsMuxadoDiagnoseFailure(err):
+		return "muxado", err
+	}
+	// A failure after the handshake (e.g. the server-info call) is not
+	// worth refusing to try: connecting will tell.
+	o.logger.Debug("ngrok diagnose", "err", err)
+	return "", nil
+}
 
+// listen opens the endpoint on the connected agent. Listening is one
+// request on the open session, but it does not watch ctx: wait for it
+// here, bounded (an endpoint that opens too late is closed).
+func (o *opening) listen() (ngrok.EndpointListener, error) {
 	opts := []ngrok.EndpointOption{ngrok.WithDescription("kycwatch")}
-	if n.Domain != "" {
-		opts = append(opts, ngrok.WithURL(domainURL(n.Domain)))
+	if o.n.Domain != "" {
+		opts = append(opts, ngrok.WithURL(domainURL(o.n.Domain)))
 	}
-	// Listening is one request on the open session, but it does not watch
-	// ctx: wait for it here, bounded.
 	type result struct {
 		ep  ngrok.EndpointListener
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		ep, err := agent.Listen(ctx, opts...)
+		ep, err := o.agent.Listen(o.ctx, opts...)
 		done <- result{ep, err}
 	}()
-	var ep ngrok.EndpointListener
 	select {
 	case r := <-done:
-		if r.err != nil {
-			return fail("listen", r.err)
-		}
-		ep = r.ep
-	case <-ctx.Done():
+		return r.ep, r.err
+	case <-o.ctx.Done():
 		go func() {
 			if r := <-done; r.ep != nil {
 				r.ep.Close()
 			}
 		}()
-		return fail("listen", ctx.Err())
+		return nil, o.ctx.Err()
 	}
-	if !stopBound() { // the opening ran out of time just as it succeeded
-		ep.Close()
-		return fail("listen", ctx.Err())
+}
+
+// fail undoes the opening and explains why it failed: the cause the agent
+// reported rather than "context canceled", and a timeout as such.
+func (o *opening) fail(stage string, err error) (Endpoint, error) {
+	o.stopBound()
+	o.cancelSess()
+	if o.agent != nil {
+		o.agent.Disconnect()
 	}
-	mu.Lock()
-	publicURL = ep.URL().String()
-	mu.Unlock()
-	return &ngrokEndpoint{EndpointListener: ep, agent: agent, cancel: cancelSess}, nil
+	o.mu.Lock()
+	seen := o.lastErr
+	o.mu.Unlock()
+	ctx := o.ctx
+	if seen != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || stage == "connect") {
+		err = seen // the cause, not "context canceled"
+	}
+	if ctx.Err() != nil && seen == nil {
+		err = ctx.Err()
+	}
+	te := explainNgrok(stage, err, o.n.Domain, o.n.Authtoken)
+	if seen != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		te.Reason = "no public URL: ngrok did not connect in time: " + strings.TrimPrefix(te.Reason, "no public URL: ")
+	}
+	return nil, te
 }
 
 // domainURL accepts "name.ngrok.app" or a full "https://name.ngrok.app".

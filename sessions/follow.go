@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 )
@@ -52,25 +53,25 @@ func (s *Store) afterSQL(ctx context.Context, seq int64, limit int) ([]Record, e
 // NextWhole is Next with every record whole (headers and body): for a
 // consumer that sends deliveries on, such as the team publisher.
 func (c *Cursor) NextWhole(ctx context.Context, limit int) ([]Record, error) {
-	rows, err := c.store.db.QueryContext(ctx, `SELECT `+summaryCols+`, headers, body, origin_ref FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, c.after, limit)
-	if err != nil {
-		return nil, err
+	recs, err := queryAll(ctx, c.store.db, scanWholeRow, `SELECT `+summaryCols+`, headers, body, origin_ref FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?`, c.after, limit)
+	if n := len(recs); n > 0 {
+		c.after = recs[n-1].Seq
 	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		var hdr string
-		if err := scanSummary(rows, &r, &hdr, &r.Body, &r.OriginRef); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(hdr), &r.Header); err != nil {
-			return nil, fmt.Errorf("delivery %d headers: %w", r.Seq, err)
-		}
-		out = append(out, r)
-		c.after = r.Seq
+	return recs, err
+}
+
+// scanWholeRow scans one summary row followed by the headers, the body and
+// the origin.
+func scanWholeRow(rows *sql.Rows) (Record, error) {
+	var r Record
+	var hdr string
+	if err := scanSummary(rows, &r, &hdr, &r.Body, &r.OriginRef); err != nil {
+		return r, err
 	}
-	return out, rows.Err()
+	if err := json.Unmarshal([]byte(hdr), &r.Header); err != nil {
+		return r, fmt.Errorf("delivery %d headers: %w", r.Seq, err)
+	}
+	return r, nil
 }
 
 // AppendAll stores records in the order given (their seqs follow that

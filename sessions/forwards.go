@@ -4,6 +4,7 @@ package sessions
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -64,23 +65,14 @@ func (s *Store) AddForward(ctx context.Context, f Forward) error {
 // PendingForwards are the forwards whose last try, per delivery and
 // target, was to be followed by another (RetryIn): a run ended first.
 func (s *Store) PendingForwards(ctx context.Context) ([]Forward, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT f.seq, f.target, f.attempt FROM forwards f
+	return queryAll(ctx, s.db, func(rows *sql.Rows) (Forward, error) {
+		var f Forward
+		err := rows.Scan(&f.Seq, &f.Target, &f.Attempt)
+		return f, err
+	}, `SELECT f.seq, f.target, f.attempt FROM forwards f
 		WHERE f.retry_in_ns > 0 AND NOT EXISTS (SELECT 1 FROM forwards g
 			WHERE g.seq = f.seq AND g.target = f.target AND (g.at > f.at OR g.at = f.at AND g.rowid > f.rowid))
 		ORDER BY f.seq`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Forward
-	for rows.Next() {
-		var f Forward
-		if err := rows.Scan(&f.Seq, &f.Target, &f.Attempt); err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }
 
 // WebhooksAfter returns the seqs of the webhook deliveries of session

@@ -6,6 +6,7 @@ package sessions
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -82,23 +83,14 @@ func (s *Store) AddTestSession(ctx context.Context, t TestSession) error {
 // TestSessions returns the newest limit sessions created from kycwatch,
 // oldest first.
 func (s *Store) TestSessions(ctx context.Context, limit int) ([]TestSession, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref, email
-		FROM (SELECT * FROM test_sessions ORDER BY created_at DESC LIMIT ?) ORDER BY created_at`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []TestSession
-	for rows.Next() {
+	return queryAll(ctx, s.db, func(rows *sql.Rows) (TestSession, error) {
 		var t TestSession
 		var at int64
-		if err := rows.Scan(&t.ID, &at, &t.Source, &t.VendorData, &t.EndUserID, &t.FirstName, &t.LastName, &t.URL, &t.Callback, &t.Ref, &t.Email); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&t.ID, &at, &t.Source, &t.VendorData, &t.EndUserID, &t.FirstName, &t.LastName, &t.URL, &t.Callback, &t.Ref, &t.Email)
 		t.CreatedAt = time.Unix(0, at).UTC()
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		return t, err
+	}, `SELECT id, created_at, source, vendor_data, end_user_id, first_name, last_name, url, callback, ref, email
+		FROM (SELECT * FROM test_sessions ORDER BY created_at DESC LIMIT ?) ORDER BY created_at`, limit)
 }
 
 // TestSessionByRef finds the session whose callback carries ref.

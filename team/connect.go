@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Dial says how to reach NATS.
@@ -49,6 +50,54 @@ func Redact(s string) string {
 	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 }
 
+// firstAttempt is a publisher's or a follower's first connect: a refusal
+// or a stream of another layout is returned (kycwatch exits on those);
+// anything else goes to trouble, and their Run keeps trying.
+func firstAttempt(ctx context.Context, connect func(context.Context) error, trouble func(error)) error {
+	err := connect(ctx)
+	if fatal(err) {
+		return err
+	}
+	if err != nil {
+		trouble(err)
+	}
+	return nil
+}
+
+// fatal: NATS refused the credentials, or the stream has another layout;
+// trying again would not help.
+func fatal(err error) bool { return errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) }
+
+// outcome is what a publisher's or a follower's Run does after an attempt
+// to connect.
+type outcome int
+
+const (
+	connected outcome = iota // go on
+	retry                    // the backoff waited: try again
+	stop                     // return: ctx ended
+)
+
+// attempt is one connect in a publisher's or a follower's Run: a fatal
+// failure goes to said, and Run stops once ctx ends (it does not end on its
+// own); any other goes to trouble, and the backoff waits.
+func (b *backoff) attempt(ctx context.Context, connect func(context.Context) error, trouble, said func(error)) outcome {
+	err := connect(ctx)
+	switch {
+	case err == nil:
+		return connected
+	case fatal(err):
+		said(err)
+		<-ctx.Done()
+		return stop
+	}
+	trouble(err)
+	if !b.wait(ctx) {
+		return stop
+	}
+	return retry
+}
+
 // connect makes one attempt. Once connected, nats.go reconnects by itself
 // for as long as the process runs.
 func (d Dial) connect(onState func(up bool)) (*nats.Conn, error) {
@@ -75,6 +124,21 @@ func (d Dial) connect(onState func(up bool)) (*nats.Conn, error) {
 		return nil, fmt.Errorf("NATS at %s is unreachable: %v", d.Where(), err)
 	}
 	return nc, nil
+}
+
+// jetStream makes one attempt (connect) and opens JetStream on the
+// connection; when that fails, the connection is closed.
+func (d Dial) jetStream(opts ...jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := d.connect(nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc, opts...)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("NATS at %s: %v", d.Where(), err)
+	}
+	return nc, js, nil
 }
 
 // refused reports whether err is NATS turning the credentials down.

@@ -84,24 +84,12 @@ func NewFollower(c FollowerConfig) *Follower {
 // Connect makes the first attempt. A refusal or a stream of another layout
 // is returned (kycwatch exits); anything else is said, and Run retries.
 func (f *Follower) Connect(ctx context.Context) error {
-	err := f.connect(ctx)
-	if errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) {
-		return err
-	}
-	if err != nil {
-		f.trouble(err)
-	}
-	return nil
+	return firstAttempt(ctx, f.connect, f.trouble)
 }
 
 func (f *Follower) connect(ctx context.Context) error {
-	nc, err := f.c.Dial.connect(nil)
+	nc, js, err := f.c.Dial.jetStream()
 	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -190,17 +178,10 @@ func (f *Follower) Run(ctx context.Context) {
 	var b backoff
 	for ctx.Err() == nil {
 		if f.nc == nil {
-			err := f.connect(ctx)
-			if errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) {
-				f.c.Say(err.Error() + ": nothing more is followed")
-				<-ctx.Done()
+			switch b.attempt(ctx, f.connect, f.trouble, func(err error) { f.c.Say(err.Error() + ": nothing more is followed") }) {
+			case stop:
 				return
-			}
-			if err != nil {
-				f.trouble(err)
-				if !b.wait(ctx) {
-					return
-				}
+			case retry:
 				continue
 			}
 		}

@@ -95,27 +95,17 @@ func NewPublisher(ctx context.Context, c PublisherConfig) (*Publisher, error) {
 // or a stream of another layout is returned: kycwatch exits on those.
 // NATS unreachable is said, and Run keeps trying in the background.
 func (p *Publisher) Connect(ctx context.Context) error {
-	err := p.connect(ctx)
-	if errors.Is(err, ErrRefused) || errors.Is(err, ErrLayout) {
-		return err
-	}
-	if err != nil {
-		p.trouble(err)
-	}
-	return nil
+	return firstAttempt(ctx, p.connect, p.trouble)
 }
 
 func (p *Publisher) connect(ctx context.Context) error {
-	nc, err := p.c.Dial.connect(nil)
+	nc, js, err := p.c.Dial.jetStream(jetstream.WithPublishAsyncMaxPending(4 * publishBatch))
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4*publishBatch))
-	if err == nil {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = ensureStream(cctx, js, p.c.Replicas)
-		cancel()
-	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	_, err = ensureStream(cctx, js, p.c.Replicas)
+	cancel()
 	if err != nil {
 		nc.Close()
 		if errors.Is(err, ErrLayout) {
@@ -156,18 +146,13 @@ func (p *Publisher) Run(ctx context.Context) {
 	var b backoff
 	for {
 		if p.js == nil {
-			err := p.connect(ctx)
-			if errors.Is(err, ErrLayout) || errors.Is(err, ErrRefused) {
+			switch b.attempt(ctx, p.connect, p.trouble, func(err error) {
 				p.c.Say(err.Error() + ": nothing more is published")
 				p.c.Log.Error("team publish", "err", err)
-				<-ctx.Done()
+			}) {
+			case stop:
 				return
-			}
-			if err != nil {
-				p.trouble(err)
-				if !b.wait(ctx) {
-					return
-				}
+			case retry:
 				continue
 			}
 		}

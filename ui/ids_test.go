@@ -101,3 +101,37 @@ func TestIDColumnFollowsTheBook(t *testing.T) {
 	m = press(m, "esc")
 	checkIDs(t, m, "unfiltered")
 }
+
+// TestNarrowIDColumnTellsSessionsApart: ids that share a long prefix and
+// differ in two places (a client number, then a counter, as a load tool
+// makes them) stay apart when the column is too narrow for the prefix
+// that tells them apart: the cell keeps a head and a tail.
+func TestNarrowIDColumnTellsSessionsApart(t *testing.T) {
+	ids := []string{
+		"00000003-0000-4000-8000-00000000034b", "00000005-0000-4000-8000-00000000034b",
+		"00000003-0000-4000-8000-00000000034c", "00000005-0000-4000-8000-000000000001",
+	}
+	var recs []sessions.Record
+	for i, id := range ids {
+		body := fmt.Sprintf(`{"id":%q,"attemptId":"a","feature":"selfid","code":7001,"action":"started","vendorData":"v","endUserId":null}`, id)
+		recs = append(recs, judged(int64(i+1), time.Duration(i)*time.Second, []byte(body), "sec", "/veriff/events"))
+	}
+	for _, w := range []int{80, 160} {
+		m := newModel(t, w, 24, recs)
+		c := m.list.columns(m.list.w - 2)
+		if c.id >= 36 {
+			t.Fatalf("at %d columns the id column is %d wide: the test needs a narrow one", w, c.id)
+		}
+		seen := map[string]string{}
+		for _, id := range ids {
+			cell := c.cell(id)
+			if utf8.RuneCountInString(cell) > c.id {
+				t.Errorf("at %d columns %q is shown as %q, wider than its column (%d)", w, id, cell, c.id)
+			}
+			if other, ok := seen[cell]; ok {
+				t.Errorf("at %d columns %q and %q are both shown as %q", w, other, id, cell)
+			}
+			seen[cell] = id
+		}
+	}
+}

@@ -145,13 +145,16 @@ func (p sessionsPane) columns(inner int) listColumns {
 }
 
 // cell is an id as its column shows it (not yet Safe): the prefix that
-// tells it apart, or, with no room for that, its head and tail, where ids
-// that share a long prefix differ.
+// tells it apart, or, with no room for that, its head (up to 8 runes, a
+// UUID's first group) and its tail: ids that share a long prefix differ in
+// the tail, and made-up ones often in both (a client number, then a
+// counter).
 func (c listColumns) cell(id string) string {
 	shown := shownID(id, c.prefix)
 	if utf8.RuneCountInString(shown) > c.id {
 		r := []rune(display.ReadableID(id))
-		return string(r[:3]) + "…" + string(r[len(r)-(c.id-4):])
+		head := min(8, c.id-5) // the tail keeps 4 at least
+		return string(r[:head]) + "…" + string(r[len(r)-(c.id-1-head):])
 	}
 	return shown
 }

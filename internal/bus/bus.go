@@ -10,7 +10,10 @@
 // consumer that stops reading costs one queued event, not one per commit.
 package bus
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // Superseder is an event that makes an earlier one of its kind, still
 // queued, pointless: only the newest needs to be read.
@@ -81,6 +84,17 @@ func (s *Sub) Take() []any {
 	q := s.queue
 	s.queue = nil
 	return q
+}
+
+// Wait waits for events and takes them (Ready, then Take); ok is false,
+// and nothing taken, once ctx ends first.
+func (s *Sub) Wait(ctx context.Context) (events []any, ok bool) {
+	select {
+	case <-ctx.Done():
+		return nil, false
+	case <-s.ready:
+		return s.Take(), true
+	}
 }
 
 // Close ends the subscription: nothing more is queued for it.

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"sync"
 	"testing"
 )
@@ -95,5 +96,20 @@ func TestClosedSubscriptionGetsNothing(t *testing.T) {
 	b.Publish(1)
 	if q := s.Take(); len(q) != 0 {
 		t.Fatalf("closed subscription got %v", q)
+	}
+}
+
+func TestWaitTakesUntilCancelled(t *testing.T) {
+	b := New()
+	s := b.Subscribe()
+	b.Publish(1)
+	b.Publish(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	if q, ok := s.Wait(ctx); !ok || len(q) != 2 || q[0] != 1 || q[1] != 2 {
+		t.Fatalf("Wait = %v, %v; want [1 2], true", q, ok)
+	}
+	cancel()
+	if q, ok := s.Wait(ctx); ok || q != nil {
+		t.Fatalf("Wait after cancel = %v, %v; want nothing, false", q, ok)
 	}
 }

@@ -86,75 +86,94 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	r := runner{c: c, ctx: ctx}
-	var out []Result
-	// add keeps a case's result, unless its request could not be sent at
-	// all: then the run stops there.
-	add := func(res Result, a ...answer) bool {
-		for _, x := range a {
-			if x.err != nil && isDial(x.err) {
-				r.stopped = &Stopped{URL: c.URL, After: len(out), Err: x.err}
-				if len(out) > 0 {
-					r.stopped.Case = out[len(out)-1].Case
-				}
-				return false
-			}
-		}
-		out = append(out, res)
-		return true
-	}
+	r := &runner{c: c, ctx: ctx}
 	session, attempt := sessions.NewUUID(), sessions.NewUUID()
 	now := c.Now()
+	if !r.lifecycle(session, attempt, now) || !r.badDeliveries(session, attempt) ||
+		!r.oddFormatting(session, attempt) || !r.retry(now) {
+		return r.out, r.stopped
+	}
+	return append(r.out, r.timing()), nil
+}
+
+// add keeps a case's result, unless its request could not be sent at all:
+// then the run stops there (false).
+func (r *runner) add(res Result, a ...answer) bool {
+	for _, x := range a {
+		if x.err != nil && isDial(x.err) {
+			r.stopped = &Stopped{URL: r.c.URL, After: len(r.out), Err: x.err}
+			if len(r.out) > 0 {
+				r.stopped.Case = r.out[len(r.out)-1].Case
+			}
+			return false
+		}
+	}
+	r.out = append(r.out, res)
+	return true
+}
+
+// lifecycle: the events of a session, then every decision status, each
+// accepted.
+func (r *runner) lifecycle(session, attempt string, now time.Time) bool {
 	for _, action := range []string{veriff.ActionStarted, veriff.ActionSubmitted} {
 		ev, _ := veriff.NewEvent(session, attempt, action, "kycwatch-check", "")
-		a := r.send(mustMarshal(ev), c.Secret, c.APIKey, true)
-		if !add(r.accepted(fmt.Sprintf("event %d %s is accepted (2xx)", ev.Code, action), a), a) {
-			return out, r.stopped
+		a := r.send(mustMarshal(ev), r.c.Secret, r.c.APIKey, true)
+		if !r.add(r.accepted(fmt.Sprintf("event %d %s is accepted (2xx)", ev.Code, action), a), a) {
+			return false
 		}
 	}
 	for _, st := range sessions.DecisionStatuses {
 		d, _ := simulator.DecisionPayload(session, attempt, "kycwatch-check", st, now.Add(-time.Minute), now.Add(-30*time.Second), now)
-		a := r.send(mustMarshal(d), c.Secret, c.APIKey, true)
-		if !add(r.accepted("decision "+st+" is accepted (2xx)", a), a) {
-			return out, r.stopped
+		a := r.send(mustMarshal(d), r.c.Secret, r.c.APIKey, true)
+		if !r.add(r.accepted("decision "+st+" is accepted (2xx)", a), a) {
+			return false
 		}
 	}
+	return true
+}
 
+// badDeliveries: a wrong API key, a mismatched HMAC and no signature are
+// refused; invalid JSON gets an answer.
+func (r *runner) badDeliveries(session, attempt string) bool {
+	c := r.c
 	ev, _ := veriff.NewEvent(session, attempt, veriff.ActionSubmitted, "kycwatch-check", "")
 	body := mustMarshal(ev)
 	if c.APIKey == "" {
-		out = append(out, Result{Case: "a wrong API key is refused (4xx)", Pass: true, Skipped: true,
+		r.out = append(r.out, Result{Case: "a wrong API key is refused (4xx)", Pass: true, Skipped: true,
 			Why: "no API key given (--api-key): a wrong one cannot be told from the right one"})
-	} else if a := r.send(body, c.Secret, sessions.NewUUID(), true); !add(r.refused("a wrong API key is refused (4xx)", a), a) {
-		return out, r.stopped
+	} else if a := r.send(body, c.Secret, sessions.NewUUID(), true); !r.add(r.refused("a wrong API key is refused (4xx)", a), a) {
+		return false
 	}
-	if a := r.send(body, "not-"+c.Secret, c.APIKey, true); !add(r.refused("a mismatched HMAC is refused (4xx)", a), a) {
-		return out, r.stopped
+	if a := r.send(body, "not-"+c.Secret, c.APIKey, true); !r.add(r.refused("a mismatched HMAC is refused (4xx)", a), a) {
+		return false
 	}
-	if a := r.send(body, c.Secret, c.APIKey, false); !add(r.refused("a delivery with no signature is refused (4xx)", a), a) {
-		return out, r.stopped
+	if a := r.send(body, c.Secret, c.APIKey, false); !r.add(r.refused("a delivery with no signature is refused (4xx)", a), a) {
+		return false
 	}
 	broken := body[:len(body)/2]
-	if a := r.send(broken, c.Secret, c.APIKey, true); !add(r.survives("invalid JSON gets an answer, not a 5xx", a), a) {
-		return out, r.stopped
-	}
+	a := r.send(broken, c.Secret, c.APIKey, true)
+	return r.add(r.survives("invalid JSON gets an answer, not a 5xx", a), a)
+}
 
-	// The same event, formatted as a sender might: indented, escaped
-	// characters, a field it has never seen. Signed over these bytes: an
-	// endpoint that verifies a re-encoding of the JSON refuses it.
+// oddFormatting: the same event, formatted as a sender might: indented,
+// escaped characters, a field it has never seen. Signed over these bytes:
+// an endpoint that verifies a re-encoding of the JSON refuses it.
+func (r *runner) oddFormatting(session, attempt string) bool {
 	odd := []byte("{\n  \"id\": \"" + session + "\",\n  \"attemptId\": \"" + attempt + "\",\n" +
 		"  \"feature\": \"selfid\",\n  \"code\": 7002,\n  \"action\": \"submitted\",\n" +
 		"  \"vendorData\": \"caf\\u00e9 \\/ \\\"quoted\\\" <&>\",\n  \"endUserId\": null,\n" +
 		"  \"newFieldFromVeriff\": {\"nested\": [1, 2.50, true]}\n}\n")
-	if a := r.send(odd, c.Secret, c.APIKey, true); !add(r.accepted("unusual but valid formatting is accepted (2xx)", a), a) {
-		return out, r.stopped
-	}
+	a := r.send(odd, r.c.Secret, r.c.APIKey, true)
+	return r.add(r.accepted("unusual but valid formatting is accepted (2xx)", a), a)
+}
 
-	// A session of its own: the first copy must be new to the endpoint.
+// retry: the same delivery twice, accepted both times. A session of its
+// own: the first copy must be new to the endpoint.
+func (r *runner) retry(now time.Time) bool {
 	d, _ := simulator.DecisionPayload(sessions.NewUUID(), sessions.NewUUID(), "kycwatch-check", sessions.StateApproved,
 		now.Add(-time.Minute), now.Add(-30*time.Second), now)
 	retry := mustMarshal(d)
-	first, second := r.send(retry, c.Secret, c.APIKey, true), r.send(retry, c.Secret, c.APIKey, true)
+	first, second := r.send(retry, r.c.Secret, r.c.APIKey, true), r.send(retry, r.c.Secret, r.c.APIKey, true)
 	res := r.accepted("a retry (the same delivery twice) is accepted both times (2xx)", first)
 	if res.Pass {
 		res = r.accepted(res.Case, second)
@@ -163,25 +182,25 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 		}
 	}
 	res.Latency = max(first.latency, second.latency)
-	if !add(res, first, second) {
-		return out, r.stopped
-	}
+	return r.add(res, first, second)
+}
 
-	// Time: every answer above within the limit.
+// timing: every answer of the cases run came within the limit.
+func (r *runner) timing() Result {
 	slowest, slowCase := time.Duration(0), ""
-	for _, x := range out {
+	for _, x := range r.out {
 		if x.Latency > slowest {
 			slowest, slowCase = x.Latency, x.Case
 		}
 	}
-	t := Result{Case: fmt.Sprintf("every answer comes within %s", c.Limit), Pass: slowest <= c.Limit && r.timeouts == 0, Latency: slowest}
+	t := Result{Case: fmt.Sprintf("every answer comes within %s", r.c.Limit), Pass: slowest <= r.c.Limit && r.timeouts == 0, Latency: slowest}
 	if !t.Pass {
 		t.Why = fmt.Sprintf("the slowest took %s (%s)", slowest.Round(time.Millisecond), slowCase)
 		if r.timeouts > 0 {
-			t.Why = fmt.Sprintf("%d request(s) got no answer within %s", r.timeouts, c.Limit)
+			t.Why = fmt.Sprintf("%d request(s) got no answer within %s", r.timeouts, r.c.Limit)
 		}
 	}
-	return append(out, t), nil
+	return t
 }
 
 // isDial reports whether err is a failure to connect at all (refused, no
@@ -198,6 +217,7 @@ func isDial(err error) bool {
 type runner struct {
 	c        Config
 	ctx      context.Context
+	out      []Result // the cases' results so far, in order
 	timeouts int
 	stopped  *Stopped
 }
@@ -233,49 +253,58 @@ func (r *runner) send(body []byte, secret, apiKey string, signed bool) answer {
 	return answer{status: resp.StatusCode, latency: lat}
 }
 
+// accepted judges a case a 2xx passes.
 func (r *runner) accepted(name string, a answer) Result {
-	res := Result{Case: name, Status: a.status, Latency: a.latency}
-	switch {
-	case a.err != nil:
-		res.Why = plain(a.err)
-	case a.status < 200 || a.status > 299:
-		res.Why = fmt.Sprintf("answered %d: Veriff retries anything but 2xx for a week", a.status)
-		if a.status == http.StatusUnauthorized {
-			res.Why = "answered 401 to a correctly signed delivery: check the secret and API key given here, or whether the endpoint verifies a re-encoded body"
+	return a.judged(name, func(status int) string {
+		switch {
+		case status == http.StatusUnauthorized:
+			return "answered 401 to a correctly signed delivery: check the secret and API key given here, or whether the endpoint verifies a re-encoded body"
+		case status < 200 || status > 299:
+			return fmt.Sprintf("answered %d: Veriff retries anything but 2xx for a week", status)
 		}
-	default:
-		res.Pass = true
-	}
-	return res
+		return ""
+	})
 }
 
+// refused judges a case a 4xx passes.
 func (r *runner) refused(name string, a answer) Result {
-	res := Result{Case: name, Status: a.status, Latency: a.latency}
-	switch {
-	case a.err != nil:
-		res.Why = plain(a.err)
-	case a.status >= 200 && a.status <= 299:
-		res.Why = fmt.Sprintf("answered %d: a forged delivery was accepted", a.status)
-	case a.status >= 500:
-		res.Why = fmt.Sprintf("answered %d: refuse with a 4xx (401), not a server error", a.status)
-	case a.status < 400:
-		res.Why = fmt.Sprintf("answered %d: refuse with a 4xx (401)", a.status)
-	default:
-		res.Pass = true
+	return a.judged(name, func(status int) string {
+		switch {
+		case status >= 200 && status <= 299:
+			return fmt.Sprintf("answered %d: a forged delivery was accepted", status)
+		case status >= 500:
+			return fmt.Sprintf("answered %d: refuse with a 4xx (401), not a server error", status)
+		case status < 400:
+			return fmt.Sprintf("answered %d: refuse with a 4xx (401)", status)
+		}
+		return ""
+	})
+}
+
+// survives judges a case any answer but a 5xx passes.
+func (r *runner) survives(name string, a answer) Result {
+	res := a.judged(name, func(status int) string {
+		if status >= 500 {
+			return fmt.Sprintf("answered %d: bad input is the sender's fault (4xx), not a crash", status)
+		}
+		return ""
+	})
+	if a.err != nil {
+		res.Why = "no answer (" + res.Why + "): the connection ended without one"
 	}
 	return res
 }
 
-func (r *runner) survives(name string, a answer) Result {
+// judged is a's result for the case name: failed with no answer, else
+// failed when wrong says why its status is wrong, else passed.
+func (a answer) judged(name string, wrong func(status int) string) Result {
 	res := Result{Case: name, Status: a.status, Latency: a.latency}
-	switch {
-	case a.err != nil:
-		res.Why = "no answer (" + plain(a.err) + "): the connection ended without one"
-	case a.status >= 500:
-		res.Why = fmt.Sprintf("answered %d: bad input is the sender's fault (4xx), not a crash", a.status)
-	default:
-		res.Pass = true
+	if a.err != nil {
+		res.Why = plain(a.err)
+		return res
 	}
+	res.Why = wrong(a.status)
+	res.Pass = res.Why == ""
 	return res
 }
 

@@ -139,8 +139,25 @@ func asAPIError(err error) *veriff.Error {
 
 // readCall authenticates a GET or DELETE, signed over the id in its path.
 func (h *handler) readCall(w http.ResponseWriter, r *http.Request) (call, string, bool) {
-	c, id := h.read(r), r.PathValue("id")
-	if e := h.auth(&c, []byte(id), true); e != nil {
+	return h.sessionCall(w, r, false)
+}
+
+// writeCall authenticates a POST or PATCH to the session in its path,
+// signed over its body.
+func (h *handler) writeCall(w http.ResponseWriter, r *http.Request) (call, string, bool) {
+	return h.sessionCall(w, r, true)
+}
+
+// sessionCall authenticates a call to the session in its path, signed over
+// its body, or (overBody false) over the session's id. A refused call is
+// answered here (ok false).
+func (h *handler) sessionCall(w http.ResponseWriter, r *http.Request, overBody bool) (c call, id string, ok bool) {
+	c, id = h.read(r), r.PathValue("id")
+	signed := []byte(id)
+	if overBody {
+		signed = c.in.Body
+	}
+	if e := h.auth(&c, signed, true); e != nil {
 		h.fail(w, r, &c, id, e)
 		return c, id, false
 	}

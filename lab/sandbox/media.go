@@ -16,9 +16,8 @@ import (
 )
 
 func (h *handler) addMedia(w http.ResponseWriter, r *http.Request) {
-	c, id := h.read(r), r.PathValue("id")
-	if e := h.auth(&c, c.in.Body, true); e != nil {
-		h.fail(w, r, &c, id, e)
+	c, id, ok := h.writeCall(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -110,19 +109,6 @@ func (b *blobs) get(id string) (blob, bool) {
 	defer b.mu.Unlock()
 	x, ok := b.m[id]
 	return x, ok
-}
-
-func (h *handler) media(w http.ResponseWriter, r *http.Request) {
-	c, id, ok := h.readCall(w, r)
-	if !ok {
-		return
-	}
-	ms, err := h.c.Sim.MediaOf(id)
-	if err != nil {
-		h.fail(w, r, &c, id, asAPIError(err))
-		return
-	}
-	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "images": ms, "videos": []any{}})
 }
 
 // attemptMedia is GET /v1/attempts/{id}/media, signed over the attempt id.

@@ -58,12 +58,12 @@ func Handler(c Config) http.Handler {
 	h.mux.HandleFunc("POST "+APIPrefix+"/sessions", h.create)
 	h.mux.HandleFunc("PATCH "+APIPrefix+"/sessions/{id}", h.patch)
 	h.mux.HandleFunc("POST "+APIPrefix+"/sessions/{id}/media", h.addMedia)
-	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/media", h.media)
-	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/decision", h.decision)
-	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/attempts", h.attempts)
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/media", sessionGet(h, "images", (*simulator.Simulator).MediaOf, field{"videos", []any{}}))
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/decision", sessionGet(h, "verification", (*simulator.Simulator).DecisionOf))
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/attempts", sessionGet(h, "verifications", (*simulator.Simulator).Attempts))
 	h.mux.HandleFunc("DELETE "+APIPrefix+"/sessions/{id}", h.remove)
-	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/person", h.person)
-	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/watchlist-screening", h.watchlist)
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/person", sessionGet(h, "person", (*simulator.Simulator).PersonOf))
+	h.mux.HandleFunc("GET "+APIPrefix+"/sessions/{id}/watchlist-screening", sessionGet(h, "data", (*simulator.Simulator).WatchlistOf))
 	h.mux.HandleFunc("GET "+APIPrefix+"/attempts/{id}/media", h.attemptMedia)
 	h.mux.HandleFunc("GET "+APIPrefix+"/media/{id}", h.mediaFile)
 	h.mux.HandleFunc("GET "+FlowPrefix+"{id}", h.page)
@@ -155,9 +155,8 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
-	c, id := h.read(r), r.PathValue("id")
-	if e := h.auth(&c, c.in.Body, true); e != nil {
-		h.fail(w, r, &c, id, e)
+	c, id, ok := h.writeCall(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -182,56 +181,32 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) {
 		"verification": map[string]any{"id": id, "vendorData": nullable(st.VendorData), "status": sessions.StateSubmitted}})
 }
 
-func (h *handler) person(w http.ResponseWriter, r *http.Request) {
-	c, id, ok := h.readCall(w, r)
-	if !ok {
-		return
+// sessionGet answers a GET of one session's data, the call signed over its
+// id: what of gives, under key, beside "status": "success" and the
+// answer's fixed fields.
+func sessionGet[T any](h *handler, key string, of func(*simulator.Simulator, string) (T, error), fixed ...field) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, id, ok := h.readCall(w, r)
+		if !ok {
+			return
+		}
+		v, err := of(h.c.Sim, id)
+		if err != nil {
+			h.fail(w, r, &c, id, asAPIError(err))
+			return
+		}
+		body := map[string]any{"status": "success", key: v}
+		for _, f := range fixed {
+			body[f.key] = f.value
+		}
+		h.reply(w, r, c, id, "", http.StatusOK, body)
 	}
-	p, err := h.c.Sim.PersonOf(id)
-	if err != nil {
-		h.fail(w, r, &c, id, asAPIError(err))
-		return
-	}
-	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "person": p})
 }
 
-func (h *handler) watchlist(w http.ResponseWriter, r *http.Request) {
-	c, id, ok := h.readCall(w, r)
-	if !ok {
-		return
-	}
-	d, err := h.c.Sim.WatchlistOf(id)
-	if err != nil {
-		h.fail(w, r, &c, id, asAPIError(err))
-		return
-	}
-	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "data": d})
-}
-
-func (h *handler) decision(w http.ResponseWriter, r *http.Request) {
-	c, id, ok := h.readCall(w, r)
-	if !ok {
-		return
-	}
-	v, err := h.c.Sim.DecisionOf(id)
-	if err != nil {
-		h.fail(w, r, &c, id, asAPIError(err))
-		return
-	}
-	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "verification": v})
-}
-
-func (h *handler) attempts(w http.ResponseWriter, r *http.Request) {
-	c, id, ok := h.readCall(w, r)
-	if !ok {
-		return
-	}
-	as, err := h.c.Sim.Attempts(id)
-	if err != nil {
-		h.fail(w, r, &c, id, asAPIError(err))
-		return
-	}
-	h.reply(w, r, c, id, "", http.StatusOK, map[string]any{"status": "success", "verifications": as})
+// field is one of an answer's fields.
+type field struct {
+	key   string
+	value any
 }
 
 func (h *handler) remove(w http.ResponseWriter, r *http.Request) {

@@ -30,7 +30,8 @@ type Config struct {
 	// the tunnel may come up or go down while a lifecycle plays.
 	Target func() string
 	// StartAfter and SubmitAfter are the end-user's pace: from creation to
-	// "started", and from "started" to "submitted".
+	// "started", and from "started" to "submitted". In every wait here, 0
+	// is "not given" (New puts the default) and Immediately is no wait.
 	StartAfter, SubmitAfter time.Duration
 	HTTP                    *http.Client
 	Now                     func() time.Time
@@ -153,6 +154,10 @@ const (
 	DefaultSubmitAfter = 4 * time.Second
 )
 
+// Immediately, as one of Config's waits, is no wait at all: 0 there is
+// "not given", the default.
+const Immediately time.Duration = -1
+
 // Simulator creates sessions and sends their webhooks.
 type Simulator struct {
 	cfg      Config
@@ -212,13 +217,23 @@ func New(ctx context.Context, cfg Config) *Simulator {
 	if cfg.Failed == nil {
 		cfg.Failed = func(error) {}
 	}
-	if cfg.StartAfter <= 0 {
-		cfg.StartAfter = DefaultStartAfter
-	}
-	if cfg.SubmitAfter <= 0 {
-		cfg.SubmitAfter = DefaultSubmitAfter
-	}
+	cfg.StartAfter = pace(cfg.StartAfter, DefaultStartAfter)
+	cfg.SubmitAfter = pace(cfg.SubmitAfter, DefaultSubmitAfter)
+	cfg.TrackingStep = pace(cfg.TrackingStep, DefaultTrackingStep)
+	cfg.AssessAfter = pace(cfg.AssessAfter, DefaultAssessAfter)
 	return &Simulator{cfg: cfg, ctx: ctx, sessions: map[string]*session{}}
+}
+
+// pace is a Config wait as the simulator plays it: def when not given
+// (0), none when Immediately.
+func pace(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // failed reports a delivery that did not get through, unless kycwatch is

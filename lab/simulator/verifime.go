@@ -95,9 +95,6 @@ const (
 
 func (s *Simulator) playInvite(inv *invite) {
 	step := s.cfg.TrackingStep
-	if step <= 0 {
-		step = DefaultTrackingStep
-	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -134,9 +131,6 @@ func (s *Simulator) wait(d time.Duration) bool {
 // testing chose first. It runs once per invite.
 func (s *Simulator) phase2(inv *invite) {
 	assess := s.cfg.AssessAfter
-	if assess <= 0 {
-		assess = DefaultAssessAfter
-	}
 	s.mu.Lock()
 	if inv.phase2 {
 		s.mu.Unlock()
