@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
 	"github.com/kycwatch/kycwatch/internal/webhook"
 	"github.com/kycwatch/kycwatch/lab/simulator"
@@ -78,9 +77,9 @@ func send(args []string, stdout, stderr io.Writer) int {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kycwatch-send/1")
-	req.Header.Set("X-HMAC-SIGNATURE", decode.Sign(f.secret, body))
+	req.Header.Set(veriff.SignatureHeader, veriff.Sign(f.secret, body))
 	if f.apiKey != "" {
-		req.Header.Set("X-AUTH-CLIENT", f.apiKey)
+		req.Header.Set(veriff.ClientHeader, f.apiKey)
 	}
 	fmt.Fprintf(stderr, "→ POST %s (%s %s, session %s, %d bytes)\n", url, f.kind, cmp.Or(f.status, defaultStatus(f.kind)), f.session, len(body))
 	fmt.Fprintf(stderr, "  address: %s · secret: %s", urlFrom, secretFrom)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/kycwatch/kycwatch/decode"
+	"github.com/kycwatch/kycwatch/providers/veriff"
+	"github.com/kycwatch/kycwatch/providers/verifime"
 	"github.com/kycwatch/kycwatch/sessions"
 )
 
@@ -110,19 +112,21 @@ func (rp *Replayer) resign(r *sessions.Record) error {
 		keys = rp.Keys()
 	}
 	provider := decode.ProviderOf(r.Header, decode.Decode(r.Body).Kind)
-	secrets, name := keys.VeriffSecrets, "X-HMAC-SIGNATURE"
+	secrets, names := keys.VeriffSecrets, veriff.SignatureHeaders
 	if provider == decode.VerifiMe {
-		secrets, name = keys.VerifiMeSecrets, "X-VerifiMe-Signature"
+		secrets, names = keys.VerifiMeSecrets, []string{verifime.SignatureHeader}
 	}
 	if len(secrets) == 0 {
 		return fmt.Errorf("no %s secret is configured to sign with", provider)
 	}
 	for k := range r.Header { // drop every spelling of the old one
-		if strings.EqualFold(k, name) || strings.EqualFold(k, "vrf-hmac-signature") && provider == decode.Veriff {
-			delete(r.Header, k)
+		for _, n := range names {
+			if strings.EqualFold(k, n) {
+				delete(r.Header, k)
+			}
 		}
 	}
-	r.Header[name] = []string{decode.Sign(secrets[0], r.Body)}
+	r.Header[names[0]] = []string{decode.Sign(secrets[0], r.Body)}
 	return nil
 }
 
