@@ -154,21 +154,35 @@ const (
 // a fresh kycwatch accepts deliveries unchecked, as documented. It is
 // remembered, so a restart goes on checking with them.
 func (l *Lab) simulatorKeys() {
-	l.once.Do(func() {
+	l.takeKeys(&l.once, func(k *decode.Keys) (bool, string) {
 		// Only a kycwatch with no secret takes the simulator's keys: one
 		// with a secret checks real deliveries, and a made-up API key would
 		// turn them away.
-		k := l.Receiver.Keys()
 		if len(k.VeriffSecrets) > 0 {
-			return
+			return false, ""
 		}
 		k.VeriffSecrets = []string{l.SimSecret}
-		if k.VeriffAPIKey == "" {
-			k.VeriffAPIKey = l.SimAPIKey
+		k.VeriffAPIKey = cmp.Or(k.VeriffAPIKey, l.SimAPIKey)
+		if !l.Generated { // the user's own: nothing to remember
+			return true, ""
+		}
+		return true, SettingGeneratedKeys
+	})
+}
+
+// takeKeys runs take on the receiver's keys, the first time only (once):
+// take says whether it changed them, and the setting that remembers it
+// for a restart ("" for none).
+func (l *Lab) takeKeys(once *sync.Once, take func(k *decode.Keys) (changed bool, setting string)) {
+	once.Do(func() {
+		k := l.Receiver.Keys()
+		changed, setting := take(&k)
+		if !changed {
+			return
 		}
 		l.Receiver.SetKeys(k)
-		if l.Generated {
-			l.remember(SettingGeneratedKeys)
+		if setting != "" {
+			l.remember(setting)
 		}
 	})
 }
@@ -296,14 +310,12 @@ func (l *Lab) remember(setting string) {
 // verifimeKeys makes the receiver check VerifiMe deliveries with the
 // simulator's secret when it had none (the first time only).
 func (l *Lab) verifimeKeys() {
-	l.vmOnce.Do(func() {
-		k := l.Receiver.Keys()
+	l.takeKeys(&l.vmOnce, func(k *decode.Keys) (bool, string) {
 		if len(k.VerifiMeSecrets) > 0 {
-			return
+			return false, ""
 		}
 		k.VerifiMeSecrets = []string{l.SimVerifiMeSecret}
-		l.Receiver.SetKeys(k)
-		l.remember(SettingGeneratedVerifiMe)
+		return true, SettingGeneratedVerifiMe
 	})
 }
 
