@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ type invite struct {
 	byPage      bool
 	phase2      bool // the back office's turn has begun
 	assessments []verifime.RiskAssessmentWebhook
+	// pending holds the event ids of assessments posted and not answered
+	// yet: if kycwatch stops meanwhile, they go again after a restart.
+	pending []string
 }
 
 // Invite answers as VerifiMe's POST /v1/user/invite, then plays the
@@ -293,10 +297,19 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 		Metadata: inv.referenceData}
 	ev.AssessmentPortalURL = strings.TrimRight(s.cfg.Target(), "/") + AssessmentPage + ev.EventID
 	inv.assessments = append(inv.assessments, ev)
+	inv.pending = append(inv.pending, ev.EventID)
 	if inv.ref != "" {
 		s.keptInvite(inv)
 	}
 	s.mu.Unlock()
+	return s.postAssessment(ctx, inv, ev)
+}
+
+// postAssessment posts ev. Once it is answered, whatever the answer (the
+// receiver stores every request it answers), it is no longer pending;
+// unanswered (kycwatch stopped or killed meanwhile, or not listening) it
+// stays pending, and RestoreInvites sends it again, with the same event id.
+func (s *Simulator) postAssessment(ctx context.Context, inv *invite, ev verifime.RiskAssessmentWebhook) error {
 	if s.cfg.VerifiMeSecret == "" {
 		return errors.New("no VerifiMe webhook secret to sign with")
 	}
@@ -312,6 +325,12 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	inv.pending = slices.DeleteFunc(inv.pending, func(id string) bool { return id == ev.EventID })
+	if inv.ref != "" {
+		s.keptInvite(inv)
+	}
+	s.mu.Unlock()
 	if status2 < 200 || status2 > 299 { // VerifiMe's rule: any 2xx is delivered
 		return fmt.Errorf("answered %d", status2)
 	}
@@ -350,6 +369,8 @@ type InviteSnapshot struct {
 	ByPage        bool                             `json:"byPage,omitempty"`
 	Phase2        bool                             `json:"phase2,omitempty"`
 	Assessments   []verifime.RiskAssessmentWebhook `json:"assessments,omitempty"`
+	// Pending: the event ids of assessments posted and not answered yet.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // keptInvite hands the invite's state to Config.KeepInvite (called
@@ -360,15 +381,22 @@ func (s *Simulator) keptInvite(inv *invite) {
 	}
 	s.cfg.KeepInvite(InviteSnapshot{Ref: inv.ref, ReferenceData: inv.referenceData, Customer: inv.customer, Email: inv.email,
 		Status: inv.status, Level: inv.level, Assessed: inv.assessed, ByPage: inv.byPage, Phase2: inv.phase2,
-		Assessments: append([]verifime.RiskAssessmentWebhook(nil), inv.assessments...)})
+		Assessments: append([]verifime.RiskAssessmentWebhook(nil), inv.assessments...), Pending: slices.Clone(inv.pending)})
 }
 
 // RestoreInvites brings back invites kept by an earlier run, oldest first,
 // and carries on where each stood: a tracking status still moving on its
 // own moves on, and a back office that had begun (phase 2) sends what it
-// had not sent. An invite the simulator already holds is left as it is.
+// had not sent. An assessment posted and never answered (kycwatch stopped
+// meanwhile) goes again, as it was. An invite the simulator already holds
+// is left as it is.
 func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 	var resume []*invite
+	type unanswered struct {
+		inv *invite
+		ev  verifime.RiskAssessmentWebhook
+	}
+	var again []unanswered
 	s.mu.Lock()
 	if s.invites == nil {
 		s.invites = map[string]*invite{}
@@ -378,7 +406,12 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 			continue
 		}
 		inv := &invite{ref: p.Ref, referenceData: p.ReferenceData, customer: p.Customer, email: p.Email, status: p.Status,
-			level: p.Level, assessed: p.Assessed, byPage: p.ByPage, assessments: p.Assessments}
+			level: p.Level, assessed: p.Assessed, byPage: p.ByPage, assessments: p.Assessments, pending: p.Pending}
+		for _, ev := range inv.assessments {
+			if slices.Contains(inv.pending, ev.EventID) {
+				again = append(again, unanswered{inv, ev})
+			}
+		}
 		s.invites[inv.ref] = inv
 		if inv.referenceData != "" {
 			s.invites[inv.referenceData] = inv
@@ -400,6 +433,15 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 		}
 	}
 	s.mu.Unlock()
+	for _, u := range again {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := s.postAssessment(s.ctx, u.inv, u.ev); err != nil {
+				s.failed(fmt.Errorf("simulated %s assessment for %s, again after a restart: %w", u.ev.AssessmentStatus, u.inv.referenceData, err))
+			}
+		}()
+	}
 	for _, inv := range resume {
 		if inv.status == verifime.Completed {
 			s.phase2(inv)

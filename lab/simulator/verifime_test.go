@@ -244,3 +244,59 @@ func TestInvitesKeptAcrossARestart(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestUnansweredAssessmentGoesAgainAfterARestart: an assessment posted and
+// never answered (kycwatch stopped, or not listening) is kept as pending;
+// restored, the simulator sends it again, the same event, and once it is
+// answered it is pending no more.
+func TestUnansweredAssessmentGoesAgainAfterARestart(t *testing.T) {
+	g := newRig(t)
+	var mu sync.Mutex
+	var last InviteSnapshot
+	keep := func(p InviteSnapshot) { mu.Lock(); last = p; mu.Unlock() }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	nowhere := func() string { return "http://127.0.0.1:1" } // nothing listens: no answer
+	first := New(ctx, Config{Secret: secret, APIKey: apiKey, Target: nowhere, VerifiMeSecret: vmSecret,
+		TrackingStep: time.Hour, AssessAfter: time.Hour, KeepInvite: keep})
+	inv, err := first.Invite(ctx, verifime.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-pending-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Assess(ctx, "kw-pending-1", verifime.High, "Jane Pending"); err == nil {
+		t.Fatal("an assessment to nowhere was delivered")
+	}
+	mu.Lock()
+	snap := last
+	mu.Unlock()
+	if len(snap.Assessments) != 1 || len(snap.Pending) != 1 || snap.Pending[0] != snap.Assessments[0].EventID {
+		t.Fatalf("kept after no answer: %d assessments, pending %v", len(snap.Assessments), snap.Pending)
+	}
+
+	next := New(ctx, Config{Secret: secret, APIKey: apiKey, Target: func() string { return g.url }, VerifiMeSecret: vmSecret,
+		TrackingStep: time.Hour, AssessAfter: time.Hour, KeepInvite: keep})
+	next.RestoreInvites([]InviteSnapshot{snap})
+	r := g.waitN(t, 1)[0]
+	if r.Delivery.Risk == nil || r.Delivery.Risk.EventID != snap.Assessments[0].EventID || r.Delivery.SessionID != "kw-pending-1" {
+		t.Fatalf("after the restart kycwatch got %+v", r.Delivery)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		done := len(last.Pending) == 0
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the assessment stays pending after its answer")
+		}
+	}
+	cancel()
+	first.Wait()
+	next.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if last.Ref != inv.TrackingReference || len(last.Pending) != 0 || len(last.Assessments) != 1 {
+		t.Fatalf("kept after the answer: ref %s, pending %v, %d assessments", last.Ref, last.Pending, len(last.Assessments))
+	}
+}
