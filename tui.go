@@ -164,16 +164,17 @@ func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea
 				}
 				continue
 			}
-			// Wait out the frame before reading, so that the batch holds
-			// everything stored meanwhile.
-			if wait := frame - time.Since(sent); wait > 0 {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(wait):
-				}
-			}
 			for {
+				// Wait out the frame before reading, so that the batch
+				// holds everything stored meanwhile (and a program far
+				// behind catches up a batch a frame).
+				if wait := frame - time.Since(sent); wait > 0 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(wait):
+					}
+				}
 				recs, err := cur.Next(ctx, uiBatch)
 				if err != nil {
 					if ctx.Err() == nil {

@@ -420,3 +420,24 @@ func TestResumeDoesNotRecordTheSameStatusAgain(t *testing.T) {
 		t.Errorf("%d polls; steps recorded again: %v", polls, got)
 	}
 }
+
+// TestKeyTakeoversAtOnceKeepBoth: the simulator's Veriff keys and its
+// VerifiMe secret taken over at the same time (a first session and a first
+// assessment from two commands) both end up checked with: neither change
+// overwrites the other.
+func TestKeyTakeoversAtOnceKeepBoth(t *testing.T) {
+	for i := range 5000 {
+		rc := sessions.NewReceiver(nil, decode.Keys{}, nil)
+		l := &Lab{Receiver: rc, SimSecret: "s", SimAPIKey: "k", SimVerifiMeSecret: "vm"}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Add(2)
+		go func() { defer wg.Done(); <-start; l.simulatorKeys() }()
+		go func() { defer wg.Done(); <-start; l.verifimeKeys() }()
+		close(start)
+		wg.Wait()
+		if k := rc.Keys(); len(k.VeriffSecrets) == 0 || len(k.VerifiMeSecrets) == 0 {
+			t.Fatalf("run %d: a takeover was lost: %+v", i, k)
+		}
+	}
+}
