@@ -391,12 +391,13 @@ func (s *Simulator) keptInvite(inv *invite) {
 // meanwhile) goes again, as it was. An invite the simulator already holds
 // is left as it is.
 func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
-	var resume []*invite
-	type unanswered struct {
-		inv *invite
-		ev  verifime.RiskAssessmentWebhook
+	type restored struct {
+		inv    *invite
+		again  []verifime.RiskAssessmentWebhook // posted, never answered: in order
+		resume bool                             // phase 2 or the tracking status goes on
+		done   bool                             // Completed: phase 2 is what goes on
 	}
-	var again []unanswered
+	var todo []restored
 	s.mu.Lock()
 	if s.invites == nil {
 		s.invites = map[string]*invite{}
@@ -407,9 +408,10 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 		}
 		inv := &invite{ref: p.Ref, referenceData: p.ReferenceData, customer: p.Customer, email: p.Email, status: p.Status,
 			level: p.Level, assessed: p.Assessed, byPage: p.ByPage, assessments: p.Assessments, pending: p.Pending}
+		r := restored{inv: inv, done: inv.status == verifime.Completed}
 		for _, ev := range inv.assessments {
 			if slices.Contains(inv.pending, ev.EventID) {
-				again = append(again, unanswered{inv, ev})
+				r.again = append(r.again, ev)
 			}
 		}
 		s.invites[inv.ref] = inv
@@ -417,11 +419,10 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 			s.invites[inv.referenceData] = inv
 		}
 		s.order = append(s.order, inv)
-		switch {
-		case p.Status == verifime.Completed && !p.Assessed && !inv.sent(verifime.Assessed):
-			resume = append(resume, inv) // phase 2 goes on
-		case p.Status != verifime.Completed && !p.ByPage:
-			resume = append(resume, inv) // the tracking status goes on
+		r.resume = p.Status == verifime.Completed && !p.Assessed && !inv.sent(verifime.Assessed) || // phase 2 goes on
+			p.Status != verifime.Completed && !p.ByPage // the tracking status goes on
+		if r.resume || len(r.again) > 0 {
+			todo = append(todo, r)
 		}
 	}
 	for len(s.order) > MaxInvites {
@@ -433,21 +434,23 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 		}
 	}
 	s.mu.Unlock()
-	for _, u := range again {
+	for _, r := range todo {
 		s.wg.Add(1)
-		go func() {
+		go func() { // an invite's webhooks go in order: the unanswered first
 			defer s.wg.Done()
-			if err := s.postAssessment(s.ctx, u.inv, u.ev); err != nil {
-				s.failed(fmt.Errorf("simulated %s assessment for %s, again after a restart: %w", u.ev.AssessmentStatus, u.inv.referenceData, err))
+			for _, ev := range r.again {
+				if err := s.postAssessment(s.ctx, r.inv, ev); err != nil {
+					s.failed(fmt.Errorf("simulated %s assessment for %s, again after a restart: %w", ev.AssessmentStatus, r.inv.referenceData, err))
+				}
+			}
+			switch {
+			case !r.resume:
+			case r.done:
+				s.phase2(r.inv)
+			default:
+				s.playInvite(r.inv)
 			}
 		}()
-	}
-	for _, inv := range resume {
-		if inv.status == verifime.Completed {
-			s.phase2(inv)
-		} else {
-			s.playInvite(inv)
-		}
 	}
 }
 

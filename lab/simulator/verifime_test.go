@@ -2,8 +2,11 @@ package simulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -298,5 +301,43 @@ func TestUnansweredAssessmentGoesAgainAfterARestart(t *testing.T) {
 	defer mu.Unlock()
 	if last.Ref != inv.TrackingReference || len(last.Pending) != 0 || len(last.Assessments) != 1 {
 		t.Fatalf("kept after the answer: ref %s, pending %v, %d assessments", last.Ref, last.Pending, len(last.Assessments))
+	}
+}
+
+// TestUnansweredAssessmentsGoAgainInOrder: a PRELIMINARY and an ASSESSED
+// both unanswered before a restart go again in the order they were made,
+// or the session would end "preliminary" after its assessment.
+func TestUnansweredAssessmentsGoAgainInOrder(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev verifime.RiskAssessmentWebhook
+		json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		got = append(got, ev.AssessmentStatus)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	level := verifime.Low
+	for run := range 50 {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		ctx, cancel := context.WithCancel(context.Background())
+		s := New(ctx, Config{Secret: secret, APIKey: apiKey, Target: func() string { return srv.URL }, VerifiMeSecret: vmSecret,
+			TrackingStep: time.Hour, AssessAfter: time.Hour})
+		s.RestoreInvites([]InviteSnapshot{{Ref: "r1", ReferenceData: "kw-1", Status: verifime.Completed, Phase2: true, Assessed: true,
+			Assessments: []verifime.RiskAssessmentWebhook{
+				{EventID: "e1", EventName: verifime.RiskAssessmentUpdated, AssessmentStatus: verifime.Preliminary, Metadata: "kw-1"},
+				{EventID: "e2", EventName: verifime.RiskAssessmentUpdated, AssessmentStatus: verifime.Assessed, RiskLevel: &level, Metadata: "kw-1"},
+			}, Pending: []string{"e1", "e2"}}})
+		s.Wait()
+		cancel()
+		mu.Lock()
+		if len(got) != 2 || got[0] != verifime.Preliminary || got[1] != verifime.Assessed {
+			mu.Unlock()
+			t.Fatalf("run %d: after the restart the app got %v", run, got)
+		}
+		mu.Unlock()
 	}
 }
