@@ -6,5 +6,6 @@
 //
 // It knows nothing of kycwatch's deliveries: decode, the front door, calls
 // Decode and Verify and builds its Delivery from what they return. It
-// imports only internal/webhook, what every provider shares.
+// imports only internal/webhook, what every provider shares, and
+// providers/internal/apiclient, what the two API clients share.
 package veriff

@@ -5,5 +5,5 @@
 // X-VerifiMe-Signature), and a client of its onboarding API (api.go).
 //
 // Like providers/veriff it knows nothing of kycwatch's deliveries: decode
-// calls it. It imports only internal/webhook.
+// calls it. It imports only internal/webhook and providers/internal/apiclient.
 package verifime
