@@ -23,11 +23,13 @@ const (
 	StateAbandoned = veriff.Abandoned
 	// VerifiMe's phase 1 (its tracking status), then phase 2 (the
 	// assessment's status: pending, preliminary, assessed).
-	StateInvited  = "invited"  // Inactive: the invite is not opened yet
-	StateEntering = "entering" // Active: the customer is entering data
-	StateEntered  = "entered"  // Completed: data entry done, not verified
-	StateAssessed = "assessed"
-	UnsortedKey   = "" // the group of deliveries with no session id
+	StateInvited     = "invited"  // Inactive: the invite is not opened yet
+	StateEntering    = "entering" // Active: the customer is entering data
+	StateEntered     = "entered"  // Completed: data entry done, not verified
+	StatePending     = verifime.PendingState
+	StatePreliminary = verifime.PreliminaryState
+	StateAssessed    = verifime.AssessedState
+	UnsortedKey      = "" // the group of deliveries with no session id
 )
 
 // Step is one delivery on a session's timeline, or another step: its

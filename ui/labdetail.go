@@ -166,7 +166,7 @@ func (m Model) waitLine(s *sessions.Session) string {
 				line += st.Faint.Render(" · " + keysOf(m.com.Keys.Lab.risks()...))
 			}
 			return line
-		case "pending", "preliminary":
+		case sessions.StatePending, sessions.StatePreliminary:
 			return st.Warning.Render("phase 2 · assessment " + display.Safe(s.State) + ", not final" + wait)
 		}
 		return ""

@@ -170,7 +170,7 @@ func (s Styles) State(state string) lipgloss.Style {
 		return s.Success
 	case sessions.StateDeclined:
 		return s.Danger
-	case sessions.StateResubmit, sessions.StateReview, "preliminary", "pending", sessions.StateEntered:
+	case sessions.StateResubmit, sessions.StateReview, sessions.StatePreliminary, sessions.StatePending, sessions.StateEntered:
 		return s.Warning
 	case sessions.StateExpired, sessions.StateAbandoned, sessions.StateCreated, sessions.StateInvited, "":
 		return s.Faint

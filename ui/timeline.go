@@ -288,7 +288,7 @@ func (p timelinePane) deliveryWhat(d decode.Delivery) string {
 		if d.Risk.RiskLevel != "" {
 			what += " " + st.Risk(d.Risk.RiskLevel).Render(display.Safe(d.Risk.RiskLevel))
 		}
-		if d.State == "pending" || d.State == "preliminary" {
+		if d.State == sessions.StatePending || d.State == sessions.StatePreliminary {
 			what += st.Faint.Render(" not final")
 		}
 	}

@@ -35,10 +35,7 @@ func (h *handler) read(r *http.Request) call {
 // /sessions needs none but accepts one.
 func (h *handler) auth(c *call, signed []byte, required bool) *veriff.Error {
 	hdr := http.Header(c.in.Header)
-	key := hdr.Get(veriff.ClientHeader)
-	if key == "" {
-		key = hdr.Get("Vrf-Auth-Client")
-	}
+	key := firstOf(hdr, veriff.ClientHeaders)
 	c.verdict = decode.Verdict{Signature: decode.SigUnchecked, APIKey: decode.KeyMatch}
 	switch {
 	case key == "":
@@ -51,18 +48,15 @@ func (h *handler) auth(c *call, signed []byte, required bool) *veriff.Error {
 		c.verdict.APIKey = decode.KeyMismatch
 		return &veriff.Error{HTTPStatus: 401, Code: "1803", Message: "Integration with the API key was not found."}
 	}
-	sig := strings.ToLower(strings.TrimSpace(hdr.Get(veriff.SignatureHeader)))
-	if sig == "" {
-		sig = strings.ToLower(strings.TrimSpace(hdr.Get("Vrf-Hmac-Signature")))
-	}
+	sig := strings.ToLower(firstOf(hdr, veriff.SignatureHeaders))
 	if sig == "" && !required {
 		return nil
 	}
 	c.verdict.Header = veriff.SignatureHeader
 	if sig == "" {
 		c.verdict.Signature = decode.SigMissing
-		if hdr.Get("X-SIGNATURE") != "" {
-			c.verdict.Header, c.verdict.Reason = "X-SIGNATURE", "legacy signature scheme"
+		if hdr.Get(veriff.LegacyHeader) != "" {
+			c.verdict.Header, c.verdict.Reason = veriff.LegacyHeader, "legacy signature scheme"
 			return &veriff.Error{HTTPStatus: 401, Code: "1812", Message: "X-HMAC-SIGNATURE is missing. X-SIGNATURE (the legacy SHA-256 of the body and the secret) is no longer accepted: " + expected}
 		}
 		c.verdict.Reason = "no signature header"
@@ -169,4 +163,15 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
+}
+
+// firstOf is the first of the headers names that has a value, spaces
+// trimmed ("" for none).
+func firstOf(hdr http.Header, names []string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(hdr.Get(n)); v != "" {
+			return v
+		}
+	}
+	return ""
 }

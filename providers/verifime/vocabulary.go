@@ -21,6 +21,14 @@ const (
 	Assessed    = "ASSESSED"
 )
 
+// The assessment statuses as a delivery's state (RiskAssessment.State
+// gives them lowercase, as Veriff's states are).
+const (
+	PendingState     = "pending"
+	PreliminaryState = "preliminary"
+	AssessedState    = "assessed"
+)
+
 // AssessmentStatuses are the assessment statuses, in order.
 var AssessmentStatuses = []string{Pending, Preliminary, Assessed}
 

@@ -35,3 +35,13 @@ func TestRiskAssessmentAsSentDecodes(t *testing.T) {
 		t.Error("levels are upper case")
 	}
 }
+
+// TestAssessmentStatesAreTheStatusesLowercase: the state words the timeline
+// and the ui compare with are what State gives for each status.
+func TestAssessmentStatesAreTheStatusesLowercase(t *testing.T) {
+	for status, state := range map[string]string{Pending: PendingState, Preliminary: PreliminaryState, Assessed: AssessedState} {
+		if got := (&RiskAssessment{AssessmentStatus: status}).State(); got != state {
+			t.Errorf("%s reads as %q, the vocabulary says %q", status, got, state)
+		}
+	}
+}
