@@ -77,19 +77,19 @@ func (f *bodyFilter) mayHave(sum [32]byte) bool {
 
 // buildBodyFilter reads the bodies table into a new filter, then, under
 // wmu, adds what was written to it meanwhile and puts the filter in use.
-func (s *Store) buildBodyFilter() {
+func (s *Store) buildBodyFilter(ctx context.Context) {
 	s.wmu.Lock()
 	s.filterBuilding, s.flushedWhileBuilding = true, nil
 	capacity := int(2*s.count.Load()) + maxPendingBodies
 	s.wmu.Unlock()
 	f := newBodyFilter(capacity)
 	err := func() error {
-		rows, err := s.db.Query(`SELECT sha256 FROM bodies`)
+		rows, err := s.db.QueryContext(ctx, `SELECT sha256 FROM bodies`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		var sum []byte
+		var sum sql.RawBytes // copied into the filter: no allocation a row
 		for rows.Next() {
 			if err := rows.Scan(&sum); err != nil {
 				return err
@@ -107,7 +107,7 @@ func (s *Store) buildBodyFilter() {
 			f.add(sum)
 		}
 		s.filter = f
-	} else if !errors.Is(err, sql.ErrConnDone) {
+	} else if !errors.Is(err, sql.ErrConnDone) && !errors.Is(err, context.Canceled) {
 		slog.Warn("duplicate filter", "err", err) // every lookup goes to the table
 	}
 	s.filterBuilding, s.flushedWhileBuilding = false, nil

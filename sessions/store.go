@@ -38,6 +38,7 @@ type Store struct {
 	filterBuilding       bool
 	flushedWhileBuilding [][32]byte
 	filterBuilt          chan struct{} // closed when the filter is built (or failed)
+	stopFilter           context.CancelFunc
 
 	// Deliveries go through one writer, in groups (writer.go).
 	writes  chan *pendingWrite
@@ -250,7 +251,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	st.filterBuilt = make(chan struct{})
-	go func() { defer close(st.filterBuilt); st.buildBodyFilter() }()
+	var filterCtx context.Context
+	filterCtx, st.stopFilter = context.WithCancel(context.Background())
+	go func() { defer close(st.filterBuilt); st.buildBodyFilter(filterCtx) }()
 	go st.writer()
 	go st.indexer()
 	go st.checkpointer()
@@ -305,6 +308,7 @@ func (s *Store) Close() error {
 		close(s.indexStop)
 		<-s.indexed
 		<-s.checkpointed
+		s.stopFilter() // a store closed at once need not read every hash first
 		<-s.filterBuilt
 		s.insStmt.Close()
 		s.bodyStmt.Close()
