@@ -166,6 +166,8 @@ type Simulator struct {
 	sessions map[string]*session
 	invites  map[string]*invite // VerifiMe, by tracking reference and by referenceData
 	order    []*invite          // oldest first, to drop beyond MaxInvites
+	keeps    []keepReq          // invite states to keep, queued under mu (unlockAndKeep)
+	keepMu   sync.Mutex         // the keeping itself, outside mu
 	wg       sync.WaitGroup
 }
 

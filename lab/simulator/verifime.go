@@ -40,6 +40,9 @@ type invite struct {
 	// pending holds the event ids of assessments posted and not answered
 	// yet: if kycwatch stops meanwhile, they go again after a restart.
 	pending []string
+	// version counts the changes kept (under mu); keptVersion is the
+	// newest handed to KeepInvite (under keepMu).
+	version, keptVersion int64
 }
 
 // Invite answers as VerifiMe's POST /v1/user/invite, then plays the
@@ -79,7 +82,7 @@ func (s *Simulator) Invite(ctx context.Context, req verifime.InviteRequest) (ver
 			delete(s.invites, old.referenceData)
 		}
 	}
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	s.playInvite(inv)
 	host := strings.TrimRight(s.cfg.Target(), "/")
 	return verifime.Invite{TrackingReference: inv.ref, InviteURL: host + InvitePage + inv.ref,
@@ -108,14 +111,14 @@ func (s *Simulator) playInvite(inv *invite) {
 			}
 			s.mu.Lock()
 			if inv.byPage { // the customer drives it now
-				s.mu.Unlock()
+				s.unlockAndKeep()
 				return
 			}
 			if order(inv.status) < order(st) {
 				inv.status = st
 				s.keptInvite(inv)
 			}
-			s.mu.Unlock()
+			s.unlockAndKeep()
 		}
 		s.phase2(inv)
 	}()
@@ -137,12 +140,12 @@ func (s *Simulator) phase2(inv *invite) {
 	assess := s.cfg.AssessAfter
 	s.mu.Lock()
 	if inv.phase2 {
-		s.mu.Unlock()
+		s.unlockAndKeep()
 		return
 	}
 	inv.phase2 = true
 	s.keptInvite(inv)
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -151,13 +154,13 @@ func (s *Simulator) phase2(inv *invite) {
 		}
 		s.mu.Lock()
 		chosen := inv.assessed // the person testing was quicker
-		s.mu.Unlock()
+		s.unlockAndKeep()
 		if chosen {
 			return
 		}
 		s.mu.Lock()
 		again := inv.sent(verifime.Preliminary) // before a restart
-		s.mu.Unlock()
+		s.unlockAndKeep()
 		if !again {
 			if err := s.sendAssessment(s.ctx, inv, verifime.Preliminary, ""); err != nil {
 				s.failed(fmt.Errorf("simulated PRELIMINARY assessment for %s: %w", inv.referenceData, err))
@@ -168,7 +171,7 @@ func (s *Simulator) phase2(inv *invite) {
 		}
 		s.mu.Lock()
 		done, level := inv.assessed, inv.level
-		s.mu.Unlock()
+		s.unlockAndKeep()
 		if done {
 			return
 		}
@@ -192,7 +195,7 @@ func (inv *invite) state() InviteState {
 // Invitation reads an invite for its page, by tracking reference.
 func (s *Simulator) Invitation(ref string) (InviteState, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockAndKeep()
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
 		return InviteState{}, false
@@ -204,7 +207,7 @@ func (s *Simulator) Invitation(ref string) (InviteState, bool) {
 // becomes Active (from Inactive), and from now on it moves with them.
 func (s *Simulator) OpenInvite(ref string) (InviteState, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockAndKeep()
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
 		return InviteState{}, &verifime.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
@@ -224,11 +227,11 @@ func (s *Simulator) EnterData(ref, name string) error {
 	s.mu.Lock()
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
-		s.mu.Unlock()
+		s.unlockAndKeep()
 		return &verifime.Error{HTTPStatus: 404, Body: "Tracking reference not found"}
 	}
 	if inv.status == verifime.Completed {
-		s.mu.Unlock()
+		s.unlockAndKeep()
 		return &verifime.Error{HTTPStatus: 409, Body: "The data entry is already completed"}
 	}
 	inv.byPage = true
@@ -237,7 +240,7 @@ func (s *Simulator) EnterData(ref, name string) error {
 		inv.customer = name
 	}
 	s.keptInvite(inv)
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	s.phase2(inv)
 	return nil
 }
@@ -245,7 +248,7 @@ func (s *Simulator) EnterData(ref, name string) error {
 // Assessment finds a sent assessment by its event id, with its invite.
 func (s *Simulator) Assessment(eventID string) (verifime.RiskAssessmentWebhook, InviteState, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockAndKeep()
 	for key, inv := range s.invites {
 		if key != inv.ref {
 			continue
@@ -263,7 +266,7 @@ func (s *Simulator) Assessment(eventID string) (verifime.RiskAssessmentWebhook, 
 // {"status": …} shape the client reads.
 func (s *Simulator) TrackingStatus(_ context.Context, ref string) (status, raw string, err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockAndKeep()
 	inv := s.invites[ref]
 	if inv == nil || inv.ref != ref {
 		return "", "", &verifime.Error{HTTPStatus: 404, Body: `{"message":"Tracking reference not found"}`}
@@ -286,7 +289,7 @@ func (s *Simulator) Assess(ctx context.Context, referenceData, level, customer s
 	if inv.ref != "" {
 		s.keptInvite(inv)
 	}
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	return s.sendAssessment(ctx, inv, verifime.Assessed, level)
 }
 
@@ -301,7 +304,7 @@ func (s *Simulator) sendAssessment(ctx context.Context, inv *invite, status, lev
 	if inv.ref != "" {
 		s.keptInvite(inv)
 	}
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	return s.postAssessment(ctx, inv, ev)
 }
 
@@ -330,7 +333,7 @@ func (s *Simulator) postAssessment(ctx context.Context, inv *invite, ev verifime
 	if inv.ref != "" {
 		s.keptInvite(inv)
 	}
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	if status2 < 200 || status2 > 299 { // VerifiMe's rule: any 2xx is delivered
 		return fmt.Errorf("answered %d", status2)
 	}
@@ -349,7 +352,7 @@ func titleCase(s string) string {
 // with tracking reference ref, "" when unknown.
 func (s *Simulator) InviteReference(ref string) string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockAndKeep()
 	if inv := s.invites[ref]; inv != nil && inv.ref == ref {
 		return inv.referenceData
 	}
@@ -373,15 +376,47 @@ type InviteSnapshot struct {
 	Pending []string `json:"pending,omitempty"`
 }
 
-// keptInvite hands the invite's state to Config.KeepInvite (called
-// locked, so the states come in order).
+// keptInvite queues the invite's state for Config.KeepInvite (called
+// locked; unlockAndKeep hands it over).
 func (s *Simulator) keptInvite(inv *invite) {
 	if s.cfg.KeepInvite == nil {
 		return
 	}
-	s.cfg.KeepInvite(InviteSnapshot{Ref: inv.ref, ReferenceData: inv.referenceData, Customer: inv.customer, Email: inv.email,
-		Status: inv.status, Level: inv.level, Assessed: inv.assessed, ByPage: inv.byPage, Phase2: inv.phase2,
-		Assessments: append([]verifime.RiskAssessmentWebhook(nil), inv.assessments...), Pending: slices.Clone(inv.pending)})
+	inv.version++
+	s.keeps = append(s.keeps, keepReq{inv: inv, version: inv.version, snap: InviteSnapshot{Ref: inv.ref, ReferenceData: inv.referenceData,
+		Customer: inv.customer, Email: inv.email, Status: inv.status, Level: inv.level, Assessed: inv.assessed, ByPage: inv.byPage,
+		Phase2: inv.phase2, Assessments: append([]verifime.RiskAssessmentWebhook(nil), inv.assessments...), Pending: slices.Clone(inv.pending)}})
+}
+
+// keepReq is an invite's state to keep, and how many changes it counts.
+type keepReq struct {
+	inv     *invite
+	version int64
+	snap    InviteSnapshot
+}
+
+// unlockAndKeep unlocks s.mu, then hands the states queued meanwhile to
+// Config.KeepInvite: outside the simulator's lock, since a database write
+// waits for the delivery writer's commits and must not stall the sandbox's
+// handlers; one at a time; and never an invite's older state after a newer
+// one. It returns once they are kept (or a newer state of the invite is),
+// so an assessment marked pending is kept before it is posted.
+func (s *Simulator) unlockAndKeep() {
+	q := s.keeps
+	s.keeps = nil
+	s.mu.Unlock()
+	if len(q) == 0 {
+		return
+	}
+	s.keepMu.Lock()
+	defer s.keepMu.Unlock()
+	for _, k := range q {
+		if k.version <= k.inv.keptVersion {
+			continue // a newer state of it is kept already
+		}
+		k.inv.keptVersion = k.version
+		s.cfg.KeepInvite(k.snap)
+	}
 }
 
 // RestoreInvites brings back invites kept by an earlier run, oldest first,
@@ -433,7 +468,7 @@ func (s *Simulator) RestoreInvites(snaps []InviteSnapshot) {
 			delete(s.invites, old.referenceData)
 		}
 	}
-	s.mu.Unlock()
+	s.unlockAndKeep()
 	for _, r := range todo {
 		s.wg.Add(1)
 		go func() { // an invite's webhooks go in order: the unanswered first

@@ -341,3 +341,43 @@ func TestUnansweredAssessmentsGoAgainInOrder(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// TestKeepingAnInviteDoesNotStallTheSimulator: keeping an invite's state
+// (a database write, which can wait for the delivery writer) happens
+// outside the simulator's lock: while one is slow, the sandbox's other
+// calls are answered.
+func TestKeepingAnInviteDoesNotStallTheSimulator(t *testing.T) {
+	keeping, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := func(InviteSnapshot) { // the first keep hangs until released
+		once.Do(func() { close(keeping); <-release })
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := New(ctx, Config{Secret: secret, APIKey: apiKey, Target: func() string { return "http://127.0.0.1:1" }, VerifiMeSecret: vmSecret,
+		TrackingStep: time.Hour, AssessAfter: time.Hour, KeepInvite: slow})
+	made := make(chan verifime.Invite, 1)
+	go func() {
+		inv, _ := s.Invite(ctx, verifime.InviteRequest{Email: "jane@example.com", ReferenceData: "kw-slow-1"})
+		made <- inv
+	}()
+	<-keeping
+	answered := make(chan bool)
+	go func() { // the sandbox asks meanwhile
+		_, ok := s.Invitation("no-such-ref")
+		s.Decided("some-session")
+		answered <- !ok
+	}()
+	select {
+	case <-answered:
+	case <-time.After(3 * time.Second):
+		close(release)
+		t.Fatal("the simulator stalled while an invite was being kept")
+	}
+	close(release)
+	if inv := <-made; inv.TrackingReference == "" {
+		t.Fatal("the invite was not made")
+	}
+	cancel()
+	s.Wait()
+}
