@@ -8,23 +8,19 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
 )
 
 // Line is the NDJSON object headless mode prints for every delivery it
 // answered. Scripts and CI depend on these names: add fields, never rename.
 type Line struct {
-	Seq         int64  `json:"seq"`
-	ReceivedAt  string `json:"received_at"`
-	Method      string `json:"method"`
-	Path        string `json:"path"`
-	Status      int    `json:"status"`
-	Kind        string `json:"kind"`
-	Provider    string `json:"provider"`
-	SessionID   string `json:"session_id"`
-	AttemptID   string `json:"attempt_id"`
-	Code        int    `json:"code"`
-	State       string `json:"state"`
+	Seq        int64  `json:"seq"`
+	ReceivedAt string `json:"received_at"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	Status     int    `json:"status"`
+	Decoded
 	Signature   string `json:"signature"`
 	APIKey      string `json:"api_key"`
 	DuplicateOf int64  `json:"duplicate_of"`
@@ -43,13 +39,30 @@ type Line struct {
 	StreamSeq int64  `json:"stream_seq,omitempty"`
 }
 
+// Decoded is what a delivery turned out to be, by the names the NDJSON
+// line and team mode's wire both carry (scripts read them: add, never
+// rename).
+type Decoded struct {
+	Kind      string `json:"kind"`
+	Provider  string `json:"provider"`
+	SessionID string `json:"session_id"`
+	AttemptID string `json:"attempt_id"`
+	Code      int    `json:"code"`
+	State     string `json:"state"`
+}
+
+// DecodedOf is d's Decoded.
+func DecodedOf(d decode.Delivery) Decoded {
+	return Decoded{Kind: string(d.Kind), Provider: string(d.Provider), SessionID: d.SessionID, AttemptID: d.AttemptID,
+		Code: d.Code, State: d.State}
+}
+
 // Line returns the record's NDJSON object.
 func (r Record) Line() Line {
 	d := r.Delivery
 	return Line{
 		Seq: r.Seq, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano), Method: r.Method, Path: r.Path,
-		Status: r.ProviderStatus(), KycwatchStatus: r.Status, Kind: string(d.Kind), Provider: string(d.Provider), SessionID: d.SessionID,
-		AttemptID: d.AttemptID, Code: d.Code, State: d.State, Signature: string(r.Verdict.Signature),
+		Status: r.ProviderStatus(), KycwatchStatus: r.Status, Decoded: DecodedOf(d), Signature: string(r.Verdict.Signature),
 		APIKey: string(r.Verdict.APIKey), DuplicateOf: r.DuplicateOf, Reason: r.Verdict.Reason,
 		VendorData: d.VendorData, Note: d.Note, Problem: d.Problem, BodySize: r.BodySize, Truncated: r.Truncated,
 		Origin: r.Origin, StreamSeq: r.StreamSeq,

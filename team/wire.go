@@ -66,34 +66,29 @@ type Message struct {
 
 // Delivery is one stored delivery with the receiving instance's verdict.
 type Delivery struct {
-	Seq         int64               `json:"seq"`
-	ReceivedAt  time.Time           `json:"received_at"`
-	Method      string              `json:"method"`
-	Path        string              `json:"path"`
-	RemoteAddr  string              `json:"remote_addr"`
-	Header      map[string][]string `json:"header"`
-	Body        []byte              `json:"-"` // after the JSON (encode)
-	BodySize    int64               `json:"body_size"`
-	Truncated   bool                `json:"truncated"`
-	ReplayOf    int64               `json:"replay_of"`
-	Status      int                 `json:"status"`
-	Answered    int                 `json:"answered"`
-	Kind        string              `json:"kind"`
-	Provider    string              `json:"provider"`
-	SessionID   string              `json:"session_id"`
-	AttemptID   string              `json:"attempt_id"`
-	Code        int                 `json:"code"`
-	State       string              `json:"state"`
-	VendorData  string              `json:"vendor_data"`
-	EndUserID   string              `json:"end_user_id"`
-	Note        string              `json:"note"`
-	Problem     string              `json:"problem"`
-	RiskLevel   string              `json:"risk_level"`
-	Signature   string              `json:"signature"`
-	APIKey      string              `json:"api_key"`
-	Reason      string              `json:"reason"`
-	SigHeader   string              `json:"sig_header"`
-	DuplicateOf int64               `json:"duplicate_of"`
+	Seq        int64               `json:"seq"`
+	ReceivedAt time.Time           `json:"received_at"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	RemoteAddr string              `json:"remote_addr"`
+	Header     map[string][]string `json:"header"`
+	Body       []byte              `json:"-"` // after the JSON (encode)
+	BodySize   int64               `json:"body_size"`
+	Truncated  bool                `json:"truncated"`
+	ReplayOf   int64               `json:"replay_of"`
+	Status     int                 `json:"status"`
+	Answered   int                 `json:"answered"`
+	sessions.Decoded
+	VendorData  string `json:"vendor_data"`
+	EndUserID   string `json:"end_user_id"`
+	Note        string `json:"note"`
+	Problem     string `json:"problem"`
+	RiskLevel   string `json:"risk_level"`
+	Signature   string `json:"signature"`
+	APIKey      string `json:"api_key"`
+	Reason      string `json:"reason"`
+	SigHeader   string `json:"sig_header"`
+	DuplicateOf int64  `json:"duplicate_of"`
 }
 
 // encode is the message on the wire: its JSON, and for a delivery a
@@ -270,8 +265,7 @@ func fromRecord(r sessions.Record) *Delivery {
 	}
 	return &Delivery{Seq: r.Seq, ReceivedAt: r.ReceivedAt, Method: r.Method, Path: r.Path, RemoteAddr: r.RemoteAddr,
 		Header: r.Header, Body: r.Body, BodySize: r.BodySize, Truncated: r.Truncated, ReplayOf: r.ReplayOf,
-		Status: r.Status, Answered: r.Answered, Kind: string(d.Kind), Provider: string(d.Provider), SessionID: d.SessionID,
-		AttemptID: d.AttemptID, Code: d.Code, State: d.State, VendorData: d.VendorData, EndUserID: d.EndUserID,
+		Status: r.Status, Answered: r.Answered, Decoded: sessions.DecodedOf(d), VendorData: d.VendorData, EndUserID: d.EndUserID,
 		Note: d.Note, Problem: d.Problem, RiskLevel: risk, Signature: string(r.Verdict.Signature), APIKey: string(r.Verdict.APIKey),
 		Reason: r.Verdict.Reason, SigHeader: r.Verdict.Header, DuplicateOf: r.DuplicateOf}
 }
