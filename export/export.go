@@ -147,11 +147,9 @@ type harEntry struct {
 }
 
 type harRequest struct {
-	Method      string   `json:"method"`
-	URL         string   `json:"url"`
-	HTTPVersion string   `json:"httpVersion"`
-	Cookies     []harNV  `json:"cookies"`
-	Headers     []harNV  `json:"headers"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	harMessage
 	QueryString []harNV  `json:"queryString"`
 	PostData    *harPost `json:"postData,omitempty"`
 	HeadersSize int      `json:"headersSize"`
@@ -164,13 +162,27 @@ type harPost struct {
 	Encoding string `json:"encoding,omitempty"` // base64 (a HAR extension browsers read) when not text
 }
 
-type harResponse struct {
-	Status      int     `json:"status"`
-	StatusText  string  `json:"statusText"`
+// harMessage is what a HAR request and response both begin with; the
+// headers are as received, sorted by name (a response's: none kept).
+type harMessage struct {
 	HTTPVersion string  `json:"httpVersion"`
 	Cookies     []harNV `json:"cookies"`
 	Headers     []harNV `json:"headers"`
-	Content     struct {
+}
+
+func newHARMessage(header map[string][]string) harMessage {
+	m := harMessage{HTTPVersion: "HTTP/1.1", Cookies: []harNV{}, Headers: []harNV{}}
+	for _, kv := range sortedHeaders(header) {
+		m.Headers = append(m.Headers, harNV{kv[0], kv[1]})
+	}
+	return m
+}
+
+type harResponse struct {
+	Status     int    `json:"status"`
+	StatusText string `json:"statusText"`
+	harMessage
+	Content struct {
 		Size     int    `json:"size"`
 		MimeType string `json:"mimeType"`
 	} `json:"content"`
@@ -185,11 +197,8 @@ func (h *har) Add(r sessions.Record) error {
 		host = "kycwatch.local"
 	}
 	e := harEntry{StartedDateTime: r.ReceivedAt.UTC().Format(time.RFC3339Nano), Timings: map[string]int{"send": 0, "wait": 0, "receive": 0}}
-	e.Request = harRequest{Method: r.Method, URL: "http://" + host + r.Path, HTTPVersion: "HTTP/1.1", Cookies: []harNV{},
-		Headers: []harNV{}, QueryString: []harNV{}, HeadersSize: -1, BodySize: r.BodySize}
-	for _, kv := range sortedHeaders(r.Header) {
-		e.Request.Headers = append(e.Request.Headers, harNV{kv[0], kv[1]})
-	}
+	e.Request = harRequest{Method: r.Method, URL: "http://" + host + r.Path, harMessage: newHARMessage(r.Header),
+		QueryString: []harNV{}, HeadersSize: -1, BodySize: r.BodySize}
 	if b := body(r, h.mask); len(b) > 0 {
 		mime := http.Header(r.Header).Get("Content-Type")
 		if mime == "" {
@@ -201,8 +210,8 @@ func (h *har) Add(r sessions.Record) error {
 		}
 		e.Request.PostData = p
 	}
-	e.Response = harResponse{Status: r.ProviderStatus(), StatusText: http.StatusText(r.ProviderStatus()), HTTPVersion: "HTTP/1.1",
-		Cookies: []harNV{}, Headers: []harNV{}, HeadersSize: -1, BodySize: -1}
+	e.Response = harResponse{Status: r.ProviderStatus(), StatusText: http.StatusText(r.ProviderStatus()), harMessage: newHARMessage(nil),
+		HeadersSize: -1, BodySize: -1}
 	e.Response.Content.MimeType = "application/json"
 	e.Comment = fmt.Sprintf("kycwatch #%d: %s %s, signature %s, API key %s", r.Seq, r.Delivery.Kind, r.Delivery.State,
 		r.Verdict.Signature, r.Verdict.APIKey)
