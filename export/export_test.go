@@ -110,6 +110,30 @@ func TestHAR(t *testing.T) {
 		e[0].Response.Status != 200 || e[0].Request.PostData.MimeType != "application/json" || e[2].Request.PostData.Encoding != "base64" {
 		t.Fatalf("%+v", doc)
 	}
+	// HAR 1.2 asks of both a request and a response: httpVersion, cookies
+	// and headers (lists, never null), headersSize and bodySize.
+	var raw struct {
+		Log struct {
+			Entries []struct{ Request, Response map[string]any }
+		}
+	}
+	if err := json.Unmarshal(write(t, "har", records(t), false), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range raw.Log.Entries {
+		for what, m := range map[string]map[string]any{"request": en.Request, "response": en.Response} {
+			_, cookies := m["cookies"].([]any)
+			_, headers := m["headers"].([]any)
+			_, hs := m["headersSize"].(float64)
+			_, bs := m["bodySize"].(float64)
+			if m["httpVersion"] != "HTTP/1.1" || !cookies || !headers || !hs || !bs {
+				t.Fatalf("a HAR %s lacks what HAR 1.2 asks: %v", what, m)
+			}
+		}
+	}
+	if n := len(raw.Log.Entries[0].Request["headers"].([]any)); n == 0 {
+		t.Fatal("the request's headers are not in the HAR")
+	}
 }
 
 // TestCurlScriptReproducesTheRequests runs the script against a server
