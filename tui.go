@@ -120,16 +120,18 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 		}
 		model = model.WithForwards(c.forwardTo, done)
 	}
-	model = model.WithReplayer(&forward.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys}).
-		WithExporter(fileExporter{store: a.store, dir: c.exportDir, local: listener.URL(a.ln)}).WithMaskPII(c.maskPII).
-		WithClearer(func(ctx context.Context) (int64, error) {
-			n, err := a.store.Clear(ctx)
-			if err == nil {
-				a.lab.Forget() // nothing in flight brings a cleared session back
-			}
-			return n, err
-		})
-	return model, nil
+	clear := func(ctx context.Context) (int64, error) {
+		n, err := a.store.Clear(ctx)
+		if err == nil {
+			a.lab.Forget() // nothing in flight brings a cleared session back
+		}
+		return n, err
+	}
+	return model.WithMaskPII(c.maskPII).WithActions(ui.Actions{
+		Replay: &forward.Replayer{Store: a.store, Forward: a.fwd, LocalURL: listener.URL(a.ln), Keys: a.rc.Keys},
+		Export: fileExporter{store: a.store, dir: c.exportDir, local: listener.URL(a.ln)},
+		Clear:  clear,
+	}), nil
 }
 
 // frame is the shortest time between two batches of deliveries sent to the

@@ -141,7 +141,7 @@ func TestPasteIntoTheFilter(t *testing.T) {
 
 func TestExportKey(t *testing.T) {
 	ex := &fakeExporter{}
-	m := newModel(t, 120, 40, demo(t)).WithExporter(ex)
+	m := newModel(t, 120, 40, demo(t)).WithActions(Actions{Export: ex})
 	m = run(t, m, "down", "M", "X") // the second session, masked
 	if len(ex.ids) != 1 || ex.ids[0] != m.list.sel {
 		t.Fatalf("exported %v, selected %q", ex.ids, m.list.sel)
@@ -169,7 +169,7 @@ func (f *maskingExporter) ExportSession(_ context.Context, _ string, mask bool) 
 
 func TestExportFollowsMasking(t *testing.T) {
 	ex := &maskingExporter{}
-	m := newModel(t, 120, 40, demo(t)).WithExporter(ex)
+	m := newModel(t, 120, 40, demo(t)).WithActions(Actions{Export: ex})
 	m = run(t, m, "X", "M", "X")
 	if fmt.Sprint(ex.masks) != "[false true]" {
 		t.Fatalf("masks %v", ex.masks)

@@ -140,7 +140,7 @@ type Model struct {
 	// (0: no bound); older ones are dropped and load again on scrolling.
 	keepLive int
 
-	clearer      Clearer
+	actions      Actions
 	confirmClear bool // "delete everything?" is asked
 	forging      bool // the forgery menu (!) is open
 
@@ -148,8 +148,6 @@ type Model struct {
 	searched string          // the text the hits are for
 	hits     map[string]bool // sessions full-text search found for it
 
-	replayer    Replayer
-	exporter    Exporter
 	pendingEdit *editedMsg // an edited body waiting for "re-sign?"
 
 	lab      Lab // test sessions; nil when not offered
@@ -197,6 +195,20 @@ func (m Model) WithLab(lab Lab, created []sessions.TestSession, tracking []sessi
 	if len(created) > 0 {
 		m.selectNewest()
 	}
+	return m
+}
+
+// Actions are the services some keys call out to; a nil one turns its
+// keys off.
+type Actions struct {
+	Replay Replayer // s and S: send a delivery again
+	Export Exporter // X: export the selected session
+	Clear  Clearer  // ctrl+x: clear the history, after a confirmation
+}
+
+// WithActions gives those keys their services.
+func (m Model) WithActions(a Actions) Model {
+	m.actions = a
 	return m
 }
 

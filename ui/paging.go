@@ -110,12 +110,6 @@ func (m Model) searchCmd() tea.Cmd {
 // Clearer deletes the stored history (Store.Clear).
 type Clearer func(ctx context.Context) (int64, error)
 
-// WithClearer lets ctrl+x clear the history, after a confirmation.
-func (m Model) WithClearer(c Clearer) Model {
-	m.clearer = c
-	return m
-}
-
 type clearedMsg struct {
 	n   int64
 	err error
@@ -123,7 +117,7 @@ type clearedMsg struct {
 
 // clearKey asks first; clearConfirm does it.
 func (m Model) clearKey() (Model, tea.Cmd) {
-	if m.clearer == nil {
+	if m.actions.Clear == nil {
 		m.say(noticeProblem, "clearing is not available in this run")
 		return m, nil
 	}
@@ -141,7 +135,7 @@ func (m Model) clearConfirm(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.say(noticeDone, "nothing deleted")
 		return m, nil
 	}
-	c := m.clearer
+	c := m.actions.Clear
 	return m, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

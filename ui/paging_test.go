@@ -92,7 +92,7 @@ func TestFilterByKindStateVerdictAndFullText(t *testing.T) {
 
 func TestClearAsksFirst(t *testing.T) {
 	calls := 0
-	m := newModel(t, 120, 40, demo(t)).WithClearer(func(context.Context) (int64, error) { calls++; return 8, nil })
+	m := newModel(t, 120, 40, demo(t)).WithActions(Actions{Clear: func(context.Context) (int64, error) { calls++; return 8, nil }})
 	m = run(t, m, "ctrl+x")
 	if out := ansi.Strip(screen(m)); !strings.Contains(out, "Delete all 8 stored deliveries") {
 		t.Fatalf("no question:\n%s", out)

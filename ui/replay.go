@@ -21,12 +21,6 @@ type Replayer interface {
 	Replay(ctx context.Context, seq int64, body []byte, resign bool) (string, error)
 }
 
-// WithReplayer lets s and S send deliveries again.
-func (m Model) WithReplayer(r Replayer) Model {
-	m.replayer = r
-	return m
-}
-
 type replayedMsg struct {
 	done string
 	err  error
@@ -60,7 +54,7 @@ func editor() []string {
 
 // replayKey handles R (send again) and E (edit, then send).
 func (m Model) replayKey(edit bool) (Model, tea.Cmd) {
-	if m.replayer == nil {
+	if m.actions.Replay == nil {
 		m.say(noticeProblem, "replay is not available in this run")
 		return m, nil
 	}
@@ -69,7 +63,7 @@ func (m Model) replayKey(edit bool) (Model, tea.Cmd) {
 		m.say(noticeProblem, "select a delivery on the timeline to send it again")
 		return m, nil
 	}
-	rp := m.replayer
+	rp := m.actions.Replay
 	if !edit {
 		m.say(noticeDone, fmt.Sprintf("replaying #%d…", seq))
 		return m, func() tea.Msg {
@@ -139,7 +133,7 @@ func (m Model) confirmKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, c.Yes), key.Matches(msg, c.No):
 		m.pendingEdit = nil
 		resign := key.Matches(msg, c.Yes)
-		rp := m.replayer
+		rp := m.actions.Replay
 		m.say(noticeDone, fmt.Sprintf("sending the edited #%d…", e.seq))
 		return m, func() tea.Msg {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -159,12 +153,6 @@ type Exporter interface {
 	ExportSession(ctx context.Context, sessionID string, mask bool) ([]string, error)
 }
 
-// WithExporter lets X export the selected session.
-func (m Model) WithExporter(e Exporter) Model {
-	m.exporter = e
-	return m
-}
-
 // WithMaskPII starts with personal data hidden (--mask-pii).
 func (m Model) WithMaskPII(on bool) Model {
 	m.com.MaskPII = on
@@ -178,11 +166,11 @@ type exportedMsg struct {
 
 func (m Model) exportKey() (Model, tea.Cmd) {
 	s := m.selected()
-	if m.exporter == nil || s == nil {
+	if m.actions.Export == nil || s == nil {
 		m.say(noticeProblem, "select a session to export it")
 		return m, nil
 	}
-	ex, id, mask := m.exporter, s.ID, m.com.MaskPII
+	ex, id, mask := m.actions.Export, s.ID, m.com.MaskPII
 	return m, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -25,7 +25,7 @@ func (f *fakeReplayer) Replay(_ context.Context, seq int64, body []byte, resign 
 
 func TestReplayKeys(t *testing.T) {
 	rp := &fakeReplayer{}
-	m := newModel(t, 120, 40, demo(t)).WithReplayer(rp)
+	m := newModel(t, 120, 40, demo(t)).WithActions(Actions{Replay: rp})
 	m = run(t, m, "s")
 	if len(rp.seqs) != 1 || rp.seqs[0] != 8 || rp.bodies[0] != nil {
 		t.Fatalf("s sent %v", rp.seqs)
@@ -89,7 +89,7 @@ func TestMaskAndExportKeys(t *testing.T) {
 		t.Error("M did not unmask")
 	}
 	ex := &fakeExporter{}
-	m = run(t, m.WithExporter(ex), "X")
+	m = run(t, m.WithActions(Actions{Export: ex}), "X")
 	if len(ex.ids) != 1 || ex.ids[0] != "12df6045-3846-3e45-946a-14fa6136d78b" ||
 		!strings.Contains(ansi.Strip(screen(m)), "exported to /home/dev/.local/share/kycwatch/kycwatch-12df6045.{har,sh}") {
 		t.Errorf("export %v:\n%s", ex.ids, ansi.Strip(screen(m)))
