@@ -253,12 +253,7 @@ func TestTransparentStoresWhatTheProviderGot(t *testing.T) {
 // next comes, and reaches the app once it answers; the session's later
 // deliveries follow it in order.
 func TestForwardsWaitForTheAppToComeBack(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // down for now, at a known address
+	addr := downAddr(t) // down for now, at a known address
 	g := newFwdRig(t, "http://"+addr, false)
 	tries := make(chan int, 100)
 	g.fwd.Backoff = func(n int) time.Duration { tries <- n; return time.Millisecond }
@@ -317,18 +312,7 @@ func TestForwardTriesAreBounded(t *testing.T) {
 // waits between tries at once (Close), and the next start tries again
 // what was still to be tried, so a restart loses nothing either.
 func TestForwardsCutOffByAQuitResumeAtStart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	g := newFwdRig(t, "http://"+addr+"/hooks", false)
-	g.fwd.Backoff = func(int) time.Duration { return time.Hour } // only Close ends this wait
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	if f := g.waitDone(t, 1)[0]; f.RetryIn != time.Hour {
-		t.Fatalf("first try %+v", f)
-	}
+	g, addr := waitingAnHour(t)
 	g.fwd.Close()
 	g.fwd.Wait() // returns: the hour is not waited out
 
@@ -407,18 +391,7 @@ func TestForwardsRetryAnAppThatErrs(t *testing.T) {
 // the next start too, after it and in order; a delivery of another session
 // already forwarded is not sent again.
 func TestQueuedForwardsResumeAtStart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	g := newFwdRig(t, "http://"+addr+"/hooks", false)
-	g.fwd.Backoff = func(int) time.Duration { return time.Hour } // only Close ends this wait
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	if f := g.waitDone(t, 1)[0]; f.RetryIn != time.Hour {
-		t.Fatalf("first try %+v", f)
-	}
+	g, addr := waitingAnHour(t)
 	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
 	sendSigned(t, g.url+"/veriff/decisions", []byte(`{"status":"success","verification":{"id":"s1","code":9001,"status":"approved"}}`), nil)
 	// kycwatch is killed here: the forwarder is left waiting its hour, the
@@ -553,4 +526,30 @@ func quitMidForward(t *testing.T, attempts int, bodies ...string) (st *sessions.
 	fwd.Close()
 	fwd.Wait()
 	return st, slow
+}
+
+// downAddr is an address where nothing listens: an app that is down.
+func downAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitingAnHour forwards to an app that is down at addr: s1's started has
+// had its first try, and the next waits an hour (only Close ends that
+// wait).
+func waitingAnHour(t *testing.T) (g *fwdRig, addr string) {
+	t.Helper()
+	addr = downAddr(t)
+	g = newFwdRig(t, "http://"+addr+"/hooks", false)
+	g.fwd.Backoff = func(int) time.Duration { return time.Hour }
+	sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
+	if f := g.waitDone(t, 1)[0]; f.RetryIn != time.Hour {
+		t.Fatalf("first try %+v", f)
+	}
+	return g, addr
 }
