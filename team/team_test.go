@@ -64,16 +64,10 @@ func (in *instance) publish(t *testing.T, d Dial, replicas int) (p *Publisher, s
 	p, err := NewPublisher(ctx, PublisherConfig{Store: in.store, Events: in.bus, Dial: d, Origin: in.name, Replicas: replicas,
 		Say: func(s string) { t.Logf("%s publisher: %s", in.name, s) }})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	if err := p.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	go p.Run(ctx)
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); p.Wait() }) }
-	t.Cleanup(stop)
-	return p, stop
+	return p, start(t, ctx, cancel, p)
 }
 
 // follow starts a follower into the instance's store.
@@ -82,12 +76,27 @@ func (in *instance) follow(t *testing.T, d Dial, name string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := NewFollower(FollowerConfig{Store: in.store, Dial: d, Name: name, Events: in.bus,
 		Say: func(s string) { t.Logf("follower %s: %s", name, s) }})
-	if err := f.Connect(ctx); err != nil {
+	return start(t, ctx, cancel, f)
+}
+
+// runner is a Publisher or a Follower, as the tests start them.
+type runner interface {
+	Connect(context.Context) error
+	Run(context.Context)
+	Wait()
+}
+
+// start connects r and runs it on ctx; stop (also at the test's end)
+// cancels it and waits for it.
+func start(t *testing.T, ctx context.Context, cancel context.CancelFunc, r runner) (stop func()) {
+	t.Helper()
+	if err := r.Connect(ctx); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	go f.Run(ctx)
+	go r.Run(ctx)
 	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); f.Wait() }) }
+	stop = func() { once.Do(func() { cancel(); r.Wait() }) }
 	t.Cleanup(stop)
 	return stop
 }
