@@ -89,12 +89,11 @@ cluster { name: kycwatch-test, listen: 127.0.0.1:%d, routes: [%s] }
 	}
 	d := Dial{URLs: urls, Name: "cluster-test"}
 	waitFor(t, "JetStream in the cluster", func() bool {
-		nc, err := d.connect(nil)
+		nc, js, err := d.jetStream()
 		if err != nil {
 			return false
 		}
 		defer nc.Close()
-		js, _ := jetstream.New(nc)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err = js.AccountInfo(ctx)
@@ -137,12 +136,8 @@ cluster { name: kycwatch-test, listen: 127.0.0.1:%d, routes: [%s] }
 
 func streamInfo(t *testing.T, d Dial) *jetstream.StreamInfo {
 	t.Helper()
-	nc, err := d.connect(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := jsOf(t, d)
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, Stream)

@@ -170,12 +170,8 @@ func checkExactly(t *testing.T, st *sessions.Store, want int) {
 // nor waiting for an acknowledgement: whatever it sent is stored.
 func drained(t *testing.T, d Dial, name string) bool {
 	t.Helper()
-	nc, err := d.connect(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := jsOf(t, d)
+	defer done()
 	c, err := js.Consumer(context.Background(), Stream, name)
 	if err != nil {
 		t.Fatal(err)
@@ -196,12 +192,8 @@ func startServer(t *testing.T, dir string) *Server {
 
 func streamMsgs(t *testing.T, d Dial) uint64 {
 	t.Helper()
-	nc, err := d.connect(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := jsOf(t, d)
+	defer done()
 	s, err := js.Stream(context.Background(), Stream)
 	if err != nil {
 		t.Fatal(err)
@@ -309,11 +301,10 @@ func TestWrongTokenRefused(t *testing.T) {
 func TestStreamOfAnotherLayoutRefused(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServer(t, filepath.Join(dir, "a.nats"))
-	nc, err := srv.Dial("setup").connect(nil)
+	nc, js, err := srv.Dial("setup").jetStream()
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, _ := jetstream.New(nc)
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: Stream, Subjects: []string{"kycwatch.>"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -424,12 +415,8 @@ func TestHostileMessagesOnTheStream(t *testing.T) {
 	p, _ := a.publish(t, srv.Dial("alpha"), 1) // makes the stream
 	a.receive(t, 1)
 	waitFor(t, "1 acknowledged", func() bool { return p.Acked() == 1 })
-	nc, err := srv.Dial("evil").connect(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := jsOf(t, srv.Dial("evil"))
+	defer done()
 	ctx := context.Background()
 	evil := `{"layout":"` + Layout + `","origin":"ev\u001b[2Jil\u202e","instance":"x","type":"delivery","delivery":{"seq":1,"kind":"event","provider":"veriff","session_id":"s"}}` + "\n\x1b[31mbody"
 	for _, data := range []string{"not json", `{"layout":"other"}`, evil, `{"layout":"` + Layout + `","type":"forward"}`} {
@@ -484,4 +471,14 @@ func TestFollowSince(t *testing.T) {
 			t.Errorf("--since %q accepted", bad)
 		}
 	}
+}
+
+// jsOf connects as d says and opens JetStream; done closes the connection.
+func jsOf(t *testing.T, d Dial) (js jetstream.JetStream, done func()) {
+	t.Helper()
+	nc, js, err := d.jetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, nc.Close
 }
