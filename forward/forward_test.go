@@ -176,7 +176,7 @@ func TestADownAppLosesNothing(t *testing.T) {
 	down := as.URL
 	as.Close()
 	g := newFwdRig(t, down, false)
-	code, _ := sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	code, _ := sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
 	if code != 200 {
 		t.Fatalf("the provider got %d because the app is down", code)
 	}
@@ -193,12 +193,12 @@ func TestTransparentAnswersWithTheApp(t *testing.T) {
 	a := &app{status: 418}
 	as := httptest.NewServer(a)
 	g := newFwdRig(t, as.URL, true)
-	code, body := sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	code, body := sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
 	if code != 418 || body != "app says 418" {
 		t.Fatalf("answered %d %q", code, body)
 	}
 	as.Close()
-	code, body = sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	code, body = sendSigned(t, g.url+"/veriff/events", []byte(submitted), nil)
 	if code != 502 || !strings.Contains(body, "the app did not answer") {
 		t.Fatalf("app down: %d %q", code, body)
 	}
@@ -215,12 +215,12 @@ func TestTransparentStoresWhatTheProviderGot(t *testing.T) {
 	a := &app{status: 500}
 	as := httptest.NewServer(a)
 	g := newFwdRig(t, as.URL, true)
-	code, _ := sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	code, _ := sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
 	if code != 500 {
 		t.Fatalf("answered %d", code)
 	}
 	as.Close()
-	if code, _ = sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil); code != 502 {
+	if code, _ = sendSigned(t, g.url+"/veriff/events", []byte(submitted), nil); code != 502 {
 		t.Fatalf("app down: answered %d", code)
 	}
 	big := []byte(`{"id":"s1","pad":"` + strings.Repeat("x", int(listener.DefaultLimits.MaxBody)) + `"}`)
@@ -257,8 +257,8 @@ func TestForwardsWaitForTheAppToComeBack(t *testing.T) {
 	g := newFwdRig(t, "http://"+addr, false)
 	tries := make(chan int, 100)
 	g.fwd.Backoff = func(n int) time.Duration { tries <- n; return time.Millisecond }
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(submitted), nil)
 	for n := range 3 {
 		if got := <-tries; got != n+1 {
 			t.Fatalf("try %d, want %d", got, n+1)
@@ -297,7 +297,7 @@ func TestForwardTriesAreBounded(t *testing.T) {
 	g := newFwdRig(t, down, false)
 	g.fwd.Attempts = 3
 	g.fwd.Backoff = func(int) time.Duration { return time.Millisecond }
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
 	fs := g.waitDone(t, 3)
 	if fs[0].RetryIn == 0 || fs[1].RetryIn == 0 || fs[2].RetryIn != 0 || fs[2].Attempt != 3 {
 		t.Errorf("tries %+v", fs)
@@ -372,7 +372,7 @@ func TestForwardsRetryAnAppThatErrs(t *testing.T) {
 	defer as.Close()
 	g := newFwdRig(t, as.URL, false)
 	g.fwd.Backoff = func(int) time.Duration { return time.Millisecond }
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
 	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s2","code":7001,"action":"started","feature":"selfid"}`), nil)
 	g.waitDone(t, 5)
 	time.Sleep(20 * time.Millisecond)
@@ -392,7 +392,7 @@ func TestForwardsRetryAnAppThatErrs(t *testing.T) {
 // already forwarded is not sent again.
 func TestQueuedForwardsResumeAtStart(t *testing.T) {
 	g, addr := waitingAnHour(t)
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`), nil)
+	sendSigned(t, g.url+"/veriff/events", []byte(submitted), nil)
 	sendSigned(t, g.url+"/veriff/decisions", []byte(`{"status":"success","verification":{"id":"s1","code":9001,"status":"approved"}}`), nil)
 	// kycwatch is killed here: the forwarder is left waiting its hour, the
 	// two later deliveries queued in its memory, never tried.

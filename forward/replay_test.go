@@ -24,7 +24,7 @@ func TestReplayToKycwatchAndEditedReplays(t *testing.T) {
 	rc := sessions.NewReceiver(st, keys, nil)
 	hs := httptest.NewServer(listener.New(rc, listener.DefaultLimits, nil).Handler())
 	defer hs.Close()
-	body := []byte(`{"id":"s1","code":7002,"action":"submitted","feature":"selfid"}`)
+	body := []byte(submitted)
 	if code, _ := sendSigned(t, hs.URL+"/veriff/events", body, nil); code != 200 {
 		t.Fatal(code)
 	}
@@ -70,12 +70,7 @@ func TestReplayToKycwatchAndEditedReplays(t *testing.T) {
 }
 
 func TestReplayToTheApp(t *testing.T) {
-	a := &app{}
-	as := httptest.NewServer(a)
-	defer as.Close()
-	g := newFwdRig(t, as.URL, false)
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	g.waitDone(t, 1)
+	a, as, g := forwardedOnce(t)
 	rp := &forward.Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url}
 	done, err := rp.Replay(context.Background(), 1, nil, false)
 	if err != nil || !strings.Contains(done, "replayed #1 to "+as.URL+"/veriff/events → 200") {
@@ -100,12 +95,7 @@ func TestReplayToTheApp(t *testing.T) {
 // check fails, and kycwatch must not say valid); re-signed, it is valid;
 // each forward says which kind of send it was.
 func TestEditedReplayToTheAppCarriesTheVerdictOnTheBytesSent(t *testing.T) {
-	a := &app{}
-	as := httptest.NewServer(a)
-	defer as.Close()
-	g := newFwdRig(t, as.URL, false)
-	sendSigned(t, g.url+"/veriff/events", []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid"}`), nil)
-	g.waitDone(t, 1)
+	a, _, g := forwardedOnce(t)
 	rp := &forward.Replayer{Store: g.store, Forward: g.fwd, LocalURL: g.url, Keys: func() decode.Keys { return decode.Keys{VeriffSecrets: []string{"sec"}} }}
 	edited := []byte(`{"id":"s1","code":7001,"action":"started","feature":"selfid","vendorData":"edited"}`)
 	ctx := context.Background()
@@ -135,4 +125,17 @@ func TestEditedReplayToTheAppCarriesTheVerdictOnTheBytesSent(t *testing.T) {
 	if got := strings.Join(kinds, "|"); got != "as received|edited replay, original signature|edited replay, re-signed|replay" {
 		t.Errorf("kinds %q", got)
 	}
+}
+
+// forwardedOnce is a rig forwarding to a running app, s1's started
+// delivered and forwarded once.
+func forwardedOnce(t *testing.T) (*app, *httptest.Server, *fwdRig) {
+	t.Helper()
+	a := &app{}
+	as := httptest.NewServer(a)
+	t.Cleanup(as.Close)
+	g := newFwdRig(t, as.URL, false)
+	sendSigned(t, g.url+"/veriff/events", []byte(started), nil)
+	g.waitDone(t, 1)
+	return a, as, g
 }
