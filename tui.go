@@ -150,7 +150,8 @@ const uiBatch = 5000
 // feed is the TUI's one consumer loop: it takes the bus's events in order,
 // reads the deliveries stored since the last batch from the store (in
 // batches, at most one message a frame), and turns the other events into
-// the program's messages.
+// the program's messages. When the program is slow only this loop waits;
+// the events queue (Stored ones collapse into the newest), nothing is lost.
 func (a *app) feed(ctx context.Context, sub *bus.Sub, after int64, send func(tea.Msg)) {
 	cur := a.store.Follow(after)
 	var sent time.Time

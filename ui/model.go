@@ -43,8 +43,9 @@ const (
 )
 
 // DeliveriesMsg carries the deliveries stored since the last one, oldest
-// first, as summaries (bodies load on demand), and how many the store
-// holds: the header's count is the store's.
+// first, as summaries (bodies load on demand) but for the newest, which may
+// come whole (the feed reads it for the detail pane), and how many the
+// store holds: the header's count is the store's.
 type DeliveriesMsg struct {
 	Records []sessions.Record
 	Stored  int
