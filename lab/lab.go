@@ -55,7 +55,6 @@ type Lab struct {
 	Failed    func(error)
 
 	once, vmOnce sync.Once
-	keysMu       sync.Mutex // takeKeys' read, change and set
 	wg           sync.WaitGroup
 
 	epochMu     sync.Mutex
@@ -176,16 +175,14 @@ func (l *Lab) simulatorKeys() {
 // for a restart ("" for none).
 func (l *Lab) takeKeys(once *sync.Once, take func(k *decode.Keys) (changed bool, setting string)) {
 	once.Do(func() {
-		// The two takeovers (Veriff's, VerifiMe's) may run at once: each
-		// reads, changes and sets the keys whole, one after the other.
-		l.keysMu.Lock()
-		defer l.keysMu.Unlock()
-		k := l.Receiver.Keys()
-		changed, setting := take(&k)
-		if !changed {
-			return
-		}
-		l.Receiver.SetKeys(k)
+		// The two takeovers (Veriff's, VerifiMe's) may run at once: the
+		// receiver makes each read, change and set one step.
+		var setting string
+		l.Receiver.UpdateKeys(func(k *decode.Keys) bool {
+			var changed bool
+			changed, setting = take(k)
+			return changed
+		})
 		if setting != "" {
 			l.remember(setting)
 		}

@@ -5,6 +5,7 @@ package sessions
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,12 +94,21 @@ func (rc *Receiver) Keys() decode.Keys {
 	return rc.keys
 }
 
-// SetKeys changes them, e.g. when the simulator brings its own, and says
-// so on the bus.
-func (rc *Receiver) SetKeys(k decode.Keys) {
+// UpdateKeys changes the keys in place, all at once, e.g. when the
+// simulator brings its own: change gets them and says whether it changed
+// them. A change is said on the bus, under the same lock, so two updates
+// neither lose each other's change nor are told in the wrong order (Publish
+// never blocks).
+func (rc *Receiver) UpdateKeys(change func(k *decode.Keys) bool) {
 	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	k := rc.keys
+	k.VeriffSecrets = slices.Clone(k.VeriffSecrets)
+	k.VerifiMeSecrets = slices.Clone(k.VerifiMeSecrets)
+	if !change(&k) {
+		return
+	}
 	rc.keys = k
-	rc.mu.Unlock()
 	if rc.events != nil {
 		rc.events.Publish(KeysChanged{Keys: k})
 	}
