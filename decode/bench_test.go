@@ -2,6 +2,7 @@ package decode
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,20 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if d := Decode(body); d.Kind != KindDecision {
+			b.Fatal(d.Kind)
+		}
+	}
+}
+
+// BenchmarkDecodeEvent: a 2 KiB session event, as the load tool sends
+// (../shared/bench/load): the flood's common case.
+func BenchmarkDecodeEvent(b *testing.B) {
+	body := []byte(`{"id":"00000001-0000-4000-8000-000000000001","attemptId":"00000000-0000-4000-8000-000000000001",` +
+		`"feature":"selfid","code":7001,"action":"started","vendorData":"` + strings.Repeat("x", 1648) + `","endUserId":null}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := Decode(body); d.Kind != KindEvent {
 			b.Fatal(d.Kind)
 		}
 	}

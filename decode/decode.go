@@ -77,16 +77,11 @@ func classify(body []byte) Delivery {
 	if len(trimmed) == 0 {
 		return Delivery{Kind: KindInvalid, Problem: "empty body"}
 	}
-	if d := depth(trimmed); d > MaxDepth {
-		return Delivery{Kind: KindInvalid, Problem: fmt.Sprintf("JSON nested deeper than %d levels", MaxDepth)}
-	}
-	var top webhook.Obj
-	if err := json.Unmarshal(trimmed, &top); err != nil || top == nil {
-		// Unmarshal checks the whole document before it decodes: a syntax
-		// error means it is not JSON at all.
-		if _, bad := err.(*json.SyntaxError); bad {
-			return Delivery{Kind: KindInvalid, Problem: "not valid JSON" + syntaxWhere(trimmed)}
-		}
+	top, what := webhook.ParseObj(trimmed, MaxDepth)
+	switch what {
+	case webhook.Invalid:
+		return invalid(trimmed)
+	case webhook.NotObject:
 		return Delivery{Kind: KindUnknown, Problem: "JSON is not an object"}
 	}
 	if p, ok := veriff.Decode(top); ok {
@@ -97,6 +92,15 @@ func classify(body []byte) Delivery {
 			Risk: r, Unknown: unknown, Note: r.Note()}
 	}
 	return Delivery{Kind: KindUnknown, SessionID: cmp.Or(top.Str("sessionId"), top.Str("session_id")), Unknown: top.Keys(nil)}
+}
+
+// invalid says why a body ParseObj refused is invalid: too deep, or where
+// its syntax breaks.
+func invalid(trimmed []byte) Delivery {
+	if d := depth(trimmed); d > MaxDepth {
+		return Delivery{Kind: KindInvalid, Problem: fmt.Sprintf("JSON nested deeper than %d levels", MaxDepth)}
+	}
+	return Delivery{Kind: KindInvalid, Problem: "not valid JSON" + syntaxWhere(trimmed)}
 }
 
 // fromVeriff makes a Delivery of a Veriff payload, its kind told by the

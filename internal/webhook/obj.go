@@ -7,6 +7,7 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,10 +98,7 @@ func (o Obj) Obj(k string) Obj {
 	if !ok || len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
-	var out Obj
-	if json.Unmarshal(raw, &out) != nil {
-		return nil
-	}
+	out, _ := ParseObj(raw, math.MaxInt)
 	return out
 }
 
@@ -110,10 +108,7 @@ func (o Obj) Arr(k string) []json.RawMessage {
 	if !ok || len(raw) == 0 || raw[0] != '[' {
 		return nil
 	}
-	var out []json.RawMessage
-	if json.Unmarshal(raw, &out) != nil {
-		return nil
-	}
+	out, _ := items(raw)
 	return out
 }
 
@@ -121,8 +116,7 @@ func (o Obj) Arr(k string) []json.RawMessage {
 func (o Obj) Objs(k string) []Obj {
 	var out []Obj
 	for _, raw := range o.Arr(k) {
-		var x Obj
-		if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &x) == nil {
+		if x, what := ParseObj(raw, math.MaxInt); what == IsObject {
 			out = append(out, x)
 		}
 	}
