@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/decode"
@@ -93,13 +94,23 @@ func escapeFormatRunes(js []byte) []byte {
 	for len(js) > 0 {
 		r, n := utf8.DecodeRune(js)
 		if dangerousRune(r) {
-			out = fmt.Appendf(out, `\u%04x`, r)
+			out = appendRuneEscape(out, r)
 		} else {
 			out = append(out, js[:n]...)
 		}
 		js = js[n:]
 	}
 	return out
+}
+
+// appendRuneEscape appends r as \uXXXX, or as a UTF-16 surrogate pair
+// (two of them) above U+FFFF: a \u escape has four hex digits.
+func appendRuneEscape(out []byte, r rune) []byte {
+	if r > 0xffff {
+		r1, r2 := utf16.EncodeRune(r)
+		return fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+	}
+	return fmt.Appendf(out, `\u%04x`, r)
 }
 
 // dangerousRune: DEL, a C1 control, or a character that reorders or hides
