@@ -83,6 +83,11 @@ func (r Record) MarshalLine() []byte {
 	return escapeFormatRunes(b.Bytes())
 }
 
+// AppendLine appends the record's line, as MarshalLine, to dst.
+func (r Record) AppendLine(dst []byte) []byte {
+	return append(dst, r.MarshalLine()...)
+}
+
 // escapeFormatRunes rewrites DEL, C1 controls and bidi/invisible characters in
 // JSON text as \uXXXX escapes. JSON's syntax is ASCII, so such runes can only
 // be inside strings, where the escape means the same rune.
