@@ -179,7 +179,7 @@ func printLines(store *sessions.Store, sub *bus.Sub, after int64, w io.Writer, m
 				if mask {
 					r.Delivery.Note = decode.MaskText(r.Delivery.Note) // decode's summary names the person
 				}
-				out.Write(r.MarshalLine())
+				out.Write(r.AppendLine(out.AvailableBuffer())) // in place when it fits
 			}
 			if err := out.Flush(); err != nil {
 				return err

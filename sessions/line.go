@@ -1,12 +1,8 @@
 package sessions
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
-	"fmt"
+	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kycwatch/kycwatch/decode"
 	"github.com/kycwatch/kycwatch/internal/display"
@@ -59,9 +55,16 @@ func DecodedOf(d decode.Delivery) Decoded {
 
 // Line returns the record's NDJSON object.
 func (r Record) Line() Line {
+	l := r.untimedLine()
+	l.ReceivedAt = r.ReceivedAt.UTC().Format(time.RFC3339Nano)
+	return l
+}
+
+// untimedLine is the record's line but for ReceivedAt.
+func (r Record) untimedLine() Line {
 	d := r.Delivery
 	return Line{
-		Seq: r.Seq, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano), Method: r.Method, Path: r.Path,
+		Seq: r.Seq, Method: r.Method, Path: r.Path,
 		Status: r.ProviderStatus(), KycwatchStatus: r.Status, Decoded: DecodedOf(d), Signature: string(r.Verdict.Signature),
 		APIKey: string(r.Verdict.APIKey), DuplicateOf: r.DuplicateOf, Reason: r.Verdict.Reason,
 		VendorData: d.VendorData, Note: d.Note, Problem: d.Problem, BodySize: r.BodySize, Truncated: r.Truncated,
@@ -71,60 +74,64 @@ func (r Record) Line() Line {
 
 // MarshalLine encodes the record's line as one line of JSON, newline
 // included. Payload strings stay JSON-escaped: control bytes never reach a
-// terminal raw. encoding/json escapes C0 controls only, so DEL, the C1
-// controls (U+0080–U+009F, CSI among them) and the bidi and invisible format
-// characters are escaped here too; the line decodes to the same strings.
+// terminal raw. Beyond the C0 controls JSON escapes, DEL, the C1 controls
+// (U+0080–U+009F, CSI among them) and the bidi and invisible format
+// characters are escaped too; the line decodes to the same strings.
 func (r Record) MarshalLine() []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(r.Line()) // a struct of strings and numbers cannot fail
-	return escapeFormatRunes(b.Bytes())
+	return r.AppendLine(make([]byte, 0, 512))
 }
 
-// escapeFormatRunes rewrites DEL, C1 controls and bidi/invisible characters in
-// JSON text as \uXXXX escapes. JSON's syntax is ASCII, so such runes can only
-// be inside strings, where the escape means the same rune.
-func escapeFormatRunes(js []byte) []byte {
-	if plainASCII(js) || utf8.Valid(js) && !bytes.ContainsFunc(js, dangerousRune) {
-		return js
+// AppendLine appends the record's line, as MarshalLine, to dst. It writes
+// the bytes encoding/json wrote for a Line (field order, names, numbers,
+// omitempty), one field at a time: a field added to Line is added here
+// too (the tests compare).
+func (r Record) AppendLine(dst []byte) []byte {
+	l := r.untimedLine() // the time is formatted in place: RFC 3339 needs no escape
+	b := appendInt(dst, `{"seq":`, l.Seq)
+	b = r.ReceivedAt.UTC().AppendFormat(append(b, `,"received_at":"`...), time.RFC3339Nano)
+	b = appendStr(append(b, '"'), `,"method":`, l.Method)
+	b = appendStr(b, `,"path":`, l.Path)
+	b = appendInt(b, `,"status":`, int64(l.Status))
+	b = appendStr(b, `,"kind":`, l.Kind)
+	b = appendStr(b, `,"provider":`, l.Provider)
+	b = appendStr(b, `,"session_id":`, l.SessionID)
+	b = appendStr(b, `,"attempt_id":`, l.AttemptID)
+	b = appendInt(b, `,"code":`, int64(l.Code))
+	b = appendStr(b, `,"state":`, l.State)
+	b = appendStr(b, `,"signature":`, l.Signature)
+	b = appendStr(b, `,"api_key":`, l.APIKey)
+	b = appendInt(b, `,"duplicate_of":`, l.DuplicateOf)
+	b = appendStr(b, `,"reason":`, l.Reason)
+	b = appendStr(b, `,"vendor_data":`, l.VendorData)
+	b = appendStr(b, `,"note":`, l.Note)
+	if l.Problem != "" {
+		b = appendStr(b, `,"problem":`, l.Problem)
 	}
-	out := make([]byte, 0, len(js)+16)
-	for len(js) > 0 {
-		r, n := utf8.DecodeRune(js)
-		if dangerousRune(r) {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		} else {
-			out = append(out, js[:n]...)
-		}
-		js = js[n:]
+	b = appendInt(b, `,"body_size":`, l.BodySize)
+	b = strconv.AppendBool(append(b, `,"truncated":`...), l.Truncated)
+	b = appendInt(b, `,"kycwatch_status":`, int64(l.KycwatchStatus))
+	if l.Origin != "" {
+		b = appendStr(b, `,"origin":`, l.Origin)
 	}
-	return out
+	if l.StreamSeq != 0 {
+		b = appendInt(b, `,"stream_seq":`, l.StreamSeq)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendInt appends key (quoted, with its comma and colon) and n.
+func appendInt(b []byte, key string, n int64) []byte {
+	return strconv.AppendInt(append(b, key...), n, 10)
+}
+
+// appendStr appends key (quoted, with its comma and colon) and s, quoted
+// for a terminal.
+func appendStr(b []byte, key, s string) []byte {
+	return lineQuoting.appendQuoted(append(b, key...), s)
 }
 
 // dangerousRune: DEL, a C1 control, or a character that reorders or hides
 // text.
-// plainASCII reports whether b is printable ASCII and the C0 controls
-// (which encoding/json escapes): nothing in it can be a dangerous rune.
-// It is the usual line, checked a word at a time.
-func plainASCII(b []byte) bool {
-	if bytes.IndexByte(b, 0x7f) >= 0 { // DEL
-		return false
-	}
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 func dangerousRune(r rune) bool {
 	return r >= 0x7f && r <= 0x9f || display.IsFormatRune(r) // DEL, the C1 controls, format characters
 }

@@ -3,7 +3,6 @@ package sessions
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -52,10 +51,7 @@ type Publisher interface{ Publish(any) }
 // lock (the headers' JSON, the body's hash) is done here, on the caller's
 // goroutine.
 func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
-	hdr, err := json.Marshal(r.Header)
-	if err != nil {
-		return r, err
-	}
+	hdr := appendHeaderJSON(nil, r.Header) // as json.Marshal, which cannot fail on it
 	p := &pendingWrite{r: &r, hdr: hdr, done: make(chan struct{})}
 	if len(r.Body) > 0 && !r.Truncated {
 		h := sha256.Sum256(r.Body)
