@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -81,16 +80,7 @@ func scanWholeRow(rows *sql.Rows) (Record, error) {
 func (s *Store) AppendAll(ctx context.Context, recs []Record) ([]Record, error) {
 	ps := make([]*pendingWrite, len(recs))
 	for i := range recs {
-		hdr, err := json.Marshal(recs[i].Header)
-		if err != nil {
-			return recs, err
-		}
-		p := &pendingWrite{r: &recs[i], hdr: hdr, done: make(chan struct{})}
-		if len(recs[i].Body) > 0 && !recs[i].Truncated {
-			h := sha256.Sum256(recs[i].Body)
-			p.sum = h[:]
-		}
-		ps[i] = p
+		ps[i] = newPending(&recs[i])
 	}
 	s.closeMu.RLock()
 	if s.closed {

@@ -51,12 +51,7 @@ type Publisher interface{ Publish(any) }
 // lock (the headers' JSON, the body's hash) is done here, on the caller's
 // goroutine.
 func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
-	hdr := appendHeaderJSON(nil, r.Header) // as json.Marshal, which cannot fail on it
-	p := &pendingWrite{r: &r, hdr: hdr, done: make(chan struct{})}
-	if len(r.Body) > 0 && !r.Truncated {
-		h := sha256.Sum256(r.Body)
-		p.sum = h[:]
-	}
+	p := newPending(&r)
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
@@ -68,6 +63,18 @@ func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
 	// the delivery is stored, and a commit takes milliseconds.
 	<-p.done
 	return r, p.err
+}
+
+// newPending makes r's write: its headers as JSON (as json.Marshal writes
+// them, which cannot fail on them) and its body's hash, on the caller's
+// goroutine.
+func newPending(r *Record) *pendingWrite {
+	p := &pendingWrite{r: r, hdr: appendHeaderJSON(nil, r.Header), done: make(chan struct{})}
+	if len(r.Body) > 0 && !r.Truncated {
+		h := sha256.Sum256(r.Body)
+		p.sum = h[:]
+	}
+	return p
 }
 
 // writer commits queued deliveries in groups until the queue is closed.
