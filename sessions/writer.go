@@ -222,11 +222,14 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 		if err != nil {
 			return err
 		}
-		err = ins.QueryRowContext(ctx,
+		res, err := ins.ExecContext(ctx,
 			r.ReceivedAt.UTC().UnixNano(), r.Method, r.Path, r.RemoteAddr, string(p.hdr), r.Body, r.BodySize, r.Truncated, p.sum,
 			r.Status, string(d.Kind), string(d.Provider), d.SessionID, d.AttemptID, d.Code, d.State, d.VendorData, d.EndUserID,
 			d.Note, riskLevel(d), string(r.Verdict.Signature), string(r.Verdict.APIKey), r.Verdict.Reason, r.Verdict.Header,
-			r.ReplayOf, d.Problem, r.Answered, r.Origin, r.OriginRef, r.StreamSeq, dup).Scan(&r.Seq)
+			r.ReplayOf, d.Problem, r.Answered, r.Origin, r.OriginRef, r.StreamSeq, dup)
+		if err == nil {
+			r.Seq, err = res.LastInsertId()
+		}
 		if err != nil {
 			r.Seq = 0
 			return err
@@ -254,13 +257,15 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 }
 
 // insSQL stores one delivery; ?9 is the body's SHA-256 (NULL for none),
-// ?31 the original it duplicates (originalOf), or 0.
+// ?31 the original it duplicates (originalOf), or 0. Its seq is the
+// connection's last rowid: a RETURNING clause would build a temporary
+// table for every row (BenchmarkAppend: about 65 CPU-µs a delivery
+// without, 80 with).
 const insSQL = `INSERT INTO deliveries
 		(received_at, method, path, remote_addr, headers, body, body_size, truncated, body_sha256,
 		 status, kind, provider, session_id, attempt_id, code, state, vendor_data, end_user_id,
 		 note, risk_level, signature, api_key, reason, sig_header, replay_of, problem, answered, origin, origin_ref, stream_seq, duplicate_of)
-		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)
-		RETURNING seq`
+		VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)`
 
 // The checkpointer copies the WAL back into the database beside the writer
 // (PASSIVE: it never blocks the writer nor readers). Copying a page costs
