@@ -18,16 +18,18 @@ import (
 // stored and answered first, and indexed a moment later by the indexer, in
 // that other file, so indexing never holds the deliveries' write lock.
 // Indexing a 2 KiB body costs about as much CPU as storing it, so while the
-// writer is busy (a flood) the indexer yields: it indexes a small batch
-// every tick and lets its lag grow, up to maxSearchLag; past that, and as
-// soon as the flood eases, it indexes at full speed. How far behind it is
-// (SearchLag) is shown where search is used.
+// writer is busy (a flood) the indexer yields: it indexes one batch a
+// second and lets its lag grow, up to maxSearchLag; past that, and as soon
+// as the flood eases, it indexes at full speed. A transaction of the full
+// text index has a cost of its own (a new segment, merges), so the
+// trickle is one batch a second rather than small ones often. How far
+// behind it is (SearchLag) is shown where search is used.
 const (
-	indexBatchSize = 500                    // one indexing transaction
-	indexTrickle   = 25                     // one while the writer is busy
-	indexTick      = 100 * time.Millisecond // between trickles
-	maxSearchLag   = 100_000                // past this, index at full speed anyway
-	writerBusy     = 50 * time.Millisecond  // a commit this recent means a flood
+	indexBatchSize = 500                   // one indexing transaction
+	indexTrickle   = 250                   // one while the writer is busy
+	indexTick      = time.Second           // between trickles
+	maxSearchLag   = 100_000               // past this, index at full speed anyway
+	writerBusy     = 50 * time.Millisecond // a commit this recent means a flood
 )
 
 const searchSchema = `
@@ -197,13 +199,13 @@ func (s *Store) unindex(ctx context.Context, cut int64) error {
 	return tx.Commit()
 }
 
-// SearchLag is how many stored deliveries search does not see yet.
 // WriterBusy reports whether the writer committed in the last moments: a
 // flood is on, and work beside ingest (indexing, team publishing) trickles.
 func (s *Store) WriterBusy() bool {
 	return time.Since(time.Unix(0, s.lastCommit.Load())) < writerBusy
 }
 
+// SearchLag is how many stored deliveries search does not see yet.
 func (s *Store) SearchLag() int64 {
 	return max(0, s.last.Load()-s.indexedTo.Load())
 }
