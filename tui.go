@@ -108,7 +108,7 @@ func (a *app) model(ctx context.Context, history []sessions.Record, total int) (
 		a.lab.Resume(tests, tracking)
 	}
 	model := ui.New(info, history, a.store.Get).WithLab(lb, tests, tracking).WithPaging(a.store.Before, total).
-		WithSearch(a.store.Search).WithHistory(c.history)
+		WithSearch(a.store.Search).WithSearchLag(a.store.SearchLag).WithHistory(c.history)
 	if a.fwd != nil {
 		seqs := make([]int64, len(history))
 		for i, r := range history {

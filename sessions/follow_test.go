@@ -172,6 +172,26 @@ func TestSearchLagCatchesUp(t *testing.T) {
 	}
 }
 
+// A delivery that comes alone is indexed as soon as the writer rests: the
+// flood's cadence (one batch every trickleEvery) is for floods only.
+func TestLoneDeliveryIsSearchableWithoutTheFloodCadence(t *testing.T) {
+	defer func(d time.Duration) { trickleEvery = d }(trickleEvery)
+	trickleEvery = time.Hour
+	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := NewReceiver(st, decode.Keys{}, nil)
+	time.Sleep(2 * writerBusy) // the writer rests
+	rc.Receive(context.Background(), incoming(`{"id":"s-1","note":"needle"}`))
+	for deadline := time.Now().Add(5 * time.Second); st.SearchLag() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("lag %d after 5 s", st.SearchLag())
+		}
+	}
+}
+
 // The book keeps sessions newest first however they arrive, and evicts the
 // oldest deliveries (their sessions too, once empty) to bound memory.
 func TestBookOrderAndEvict(t *testing.T) {

@@ -25,12 +25,16 @@ import (
 // trickle is one batch a second rather than small ones often. How far
 // behind it is (SearchLag) is shown where search is used.
 const (
-	indexBatchSize = 500                   // one indexing transaction
-	indexTrickle   = 250                   // one while the writer is busy
-	indexTick      = time.Second           // between trickles
-	maxSearchLag   = 100_000               // past this, index at full speed anyway
-	writerBusy     = 50 * time.Millisecond // a commit this recent means a flood
+	indexBatchSize = 500                    // one indexing transaction
+	indexTrickle   = 250                    // one while the writer is busy
+	indexTick      = 100 * time.Millisecond // how often a busy writer is looked at again
+	maxSearchLag   = 100_000                // past this, index at full speed anyway
+	writerBusy     = 50 * time.Millisecond  // a commit this recent means a flood
 )
+
+// trickleEvery is how often the indexer takes a batch while the writer
+// stays busy (a variable for tests).
+var trickleEvery = time.Second
 
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content='', contentless_delete=1, tokenize='unicode61');
@@ -97,10 +101,13 @@ func (s *Store) indexer() {
 }
 
 // indexUpToDate indexes batches until nothing is left: at full speed when
-// the writer is idle or the lag is over maxSearchLag, a trickle a tick while
-// it is busy. It returns early when the store closes (after a last full
-// catch-up, done by the caller).
+// the writer is idle or the lag is over maxSearchLag. While the writer is
+// busy it looks again every indexTick: a delivery that came alone is
+// indexed as soon as the writer rests, and while the writer stays busy (a
+// flood) a batch is taken every trickleEvery. It returns early when the
+// store closes (after a last full catch-up, done by the caller).
 func (s *Store) indexUpToDate() {
+	var trickled time.Time
 	for s.SearchLag() > 0 {
 		limit := indexBatchSize
 		if s.SearchLag() < maxSearchLag && s.WriterBusy() {
@@ -109,7 +116,12 @@ func (s *Store) indexUpToDate() {
 				return
 			case <-time.After(indexTick):
 			}
-			limit = indexTrickle
+			if s.WriterBusy() {
+				if time.Since(trickled) < trickleEvery {
+					continue
+				}
+				limit, trickled = indexTrickle, time.Now()
+			}
 		}
 		if n, err := s.indexNext(limit); err != nil || n == 0 {
 			if err != nil {

@@ -205,7 +205,14 @@ func (s *Store) commitGroup(group []*pendingWrite) {
 // (originalOf) sees the originals inserted before it in the same group, so
 // duplicate detection stays exact; they join the writer's memory only once
 // the transaction has committed.
-func (s *Store) insertGroup(group []*pendingWrite) error {
+func (s *Store) insertGroup(group []*pendingWrite) (err error) {
+	defer func() {
+		if err != nil { // nothing of the group is stored: no seq may say otherwise
+			for _, p := range group {
+				p.r.Seq, p.r.DuplicateOf = 0, 0
+			}
+		}
+	}()
 	ctx := context.Background() // one caller leaving must not undo the others' rows
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -231,7 +238,6 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 			r.Seq, err = res.LastInsertId()
 		}
 		if err != nil {
-			r.Seq = 0
 			return err
 		}
 		r.DuplicateOf = dup
@@ -243,9 +249,6 @@ func (s *Store) insertGroup(group []*pendingWrite) error {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		for _, p := range group {
-			p.r.Seq, p.r.DuplicateOf = 0, 0
-		}
 		return err
 	}
 	for _, p := range group { // in seq order

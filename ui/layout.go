@@ -130,8 +130,12 @@ func (m Model) filterLine() string {
 		return ""
 	}
 	f := m.filter
-	f.SetWidth(max(1, m.list.w-2-3))
-	return f.View()
+	note := m.searchLagNote()
+	if lipgloss.Width(note) > m.list.w/2 {
+		note = ""
+	}
+	f.SetWidth(max(1, m.list.w-2-3-lipgloss.Width(note)))
+	return f.View() + note
 }
 
 // emptyLines are what the list says when it has nothing to show: how to

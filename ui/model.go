@@ -148,6 +148,13 @@ type Model struct {
 	search   Searcher
 	searched string          // the text the hits are for
 	hits     map[string]bool // sessions full-text search found for it
+	// searchLag says how many stored deliveries the index does not hold
+	// yet (Store.SearchLag); searchBehind is that number when the hits
+	// came, shown beside the filter, and while it is not 0 each batch of
+	// deliveries searches again (searchAgain: one at a time).
+	searchLag    func() int64
+	searchBehind int64
+	searchAgain  bool
 
 	pendingEdit *editedMsg // an edited body waiting for "re-sign?"
 
@@ -273,7 +280,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, tickCmd()
 	case DeliveriesMsg:
 		m.receive(msg)
-		return m, m.loadSelected()
+		var again tea.Cmd
+		if m.searchBehind > 0 && !m.searchAgain { // the newest may be searchable now
+			again = m.searchCmd()
+			m.searchAgain = again != nil
+		}
+		return m, tea.Batch(m.loadSelected(), again)
 	case KeysMsg:
 		m.info.Keys = msg
 	case ProblemMsg:
@@ -326,8 +338,9 @@ func (m Model) answer(msg tea.Msg) (Model, tea.Cmd) {
 	case exportedMsg:
 		m.sayResult(msg.err, "could not export", "exported to "+exportedPaths(msg.paths))
 	case searchedMsg:
+		m.searchAgain = false
 		if msg.text == parseFilter(m.filter.Value()).text {
-			m.searched, m.hits = msg.text, msg.hits
+			m.searched, m.hits, m.searchBehind = msg.text, msg.hits, msg.behind
 			m.afterFilterChange()
 		}
 	case clearedMsg:

@@ -81,19 +81,32 @@ func (m Model) WithSearch(s Searcher) Model {
 	return m
 }
 
-type searchedMsg struct {
-	text string
-	hits map[string]bool
+// WithSearchLag lets the filter say how many of the newest deliveries
+// search cannot see yet (Store.SearchLag: indexing waits out a flood).
+func (m Model) WithSearchLag(lag func() int64) Model {
+	m.searchLag = lag
+	return m
 }
 
-// searchCmd asks the store for sessions matching the filter's text.
+type searchedMsg struct {
+	text   string
+	hits   map[string]bool
+	behind int64 // deliveries not indexed yet when it searched
+}
+
+// searchCmd asks the store for sessions matching the filter's text: new
+// text, or the same while the index was behind.
 func (m Model) searchCmd() tea.Cmd {
 	text := parseFilter(m.filter.Value()).text
-	if m.search == nil || len([]rune(text)) < 2 || text == m.searched {
+	if m.search == nil || len([]rune(text)) < 2 || text == m.searched && m.searchBehind == 0 {
 		return nil
 	}
-	s := m.search
+	s, lag := m.search, m.searchLag
 	return func() tea.Msg {
+		var behind int64
+		if lag != nil {
+			behind = lag() // before the search: what it cannot see
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		ids, err := s(ctx, text, 500)
@@ -103,8 +116,17 @@ func (m Model) searchCmd() tea.Cmd {
 				hits[id] = true
 			}
 		}
-		return searchedMsg{text: text, hits: hits}
+		return searchedMsg{text: text, hits: hits, behind: behind}
 	}
+}
+
+// searchLagNote is the filter's note on the newest deliveries its search
+// could not see, while there are any.
+func (m Model) searchLagNote() string {
+	if m.searchBehind <= 0 || m.searched != parseFilter(m.filter.Value()).text {
+		return ""
+	}
+	return m.com.Styles.Faint.Render(fmt.Sprintf(" +%d unindexed", m.searchBehind))
 }
 
 // Clearer deletes the stored history (Store.Clear).

@@ -111,3 +111,29 @@ func TestClearAsksFirst(t *testing.T) {
 		t.Fatalf("asked to clear nothing:\n%s", out)
 	}
 }
+
+// While the index is behind (a flood), the filter says how many of the
+// newest deliveries its search could not see, and each batch of deliveries
+// searches again until none are left out.
+func TestFilterSaysWhatSearchCannotSeeYet(t *testing.T) {
+	lag := int64(1234)
+	search := func(context.Context, string, int) ([]string, error) { return nil, nil }
+	m := newModel(t, 120, 40, demo(t)).WithSearch(search).WithSearchLag(func() int64 { return lag })
+	m = press(m, "/", "s", "a", "r")
+	m = update(m, m.searchCmd()())
+	if out := screen(m); !strings.Contains(out, "+1234 unindexed") {
+		t.Fatalf("no lag beside the filter:\n%s", out)
+	}
+	lag = 0
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{demo(t)[0]}})
+	if !m.searchAgain {
+		t.Fatal("a batch while the index was behind did not search again")
+	}
+	m = update(m, m.searchCmd()())
+	if out := screen(m); strings.Contains(out, "unindexed") {
+		t.Fatalf("the note stayed once the index caught up:\n%s", out)
+	}
+	if m.searchCmd() != nil {
+		t.Error("the same text searched again with the index caught up")
+	}
+}

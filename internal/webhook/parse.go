@@ -29,8 +29,8 @@ const (
 
 // ParseObj checks that doc is one JSON value, nested no deeper than
 // maxDepth objects and arrays, and returns its fields when it is an
-// object. The values are slices of doc, not copies: doc must not change
-// while the Obj is in use. A field given twice keeps its last value, as
+// object. The values are slices of doc, not copies (capped, so an append
+// to one copies it): doc must not change while the Obj is in use. A field given twice keeps its last value, as
 // with encoding/json.
 func ParseObj(doc []byte, maxDepth int) (Obj, Parsed) {
 	s := scanner{b: doc, max: maxDepth}
@@ -166,7 +166,7 @@ func (s *scanner) object(out Obj) bool {
 			return false
 		}
 		if out != nil {
-			out[unquote(key)] = s.b[v:s.i]
+			out[unquote(key)] = s.b[v:s.i:s.i]
 		}
 		more, ok := s.next('}')
 		if !more {
@@ -191,7 +191,7 @@ func (s *scanner) array(out *[]json.RawMessage) bool {
 			return false
 		}
 		if out != nil {
-			*out = append(*out, s.b[v:s.i])
+			*out = append(*out, s.b[v:s.i:s.i])
 		}
 		more, ok := s.next(']')
 		if !more {
