@@ -230,28 +230,39 @@ func (p *Publisher) event(e any) *Message {
 }
 
 // Under a flood the publisher trickles, as the search indexer does: the two
-// cores go to ingest, the team view lags a little and catches up as soon as
-// the writer is idle, or at full speed once it is maxPublishLag behind.
+// cores go to ingest, the team view lags and catches up as soon as the
+// writer is idle, or at full speed once it is maxPublishLag behind. A
+// delivery that comes alone goes out as soon as the writer rests (it is
+// looked at again every publishTick); while the writer stays busy, one
+// batch of publishTrickle goes every trickleEvery.
 const (
-	publishTrickle = 100                    // deliveries a tick while the writer is busy
-	publishTick    = 100 * time.Millisecond // between trickles
+	publishTrickle = 250                    // deliveries a batch while the writer stays busy
+	publishTick    = 100 * time.Millisecond // how often a busy writer is looked at again
 	maxPublishLag  = 50_000
 )
+
+// trickleEvery is how often a batch goes while the writer stays busy (a
+// variable for tests).
+var trickleEvery = time.Second
 
 // drain publishes every delivery stored after the cursor, in batches, each
 // acknowledged before the next.
 func (p *Publisher) drain(ctx context.Context, cur *sessions.Cursor) error {
+	var trickled time.Time
 	for {
 		limit := publishBatch
-		if p.c.Store.WriterBusy() && p.c.Store.Last()-cur.At() < maxPublishLag {
-			if cur.At() < p.c.Store.Last() {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(publishTick):
-				}
+		if p.busy(cur) && cur.At() < p.c.Store.Last() {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(publishTick):
 			}
-			limit = publishTrickle
+			if p.busy(cur) {
+				if time.Since(trickled) < trickleEvery {
+					continue
+				}
+				limit, trickled = publishTrickle, time.Now()
+			}
 		}
 		recs, err := cur.NextWhole(ctx, limit)
 		if err != nil {
@@ -270,6 +281,12 @@ func (p *Publisher) drain(ctx context.Context, cur *sessions.Cursor) error {
 		p.acked.Store(recs[len(recs)-1].Seq)
 		p.save(ctx, false)
 	}
+}
+
+// busy says a flood is on and the publisher is not too far behind it: it
+// trickles.
+func (p *Publisher) busy(cur *sessions.Cursor) bool {
+	return p.c.Store.WriterBusy() && p.c.Store.Last()-cur.At() < maxPublishLag
 }
 
 // flushEvents publishes the timeline events waiting.

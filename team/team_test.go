@@ -482,3 +482,25 @@ func jsOf(t *testing.T, d Dial) (js jetstream.JetStream, done func()) {
 	}
 	return js, nc.Close
 }
+
+// A delivery that comes alone is published as soon as the writer rests:
+// the flood's cadence (one batch every trickleEvery) is for floods only.
+func TestLoneDeliveryPublishedWithoutTheFloodCadence(t *testing.T) {
+	defer func(d time.Duration) { trickleEvery = d }(trickleEvery)
+	trickleEvery = time.Hour
+	dir := t.TempDir()
+	srv := startServer(t, filepath.Join(dir, "a.nats"))
+	a := newInstance(t, "alpha", filepath.Join(dir, "a.db"))
+	p, _ := a.publish(t, srv.Dial("alpha"), 1)
+	for i := 1; i <= 3; i++ {
+		time.Sleep(200 * time.Millisecond) // the writer rests
+		a.receive(t, 1)
+		deadline := time.Now().Add(5 * time.Second)
+		for p.Acked() != int64(i) {
+			if time.Now().After(deadline) {
+				t.Fatalf("delivery %d not published after 5 s (acknowledged %d)", i, p.Acked())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
