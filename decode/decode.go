@@ -97,7 +97,7 @@ func classify(body []byte) Delivery {
 // invalid says why a body ParseObj refused is invalid: too deep, or where
 // its syntax breaks.
 func invalid(trimmed []byte) Delivery {
-	if d := depth(trimmed); d > MaxDepth {
+	if d := webhook.Nesting(trimmed); d > MaxDepth {
 		return Delivery{Kind: KindInvalid, Problem: fmt.Sprintf("JSON nested deeper than %d levels", MaxDepth)}
 	}
 	return Delivery{Kind: KindInvalid, Problem: "not valid JSON" + syntaxWhere(trimmed)}
@@ -120,34 +120,6 @@ func fromVeriff(p veriff.Payload) Delivery {
 		d.Kind = KindWatchlist
 	}
 	return d
-}
-
-// depth returns the deepest nesting of objects and arrays, skipping strings.
-func depth(b []byte) int {
-	d, max := 0, 0
-	inStr, esc := false, false
-	for _, c := range b {
-		switch {
-		case inStr:
-			if esc {
-				esc = false
-			} else if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			d++
-			if d > max {
-				max = d
-			}
-		case c == '}' || c == ']':
-			d--
-		}
-	}
-	return max
 }
 
 // syntaxWhere says where a JSON syntax error is, for the verdict line.

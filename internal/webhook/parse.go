@@ -52,6 +52,34 @@ func ParseObj(doc []byte, maxDepth int) (Obj, Parsed) {
 	return o, IsObject
 }
 
+// Nesting is the deepest nesting of objects and arrays in b, counting
+// every bracket outside strings, valid JSON or not: what a body ParseObj
+// refused is measured with, to say whether it was too deep.
+func Nesting(b []byte) int {
+	d, most := 0, 0
+	inStr, esc := false, false
+	for _, c := range b {
+		switch {
+		case inStr:
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			d++
+			most = max(most, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return most
+}
+
 // items splits a JSON array into its items (slices of raw); ok is false
 // when raw is not one JSON array.
 func items(raw []byte) (out []json.RawMessage, ok bool) {

@@ -9,33 +9,6 @@ import (
 	"testing"
 )
 
-// nesting is the deepest nesting of objects and arrays outside strings,
-// counted as decode counts it (the reference for ParseObj's bound).
-func nesting(b []byte) int {
-	d, most := 0, 0
-	inStr, esc := false, false
-	for _, c := range b {
-		switch {
-		case inStr:
-			if esc {
-				esc = false
-			} else if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			d++
-			most = max(most, d)
-		case c == '}' || c == ']':
-			d--
-		}
-	}
-	return most
-}
-
 // agrees checks ParseObj and items against encoding/json on doc.
 func agrees(t *testing.T, doc []byte) {
 	t.Helper()
@@ -45,7 +18,7 @@ func agrees(t *testing.T, doc []byte) {
 	err := json.Unmarshal(doc, &want)
 	_, syntax := err.(*json.SyntaxError)
 	switch {
-	case nesting(doc) > limit || syntax:
+	case Nesting(doc) > limit || syntax:
 		if what != Invalid {
 			t.Fatalf("%q: ParseObj says %d, want Invalid (err %v)", doc, what, err)
 		}
