@@ -75,3 +75,19 @@ func BenchmarkFloodNewSessions(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkFilterKey: three letters typed into the filter over 6,000
+// sessions, and the frame after them (each key filters the list again).
+func BenchmarkFilterKey(b *testing.B) {
+	m := newModel(b, 160, 45, nil)
+	for i := range 6000 {
+		body := []byte(fmt.Sprintf(`{"id":"%08x-d3be-4b28-b028-a652feb060b5","attemptId":"a","feature":"selfid","code":7001,"action":"started","vendorData":"v%d","endUserId":null}`, i*2654435761%(1<<32), i))
+		m = update(m, DeliveriesMsg{Records: []sessions.Record{judged(int64(i+1), time.Duration(i)*time.Millisecond, body, "sec", "/veriff/events")}})
+	}
+	m = press(m, "/")
+	b.ReportAllocs()
+	for b.Loop() {
+		typed := press(m, "s", "t", "a")
+		_ = typed.View()
+	}
+}

@@ -131,8 +131,8 @@ func (m Model) filterLine() string {
 	}
 	f := m.filter
 	note := m.searchLagNote()
-	if lipgloss.Width(note) > m.list.w/2 {
-		note = ""
+	if w := lipgloss.Width(note); w > m.list.w/2 || lipgloss.Width(f.Value())+w > m.list.w-2-3-2 {
+		note = "" // never cut: a number cut short would be a wrong one
 	}
 	f.SetWidth(max(1, m.list.w-2-3-lipgloss.Width(note)))
 	return f.View() + note

@@ -277,15 +277,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.setStyles(msg.IsDark())
 	case tickMsg:
 		m.com.Clock = time.Time(msg)
-		return m, tickCmd()
+		return m, tea.Batch(tickCmd(), m.searchAgainCmd()) // a flood over, the index catches up
 	case DeliveriesMsg:
 		m.receive(msg)
-		var again tea.Cmd
-		if m.searchBehind > 0 && !m.searchAgain { // the newest may be searchable now
-			again = m.searchCmd()
-			m.searchAgain = again != nil
-		}
-		return m, tea.Batch(m.loadSelected(), again)
+		return m, tea.Batch(m.loadSelected(), m.searchAgainCmd())
 	case KeysMsg:
 		m.info.Keys = msg
 	case ProblemMsg:

@@ -120,6 +120,19 @@ func (m Model) searchCmd() tea.Cmd {
 	}
 }
 
+// searchAgainCmd searches the same text again while the index was behind
+// when it last searched (the newest may be searchable now), one search at
+// a time. It marks the search as in flight: call it from Update and keep
+// the model it changed.
+func (m *Model) searchAgainCmd() tea.Cmd {
+	if m.searchBehind == 0 || m.searchAgain {
+		return nil
+	}
+	cmd := m.searchCmd()
+	m.searchAgain = cmd != nil
+	return cmd
+}
+
 // searchLagNote is the filter's note on the newest deliveries its search
 // could not see, while there are any.
 func (m Model) searchLagNote() string {

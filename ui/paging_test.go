@@ -133,6 +133,17 @@ func TestFilterSaysWhatSearchCannotSeeYet(t *testing.T) {
 	if out := screen(m); strings.Contains(out, "unindexed") {
 		t.Fatalf("the note stayed once the index caught up:\n%s", out)
 	}
+	// A flood's last batch searched while the index was still behind: with
+	// no delivery after it, the clock's tick searches again.
+	m = update(m, searchedMsg{text: "sar", hits: map[string]bool{}, behind: 500})
+	m = update(m, tickMsg(t0))
+	if !m.searchAgain {
+		t.Fatal("no new search on the tick while the index was behind")
+	}
+	m = update(m, m.searchCmd()())
+	if out := screen(m); strings.Contains(out, "unindexed") {
+		t.Fatalf("the note stayed after the flood:\n%s", out)
+	}
 	if m.searchCmd() != nil {
 		t.Error("the same text searched again with the index caught up")
 	}
