@@ -31,21 +31,24 @@ func (m Model) header() string {
 	count := long
 	room := w - 4 - ansi.StringWidth(title) // spread keeps two spaces between
 
-	if ansi.StringWidth(m.tunnelSummary(1000))+ansi.StringWidth(long) > room {
+	tunnel := m.tunnelSummary(1000)
+	if ansi.StringWidth(tunnel)+ansi.StringWidth(long) > room {
 		count = short
+		tunnel = m.tunnelSummary(room - ansi.StringWidth(count))
 	}
-	left := title + m.tunnelSummary(room-ansi.StringWidth(count))
+	left := title + tunnel
 	line1 := spread(left, count, w)
 
 	cfg, brief := m.checkedWith()
 	// The legend stays: in words when there is room, as bare marks (which
 	// ? explains) when not; the configuration shortens first.
 	sep, bar := st.Faint.Render(" · "), st.Faint.Render("  │  ")
+	legend, short := m.legend()+bar, m.shortLegend()+bar
 	tiers := []string{
-		m.legend() + bar + strings.Join(cfg, sep),
-		m.legend() + bar + strings.Join(brief, sep),
-		m.shortLegend() + bar + strings.Join(cfg, sep),
-		m.shortLegend() + bar + strings.Join(brief, sep),
+		legend + strings.Join(cfg, sep),
+		legend + strings.Join(brief, sep),
+		short + strings.Join(cfg, sep),
+		short + strings.Join(brief, sep),
 		strings.Join(brief, sep),
 	}
 	lines := []string{line1}
