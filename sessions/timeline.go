@@ -80,9 +80,14 @@ type Book struct {
 	// the newest-first list Sessions returns, made again after a change.
 	order     []*Session
 	view      []*Session
-	Total     int   // deliveries folded in
-	synthetic int64 // the last id given to a step that is not a delivery
+	Total     int    // deliveries folded in
+	synthetic int64  // the last id given to a step that is not a delivery
+	gen       uint64 // changes (Gen)
 }
+
+// Gen counts the book's changes: what was derived from it at one Gen holds
+// while Gen does not move.
+func (b *Book) Gen() uint64 { return b.gen }
 
 // nextSynthetic numbers steps that are not deliveries (created, tracking)
 // with negative ids, so that every step can be selected by its Seq.
@@ -123,6 +128,7 @@ func (b *Book) Get(id string) *Session { return b.byID[id] }
 
 // Add folds one delivery into its session and returns that session.
 func (b *Book) Add(r Record) *Session {
+	b.gen++
 	id := r.Delivery.SessionID
 	s := b.byID[id]
 	if s == nil {
@@ -168,6 +174,7 @@ func (b *Book) Add(r Record) *Session {
 // page of history loaded later): it goes to its place in time, and it does
 // not move a session's state, which newer deliveries already decided.
 func (b *Book) AddOlder(r Record) *Session {
+	b.gen++
 	id := r.Delivery.SessionID
 	s := b.byID[id]
 	if s == nil {
@@ -207,6 +214,7 @@ func (b *Book) AddOlder(r Record) *Session {
 // AddCreated puts a session created from kycwatch in the book, with a
 // "created" step before anything it receives.
 func (b *Book) AddCreated(t TestSession) *Session {
+	b.gen++
 	s := b.byID[t.ID]
 	if s == nil {
 		s = &Session{ID: t.ID, First: t.CreatedAt, Last: t.CreatedAt, Provider: t.Provider()}
@@ -244,6 +252,7 @@ func (b *Book) AddCreated(t TestSession) *Session {
 // AddTracking puts a VerifiMe tracking status change on its session's
 // timeline, in time order (it may be loaded after the deliveries).
 func (b *Book) AddTracking(t TrackingStep) *Session {
+	b.gen++
 	s := b.byID[t.SessionID]
 	if s == nil {
 		s = &Session{ID: t.SessionID, First: t.At, Last: t.At, Provider: decode.VerifiMe}
@@ -300,6 +309,7 @@ func (b *Book) reorder(s *Session) {
 // step. It returns how many deliveries went. Steps that are not deliveries
 // (created, tracking) stay with their sessions.
 func (b *Book) Evict(below int64) int {
+	b.gen++
 	n := 0
 	kept := b.order[:0]
 	for _, s := range b.order {

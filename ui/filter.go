@@ -19,6 +19,35 @@ func (m Model) visibleSessions() []*sessions.Session {
 	if f.empty() {
 		return all
 	}
+	key := visibleKey{book: m.book, gen: m.book.Gen(), query: m.filter.Value(), searched: m.searched, hits: m.hitsGen}
+	if m.visible != nil && m.visible.key == key {
+		return m.visible.out
+	}
+	out := m.filtered(all, f)
+	if m.visible != nil {
+		*m.visible = visibleMemo{key: key, out: out}
+	}
+	return out
+}
+
+// visibleMemo keeps the filtered list for what it was made of: Update, the
+// frame and the keys ask for it several times between changes, and each
+// fuzzy match goes over every session.
+type visibleMemo struct {
+	key visibleKey
+	out []*sessions.Session
+}
+
+type visibleKey struct {
+	book     *sessions.Book
+	gen      uint64
+	query    string
+	searched string
+	hits     int
+}
+
+// filtered is all after the filter f.
+func (m Model) filtered(all []*sessions.Session, f filter) []*sessions.Session {
 	var pool []*sessions.Session
 	for _, s := range all {
 		if f.admits(s) {

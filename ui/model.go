@@ -148,6 +148,8 @@ type Model struct {
 	search   Searcher
 	searched string          // the text the hits are for
 	hits     map[string]bool // sessions full-text search found for it
+	hitsGen  int             // counts the hits given (visibleKey)
+	visible  *visibleMemo    // the filtered list (shared by the model's copies)
 	// searchLag says how many stored deliveries the index does not hold
 	// yet (Store.SearchLag); searchBehind is that number when the hits
 	// came, shown beside the filter, and while it is not 0 each batch of
@@ -170,7 +172,7 @@ const cacheSize = 256
 func New(info Info, history []sessions.Record, load Loader) Model {
 	com := newCommon()
 	m := Model{
-		com: com, info: info, book: sessions.NewBook(), load: load,
+		com: com, info: info, book: sessions.NewBook(), load: load, visible: &visibleMemo{},
 		help: help.New(), follow: true, tick: true, ids: newIDIndex(),
 		cache: map[int64]sessions.Record{}, tunnel: info.Tunnel,
 		list: sessionsPane{com: com}, timeline: timelinePane{com: com}, detail: detailPane{com: com, memo: &detailMemo{}},
@@ -336,6 +338,7 @@ func (m Model) answer(msg tea.Msg) (Model, tea.Cmd) {
 		m.searchAgain = false
 		if msg.text == parseFilter(m.filter.Value()).text {
 			m.searched, m.hits, m.searchBehind = msg.text, msg.hits, msg.behind
+			m.hitsGen++
 			m.afterFilterChange()
 		}
 	case clearedMsg:

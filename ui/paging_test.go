@@ -148,3 +148,31 @@ func TestFilterSaysWhatSearchCannotSeeYet(t *testing.T) {
 		t.Error("the same text searched again with the index caught up")
 	}
 }
+
+// The filtered list is kept between changes, never past one: a delivery,
+// new hits or a new text each make it again.
+func TestFilteredListFollowsTheBook(t *testing.T) {
+	m := newModel(t, 120, 40, demo(t))
+	m = press(m, "/", "n", "e", "e", "d", "l", "e")
+	if got := m.visibleSessions(); len(got) != 0 {
+		t.Fatalf("matched before any needle: %d", len(got))
+	}
+	body := []byte(`{"id":"5e55a1d0-0000-4000-8000-000000000001","attemptId":"a","feature":"selfid","code":7001,"action":"started","vendorData":"needle-1","endUserId":null}`)
+	m = update(m, DeliveriesMsg{Records: []sessions.Record{judged(100, time.Minute, body, "sec", "/veriff/events")}})
+	if got := m.visibleSessions(); len(got) != 1 || got[0].VendorData != "needle-1" {
+		t.Fatalf("a new matching session not shown: %v", got)
+	}
+	hit := demo(t)[0].Delivery.SessionID
+	m = update(m, searchedMsg{text: "needle", hits: map[string]bool{hit: true}})
+	if got := m.visibleSessions(); len(got) != 2 {
+		t.Fatalf("the store's hit not added: %d sessions", len(got))
+	}
+	m = update(m, searchedMsg{text: "needle", hits: map[string]bool{}}) // the same text searched again
+	if got := m.visibleSessions(); len(got) != 1 {
+		t.Fatalf("the store's new answer not taken: %d sessions", len(got))
+	}
+	m = press(m, "x")
+	if got := m.visibleSessions(); len(got) != 0 {
+		t.Fatalf("a longer text kept the old list: %d sessions", len(got))
+	}
+}
