@@ -173,10 +173,10 @@ func TestSearchLagCatchesUp(t *testing.T) {
 }
 
 // A delivery that comes alone is indexed as soon as the writer rests: the
-// flood's cadence (one batch every trickleEvery) is for floods only.
+// flood's cadence (one batch every indexPace.Every) is for floods only.
 func TestLoneDeliveryIsSearchableWithoutTheFloodCadence(t *testing.T) {
-	defer func(d time.Duration) { trickleEvery = d }(trickleEvery)
-	trickleEvery = time.Hour
+	defer func(d time.Duration) { indexPace.Every = d }(indexPace.Every)
+	indexPace.Every = time.Hour
 	st, err := Open(filepath.Join(t.TempDir(), "k.db"))
 	if err != nil {
 		t.Fatal(err)

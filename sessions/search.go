@@ -18,23 +18,14 @@ import (
 // stored and answered first, and indexed a moment later by the indexer, in
 // that other file, so indexing never holds the deliveries' write lock.
 // Indexing a 2 KiB body costs about as much CPU as storing it, so while the
-// writer is busy (a flood) the indexer yields: it indexes one batch a
-// second and lets its lag grow, up to maxSearchLag; past that, and as soon
-// as the flood eases, it indexes at full speed. A transaction of the full
-// text index has a cost of its own (a new segment, merges), so the
-// trickle is one batch a second rather than small ones often. How far
-// behind it is (SearchLag) is shown where search is used.
-const (
-	indexBatchSize = 500                    // one indexing transaction
-	indexTrickle   = 250                    // one while the writer is busy
-	indexTick      = 100 * time.Millisecond // how often a busy writer is looked at again
-	maxSearchLag   = 100_000                // past this, index at full speed anyway
-	writerBusy     = 50 * time.Millisecond  // a commit this recent means a flood
-)
+// writer is busy (a flood) the indexer yields (indexPace): it lets its lag
+// grow, up to 100,000 deliveries, and catches up at full speed as soon as
+// the flood eases. How far behind it is (SearchLag) is shown beside the
+// filter.
+const writerBusy = 50 * time.Millisecond // a commit this recent means a flood
 
-// trickleEvery is how often the indexer takes a batch while the writer
-// stays busy (a variable for tests).
-var trickleEvery = time.Second
+// indexPace paces the indexer; Every is set by tests.
+var indexPace = Pacer{Full: 500, Trickle: 250, MaxLag: 100_000}
 
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts USING fts5(body, meta, content='', contentless_delete=1, tokenize='unicode61');
@@ -100,28 +91,18 @@ func (s *Store) indexer() {
 	}
 }
 
-// indexUpToDate indexes batches until nothing is left: at full speed when
-// the writer is idle or the lag is over maxSearchLag. While the writer is
-// busy it looks again every indexTick: a delivery that came alone is
-// indexed as soon as the writer rests, and while the writer stays busy (a
-// flood) a batch is taken every trickleEvery. It returns early when the
-// store closes (after a last full catch-up, done by the caller).
+// indexUpToDate indexes batches until nothing is left, paced by
+// indexPace. It returns early when the store closes (after a last full
+// catch-up, done by the caller).
 func (s *Store) indexUpToDate() {
-	var trickled time.Time
+	pace := indexPace
 	for s.SearchLag() > 0 {
-		limit := indexBatchSize
-		if s.SearchLag() < maxSearchLag && s.WriterBusy() {
-			select {
-			case <-s.indexStop:
-				return
-			case <-time.After(indexTick):
-			}
-			if s.WriterBusy() {
-				if time.Since(trickled) < trickleEvery {
-					continue
-				}
-				limit, trickled = indexTrickle, time.Now()
-			}
+		limit, ok := pace.Next(s, s.SearchLag(), s.indexStop)
+		if !ok {
+			return
+		}
+		if limit == 0 {
+			continue
 		}
 		if n, err := s.indexNext(limit); err != nil || n == 0 {
 			if err != nil {
@@ -135,12 +116,12 @@ func (s *Store) indexUpToDate() {
 // indexAll indexes everything left, at full speed (on close).
 func (s *Store) indexAll() {
 	for {
-		n, err := s.indexNext(indexBatchSize)
+		n, err := s.indexNext(indexPace.Full)
 		if err != nil {
 			slog.Error("search index", "err", err)
 			return
 		}
-		if n < indexBatchSize {
+		if n < indexPace.Full {
 			return
 		}
 	}

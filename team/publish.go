@@ -229,40 +229,23 @@ func (p *Publisher) event(e any) *Message {
 	return m
 }
 
-// Under a flood the publisher trickles, as the search indexer does: the two
-// cores go to ingest, the team view lags and catches up as soon as the
-// writer is idle, or at full speed once it is maxPublishLag behind. A
-// delivery that comes alone goes out as soon as the writer rests (it is
-// looked at again every publishTick); while the writer stays busy, one
-// batch of publishTrickle goes every trickleEvery.
-const (
-	publishTrickle = 250                    // deliveries a batch while the writer stays busy
-	publishTick    = 100 * time.Millisecond // how often a busy writer is looked at again
-	maxPublishLag  = 50_000
-)
-
-// trickleEvery is how often a batch goes while the writer stays busy (a
-// variable for tests).
-var trickleEvery = time.Second
+// Under a flood the publisher trickles, as the search indexer does
+// (sessions.Pacer): the two cores go to ingest, the team view lags and
+// catches up as soon as the writer rests, or at full speed once 50,000
+// behind. pace's Every is set by tests.
+var pace = sessions.Pacer{Full: publishBatch, Trickle: 250, MaxLag: 50_000}
 
 // drain publishes every delivery stored after the cursor, in batches, each
 // acknowledged before the next.
 func (p *Publisher) drain(ctx context.Context, cur *sessions.Cursor) error {
-	var trickled time.Time
+	pace := pace
 	for {
-		limit := publishBatch
-		if p.busy(cur) && cur.At() < p.c.Store.Last() {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(publishTick):
-			}
-			if p.busy(cur) {
-				if time.Since(trickled) < trickleEvery {
-					continue
-				}
-				limit, trickled = publishTrickle, time.Now()
-			}
+		limit, ok := pace.Next(p.c.Store, p.c.Store.Last()-cur.At(), ctx.Done())
+		if !ok {
+			return ctx.Err()
+		}
+		if limit == 0 {
+			continue
 		}
 		recs, err := cur.NextWhole(ctx, limit)
 		if err != nil {
@@ -281,12 +264,6 @@ func (p *Publisher) drain(ctx context.Context, cur *sessions.Cursor) error {
 		p.acked.Store(recs[len(recs)-1].Seq)
 		p.save(ctx, false)
 	}
-}
-
-// busy says a flood is on and the publisher is not too far behind it: it
-// trickles.
-func (p *Publisher) busy(cur *sessions.Cursor) bool {
-	return p.c.Store.WriterBusy() && p.c.Store.Last()-cur.At() < maxPublishLag
 }
 
 // flushEvents publishes the timeline events waiting.

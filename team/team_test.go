@@ -484,10 +484,10 @@ func jsOf(t *testing.T, d Dial) (js jetstream.JetStream, done func()) {
 }
 
 // A delivery that comes alone is published as soon as the writer rests:
-// the flood's cadence (one batch every trickleEvery) is for floods only.
+// the flood's cadence (one batch every pace.Every) is for floods only.
 func TestLoneDeliveryPublishedWithoutTheFloodCadence(t *testing.T) {
-	defer func(d time.Duration) { trickleEvery = d }(trickleEvery)
-	trickleEvery = time.Hour
+	defer func(d time.Duration) { pace.Every = d }(pace.Every)
+	pace.Every = time.Hour
 	dir := t.TempDir()
 	srv := startServer(t, filepath.Join(dir, "a.nats"))
 	a := newInstance(t, "alpha", filepath.Join(dir, "a.db"))
